@@ -1,0 +1,34 @@
+# Two commands for a newcomer: `make run` and `make test` (see README.md).
+VENV ?= .venv
+PY := $(VENV)/bin/python
+DEPLOYMENT ?= configs/community
+PORT ?= 8000
+
+.PHONY: install run test check bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+## Check the demo deployment (later: migrate, seed and serve it).
+run: install
+	$(VENV)/bin/gridwork check $(DEPLOYMENT)
+
+## Install and run the whole test suite.
+test: install
+	$(VENV)/bin/pytest -q
+
+## Check every shipped deployment.
+check: install
+	for d in configs/*/; do $(VENV)/bin/gridwork check $$d || exit 1; done
+
+## Run the benchmarks (apart from the tests).
+bench: install
+	$(VENV)/bin/gridwork bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -1,0 +1,85 @@
+"""The `gridwork` command."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="gridwork")
+def main() -> None:
+    """gridwork: grid-based governance from a folder of YAML.
+
+    Start with `gridwork check configs/community`.
+    """
+
+
+@main.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--quiet", "-q", is_flag=True, help="Print problems only, no summary line.")
+def check(path: Path, quiet: bool) -> None:
+    """Validate the deployment at PATH and report every problem.
+
+    Each problem is one line, FILE:LINE:COL: error|warning: MESSAGE, with FILE
+    relative to PATH. Exits 0 when valid (warnings allowed), 1 when not.
+    """
+    from .config import check as run_check
+
+    result = run_check(path)
+    for problem in result.problems:
+        click.echo(problem.format())
+    if not quiet:
+        errors, warnings = len(result.errors), len(result.warnings)
+        if result.deployment is not None:
+            d = result.deployment
+            summary = (f"{d.deployment.name}: valid — {len(d.nodes)} nodes, "
+                       f"{len(d.registers)} registers, {len(d.workflows)} workflows")
+            if warnings:
+                summary += f", {warnings} warning{'s' if warnings != 1 else ''}"
+            click.echo(summary, err=True)
+        else:
+            click.echo(f"{errors} error{'s' if errors != 1 else ''}, "
+                       f"{warnings} warning{'s' if warnings != 1 else ''}", err=True)
+    sys.exit(0 if result.deployment is not None else 1)
+
+
+@main.command()
+@click.option("--markdown", is_flag=True, help="Print the config reference page instead.")
+def schema(markdown: bool) -> None:
+    """Print the JSON Schema of the configuration language.
+
+    Point yaml-language-server at it (the shipped configs carry the modeline) to get
+    validation and completion while editing.
+    """
+    from .config.reference import json_schema, markdown_reference
+
+    if markdown:
+        click.echo(markdown_reference(), nl=False)
+    else:
+        click.echo(json.dumps(json_schema(), ensure_ascii=False, indent=2))
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@click.option("--only", multiple=True, help="Run only the named figure(s).")
+def bench(as_json: bool, only: tuple[str, ...]) -> None:
+    """Run the benchmarks and print their figures against their ceilings."""
+    from .bench import run_benchmarks
+
+    figures = run_benchmarks(only)
+    if as_json:
+        click.echo(json.dumps({"figures": figures}, ensure_ascii=False, indent=2))
+    else:
+        for figure in figures:
+            value = figure.get("seconds", figure.get("ratio"))
+            unit = "s" if "seconds" in figure else "×"
+            mark = "ok" if figure["ok"] else "OVER"
+            click.echo(f"{figure['name']:<28} {value:>10.4f}{unit}  ceiling {figure['ceiling']}"
+                       f"{unit}  {mark}")
+    sys.exit(0 if all(f["ok"] for f in figures) else 1)

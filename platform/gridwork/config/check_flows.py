@@ -1,0 +1,316 @@
+"""Cross-reference checks of how things move: workflows, limits, reminders, escalation,
+schedules, notifications, assessment and plugins."""
+
+from __future__ import annotations
+
+import importlib.util
+from typing import Any
+
+from jinja2 import TemplateSyntaxError
+from jinja2.sandbox import SandboxedEnvironment
+
+from .context import Context
+from .models import SPECIAL_TARGETS, Workflow
+from .problems import unknown
+
+BUILTIN_ACTIONS = ("assign", "notify", "set", "supervise", "start_timer", "stop_timer",
+                   "dispatch")
+"""Workflow actions the engine offers; plugins add more."""
+CHANNEL_TYPES = ("inbox", "email", "webhook", "log")
+"""Notification channel types the engine offers; plugins add more."""
+
+
+def check_flows(ctx: Context) -> None:
+    """Run every check of this module."""
+    for name, workflow in ctx.deployment.workflows.items():
+        _workflow(ctx, name, workflow)
+    _limits(ctx)
+    _reminders(ctx)
+    _escalation(ctx)
+    _schedules(ctx)
+    _notifications(ctx)
+    _assessment(ctx)
+    _plugins(ctx)
+
+
+def _workflow(ctx: Context, name: str, wf: Workflow) -> None:
+    d = ctx.deployment
+    path = ("workflows", name)
+    states = list(wf.states)
+    fields = ctx.workflow_fields(name)
+    roles = list(d.roles)
+    for index, tr in enumerate(wf.transitions):
+        tpath = (*path, "transitions", index)
+        for i, state in enumerate(tr.from_):
+            ctx.name_in((*tpath, "from", i) if len(tr.from_) > 1 else (*tpath, "from"),
+                        "state", state, states)
+        ctx.name_in((*tpath, "to"), "state", tr.to, states)
+        for i, role in enumerate(tr.by):
+            ctx.name_in((*tpath, "by", i) if len(tr.by) > 1 else (*tpath, "by"),
+                        "role", role, roles)
+        for i, field in enumerate(tr.require):
+            where = (*tpath, "require", i) if len(tr.require) > 1 else (*tpath, "require")
+            ctx.name_in(where, f"field of the registers following '{name}'", field,
+                        [*fields, "comment"])
+        if tr.guard is not None:
+            ctx.expression((*tpath, "guard"), tr.guard, fields, "field")
+        for i, action in enumerate(tr.actions):
+            _action(ctx, (*tpath, "actions", i), action, fields)
+    for state_name, state in wf.states.items():
+        if state.auto is None:
+            continue
+        spath = (*path, "states", state_name, "auto")
+        match = [t for t in wf.transitions if t.name == state.auto.transition]
+        if not match:
+            ctx.error((*spath, "transition"),
+                      unknown("transition", state.auto.transition, [t.name for t in wf.transitions]))
+        elif not any(state_name in t.from_ for t in match):
+            ctx.error((*spath, "transition"), f"transition '{state.auto.transition}' does "
+                      f"not start from '{state_name}'")
+        for key in ("if_", "unless"):
+            switch = getattr(state.auto, key)
+            if switch is not None:
+                ctx.name_in((*spath, key.rstrip("_")), "switch", switch, wf.switches)
+    for index, rule in enumerate(wf.routing):
+        rpath = (*path, "routing", index)
+        for i, code in enumerate(rule.category):
+            ctx.name_in(_item(rpath, "category", i, rule.category), "category", code,
+                        ctx.categories)
+        for i, code in enumerate(rule.under):
+            ctx.name_in(_item(rpath, "under", i, rule.under), "node", code, ctx.node_codes)
+        if rule.department is not None:
+            ctx.name_in((*rpath, "department"), "department", rule.department, ctx.departments)
+        if rule.assign is not None:
+            ctx.name_in((*rpath, "assign"), "role", rule.assign, roles)
+        if rule.where is not None:
+            ctx.expression((*rpath, "where"), rule.where, fields, "field")
+    for qname, queue in wf.queues.items():
+        qpath = (*path, "queues", qname)
+        for i, state in enumerate(queue.states):
+            ctx.name_in(_item(qpath, "states", i, queue.states), "state", state, states)
+        for i, role in enumerate(queue.roles):
+            ctx.name_in(_item(qpath, "roles", i, queue.roles), "role", role, roles)
+
+
+def _item(path: tuple[Any, ...], key: str, index: int, items: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Path of one item of a list that may have been written as a single value."""
+    return (*path, key, index) if len(items) > 1 else (*path, key)
+
+
+def _action(ctx: Context, path: tuple[Any, ...], action: dict[str, Any], fields: list[str]) -> None:
+    if len(action) != 1:
+        ctx.error(path, "an action is one 'name: argument' pair, e.g. {notify: [reporter]}")
+        return
+    (name, argument), = action.items()
+    if not ctx.name_in((*path, name), "action", name, BUILTIN_ACTIONS):
+        return
+    roles = [*ctx.deployment.roles, *SPECIAL_TARGETS]
+    if name in ("assign", "notify"):
+        targets = argument if isinstance(argument, list) else [argument]
+        for target in targets:
+            ctx.name_in((*path, name), "role", target, roles)
+    elif name == "set":
+        if not isinstance(argument, dict):
+            ctx.error((*path, name), "'set' takes field: value pairs")
+        else:
+            for field in argument:
+                ctx.name_in((*path, name, field), "field", field, fields)
+
+
+def _limits(ctx: Context) -> None:
+    d = ctx.deployment
+    for index, rule in enumerate(d.limits):
+        path = ("limits", index)
+        states = ctx.states
+        switches: set[str] = set()
+        if rule.workflow is not None:
+            if ctx.name_in((*path, "workflow"), "workflow", rule.workflow, d.workflows):
+                states = set(d.workflows[rule.workflow].states)
+                switches = set(d.workflows[rule.workflow].switches)
+        else:
+            switches = {s for wf in d.workflows.values() for s in wf.switches}
+        ctx.name_in((*path, "state"), "state", rule.state, states)
+        for i, code in enumerate(rule.category):
+            ctx.name_in(_item(path, "category", i, rule.category), "category", code,
+                        ctx.categories)
+        for i, code in enumerate(rule.severity):
+            ctx.name_in(_item(path, "severity", i, rule.severity), "severity", code,
+                        [str(c) for c in d.choices.get("severity", {})])
+        if rule.if_ is not None:
+            ctx.name_in((*path, "if"), "switch", rule.if_, switches)
+
+
+def _channels_and_template(ctx: Context, path: tuple[Any, ...], step: Any) -> None:
+    for i, channel in enumerate(step.channels):
+        ctx.name_in(_item(path, "channels", i, step.channels), "channel", channel, ctx.channels)
+    if step.template is not None:
+        ctx.name_in((*path, "template"), "template", step.template,
+                    ctx.deployment.notifications.templates)
+
+
+def _reminders(ctx: Context) -> None:
+    for index, reminder in enumerate(ctx.deployment.reminders):
+        path = ("reminders", index)
+        for i, target in enumerate(reminder.notify):
+            ctx.target(_item(path, "notify", i, reminder.notify), target)
+        for i, state in enumerate(reminder.states):
+            ctx.name_in(_item(path, "states", i, reminder.states), "state", state, ctx.states)
+        _channels_and_template(ctx, path, reminder)
+
+
+def _escalation(ctx: Context) -> None:
+    d = ctx.deployment
+    priorities = [str(c) for c in d.choices.get("priority", {})]
+    for ladder, steps in d.escalation.items():
+        if not steps:
+            ctx.error(("escalation", ladder), f"escalation ladder '{ladder}' has no steps")
+        for index, step in enumerate(steps):
+            path = ("escalation", ladder, index)
+            for i, target in enumerate(step.notify):
+                ctx.target(_item(path, "notify", i, step.notify), target)
+            if isinstance(step.move_up, str):
+                ctx.name_in((*path, "move_up"), "level", step.move_up, ctx.levels)
+            if step.priority is not None:
+                if not priorities:
+                    ctx.error((*path, "priority"), "priorities need a 'priority' choice list "
+                              "under 'choices:'")
+                else:
+                    ctx.name_in((*path, "priority"), "priority", step.priority, priorities)
+            if not (step.notify or step.move_up or step.supervise or step.priority):
+                ctx.error(path, "this step does nothing; give it notify, move_up, supervise "
+                          "or priority", at="key")
+            _channels_and_template(ctx, path, step)
+
+
+def _schedules(ctx: Context) -> None:
+    d = ctx.deployment
+    seen: set[str] = set()
+    for index, schedule in enumerate(d.schedules):
+        path = ("schedules", index)
+        if schedule.name in seen:
+            ctx.error((*path, "name"), f"duplicate schedule '{schedule.name}'")
+        seen.add(schedule.name)
+        source = schedule.register_name
+        if source is not None:
+            if ctx.name_in((*path, "register"), "register", source, d.registers):
+                if schedule.where is not None:
+                    ctx.expression((*path, "where"), schedule.where,
+                                   ctx.register_names(source), f"field of register '{source}'")
+                _sampling(ctx, path, schedule, source)
+        if schedule.each is not None:
+            ctx.name_in((*path, "each"), "level", schedule.each, ctx.levels)
+            if schedule.where is not None:
+                ctx.error((*path, "where"), "'where' selects entries of a register; "
+                          "use it with 'register'")
+        if ctx.name_in((*path, "creates"), "register", schedule.creates, d.registers):
+            created = [f.name for f in d.registers[schedule.creates].fields]
+            readable = ctx.register_names(source) if source in d.registers else []
+            for field, expr in schedule.fill.items():
+                ctx.name_in((*path, "fill", field), f"field of register '{schedule.creates}'",
+                            field, created)
+                ctx.expression((*path, "fill", field), expr, readable, "field")
+        ctx.name_in((*path, "assign"), "role", schedule.assign, d.roles)
+
+
+def _sampling(ctx: Context, path: tuple[Any, ...], schedule: Any, source: str) -> None:
+    sample = schedule.sample
+    if sample is None or sample.by is None:
+        return
+    spec = ctx.deployment.registers[source].field(sample.by)
+    if spec is None or spec.type != "choice":
+        ctx.error((*path, "sample", "by"), f"'{sample.by}' is not a choice field of '{source}'")
+        return
+    codes = _choice_codes(ctx, spec.choices)
+    if codes is not None:
+        for code in sample.rates:
+            ctx.name_in((*path, "sample", "rates", code), "option", code, codes)
+
+
+def _choice_codes(ctx: Context, choices: Any) -> list[str] | None:
+    if isinstance(choices, str):
+        options = ctx.deployment.choices.get(choices)
+        return [str(c) for c in options] if options is not None else None
+    if choices is None:
+        return None
+    return [str(c) for c in choices]
+
+
+def _notifications(ctx: Context) -> None:
+    n = ctx.deployment.notifications
+    for name, channel in n.channels.items():
+        path = ("notifications", "channels", name)
+        if ctx.name_in((*path, "type"), "channel type", channel.type, CHANNEL_TYPES):
+            if channel.type == "webhook" and not channel.url:
+                ctx.error(path, "a webhook channel needs 'url'", at="key")
+    for role, channels in n.roles.items():
+        if role != "*":
+            ctx.name_in(("notifications", "roles", role), "role", role, ctx.deployment.roles)
+        for i, channel in enumerate(channels):
+            ctx.name_in(_item(("notifications", "roles"), role, i, channels), "channel",
+                        channel, ctx.channels)
+    env = SandboxedEnvironment()
+    for name, template in n.templates.items():
+        for part in ("subject", "body"):
+            label = getattr(template, part)
+            for text in {label.zh, label.en} - {None}:
+                try:
+                    env.parse(text)
+                except TemplateSyntaxError as err:
+                    ctx.error(("notifications", "templates", name, part),
+                              f"template error (line {err.lineno} of the text): {err.message}")
+
+
+def _assessment(ctx: Context) -> None:
+    d = ctx.deployment
+    a = d.assessment
+    if a is None:
+        return
+    path: tuple[Any, ...] = ("assessment",)
+    for i, subject in enumerate(a.subjects):
+        spath = _item(path, "subjects", i, a.subjects)
+        if subject.level is not None:
+            ctx.name_in((*spath, "level"), "level", subject.level, ctx.levels)
+        if subject.role is not None:
+            ctx.name_in((*spath, "role"), "role", subject.role, d.roles)
+    schedules = [s.name for s in d.schedules]
+    for name, metric in a.metrics.items():
+        mpath = (*path, "metrics", name)
+        register = metric.register_name
+        if register is not None and ctx.name_in((*mpath, "register"), "register", register,
+                                                d.registers):
+            names = ctx.register_names(register)
+            for key in ("where", "of"):
+                expr = getattr(metric, key)
+                if expr is not None:
+                    ctx.expression((*mpath, key), expr, names, f"field of register '{register}'")
+            if metric.field is not None:
+                spec = d.registers[register].field(metric.field)
+                if spec is None:
+                    ctx.error((*mpath, "field"), unknown(f"field of register '{register}'", metric.field,
+                                                         [f.name for f in d.registers[register].fields]))
+                elif spec.type not in ("integer", "decimal"):
+                    ctx.error((*mpath, "field"), f"'{metric.field}' is a {spec.type} field; "
+                              "sum and average need an integer or decimal field")
+            if metric.state is not None:
+                flow = d.registers[register].workflow
+                states = d.workflows[flow].states if flow in d.workflows else ctx.states
+                ctx.name_in((*mpath, "state"), "state", metric.state, states)
+        if metric.schedule is not None:
+            ctx.name_in((*mpath, "schedule"), "schedule", metric.schedule, schedules)
+    metrics = list(a.metrics)
+    ctx.expression((*path, "score"), a.score, metrics, "metric")
+    for i, deduction in enumerate(a.deductions):
+        ctx.name_in((*path, "deductions", i, "per"), "metric", deduction.per, metrics)
+    for i, veto in enumerate(a.vetoes):
+        ctx.expression((*path, "vetoes", i, "when"), veto.when, metrics, "metric")
+
+
+def _plugins(ctx: Context) -> None:
+    for index, plugin in enumerate(ctx.deployment.plugins):
+        try:
+            found = importlib.util.find_spec(plugin.module) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            ctx.error(("plugins", index), f"plugin module '{plugin.module}' is not installed; "
+                      "install its package (pip install …) or remove it from 'plugins:'")

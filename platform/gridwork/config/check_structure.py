@@ -1,0 +1,207 @@
+"""Cross-reference checks of who and what: levels, departments, roles, choices, registers, categories."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .context import Context
+from .models import SPECIAL_TARGETS, SYSTEM_FIELDS, VERBS, FieldSpec, Register
+from .models.organisation import RECORD_VERBS
+from .problems import unknown
+
+_COMMON_OPTIONS = {"name", "type", "label", "help", "required", "unique", "default",
+                   "personal", "show_if", "computed", "renamed_from"}
+
+
+def check_structure(ctx: Context) -> None:
+    """Run every check of this module."""
+    _levels(ctx)
+    _departments(ctx)
+    _roles(ctx)
+    _choices(ctx)
+    for name, register in ctx.deployment.registers.items():
+        _register(ctx, name, register)
+    _categories(ctx)
+
+
+def _levels(ctx: Context) -> None:
+    seen: set[str] = set()
+    for index, level in enumerate(ctx.deployment.hierarchy.levels):
+        if level.key in seen:
+            ctx.error(("hierarchy", "levels", index, "key"), f"duplicate level '{level.key}'")
+        seen.add(level.key)
+
+
+def _departments(ctx: Context) -> None:
+    seen: set[str] = set()
+    for index, dept in enumerate(ctx.deployment.departments):
+        path = ("departments", index)
+        if dept.code in seen:
+            ctx.error((*path, "code"), f"duplicate department code '{dept.code}'")
+        seen.add(dept.code)
+        ctx.name_in((*path, "level"), "level", dept.level, ctx.levels)
+        if dept.node is not None and ctx.name_in((*path, "node"), "node", dept.node,
+                                                 ctx.node_codes):
+            if ctx.node_level[dept.node] != dept.level:
+                ctx.error((*path, "node"), f"node '{dept.node}' is a "
+                          f"{ctx.node_level[dept.node]}, not a {dept.level}")
+
+
+def _roles(ctx: Context) -> None:
+    registers = list(ctx.deployment.registers)
+    for key, role in ctx.deployment.roles.items():
+        path = ("roles", key)
+        if key in SPECIAL_TARGETS:
+            ctx.error(path, f"'{key}' is a reserved recipient name; call the role otherwise",
+                      at="key")
+        if role.at is not None:
+            ctx.name_in((*path, "at"), "level", role.at, ctx.levels)
+        if role.department not in (None, "*"):
+            ctx.name_in((*path, "department"), "department", role.department,
+                        [*ctx.departments, "*"])
+        for index, grant in enumerate(role.can):
+            verb, _, register = str(grant).partition(":")
+            where = (*path, "can", index)
+            if not ctx.name_in(where, "permission", verb, VERBS):
+                continue
+            if register:
+                if verb not in RECORD_VERBS:
+                    ctx.error(where, f"'{verb}' applies to the whole deployment, "
+                                     f"not to one register; write '{verb}'")
+                else:
+                    ctx.name_in(where, "register", register, registers)
+
+
+def _choices(ctx: Context) -> None:
+    for name, options in ctx.deployment.choices.items():
+        if not options:
+            ctx.error(("choices", name), f"choice list '{name}' has no options")
+
+
+def _register(ctx: Context, name: str, register: Register) -> None:
+    d = ctx.deployment
+    path = ("registers", name)
+    if register.workflow is not None:
+        ctx.name_in((*path, "workflow"), "workflow", register.workflow, d.workflows)
+    if register.attach_to is not None:
+        ctx.name_in((*path, "attach_to"), "level", register.attach_to, ctx.levels)
+    if register.categorized and not d.categories:
+        ctx.error((*path, "categorized"), "no categories are defined; add 'categories:'")
+    names: dict[str, int] = {}
+    for index, spec in enumerate(register.fields):
+        fpath = (*path, "fields", index)
+        if spec.name in names:
+            ctx.error((*fpath, "name"), f"duplicate field '{spec.name}' in register '{name}'")
+        elif spec.name in SYSTEM_FIELDS:
+            ctx.error((*fpath, "name"), f"'{spec.name}' is kept by the engine on every record; "
+                      "name the field otherwise")
+        names[spec.name] = index
+        _field(ctx, fpath, spec)
+    if register.title is not None:
+        ctx.name_in((*path, "title"), "field", register.title, names)
+    readable = ctx.register_names(name)
+    for index, spec in enumerate(register.fields):
+        fpath = (*path, "fields", index)
+        if spec.renamed_from is not None and spec.renamed_from in names:
+            ctx.error((*fpath, "renamed_from"), f"'{spec.renamed_from}' is still a field of "
+                      f"'{name}'; a renamed field's old name must be gone")
+        for option in ("show_if", "computed"):
+            expr = getattr(spec, option)
+            if expr is None:
+                continue
+            others = [n for n in readable if n != spec.name]
+            if spec.name in {n for n, _ in expr.names}:
+                col = next(c for n, c in expr.names if n == spec.name)
+                ctx.error((*fpath, option), f"'{option}' of '{spec.name}' may not read the "
+                          "field itself", offset=col)
+            ctx.expression((*fpath, option), expr, [*others, spec.name], f"field of register '{name}'")
+
+
+def _field(ctx: Context, path: tuple[Any, ...], spec: FieldSpec) -> None:
+    d = ctx.deployment
+    field_type = ctx.field_types.get(spec.type)
+    if field_type is None:
+        ctx.error((*path, "type"), unknown("field type", spec.type, ctx.field_types))
+        return
+    given = {key for key in spec.model_fields_set if getattr(spec, key) not in (None, False)}
+    attribute = {"register_name": "register"}
+    for key in sorted(given):
+        option = attribute.get(key, key)
+        if option not in _COMMON_OPTIONS and option not in field_type.options:
+            ctx.error((*path, option), f"'{option}' does not apply to a {spec.type} field",
+                      at="key")
+    for option in sorted(field_type.required_options):
+        if getattr(spec, "register_name" if option == "register" else option) is None:
+            ctx.error(path, f"a {spec.type} field needs '{option}'", at="key")
+    if isinstance(spec.choices, str):
+        ctx.name_in((*path, "choices"), "choice list", spec.choices, d.choices)
+    if spec.register_name is not None and "register" in field_type.options:
+        ctx.name_in((*path, "register"), "register", spec.register_name, d.registers)
+    if spec.level is not None and "level" in field_type.options:
+        ctx.name_in((*path, "level"), "level", spec.level, ctx.levels)
+    if spec.role is not None and "role" in field_type.options:
+        ctx.name_in((*path, "role"), "role", spec.role, d.roles)
+    if spec.min is not None and spec.max is not None and type(spec.min) is type(spec.max):
+        if spec.min > spec.max:  # type: ignore[operator]
+            ctx.error((*path, "max"), f"max {spec.max} is below min {spec.min}")
+    if spec.default is not None:
+        _default(ctx, path, spec, field_type.validate)
+    if spec.computed is not None and spec.required:
+        ctx.error((*path, "required"), "a computed field is never typed; drop 'required'",
+                  at="key")
+
+
+def _default(ctx: Context, path: tuple[Any, ...], spec: FieldSpec, validate: Any) -> None:
+    if isinstance(spec.choices, str) and spec.choices in ctx.deployment.choices:
+        codes = [str(c) for c in ctx.deployment.choices[spec.choices]]
+        values = spec.default if isinstance(spec.default, list) else [spec.default]
+        for value in values:
+            if str(value) not in codes:
+                ctx.error((*path, "default"), unknown("option", str(value), codes))
+        return
+    try:
+        validate(spec.default, spec)
+    except (ValueError, TypeError) as err:
+        ctx.error((*path, "default"), f"default {spec.default!r} is not a valid "
+                  f"{spec.type}: {err}")
+
+
+def _categories(ctx: Context) -> None:
+    d = ctx.deployment
+    severity_codes = [str(c) for c in d.choices.get("severity", {})]
+    flows = {r.workflow for r in d.registers.values() if r.categorized and r.workflow}
+    states = {s for flow in flows if flow in d.workflows for s in d.workflows[flow].states}
+    seen: set[str] = set()
+    for index, top in enumerate(d.categories):
+        _category(ctx, ("categories", index), top, None, seen, severity_codes, states)
+
+
+def _category(ctx: Context, path: tuple[Any, ...], cat: Any, inherited: Any,
+              seen: set[str], severity_codes: list[str], states: set[str]) -> None:
+    d = ctx.deployment
+    if cat.code in seen:
+        ctx.error((*path, "code"), f"duplicate category code '{cat.code}'")
+    seen.add(cat.code)
+    if cat.department is not None:
+        ctx.name_in((*path, "department"), "department", cat.department, ctx.departments)
+    if cat.severities is not None:
+        if not d.choices.get("severity"):
+            ctx.error((*path, "severities"), "severities need a 'severity' choice list "
+                      "under 'choices:' with their labels")
+        else:
+            for i, code in enumerate(cat.severities):
+                ctx.name_in((*path, "severities", i), "severity", code, severity_codes)
+    severities = cat.severities if cat.severities is not None else inherited
+    for state, limit in cat.limits.items():
+        if states:
+            if not ctx.name_in((*path, "limits", state), "state", state, states):
+                continue
+        if isinstance(limit, dict):
+            for code in limit:
+                allowed = [str(s) for s in (severities or ())]
+                ctx.name_in((*path, "limits", state, code), "severity", code, allowed)
+    if cat.escalation is not None:
+        ctx.name_in((*path, "escalation"), "escalation ladder", cat.escalation, d.escalation)
+    for index, child in enumerate(cat.children):
+        _category(ctx, (*path, "children", index), child, severities, seen,
+                  severity_codes, states)

@@ -1,0 +1,89 @@
+"""What the cross-reference checks share: the deployment, its name tables, the problem list."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..plugins import FieldType
+from .expressions import BUILTIN_FUNCTIONS, Expression
+from .models import SPECIAL_TARGETS, SYSTEM_FIELDS, Deployment, Target
+from .problems import Path, Problem, Severity, unknown
+
+
+@dataclass
+class Context:
+    """A validated deployment being cross-checked; problems accumulate in ``problems``."""
+
+    deployment: Deployment
+    field_types: dict[str, FieldType]
+    functions: set[str] = field(default_factory=lambda: set(BUILTIN_FUNCTIONS))
+    problems: list[Problem] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        d = self.deployment
+        self.levels = [level.key for level in d.hierarchy.levels]
+        self.node_codes = {node.code for node in d.nodes}
+        self.node_level = {node.code: node.level for node in d.nodes}
+        self.departments = {dept.code for dept in d.departments}
+        self.categories = {cat.code: cat for cat, _ in d.all_categories()}
+        self.states = {name for wf in d.workflows.values() for name in wf.states}
+        self.channels = set(d.notifications.channels)
+
+    # -- reporting -----------------------------------------------------------
+
+    def error(self, path: Path, message: str, *, at: str = "value", offset: int = 0) -> None:
+        """Record an error at a config path."""
+        self._add(path, message, "error", at, offset)
+
+    def warn(self, path: Path, message: str, *, at: str = "value") -> None:
+        """Record a warning (a lint) at a config path."""
+        self._add(path, message, "warning", at, 0)
+
+    def _add(self, path: Path, message: str, severity: Severity, at: str, offset: int) -> None:
+        self.problems.append(Problem(message, severity, path, at, offset))  # type: ignore[arg-type]
+
+    # -- shared checks -------------------------------------------------------
+
+    def name_in(self, path: Path, kind: str, name: Any, known: Iterable[str]) -> bool:
+        """Report ``name`` unless it is one of ``known``; return whether it is."""
+        options = list(known)
+        if name in options:
+            return True
+        self.error(path, unknown(kind, str(name), options))
+        return False
+
+    def expression(self, path: Path, expr: Expression, names: Iterable[str], what: str) -> None:
+        """Report names and functions an expression uses that do not exist where it runs."""
+        known = set(names)
+        for name, col in expr.names:
+            if name not in known:
+                self.error(path, unknown(what, name, known), offset=col)
+        for name, col in expr.calls:
+            if name not in self.functions:
+                self.error(path, unknown("function", name, self.functions), offset=col)
+
+    def target(self, path: Path, target: Target) -> None:
+        """Check a notification target: a role (optionally at a level) or a special name."""
+        if target.role in SPECIAL_TARGETS and target.level is None:
+            return
+        roles = list(self.deployment.roles) + list(SPECIAL_TARGETS)
+        if self.name_in((*path, "role"), "role", target.role, roles) and target.level:
+            self.name_in((*path, "level"), "level", target.level, self.levels)
+
+    def register_names(self, register: str) -> list[str]:
+        """Names an expression on ``register``'s records may read."""
+        spec = self.deployment.registers.get(register)
+        return [*(f.name for f in spec.fields), *SYSTEM_FIELDS] if spec else list(SYSTEM_FIELDS)
+
+    def registers_of(self, workflow: str) -> list[str]:
+        """Registers whose records follow ``workflow``."""
+        return [n for n, r in self.deployment.registers.items() if r.workflow == workflow]
+
+    def workflow_fields(self, workflow: str) -> list[str]:
+        """Fields (with system fields) of every register that follows ``workflow``."""
+        names: list[str] = list(SYSTEM_FIELDS)
+        for register in self.registers_of(workflow):
+            names.extend(f.name for f in self.deployment.registers[register].fields)
+        return names

@@ -1,0 +1,89 @@
+"""Warnings about configs that are valid but will not do what the administrator means."""
+
+from __future__ import annotations
+
+from .context import Context
+from .models import Category, Workflow
+
+
+def lint(ctx: Context) -> None:
+    """Run every lint."""
+    for name, workflow in ctx.deployment.workflows.items():
+        _workflow(ctx, name, workflow)
+    _category_limits(ctx)
+    _escalation_height(ctx)
+
+
+def _workflow(ctx: Context, name: str, wf: Workflow) -> None:
+    path = ("workflows", name)
+    auto = {state.auto.transition for state in wf.states.values() if state.auto}
+    reached = {wf.initial_state}
+    frontier = [wf.initial_state]
+    while frontier:
+        state = frontier.pop()
+        for tr in wf.transitions:
+            if state in tr.from_ and tr.to not in reached and tr.to in wf.states:
+                reached.add(tr.to)
+                frontier.append(tr.to)
+    for state_name, state in wf.states.items():
+        spath = (*path, "states", state_name)
+        if state_name not in reached:
+            ctx.warn(spath, f"state '{state_name}' is never reached: no transition leads to "
+                     f"it from '{wf.initial_state}'", at="key")
+        if not state.final and not any(state_name in tr.from_ for tr in wf.transitions):
+            ctx.warn(spath, f"state '{state_name}' has no way out; add a transition from it "
+                     "or mark it 'final: true'", at="key")
+    for index, tr in enumerate(wf.transitions):
+        if not tr.by and tr.name not in auto:
+            ctx.warn((*path, "transitions", index), f"no role may take transition '{tr.name}' "
+                     "and no state takes it automatically; add 'by:'", at="key")
+
+
+def _category_limits(ctx: Context) -> None:
+    d = ctx.deployment
+    timed = any(r.categorized and r.workflow for r in d.registers.values())
+    if not timed:
+        return
+    general = any(not rule.category for rule in d.limits)
+    covered = {code for rule in d.limits for code in rule.category}
+    for index, top in enumerate(d.categories):
+        _leaf_limits(ctx, ("categories", index), top, general, covered, inherited=False)
+
+
+def _leaf_limits(ctx: Context, path: tuple[object, ...], cat: Category, general: bool,
+                 covered: set[str], inherited: bool) -> None:
+    limited = inherited or general or bool(cat.limits) or cat.code in covered
+    if not cat.children and not limited:
+        ctx.warn(path, f"category '{cat.code}' has no time limit in any state; give it "
+                 "'limits:' or add a default under 'limits:'", at="key")
+    for index, child in enumerate(cat.children):
+        _leaf_limits(ctx, (*path, "children", index), child, general, covered, limited)
+
+
+def _escalation_height(ctx: Context) -> None:
+    d = ctx.deployment
+    levels = ctx.levels
+    for name, register in d.registers.items():
+        if not (register.categorized and register.workflow):
+            continue
+        start = register.attach_to if register.attach_to in levels else levels[-1]
+        for ladder, steps in d.escalation.items():
+            depth = levels.index(start)
+            for index, step in enumerate(steps):
+                if step.move_up is None:
+                    continue
+                if isinstance(step.move_up, int):
+                    depth -= step.move_up
+                elif step.move_up in levels:
+                    target = levels.index(step.move_up)
+                    if target >= depth:
+                        ctx.warn(("escalation", ladder, index, "move_up"),
+                                 f"'{step.move_up}' is not above where '{name}' records sit "
+                                 f"by then ('{levels[depth]}')")
+                    depth = min(depth, target)
+                if depth < 0:
+                    ctx.warn(("escalation", ladder, index, "move_up"),
+                             f"escalation goes above the top of the tree: '{name}' records "
+                             f"start at '{start}' and this step moves them past "
+                             f"'{levels[0]}'")
+                    break

@@ -1,0 +1,88 @@
+"""The configuration language as one pydantic model tree, rooted at `Deployment`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import PrivateAttr
+
+from ..types import Code, LabelType, Name
+from .base import Model
+from .organisation import (
+    VERBS, Calendar, Department, DeploymentInfo, Hierarchy, Level, Role,
+)
+from .outputs import Assessment, Notifications, PluginType
+from .registers import SYSTEM_FIELDS, FieldSpec, Register
+from .timing import SPECIAL_TARGETS, EscalationStep, LimitRule, Reminder, Schedule, Target
+from .workflows import Category, Queue, State, Transition, Workflow
+
+TOP_LEVEL_KEYS = (
+    "deployment", "calendar", "hierarchy", "departments", "roles", "choices", "registers",
+    "categories", "workflows", "limits", "reminders", "escalation", "schedules",
+    "notifications", "assessment", "plugins",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """A grid node as loaded from the config or its CSV file."""
+
+    code: str
+    name: str
+    level: str
+    parent: str | None
+
+
+class Deployment(Model):
+    """A whole deployment: everything an administrator says about their grid system."""
+
+    deployment: DeploymentInfo
+    calendar: Calendar = Calendar()
+    hierarchy: Hierarchy
+    departments: tuple[Department, ...] = ()
+    roles: dict[Name, Role]
+    choices: dict[Name, dict[Code, LabelType]] = {}
+    """Shared dictionaries (code → label) that choice fields name."""
+    registers: dict[Name, Register]
+    categories: tuple[Category, ...] = ()
+    workflows: dict[Name, Workflow] = {}
+    limits: tuple[LimitRule, ...] = ()
+    reminders: tuple[Reminder, ...] = ()
+    escalation: dict[Name, tuple[EscalationStep, ...]] = {}
+    """Escalation ladders by name; `default` serves categories that name none."""
+    schedules: tuple[Schedule, ...] = ()
+    notifications: Notifications = Notifications()
+    assessment: Assessment | None = None
+    plugins: tuple[PluginType, ...] = ()
+
+    _nodes: tuple[Node, ...] = PrivateAttr(default=())
+    _boundaries: dict[str, dict[str, Any]] = PrivateAttr(default_factory=dict)
+
+    @property
+    def nodes(self) -> tuple[Node, ...]:
+        """Every grid node, parents before children."""
+        return self._nodes
+
+    @property
+    def boundaries(self) -> dict[str, dict[str, Any]]:
+        """GeoJSON geometry per node code, for nodes that have one."""
+        return self._boundaries
+
+    def all_categories(self) -> Iterator[tuple[Category, Category | None]]:
+        """Every category of the tree with its parent, depth first."""
+        for top in self.categories:
+            yield from top.walk()
+
+    def department(self, code: str) -> Department | None:
+        """The department with ``code``, if any."""
+        return next((d for d in self.departments if d.code == code), None)
+
+
+__all__ = [
+    "SPECIAL_TARGETS", "SYSTEM_FIELDS", "TOP_LEVEL_KEYS", "VERBS", "Assessment", "Calendar",
+    "Category", "Department", "Deployment", "DeploymentInfo", "EscalationStep", "FieldSpec",
+    "Hierarchy", "Level", "LimitRule", "Node", "Notifications", "Queue", "Register",
+    "Reminder", "Role", "Schedule", "State", "Target", "Transition", "Workflow",
+]

@@ -1,0 +1,179 @@
+"""Who and where: the deployment itself, its calendar, grid hierarchy, departments and roles."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zoneinfo
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, Field, field_validator, model_validator
+
+from ..types import Code, DurationType, LabelType, Name, parse_duration
+from .base import WEEKDAYS, Model, OneOrMany, either
+
+VERBS = ("view", "create", "edit", "delete", "export", "import",
+         "supervise", "unmask", "assess", "admin")
+"""What a role may be granted with ``can:``; record verbs may name a register (``create:event``)."""
+RECORD_VERBS = VERBS[:6]
+
+
+class Timers(Model):
+    """How the embedded timer loop runs."""
+
+    interval: DurationType = parse_duration("60s")
+    """How often `gridwork serve` sweeps due timers (calendar time)."""
+
+
+class DeploymentInfo(Model):
+    """Name, title and locale of the deployment."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*$", examples=["community"])]
+    """Short machine name, e.g. `community`; used for the default database file."""
+    title: LabelType
+    """What users see as the system's name."""
+    timezone: str = "Asia/Shanghai"
+    """IANA time zone of the deployment's clock and calendar."""
+    locale: Literal["zh", "en"] = "zh"
+    """Language of labels and the user interface."""
+    timers: Timers = Timers()
+    data_dir: str = "data"
+    """Folder (relative to the deployment) for the SQLite file and uploads."""
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone '{value}'; write an IANA name such as 'Asia/Shanghai'"
+            ) from None
+        return value
+
+
+_HOURS_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
+
+
+def _weekdays(value: Any) -> Any:
+    """Expand ``mon-fri`` to the list of days it names."""
+    if isinstance(value, str) and "-" in value:
+        first, _, last = value.partition("-")
+        if first in WEEKDAYS and last in WEEKDAYS:
+            start, end = WEEKDAYS.index(first), WEEKDAYS.index(last)
+            if start <= end:
+                return WEEKDAYS[start:end + 1]
+    return _one_or_many_days(value)
+
+
+def _one_or_many_days(value: Any) -> Any:
+    return (value,) if isinstance(value, str) else value
+
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+class Calendar(Model):
+    """The business calendar that working-time limits (`wd`, `wh`) count on."""
+
+    working_days: Annotated[tuple[Weekday, ...], BeforeValidator(_weekdays)] = WEEKDAYS[:5]
+    """Days of the week that are working days: a list, or a range like `mon-fri`."""
+    hours: OneOrMany[str] = ("08:30-12:00", "13:30-17:30")
+    """Working hours of a working day, as `HH:MM-HH:MM` ranges in order."""
+    holidays: Literal["cn", "none"] = "cn"
+    """`cn`: Chinese statutory holidays and adjusted working days (调休); `none`: ignore them."""
+    extra_holidays: tuple[dt.date, ...] = ()
+    """Further days off, e.g. a local festival."""
+    extra_working_days: tuple[dt.date, ...] = ()
+    """Further working days on what would be a day off."""
+
+    @field_validator("hours")
+    @classmethod
+    def _ranges(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        previous_end = ""
+        for text in value:
+            match = _HOURS_RE.match(str(text))
+            if not match:
+                raise ValueError(f"'{text}' is not a range of hours; write e.g. '08:30-12:00'")
+            start, end = text.split("-")
+            if start >= end or start < previous_end:
+                raise ValueError(f"'{text}': ranges must run forward and not overlap")
+            previous_end = end
+        return value
+
+
+class Level(Model):
+    """One level of the grid hierarchy, from the top down."""
+
+    key: Name
+    label: LabelType
+    code: str | None = None
+    """Regular expression every node code at this level must match, e.g. `^\\d{9}$`."""
+
+    @field_validator("code")
+    @classmethod
+    def _compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as err:
+                raise ValueError(f"invalid code pattern: {err}") from None
+        return value
+
+
+class NodeSpec(Model):
+    """A grid node written inline in the config (large trees go in a CSV file)."""
+
+    code: Code
+    name: str
+    level: Name
+    parent: Code | None = None
+
+
+class Hierarchy(Model):
+    """The tree of territory (块): its levels and its nodes."""
+
+    levels: Annotated[tuple[Level, ...], Field(min_length=1)]
+    """Levels from the root down, e.g. district, street, community, grid."""
+    nodes: either(text=str, list=tuple[NodeSpec, ...])  # type: ignore[valid-type]
+    """A CSV file (columns code, name, parent, level) relative to the deployment, or a list."""
+    boundaries: str | None = None
+    """Optional GeoJSON FeatureCollection whose features carry `properties.code`."""
+
+    def level_index(self, key: str) -> int | None:
+        """Depth of the level named ``key`` (0 = root), or None when unknown."""
+        for index, level in enumerate(self.levels):
+            if level.key == key:
+                return index
+        return None
+
+
+class Department(Model):
+    """A functional department (条) that handles events of its categories."""
+
+    code: Code
+    name: LabelType
+    level: Name
+    """The hierarchy level the department sits at."""
+    node: Code | None = None
+    """The node it serves, when several nodes share its level."""
+
+
+class Role(Model):
+    """What a kind of user is, where they sit, what they see and what they may do."""
+
+    label: LabelType
+    at: Name | None = None
+    """The hierarchy level users of this role sit at (territorial roles)."""
+    department: Code | None = None
+    """A department code, or `*` for staff of any department (departmental roles)."""
+    scope: Literal["node", "subtree"] = "subtree"
+    """Which records a user sees: those of their own node, or of its whole subtree."""
+    can: OneOrMany[str] = ()
+    """Granted verbs, each alone or for one register: `view`, `create:event`, `supervise`."""
+
+    @model_validator(mode="after")
+    def _placed(self) -> Role:
+        if (self.at is None) == (self.department is None):
+            raise ValueError("a role needs exactly one of 'at' (a level) or 'department'")
+        return self

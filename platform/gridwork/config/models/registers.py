@@ -1,0 +1,130 @@
+"""What is recorded: choice dictionaries, registers (台账) and their typed fields."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Any
+
+from pydantic import Field as PydanticField
+from pydantic import field_validator
+
+from ..expressions import ExpressionType
+from ..types import Code, LabelType, Name
+from .base import Model, either
+
+_SIZE_RE = re.compile(r"^(\d+)\s*(KB|MB|GB)$", re.IGNORECASE)
+_SIZE_UNITS = {"kb": 1024, "mb": 1024**2, "gb": 1024**3}
+
+
+def parse_size(value: Any) -> int:
+    """Parse ``5MB`` (or a number of bytes)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    match = _SIZE_RE.match(str(value).strip())
+    if not match:
+        raise ValueError(f"'{value}' is not a size; write e.g. '5MB' or '500KB'")
+    return int(match.group(1)) * _SIZE_UNITS[match.group(2).lower()]
+
+
+ChoiceOptions = dict[Code, LabelType]
+Choices = either(text=Name, list=tuple[Code, ...], mapping=ChoiceOptions)
+Bound = either(number=float, date=dt.date)
+
+
+class FieldSpec(Model):
+    """One typed field of a register; options apply to the types that name them."""
+
+    name: Name
+    type: str
+    """One of text, textarea, integer, decimal, boolean, date, datetime, choice, multichoice,
+    phone, email, id_card, credit_code, geo_point, photo, file, reference, node, user
+    (plugins add more)."""
+    label: LabelType | None = None
+    help: LabelType | None = None
+    """A hint shown under the input."""
+    required: bool = False
+    unique: bool = False
+    min: Bound | None = None
+    """Smallest allowed value (integer, decimal, date)."""
+    max: Bound | None = None
+    """Largest allowed value (integer, decimal, date)."""
+    min_length: Annotated[int, PydanticField(ge=0)] | None = None
+    max_length: Annotated[int, PydanticField(ge=1)] | None = None
+    pattern: str | None = None
+    """Regular expression the whole text must match."""
+    decimals: Annotated[int, PydanticField(ge=0, le=10)] | None = None
+    """Digits after the point (decimal)."""
+    default: Any = None
+    choices: Choices | None = None
+    """choice/multichoice: a shared dictionary's name, a list of codes, or codes with labels."""
+    register_name: Annotated[Name | None, PydanticField(alias="register")] = None
+    """reference: the register whose records this field points to."""
+    level: Name | None = None
+    """node: the hierarchy level the chosen node must be at."""
+    role: Name | None = None
+    """user: the role the chosen user must have."""
+    multiple: bool = False
+    """photo/file: allow several files."""
+    max_size: Annotated[int, PydanticField(gt=0)] | None = None
+    """photo/file: largest file accepted, e.g. `5MB`."""
+    personal: bool | None = None
+    """Mask the value for roles without `unmask` (default: true for id_card and phone)."""
+    show_if: ExpressionType | None = None
+    """Show (and require) the field only when this expression holds."""
+    computed: ExpressionType | None = None
+    """Compute the value from other fields; users do not type it."""
+    renamed_from: Name | None = None
+    """The field's former name, so `gridwork migrate` keeps its data."""
+
+    @field_validator("max_size", mode="before")
+    @classmethod
+    def _size(cls, value: Any) -> Any:
+        return None if value is None else parse_size(value)
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as err:
+                raise ValueError(f"invalid pattern: {err}") from None
+        return value
+
+    @property
+    def is_personal(self) -> bool:
+        """Whether the value is masked for roles that may not see it in full."""
+        if self.personal is not None:
+            return self.personal
+        return self.type in ("id_card", "phone")
+
+
+class Register(Model):
+    """A register (台账): a kind of record with its fields, kept in its own table."""
+
+    label: LabelType
+    fields: Annotated[tuple[FieldSpec, ...], PydanticField(min_length=1)]
+    workflow: Name | None = None
+    """The workflow its records follow (events, tasks); none for plain registers."""
+    categorized: bool = False
+    """Records carry a category (and severity) from the `categories:` tree."""
+    attach_to: Name | None = None
+    """The hierarchy level records sit at; default: the lowest level."""
+    title: Name | None = None
+    """The field that names a record in lists; default: the first field."""
+    renamed_from: Name | None = None
+    """The register's former name, so `gridwork migrate` keeps its data."""
+
+    def field(self, name: str) -> FieldSpec | None:
+        """The field called ``name``, if any."""
+        for spec in self.fields:
+            if spec.name == name:
+                return spec
+        return None
+
+
+SYSTEM_FIELDS = ("id", "node", "state", "category", "severity", "department", "assignee",
+                 "reporter", "priority", "round", "created_at", "updated_at", "deadline",
+                 "version")
+"""Columns the engine keeps on every record; expressions may read them."""

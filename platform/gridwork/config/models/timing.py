@@ -1,0 +1,162 @@
+"""When things are due: time limits, reminders, escalation ladders and recurring duties."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, Field, field_validator, model_validator
+
+from ..expressions import ExpressionType
+from ..types import Code, DurationType, LabelType, Name, OffsetType
+from .base import Model, OneOrMany, either
+
+
+class Target(Model):
+    """Who is told: a role (at the record's ancestor on that role's level), or
+    `assignee`, `reporter`, `department` (staff of the handling department)."""
+
+    role: Name
+    level: Name | None = None
+    """Which ancestor's users: default the role's own level."""
+
+
+SPECIAL_TARGETS = ("assignee", "reporter", "department")
+
+
+def _target(value: Any) -> Any:
+    return {"role": value} if isinstance(value, str) else value
+
+
+TargetType = Annotated[Target, BeforeValidator(_target)]
+
+
+class LimitRule(Model):
+    """A default time limit for a state; categories may override it."""
+
+    state: Name
+    within: DurationType
+    workflow: Name | None = None
+    """Only for this workflow (needed when two workflows share a state name)."""
+    category: OneOrMany[Code] = ()
+    severity: OneOrMany[Code] = ()
+    if_: Annotated[Name | None, Field(alias="if")] = None
+    """Only while this workflow switch is on (the proposal's per-interval on/off)."""
+
+
+class Reminder(Model):
+    """A reminder before a deadline (自动催促)."""
+
+    before: OffsetType
+    """How long before the deadline: a duration or a share of the limit (`25%`)."""
+    notify: OneOrMany[TargetType]
+    states: OneOrMany[Name] = ()
+    """Only for deadlines of these states; empty: all."""
+    channels: OneOrMany[Name] = ()
+    """Channels to use; default: each recipient's role channels."""
+    template: Name | None = None
+
+
+MoveUp = either(text=Name, number=Annotated[int, Field(ge=1)])
+
+
+class EscalationStep(Model):
+    """One rung of an escalation ladder, fired after the deadline has passed."""
+
+    after: OffsetType
+    """Time after the deadline (`0`, `1wd`), or a share of the limit (`150%`)."""
+    notify: OneOrMany[TargetType] = ()
+    move_up: MoveUp | None = None
+    """Reassign the record up the tree: to a level, or by a number of levels."""
+    supervise: bool = False
+    """Open a supervision record (督办)."""
+    priority: Code | None = None
+    """Raise the record's priority to this code."""
+    repeat: DurationType | None = None
+    """Fire again this often while the record stays overdue."""
+    channels: OneOrMany[Name] = ()
+    template: Name | None = None
+
+
+class Sampling(Model):
+    """Pick a share of the matching entries each period, optionally a share per class."""
+
+    rate: str | None = None
+    """Share of all entries, e.g. `20%`."""
+    by: Name | None = None
+    """A choice field whose value picks the rate."""
+    rates: dict[Code, str] = {}
+    """Share per value of `by`, e.g. `{'1': 50%, '2': 30%, '3': 20%}`."""
+
+    @field_validator("rate")
+    @classmethod
+    def _percent(cls, value: str | None) -> str | None:
+        return None if value is None else _check_percent(value)
+
+    @field_validator("rates")
+    @classmethod
+    def _percents(cls, value: dict[str, str]) -> dict[str, str]:
+        for rate in value.values():
+            _check_percent(rate)
+        return value
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Sampling:
+        if (self.rate is None) == (self.by is None):
+            raise ValueError("write either 'rate' or 'by' with 'rates'")
+        if self.by is not None and not self.rates:
+            raise ValueError("'by' needs 'rates' for its values")
+        return self
+
+
+def _check_percent(value: str) -> str:
+    text = str(value).strip()
+    try:
+        number = float(text.rstrip("%"))
+    except ValueError:
+        number = -1
+    if not text.endswith("%") or not 0 < number <= 100:
+        raise ValueError(f"'{value}' is not a share; write a percentage such as '20%'")
+    return text
+
+
+def _sampling(value: Any) -> Any:
+    return {"rate": value} if isinstance(value, str) else value
+
+
+Period = Literal["day", "week", "month", "quarter", "half_year", "year"]
+
+
+class Schedule(Model):
+    """A recurring duty: what records it creates, for which entries, how often, for whom."""
+
+    name: Name
+    label: LabelType
+    register_name: Annotated[Name | None, Field(alias="register")] = None
+    """One duty per entry of this register (e.g. each enterprise)..."""
+    each: Name | None = None
+    """...or one per node at this hierarchy level (e.g. each grid)."""
+    where: ExpressionType | None = None
+    """Which entries of `register` (e.g. `risk_grade in ['A', 'B']`)."""
+    every: Period
+    on: OneOrMany[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = ()
+    """Weekdays the duty falls on (for `every: week`), e.g. `[mon, thu]`."""
+    times: Annotated[int, Field(ge=1)] = 1
+    """At least this many per period."""
+    sample: Annotated[Sampling | None, BeforeValidator(_sampling)] = None
+    creates: Name
+    """The register whose record is created for each duty."""
+    assign: Name
+    """The role whose user at the entry's node (or its ancestor) must do it."""
+    due: DurationType | None = None
+    """Time to do it; default: by the end of the period."""
+    fill: dict[Name, ExpressionType] = {}
+    """Fields of the created record, computed from the entry."""
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Schedule:
+        if (self.register_name is None) == (self.each is None):
+            raise ValueError("a schedule needs exactly one of 'register' or 'each' (a level)")
+        if self.on and self.every != "week":
+            raise ValueError("'on' (weekdays) goes with 'every: week'")
+        return self
+

@@ -1,0 +1,135 @@
+"""How events move: the category tree, workflows (states, transitions, switches), routing, queues."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, model_validator
+
+from ..expressions import ExpressionType
+from ..types import Code, DurationType, LabelType, Name
+from .base import Model, OneOrMany, either
+
+LimitSpec = either(text=DurationType, number=DurationType, mapping=dict[Code, DurationType])
+"""A time limit: one duration, or one per severity (`{general: 3wd, major: 1wd}`)."""
+
+
+class Category(Model):
+    """A node of the event category tree (大类/小类); children inherit what they leave out."""
+
+    code: Code
+    label: LabelType
+    department: Code | None = None
+    """The department that handles events of this category."""
+    severities: tuple[Code, ...] | None = None
+    """Severity codes allowed, from the `severity` choice list (e.g. general, major)."""
+    limits: dict[Name, LimitSpec] = {}
+    """Time limit per workflow state: `{accepting: 2wh, handling: {general: 3wd, major: 1wd}}`."""
+    escalation: Name | None = None
+    """The escalation ladder to use (a key of `escalation:`); default: `default`."""
+    children: tuple[Category, ...] = ()
+
+    def walk(self, parent: Category | None = None) -> list[tuple[Category, Category | None]]:
+        """This category and all below it, each with its parent."""
+        found: list[tuple[Category, Category | None]] = [(self, parent)]
+        for child in self.children:
+            found.extend(child.walk(self))
+        return found
+
+
+class AutoStep(Model):
+    """A transition the system takes by itself as soon as a record enters the state."""
+
+    transition: Name
+    if_: Annotated[Name | None, Field(alias="if")] = None
+    """Only when this switch is on."""
+    unless: Name | None = None
+    """Only when this switch is off."""
+
+
+class State(Model):
+    """A state of a workflow."""
+
+    label: LabelType
+    initial: bool = False
+    final: bool = False
+    paused: bool = False
+    """Time limits stop while a record is here (e.g. waiting for the reporter)."""
+    auto: AutoStep | None = None
+
+
+class Transition(Model):
+    """A move from one or more states to another, taken by people of given roles."""
+
+    name: Name
+    label: LabelType | None = None
+    from_: Annotated[OneOrMany[Name], Field(alias="from")]
+    to: Name
+    by: OneOrMany[Name] = ()
+    """Roles that may take it; empty for one only the system takes (see a state's `auto`)."""
+    scope: Literal["subtree", "assigned", "department"] = "subtree"
+    """Who among those roles: anyone whose scope holds the record, only its assignee,
+    or staff of its handling department."""
+    require: OneOrMany[Name] = ()
+    """Fields that must be filled to take it (`comment` for a written reason)."""
+    guard: ExpressionType | None = None
+    """Allowed only when this expression holds."""
+    actions: tuple[dict[str, Any], ...] = ()
+    """Effects, each `{action: argument}`: assign, notify, set, supervise, start_timer,
+    stop_timer, dispatch (plugins add more)."""
+    new_round: bool = False
+    """Starts a new round of handling (二次处理); earlier rounds stay in the history."""
+
+
+class RoutingRule(Model):
+    """Where dispatch sends a record; the first matching rule wins."""
+
+    category: OneOrMany[Code] = ()
+    """Categories (with their subcategories) the rule applies to; empty: all."""
+    under: OneOrMany[Code] = ()
+    """Node codes whose subtrees the rule applies to; empty: everywhere."""
+    where: ExpressionType | None = None
+    department: Code | None = None
+    """Handling department; default: the category's."""
+    assign: Name | None = None
+    """Role whose user at the record's grid (or the grid holding its point) is assigned."""
+    strategy: Name | None = None
+    """A routing strategy from a plugin, tried before the fields above."""
+
+
+class Queue(Model):
+    """A work queue (待分发, 待接受…): records in given states for given roles."""
+
+    label: LabelType
+    states: OneOrMany[Name] = ()
+    roles: OneOrMany[Name]
+    assigned: Literal["any", "me", "my_department"] = "any"
+    """Which records: all in scope, those assigned to the user, or to the user's department."""
+    overdue: bool = False
+    """Only records past their deadline."""
+
+
+class Workflow(Model):
+    """A lifecycle: states, the transitions between them, switches, routing and queues."""
+
+    label: LabelType
+    states: dict[Name, State]
+    transitions: tuple[Transition, ...]
+    switches: dict[Name, bool] = {}
+    """On/off switches the states' `auto` steps and limits refer to, e.g.
+    auto_dispatch (自动分发), revisit (是否回访), auto_archive (自动归档)."""
+    routing: tuple[RoutingRule, ...] = ()
+    queues: dict[Name, Queue] = {}
+
+    @model_validator(mode="after")
+    def _one_initial(self) -> Workflow:
+        initial = [name for name, state in self.states.items() if state.initial]
+        if len(initial) != 1:
+            found = ", ".join(initial) if initial else "none"
+            raise ValueError(f"a workflow needs exactly one initial state (found: {found})")
+        return self
+
+    @property
+    def initial_state(self) -> str:
+        """The state new records start in."""
+        return next(name for name, state in self.states.items() if state.initial)

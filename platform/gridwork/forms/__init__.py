@@ -1,0 +1,1 @@
+"""Field types, validators, form models and widgets."""
