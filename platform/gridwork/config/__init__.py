@@ -62,12 +62,13 @@ def check(path: str | Path) -> CheckResult:
         deployment = Deployment.model_validate(sources.merged())
     except ValidationError as err:
         return CheckResult(_located(sources, problems + schema_problems(err)))
-    nodes, node_problems = load_nodes(root, deployment.hierarchy)
+    nodes, node_problems = load_nodes(sources.read, deployment.hierarchy)
     problems.extend(node_problems)
     deployment._nodes = tuple(nodes)
+    deployment._root = root.resolve()
     if deployment.hierarchy.boundaries:
         boundaries, geo_problems = load_boundaries(
-            root, deployment.hierarchy.boundaries, {n.code for n in nodes})
+            sources.read, deployment.hierarchy.boundaries, {n.code for n in nodes})
         deployment._boundaries = boundaries
         problems.extend(geo_problems)
     ctx = Context(deployment, field_types())
@@ -78,6 +79,7 @@ def check(path: str | Path) -> CheckResult:
     problems.extend(ctx.problems)
     located = _located(sources, problems)
     has_errors = any(p.severity == "error" for p in located)
+    deployment._source_hash = sources.digest()
     return CheckResult(located, None if has_errors else deployment)
 
 

@@ -8,6 +8,7 @@ section) it came from, so a problem found anywhere can be reported at FILE:LINE:
 from __future__ import annotations
 
 import glob
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,21 @@ class Sources:
     root: Path
     main: str = MAIN_FILE
     sections: dict[str, list[_Segment]] = field(default_factory=dict)
+    files: dict[str, bytes] = field(default_factory=dict)
+    """Every file read, by its name relative to the root (for the config hash)."""
+
+    def digest(self) -> str:
+        """A hash of every file the deployment was read from."""
+        h = hashlib.sha256()
+        for name in sorted(self.files):
+            h.update(name.encode() + b"\0" + self.files[name] + b"\0")
+        return h.hexdigest()
+
+    def read(self, name: str) -> bytes:
+        """Read a file of the deployment (a node CSV, a GeoJSON) and remember it."""
+        data = (self.root / name).read_bytes()
+        self.files[name] = data
+        return data
 
     def merged(self) -> dict[str, Any]:
         """The config as one mapping, sections from all files merged."""
@@ -146,10 +162,10 @@ def _yaml() -> YAML:
     return yaml
 
 
-def read_yaml(path: Path, display: str) -> tuple[Any, list[Problem]]:
+def read_yaml(path: Path, display: str, sources: Sources) -> tuple[Any, list[Problem]]:
     """Load one YAML file; a syntax error becomes a Problem at its line."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = sources.read(display).decode("utf-8")
     except FileNotFoundError:
         return None, [Problem(f"file not found: {display}", file=display, line=1, col=1)]
     except (OSError, UnicodeDecodeError) as err:
@@ -173,7 +189,7 @@ def read_yaml(path: Path, display: str) -> tuple[Any, list[Problem]]:
 def load_sources(root: Path) -> tuple[Sources, list[Problem]]:
     """Read ``deployment.yaml`` and the files it includes into a Sources index."""
     sources = Sources(root=root)
-    data, problems = read_yaml(root / MAIN_FILE, MAIN_FILE)
+    data, problems = read_yaml(root / MAIN_FILE, MAIN_FILE, sources)
     if data is None:
         if not problems:
             problems = [Problem("the file is empty; start with 'deployment:'",
@@ -184,7 +200,7 @@ def load_sources(root: Path) -> tuple[Sources, list[Problem]]:
                                  "'deployment:', 'hierarchy:'", file=MAIN_FILE, line=1, col=1)]
     files: list[tuple[str, CommentedMap]] = [(MAIN_FILE, data)]
     if "include" in data:
-        included, include_problems = _includes(root, data)
+        included, include_problems = _includes(sources, data)
         files.extend(included)
         problems.extend(include_problems)
     for display, tree in files:
@@ -192,7 +208,8 @@ def load_sources(root: Path) -> tuple[Sources, list[Problem]]:
     return sources, problems
 
 
-def _includes(root: Path, data: CommentedMap) -> tuple[list[tuple[str, CommentedMap]], list[Problem]]:
+def _includes(sources: Sources, data: CommentedMap) -> tuple[list[tuple[str, CommentedMap]], list[Problem]]:
+    root = sources.root
     listed = data["include"]
     line, col = data.lc.value("include")
     if isinstance(listed, str):
@@ -214,7 +231,7 @@ def _includes(root: Path, data: CommentedMap) -> tuple[list[tuple[str, Commented
             problems.append(Problem(f"no file matches '{pattern}'", **where))
         for match in matches:
             display = str(Path(match).relative_to(root))
-            tree, read_problems = read_yaml(Path(match), display)
+            tree, read_problems = read_yaml(Path(match), display, sources)
             problems.extend(read_problems)
             if tree is None:
                 continue

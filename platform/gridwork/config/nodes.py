@@ -12,13 +12,14 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from .models import Hierarchy, Node
 from .problems import Problem, unknown
 
 COLUMNS = ("code", "name", "parent", "level")
+Reader = Callable[[str], bytes]
+"""Reads a file of the deployment folder by its relative name."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,10 +32,10 @@ class _Row:
     """Make a problem located at this row's column."""
 
 
-def load_nodes(root: Path, hierarchy: Hierarchy) -> tuple[list[Node], list[Problem]]:
+def load_nodes(read: Reader, hierarchy: Hierarchy) -> tuple[list[Node], list[Problem]]:
     """Read and check the hierarchy's nodes; return them parents first."""
     if isinstance(hierarchy.nodes, str):
-        rows, problems = _csv_rows(root, hierarchy.nodes)
+        rows, problems = _csv_rows(read, hierarchy.nodes)
     else:
         rows, problems = _inline_rows(hierarchy), []
     nodes, row_problems = _check_rows(rows, hierarchy)
@@ -51,11 +52,10 @@ def _inline_rows(hierarchy: Hierarchy) -> list[_Row]:
     return rows
 
 
-def _csv_rows(root: Path, name: str) -> tuple[list[_Row], list[Problem]]:
+def _csv_rows(read: Reader, name: str) -> tuple[list[_Row], list[Problem]]:
     at_key = Problem("", path=("hierarchy", "nodes"))
-    path = root / name
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = read(name).decode("utf-8-sig")
     except FileNotFoundError:
         return [], [_with(at_key, f"node file '{name}' not found in the deployment folder")]
     except (OSError, UnicodeDecodeError) as err:
@@ -158,10 +158,10 @@ def _check_rows(rows: list[_Row], hierarchy: Hierarchy) -> tuple[list[Node], lis
     return nodes, problems
 
 
-def load_boundaries(root: Path, name: str, codes: set[str]) -> tuple[dict[str, Any], list[Problem]]:
+def load_boundaries(read: Reader, name: str, codes: set[str]) -> tuple[dict[str, Any], list[Problem]]:
     """Read a GeoJSON FeatureCollection of node boundaries keyed by ``properties.code``."""
     try:
-        data = json.loads((root / name).read_text(encoding="utf-8"))
+        data = json.loads(read(name).decode("utf-8"))
     except FileNotFoundError:
         return {}, [Problem(f"boundary file '{name}' not found in the deployment folder",
                             path=("hierarchy", "boundaries"))]

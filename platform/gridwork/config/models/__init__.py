@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from pydantic import PrivateAttr
@@ -59,6 +60,18 @@ class Deployment(Model):
 
     _nodes: tuple[Node, ...] = PrivateAttr(default=())
     _boundaries: dict[str, dict[str, Any]] = PrivateAttr(default_factory=dict)
+    _root: Path = PrivateAttr(default=Path("."))
+    _source_hash: str = PrivateAttr(default="")
+
+    @property
+    def root(self) -> Path:
+        """The deployment folder it was loaded from."""
+        return self._root
+
+    @property
+    def source_hash(self) -> str:
+        """SHA-256 over every file the deployment was read from: its config version."""
+        return self._source_hash
 
     @property
     def nodes(self) -> tuple[Node, ...]:
