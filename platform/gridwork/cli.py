@@ -67,11 +67,15 @@ def schema(markdown: bool) -> None:
 
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
-@click.option("--only", multiple=True, help="Run only the named figure(s).")
+@click.option("--only", multiple=True, metavar="FIGURE", help="Run only the named figure(s).")
 def bench(as_json: bool, only: tuple[str, ...]) -> None:
     """Run the benchmarks and print their figures against their ceilings."""
-    from .bench import run_benchmarks
+    from .bench import FIGURES, run_benchmarks
 
+    unknown = [name for name in only if name not in FIGURES]
+    if unknown:
+        raise click.BadParameter(f"unknown figure {', '.join(unknown)}; known: "
+                                 f"{', '.join(FIGURES)}", param_hint="--only")
     figures = run_benchmarks(only)
     if as_json:
         click.echo(json.dumps({"figures": figures}, ensure_ascii=False, indent=2))

@@ -3,14 +3,14 @@ schedules, notifications, assessment and plugins."""
 
 from __future__ import annotations
 
-import importlib.util
 from typing import Any
 
 from jinja2 import TemplateSyntaxError
+from pydantic import ValidationError
 from jinja2.sandbox import SandboxedEnvironment
 
 from .context import Context
-from .models import SPECIAL_TARGETS, Workflow
+from .models import SPECIAL_TARGETS, Target, Workflow
 from .problems import unknown
 
 BUILTIN_ACTIONS = ("assign", "notify", "set", "supervise", "start_timer", "stop_timer",
@@ -30,17 +30,28 @@ def check_flows(ctx: Context) -> None:
     _schedules(ctx)
     _notifications(ctx)
     _assessment(ctx)
-    _plugins(ctx)
 
 
 def _workflow(ctx: Context, name: str, wf: Workflow) -> None:
     d = ctx.deployment
     path = ("workflows", name)
     states = list(wf.states)
-    fields = ctx.workflow_fields(name)
     roles = list(d.roles)
+    if not ctx.registers_of(name):
+        ctx.warn(path, f"no register follows workflow '{name}'; name it in a register's "
+                 "'workflow:'", at="key")
+        fields = [*ctx.workflow_fields(name), *(f.name for r in d.registers.values()
+                                                for f in r.fields)]
+    else:
+        fields = ctx.workflow_fields(name)
+    taken: dict[tuple[str, str], int] = {}
     for index, tr in enumerate(wf.transitions):
         tpath = (*path, "transitions", index)
+        for state in tr.from_:
+            if (tr.name, state) in taken:
+                ctx.error((*tpath, "name"), f"transition '{tr.name}' from '{state}' is "
+                          f"defined twice (also transition {taken[tr.name, state] + 1})")
+            taken.setdefault((tr.name, state), index)
         for i, state in enumerate(tr.from_):
             ctx.name_in((*tpath, "from", i) if len(tr.from_) > 1 else (*tpath, "from"),
                         "state", state, states)
@@ -102,13 +113,20 @@ def _action(ctx: Context, path: tuple[Any, ...], action: dict[str, Any], fields:
         ctx.error(path, "an action is one 'name: argument' pair, e.g. {notify: [reporter]}")
         return
     (name, argument), = action.items()
-    if not ctx.name_in((*path, name), "action", name, BUILTIN_ACTIONS):
+    if not ctx.name_in((*path, name), "action", name, BUILTIN_ACTIONS, at="key"):
         return
     roles = [*ctx.deployment.roles, *SPECIAL_TARGETS]
     if name in ("assign", "notify"):
         targets = argument if isinstance(argument, list) else [argument]
-        for target in targets:
-            ctx.name_in((*path, name), "role", target, roles)
+        for index, target in enumerate(targets):
+            where = (*path, name, index) if isinstance(argument, list) else (*path, name)
+            if isinstance(target, dict):
+                try:
+                    ctx.target(where, Target.model_validate(target))
+                except ValidationError:
+                    ctx.error(where, "a recipient is a role or {role: ROLE, level: LEVEL}")
+            else:
+                ctx.name_in(where, "role", target, roles)
     elif name == "set":
         if not isinstance(argument, dict):
             ctx.error((*path, name), "'set' takes field: value pairs")
@@ -204,7 +222,8 @@ def _schedules(ctx: Context) -> None:
                           "use it with 'register'")
         if ctx.name_in((*path, "creates"), "register", schedule.creates, d.registers):
             created = [f.name for f in d.registers[schedule.creates].fields]
-            readable = ctx.register_names(source) if source in d.registers else []
+            # A per-node duty reads its node; a per-entry duty reads the entry's fields.
+            readable = ctx.register_names(source) if source in d.registers else ["node"]
             for field, expr in schedule.fill.items():
                 ctx.name_in((*path, "fill", field), f"field of register '{schedule.creates}'",
                             field, created)
@@ -223,7 +242,7 @@ def _sampling(ctx: Context, path: tuple[Any, ...], schedule: Any, source: str) -
     codes = _choice_codes(ctx, spec.choices)
     if codes is not None:
         for code in sample.rates:
-            ctx.name_in((*path, "sample", "rates", code), "option", code, codes)
+            ctx.name_in((*path, "sample", "rates", code), "option", code, codes, at="key")
 
 
 def _choice_codes(ctx: Context, choices: Any) -> list[str] | None:
@@ -252,11 +271,14 @@ def _notifications(ctx: Context) -> None:
     for name, template in n.templates.items():
         for part in ("subject", "body"):
             label = getattr(template, part)
-            for text in {label.zh, label.en} - {None}:
+            for language in ("zh", "en"):
+                text = getattr(label, language)
+                if text is None or (language == "en" and text == label.zh):
+                    continue
                 try:
                     env.parse(text)
                 except TemplateSyntaxError as err:
-                    ctx.error(("notifications", "templates", name, part),
+                    ctx.error(("notifications", "templates", name, part, language),
                               f"template error (line {err.lineno} of the text): {err.message}")
 
 
@@ -304,13 +326,3 @@ def _assessment(ctx: Context) -> None:
     for i, veto in enumerate(a.vetoes):
         ctx.expression((*path, "vetoes", i, "when"), veto.when, metrics, "metric")
 
-
-def _plugins(ctx: Context) -> None:
-    for index, plugin in enumerate(ctx.deployment.plugins):
-        try:
-            found = importlib.util.find_spec(plugin.module) is not None
-        except (ImportError, ValueError):
-            found = False
-        if not found:
-            ctx.error(("plugins", index), f"plugin module '{plugin.module}' is not installed; "
-                      "install its package (pip install …) or remove it from 'plugins:'")

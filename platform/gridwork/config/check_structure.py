@@ -143,7 +143,7 @@ def _field(ctx: Context, path: tuple[Any, ...], spec: FieldSpec) -> None:
         ctx.name_in((*path, "role"), "role", spec.role, d.roles)
     if spec.min is not None and spec.max is not None and type(spec.min) is type(spec.max):
         if spec.min > spec.max:  # type: ignore[operator]
-            ctx.error((*path, "max"), f"max {spec.max} is below min {spec.min}")
+            ctx.error((*path, "max"), f"max {_number(spec.max)} is below min {_number(spec.min)}")
     if spec.default is not None:
         _default(ctx, path, spec, field_type.validate)
     if spec.computed is not None and spec.required:
@@ -151,13 +151,18 @@ def _field(ctx: Context, path: tuple[Any, ...], spec: FieldSpec) -> None:
                   at="key")
 
 
+def _number(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 def _default(ctx: Context, path: tuple[Any, ...], spec: FieldSpec, validate: Any) -> None:
     if isinstance(spec.choices, str) and spec.choices in ctx.deployment.choices:
         codes = [str(c) for c in ctx.deployment.choices[spec.choices]]
-        values = spec.default if isinstance(spec.default, list) else [spec.default]
-        for value in values:
+        many = isinstance(spec.default, list)
+        for index, value in enumerate(spec.default if many else [spec.default]):
             if str(value) not in codes:
-                ctx.error((*path, "default"), unknown("option", str(value), codes))
+                where = (*path, "default", index) if many else (*path, "default")
+                ctx.error(where, unknown("option", str(value), codes))
         return
     try:
         validate(spec.default, spec)
@@ -200,8 +205,13 @@ def _category(ctx: Context, path: tuple[Any, ...], cat: Any, inherited: Any,
             for code in limit:
                 allowed = [str(s) for s in (severities or ())]
                 ctx.name_in((*path, "limits", state, code), "severity", code, allowed)
-    if cat.escalation is not None:
+    if isinstance(cat.escalation, str):
         ctx.name_in((*path, "escalation"), "escalation ladder", cat.escalation, d.escalation)
+    elif cat.escalation is not None:
+        for code, ladder in cat.escalation.items():
+            ctx.name_in((*path, "escalation", code), "severity", code,
+                        [str(s) for s in (severities or ())], at="key")
+            ctx.name_in((*path, "escalation", code), "escalation ladder", ladder, d.escalation)
     for index, child in enumerate(cat.children):
         _category(ctx, (*path, "children", index), child, severities, seen,
                   severity_codes, states)

@@ -46,12 +46,13 @@ class Context:
 
     # -- shared checks -------------------------------------------------------
 
-    def name_in(self, path: Path, kind: str, name: Any, known: Iterable[str]) -> bool:
+    def name_in(self, path: Path, kind: str, name: Any, known: Iterable[str],
+                at: str = "value") -> bool:
         """Report ``name`` unless it is one of ``known``; return whether it is."""
         options = list(known)
         if name in options:
             return True
-        self.error(path, unknown(kind, str(name), options))
+        self.error(path, unknown(kind, str(name), options), at=at)
         return False
 
     def expression(self, path: Path, expr: Expression, names: Iterable[str], what: str) -> None:

@@ -12,6 +12,7 @@ def lint(ctx: Context) -> None:
         _workflow(ctx, name, workflow)
     _category_limits(ctx)
     _escalation_height(ctx)
+    _duties(ctx)
 
 
 def _workflow(ctx: Context, name: str, wf: Workflow) -> None:
@@ -87,3 +88,23 @@ def _escalation_height(ctx: Context) -> None:
                              f"start at '{start}' and this step moves them past "
                              f"'{levels[0]}'")
                     break
+
+
+def _duties(ctx: Context) -> None:
+    """A duty must land on someone who can be found, in a register whose records can be done."""
+    d = ctx.deployment
+    levels = ctx.levels
+    for index, schedule in enumerate(d.schedules):
+        path = ("schedules", index)
+        created = d.registers.get(schedule.creates)
+        if created is not None and created.workflow is None:
+            ctx.warn((*path, "creates"), f"'{schedule.creates}' has no workflow, so its "
+                     "duties can never be done; give the register a 'workflow:'")
+        role = d.roles.get(schedule.assign)
+        if role is None or role.at is None:
+            continue
+        source = d.registers.get(schedule.register_name or "")
+        at = schedule.each or (source.attach_to if source and source.attach_to else levels[-1])
+        if at in levels and role.at in levels and levels.index(role.at) > levels.index(at):
+            ctx.warn((*path, "assign"), f"'{schedule.assign}' sits at '{role.at}', below the "
+                     f"'{at}' nodes these duties are for; nobody could be assigned")

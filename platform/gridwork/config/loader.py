@@ -16,7 +16,10 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.scalarstring import DoubleQuotedScalarString, SingleQuotedScalarString
+from ruamel.yaml.reader import ReaderError
+from ruamel.yaml.scalarstring import (
+    DoubleQuotedScalarString, FoldedScalarString, LiteralScalarString, SingleQuotedScalarString,
+)
 
 from .models import TOP_LEVEL_KEYS
 from .problems import Path as ProblemPath
@@ -96,12 +99,16 @@ class Sources:
         line, col = segment.key_pos
         if not rest and at == "value":
             line, col = _value_pos(segment.value, line, col)
-        node = segment.value
+        node, parent, last = segment.value, None, None
         for index, key in enumerate(rest):
             found = _child_pos(node, key, at if index == len(rest) - 1 else "key")
             if found is None:
                 continue  # a name pydantic adds (union tag, '[key]'): stay where we are
+            parent, last = node, key
             (line, col), node = found
+        if at == "value" and parent is not None and last != rest[-1]:
+            # The path ends inside a shorthand (`sample: 20%`): point at that value.
+            (line, col), _ = _child_pos(parent, last, "value") or ((line, col), None)
         return segment.file, line + 1, col + 1
 
     @staticmethod
@@ -139,8 +146,11 @@ def _value_pos(value: Any, line: int, col: int) -> tuple[int, int]:
     return line, col
 
 
-def quote_width(raw: Any) -> int:
-    """1 when a scalar was written in quotes (so inner columns shift by one)."""
+def quote_width(raw: Any) -> int | None:
+    """How far a scalar's text starts after its position: 1 in quotes, else 0; None for
+    a block scalar (``|``, ``>``), whose inner columns cannot be told from its position."""
+    if isinstance(raw, (LiteralScalarString, FoldedScalarString)):
+        return None
     return 1 if isinstance(raw, (DoubleQuotedScalarString, SingleQuotedScalarString)) else 0
 
 
@@ -180,6 +190,11 @@ def read_yaml(path: Path, display: str, sources: Sources) -> tuple[Any, list[Pro
             what = "duplicate key" + (str(err.problem).split("duplicate key", 1)[-1]
                                        if err.problem else "")
         return None, [Problem(f"YAML syntax: {what.strip()}", file=display, line=line, col=col)]
+    except ReaderError as err:
+        before = text[: err.position]
+        line, col = before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
+        return None, [Problem(f"YAML syntax: character {err.character!r} is not allowed "
+                              "in YAML text", file=display, line=line, col=col)]
     except YAMLError as err:
         return None, [Problem(f"YAML syntax: {err}", file=display, line=1, col=1)]
     except (RecursionError, ValueError, TypeError) as err:

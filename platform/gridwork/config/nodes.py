@@ -158,10 +158,23 @@ def _check_rows(rows: list[_Row], hierarchy: Hierarchy) -> tuple[list[Node], lis
     return nodes, problems
 
 
+_CODE_RE = re.compile(r'"code"\s*:\s*"?([^",}\s]+)')
+
+
+def _code_lines(text: str) -> dict[str, int]:
+    """Line of each feature's code in the GeoJSON text, to point problems at it."""
+    found: dict[str, int] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        for match in _CODE_RE.finditer(line):
+            found.setdefault(match.group(1), number)
+    return found
+
+
 def load_boundaries(read: Reader, name: str, codes: set[str]) -> tuple[dict[str, Any], list[Problem]]:
     """Read a GeoJSON FeatureCollection of node boundaries keyed by ``properties.code``."""
     try:
-        data = json.loads(read(name).decode("utf-8"))
+        text = read(name).decode("utf-8")
+        data = json.loads(text)
     except FileNotFoundError:
         return {}, [Problem(f"boundary file '{name}' not found in the deployment folder",
                             path=("hierarchy", "boundaries"))]
@@ -173,18 +186,19 @@ def load_boundaries(read: Reader, name: str, codes: set[str]) -> tuple[dict[str,
         return {}, [Problem("expected a GeoJSON FeatureCollection", file=name, line=1, col=1)]
     boundaries: dict[str, Any] = {}
     problems: list[Problem] = []
+    lines = _code_lines(text)
     for number, feature in enumerate(data.get("features") or [], start=1):
         props = feature.get("properties") if isinstance(feature, dict) else None
         code = str(props.get("code")) if isinstance(props, dict) and "code" in props else None
         geometry = feature.get("geometry") if isinstance(feature, dict) else None
         label = f"feature {number}" + (f" (code '{code}')" if code else "")
+        at = {"file": name, "line": lines.get(code or "", 1), "col": 1}
         if code is None:
-            problems.append(Problem(f"{label} has no properties.code", file=name, line=1, col=1))
+            problems.append(Problem(f"{label} has no properties.code", **at))
         elif code not in codes:
-            problems.append(Problem(f"{label}: no node has that code", file=name, line=1, col=1))
+            problems.append(Problem(f"{label}: no node has that code", **at))
         elif not isinstance(geometry, dict) or geometry.get("type") not in ("Polygon", "MultiPolygon"):
-            problems.append(Problem(f"{label}: geometry must be a Polygon or MultiPolygon",
-                                    file=name, line=1, col=1))
+            problems.append(Problem(f"{label}: geometry must be a Polygon or MultiPolygon", **at))
         else:
             boundaries[code] = geometry
     return boundaries, problems

@@ -29,7 +29,8 @@ class Problem:
 
     def format(self) -> str:
         """The one-line report an editor or CI can jump to."""
-        return f"{self.file}:{self.line}:{self.col}: {self.severity}: {self.message}"
+        message = " ".join(self.message.split())  # one problem, one line
+        return f"{self.file}:{self.line}:{self.col}: {self.severity}: {message}"
 
 
 class ConfigError(Exception):

@@ -80,7 +80,8 @@ def _label(value: Any) -> Label:
         unknown = [k for k in value if k not in LOCALES]
         if unknown:
             raise ValueError(
-                f"unknown language '{unknown[0]}' in label; write {{zh: …, en: …}}"
+                f"unknown language '{unknown[0]}' in label; write {{zh: …, en: …}}, "
+                "and put a text holding a comma in quotes"
             )
         texts = {k: value[k] for k in LOCALES if value.get(k) is not None}
         if not texts:

@@ -40,23 +40,37 @@ class Deployment(Model):
     """A whole deployment: everything an administrator says about their grid system."""
 
     deployment: DeploymentInfo
+    """Name, title, time zone and locale."""
     calendar: Calendar = Calendar()
+    """The business calendar for working-time limits."""
     hierarchy: Hierarchy
+    """The grid tree: levels and nodes."""
     departments: tuple[Department, ...] = ()
+    """Functional departments (条) that handle events."""
     roles: dict[Name, Role]
+    """Kinds of users by key (the key is also the demo user's name)."""
     choices: dict[Name, dict[Code, LabelType]] = {}
     """Shared dictionaries (code → label) that choice fields name."""
     registers: dict[Name, Register]
+    """Registers (台账) by key: each becomes a table and a form."""
     categories: tuple[Category, ...] = ()
+    """The event category tree (大类/小类) with departments and time limits."""
     workflows: dict[Name, Workflow] = {}
+    """Lifecycles by key, named by registers."""
     limits: tuple[LimitRule, ...] = ()
+    """Default time limits per state; categories override them."""
     reminders: tuple[Reminder, ...] = ()
+    """Reminders sent before deadlines."""
     escalation: dict[Name, tuple[EscalationStep, ...]] = {}
     """Escalation ladders by name; `default` serves categories that name none."""
     schedules: tuple[Schedule, ...] = ()
+    """Recurring duties (inspections, visits, reports)."""
     notifications: Notifications = Notifications()
+    """Channels, message templates and who gets what."""
     assessment: Assessment | None = None
+    """Periodic scoring (考核)."""
     plugins: tuple[PluginType, ...] = ()
+    """Plugins to load, each a module name or {module, settings}."""
 
     _nodes: tuple[Node, ...] = PrivateAttr(default=())
     _boundaries: dict[str, dict[str, Any]] = PrivateAttr(default_factory=dict)

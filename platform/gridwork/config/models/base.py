@@ -32,7 +32,22 @@ def _one_or_many(value: Any) -> Any:
     return (value,)
 
 
-OneOrMany = Annotated[tuple[T, ...], BeforeValidator(_one_or_many)]
+class _ItemOrList:
+    """JSON Schema of a one-or-many list: the item alone, or an array of items."""
+
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: Any) -> Any:
+        schema = handler(core_schema)
+        return {"anyOf": [schema["items"], schema]} if "items" in schema else schema
+
+
+class OrText:
+    """JSON Schema of a value that may also be written as text (a shorthand)."""
+
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: Any) -> Any:
+        return {"anyOf": [{"type": "string"}, handler(core_schema)]}
+
+
+OneOrMany = Annotated[tuple[T, ...], BeforeValidator(_one_or_many), _ItemOrList()]
 """A list that may also be written as its single item."""
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from ..types import Code, DurationType, LabelType, Name, parse_duration
-from .base import WEEKDAYS, Model, OneOrMany, either
+from .base import WEEKDAYS, Model, OneOrMany, OrText, either
 
 VERBS = ("view", "create", "edit", "delete", "export", "import",
          "supervise", "unmask", "assess", "admin")
@@ -37,6 +37,7 @@ class DeploymentInfo(Model):
     locale: Literal["zh", "en"] = "zh"
     """Language of labels and the user interface."""
     timers: Timers = Timers()
+    """How the embedded timer loop runs."""
     data_dir: str = "data"
     """Folder (relative to the deployment) for the SQLite file and uploads."""
 
@@ -53,6 +54,19 @@ class DeploymentInfo(Model):
 
 
 _HOURS_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
+
+
+def _hours(value: Any) -> str:
+    text = str(value).strip()
+    if not _HOURS_RE.match(text):
+        raise ValueError(f"'{text}' is not a range of hours; write e.g. '08:30-12:00'")
+    start, end = text.split("-")
+    if start >= end:
+        raise ValueError(f"'{text}' ends before it starts")
+    return text
+
+
+HoursRange = Annotated[str, BeforeValidator(_hours)]
 
 
 def _weekdays(value: Any) -> Any:
@@ -76,9 +90,9 @@ Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 class Calendar(Model):
     """The business calendar that working-time limits (`wd`, `wh`) count on."""
 
-    working_days: Annotated[tuple[Weekday, ...], BeforeValidator(_weekdays)] = WEEKDAYS[:5]
+    working_days: Annotated[tuple[Weekday, ...], BeforeValidator(_weekdays), OrText()] = WEEKDAYS[:5]
     """Days of the week that are working days: a list, or a range like `mon-fri`."""
-    hours: OneOrMany[str] = ("08:30-12:00", "13:30-17:30")
+    hours: OneOrMany[HoursRange] = ("08:30-12:00", "13:30-17:30")
     """Working hours of a working day, as `HH:MM-HH:MM` ranges in order."""
     holidays: Literal["cn", "none"] = "cn"
     """`cn`: Chinese statutory holidays and adjusted working days (调休); `none`: ignore them."""
@@ -89,16 +103,11 @@ class Calendar(Model):
 
     @field_validator("hours")
     @classmethod
-    def _ranges(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        previous_end = ""
-        for text in value:
-            match = _HOURS_RE.match(str(text))
-            if not match:
-                raise ValueError(f"'{text}' is not a range of hours; write e.g. '08:30-12:00'")
-            start, end = text.split("-")
-            if start >= end or start < previous_end:
-                raise ValueError(f"'{text}': ranges must run forward and not overlap")
-            previous_end = end
+    def _in_order(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for earlier, later in zip(value, value[1:]):
+            if later.split("-")[0] < earlier.split("-")[1]:
+                raise ValueError(f"'{later}' overlaps or precedes '{earlier}'; list the "
+                                 "ranges of a day in order")
         return value
 
 
@@ -106,7 +115,9 @@ class Level(Model):
     """One level of the grid hierarchy, from the top down."""
 
     key: Name
+    """Key other parts of the config refer to, e.g. `grid`."""
     label: LabelType
+    """The level's name, e.g. 网格."""
     code: str | None = None
     """Regular expression every node code at this level must match, e.g. `^\\d{9}$`."""
 
@@ -125,9 +136,13 @@ class NodeSpec(Model):
     """A grid node written inline in the config (large trees go in a CSV file)."""
 
     code: Code
+    """Unique code of the node."""
     name: str
+    """The node's name."""
     level: Name
+    """The level key it sits at."""
     parent: Code | None = None
+    """The parent node's code; none for a top node."""
 
 
 class Hierarchy(Model):
@@ -152,7 +167,9 @@ class Department(Model):
     """A functional department (条) that handles events of its categories."""
 
     code: Code
+    """Short code other keys refer to, e.g. `ajj`."""
     name: LabelType
+    """The department's name."""
     level: Name
     """The hierarchy level the department sits at."""
     node: Code | None = None
@@ -163,6 +180,7 @@ class Role(Model):
     """What a kind of user is, where they sit, what they see and what they may do."""
 
     label: LabelType
+    """The role's name as users see it."""
     at: Name | None = None
     """The hierarchy level users of this role sit at (territorial roles)."""
     department: Code | None = None

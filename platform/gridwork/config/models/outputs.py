@@ -8,7 +8,7 @@ from pydantic import BeforeValidator, Field, model_validator
 
 from ..expressions import ExpressionType
 from ..types import DurationType, LabelType, Name
-from .base import Model, OneOrMany
+from .base import Model, OneOrMany, OrText
 
 
 class Channel(Model):
@@ -17,6 +17,7 @@ class Channel(Model):
     type: str
     """inbox, email, webhook, log (records only), or a channel type from a plugin."""
     label: LabelType | None = None
+    """Name shown in the message log."""
     url: str | None = None
     """webhook: where to POST."""
     secret_env: str | None = None
@@ -29,14 +30,18 @@ class MessageTemplate(Model):
     """A message rendered with the record, its deadline and the step that fired (Jinja2)."""
 
     subject: LabelType
+    """Subject line (Jinja2)."""
     body: LabelType
+    """Message text (Jinja2)."""
 
 
 class Notifications(Model):
     """Channels, templates and who gets what where."""
 
     channels: dict[Name, Channel] = {"inbox": Channel(type="inbox")}
+    """Channels by key."""
     templates: dict[Name, MessageTemplate] = {}
+    """Message templates by key."""
     roles: dict[str, OneOrMany[Name]] = {}
     """Channels per role (`'*'` for everyone else), e.g. `{grid_worker: [inbox, sms]}`."""
     digest: DurationType | None = None
@@ -47,11 +52,15 @@ MetricKind = Literal["count", "sum", "average", "rate", "on_time", "overdue", "c
 
 
 class Metric(Model):
-    """A number computed per subject and period, in SQL."""
+    """A number computed per subject and period, in SQL; rates, on-time shares and
+    coverage run from 0 to 1."""
 
     label: LabelType
+    """The metric's name on score sheets."""
     kind: MetricKind
+    """How it is computed."""
     register_name: Annotated[Name | None, Field(alias="register")] = None
+    """The register whose records are counted."""
     where: ExpressionType | None = None
     """Which records count (count, sum, average, rate's denominator)."""
     of: ExpressionType | None = None
@@ -74,7 +83,8 @@ class Metric(Model):
         attribute = {"register": "register_name"}
         missing = [key for key in needs if getattr(self, attribute.get(key, key)) is None]
         if missing:
-            raise ValueError(f"a '{self.kind}' metric needs {' and '.join(missing)}")
+            needed = " and ".join(f"'{key}'" for key in missing)
+            raise ValueError(f"a '{self.kind}' metric needs {needed}")
         return self
 
 
@@ -82,8 +92,11 @@ class Subject(Model):
     """Who is scored: nodes at a level, users of a role, or departments."""
 
     level: Name | None = None
+    """Nodes at this level."""
     role: Name | None = None
+    """Users of this role."""
     departments: bool = False
+    """Every department."""
 
     @model_validator(mode="after")
     def _one(self) -> Subject:
@@ -96,35 +109,46 @@ class Deduction(Model):
     """Points taken off per unit of a metric (e.g. −100 per missed report)."""
 
     label: LabelType
+    """What the deduction is for."""
     per: Name
     """The metric counted."""
     points: float
+    """Points per unit."""
 
 
 class Veto(Model):
     """A one-vote veto (一票否决): when it holds, the period's grade is the lowest."""
 
     label: LabelType
+    """What the veto is for."""
     when: ExpressionType
+    """Expression over metric keys, e.g. `fatal_accidents > 0`."""
 
 
 class Grade(Model):
     """A grade band: the score from which it applies."""
 
     label: LabelType
-    min: float
+    """The grade's name, e.g. 优秀."""
+    min: float | None = None
+    """Lowest score in the band; leave it out for the bottom band (any lower score)."""
 
 
 class Assessment(Model):
     """Periodic scoring (考核) of grids, people or departments."""
 
     periods: OneOrMany[Literal["month", "quarter", "half_year", "year"]]
+    """Periods scores are computed for."""
     subjects: OneOrMany[Subject]
+    """Who is scored."""
     metrics: dict[Name, Metric]
+    """Metrics by key; the score reads them by key."""
     score: ExpressionType
     """The score from the metrics, e.g. `60 * on_time_rate + 40 * coverage`."""
     deductions: tuple[Deduction, ...] = ()
+    """Points taken off per unit of a metric."""
     vetoes: tuple[Veto, ...] = ()
+    """One-vote vetoes (一票否决)."""
     grades: tuple[Grade, ...] = ()
     """Grade bands, any order; a score falls in the band with the highest `min` below it."""
 
@@ -137,7 +161,9 @@ class PluginSpec(Model):
     """A plugin to load: its module and its settings."""
 
     module: Annotated[str, Field(pattern=r"^[A-Za-z_][\w.]*$")]
+    """The plugin's Python module."""
     settings: dict[str, Any] = {}
+    """The plugin's settings (checked by the plugin)."""
 
 
-PluginType = Annotated[PluginSpec, BeforeValidator(_plugin)]
+PluginType = Annotated[PluginSpec, BeforeValidator(_plugin), OrText()]

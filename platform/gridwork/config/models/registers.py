@@ -7,7 +7,7 @@ import re
 from typing import Annotated, Any
 
 from pydantic import Field as PydanticField
-from pydantic import field_validator
+from pydantic import WithJsonSchema, field_validator
 
 from ..expressions import ExpressionType
 from ..types import Code, LabelType, Name
@@ -36,26 +36,33 @@ class FieldSpec(Model):
     """One typed field of a register; options apply to the types that name them."""
 
     name: Name
+    """Column and form name, unique in the register."""
     type: str
     """One of text, textarea, integer, decimal, boolean, date, datetime, choice, multichoice,
     phone, email, id_card, credit_code, geo_point, photo, file, reference, node, user
     (plugins add more)."""
     label: LabelType | None = None
+    """What the form shows; default the name."""
     help: LabelType | None = None
     """A hint shown under the input."""
     required: bool = False
+    """A value must be given."""
     unique: bool = False
+    """No two records may share a value."""
     min: Bound | None = None
     """Smallest allowed value (integer, decimal, date)."""
     max: Bound | None = None
     """Largest allowed value (integer, decimal, date)."""
     min_length: Annotated[int, PydanticField(ge=0)] | None = None
+    """Fewest characters (text)."""
     max_length: Annotated[int, PydanticField(ge=1)] | None = None
+    """Most characters (text)."""
     pattern: str | None = None
     """Regular expression the whole text must match."""
     decimals: Annotated[int, PydanticField(ge=0, le=10)] | None = None
     """Digits after the point (decimal)."""
     default: Any = None
+    """Value a new record starts with."""
     choices: Choices | None = None
     """choice/multichoice: a shared dictionary's name, a list of codes, or codes with labels."""
     register_name: Annotated[Name | None, PydanticField(alias="register")] = None
@@ -66,12 +73,15 @@ class FieldSpec(Model):
     """user: the role the chosen user must have."""
     multiple: bool = False
     """photo/file: allow several files."""
-    max_size: Annotated[int, PydanticField(gt=0)] | None = None
+    max_size: Annotated[int, PydanticField(gt=0), WithJsonSchema(
+        {"type": ["integer", "string"], "pattern": r"^\d+\s*([KMG]B)$", "examples": ["5MB"]}
+    )] | None = None
     """photo/file: largest file accepted, e.g. `5MB`."""
     personal: bool | None = None
     """Mask the value for roles without `unmask` (default: true for id_card and phone)."""
     show_if: ExpressionType | None = None
-    """Show (and require) the field only when this expression holds."""
+    """Show the field only when this expression holds; `required` then applies only
+    while it is shown."""
     computed: ExpressionType | None = None
     """Compute the value from other fields; users do not type it."""
     renamed_from: Name | None = None
@@ -104,7 +114,9 @@ class Register(Model):
     """A register (台账): a kind of record with its fields, kept in its own table."""
 
     label: LabelType
+    """The register's name as users see it."""
     fields: Annotated[tuple[FieldSpec, ...], PydanticField(min_length=1)]
+    """Its fields, in form order."""
     workflow: Name | None = None
     """The workflow its records follow (events, tasks); none for plain registers."""
     categorized: bool = False

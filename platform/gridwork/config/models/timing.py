@@ -8,7 +8,7 @@ from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from ..expressions import ExpressionType
 from ..types import Code, DurationType, LabelType, Name, OffsetType
-from .base import Model, OneOrMany, either
+from .base import Model, OneOrMany, OrText, either
 
 
 class Target(Model):
@@ -16,6 +16,7 @@ class Target(Model):
     `assignee`, `reporter`, `department` (staff of the handling department)."""
 
     role: Name
+    """A role key, or assignee, reporter, department."""
     level: Name | None = None
     """Which ancestor's users: default the role's own level."""
 
@@ -27,18 +28,22 @@ def _target(value: Any) -> Any:
     return {"role": value} if isinstance(value, str) else value
 
 
-TargetType = Annotated[Target, BeforeValidator(_target)]
+TargetType = Annotated[Target, BeforeValidator(_target), OrText()]
 
 
 class LimitRule(Model):
     """A default time limit for a state; categories may override it."""
 
     state: Name
+    """The state whose time is limited."""
     within: DurationType
+    """The time allowed in that state."""
     workflow: Name | None = None
     """Only for this workflow (needed when two workflows share a state name)."""
     category: OneOrMany[Code] = ()
+    """Only for these categories (and their subcategories)."""
     severity: OneOrMany[Code] = ()
+    """Only for these severities."""
     if_: Annotated[Name | None, Field(alias="if")] = None
     """Only while this workflow switch is on (the proposal's per-interval on/off)."""
 
@@ -49,11 +54,13 @@ class Reminder(Model):
     before: OffsetType
     """How long before the deadline: a duration or a share of the limit (`25%`)."""
     notify: OneOrMany[TargetType]
+    """Who is reminded."""
     states: OneOrMany[Name] = ()
     """Only for deadlines of these states; empty: all."""
     channels: OneOrMany[Name] = ()
     """Channels to use; default: each recipient's role channels."""
     template: Name | None = None
+    """Message template; default the built-in reminder text."""
 
 
 MoveUp = either(text=Name, number=Annotated[int, Field(ge=1)])
@@ -65,6 +72,7 @@ class EscalationStep(Model):
     after: OffsetType
     """Time after the deadline (`0`, `1wd`), or a share of the limit (`150%`)."""
     notify: OneOrMany[TargetType] = ()
+    """Who is told."""
     move_up: MoveUp | None = None
     """Reassign the record up the tree: to a level, or by a number of levels."""
     supervise: bool = False
@@ -74,7 +82,9 @@ class EscalationStep(Model):
     repeat: DurationType | None = None
     """Fire again this often while the record stays overdue."""
     channels: OneOrMany[Name] = ()
+    """Channels to use; default each recipient's role channels."""
     template: Name | None = None
+    """Message template; default the built-in escalation text."""
 
 
 class Sampling(Model):
@@ -130,7 +140,9 @@ class Schedule(Model):
     """A recurring duty: what records it creates, for which entries, how often, for whom."""
 
     name: Name
+    """Key of the duty, unique."""
     label: LabelType
+    """The duty's name."""
     register_name: Annotated[Name | None, Field(alias="register")] = None
     """One duty per entry of this register (e.g. each enterprise)..."""
     each: Name | None = None
@@ -138,11 +150,13 @@ class Schedule(Model):
     where: ExpressionType | None = None
     """Which entries of `register` (e.g. `risk_grade in ['A', 'B']`)."""
     every: Period
+    """The period the duty recurs in."""
     on: OneOrMany[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = ()
     """Weekdays the duty falls on (for `every: week`), e.g. `[mon, thu]`."""
     times: Annotated[int, Field(ge=1)] = 1
     """At least this many per period."""
-    sample: Annotated[Sampling | None, BeforeValidator(_sampling)] = None
+    sample: Annotated[Sampling | None, BeforeValidator(_sampling), OrText()] = None
+    """Only a share of the entries each period: `20%`, or rates per value of a choice field."""
     creates: Name
     """The register whose record is created for each duty."""
     assign: Name

@@ -18,16 +18,20 @@ class Category(Model):
     """A node of the event category tree (大类/小类); children inherit what they leave out."""
 
     code: Code
+    """Code unique in the whole tree."""
     label: LabelType
+    """The category's name."""
     department: Code | None = None
     """The department that handles events of this category."""
     severities: tuple[Code, ...] | None = None
     """Severity codes allowed, from the `severity` choice list (e.g. general, major)."""
     limits: dict[Name, LimitSpec] = {}
     """Time limit per workflow state: `{accepting: 2wh, handling: {general: 3wd, major: 1wd}}`."""
-    escalation: Name | None = None
-    """The escalation ladder to use (a key of `escalation:`); default: `default`."""
+    escalation: either(text=Name, mapping=dict[Code, Name]) | None = None  # type: ignore[valid-type]
+    """The escalation ladder (a key of `escalation:`), or one per severity
+    (`{general: default, major: major_hazard}`); default: `default`."""
     children: tuple[Category, ...] = ()
+    """Subcategories (小类)."""
 
     def walk(self, parent: Category | None = None) -> list[tuple[Category, Category | None]]:
         """This category and all below it, each with its parent."""
@@ -41,6 +45,7 @@ class AutoStep(Model):
     """A transition the system takes by itself as soon as a record enters the state."""
 
     transition: Name
+    """Name of a transition that starts from this state."""
     if_: Annotated[Name | None, Field(alias="if")] = None
     """Only when this switch is on."""
     unless: Name | None = None
@@ -51,20 +56,28 @@ class State(Model):
     """A state of a workflow."""
 
     label: LabelType
+    """The state's name as users see it."""
     initial: bool = False
+    """New records start here (exactly one state)."""
     final: bool = False
+    """Records here are done."""
     paused: bool = False
     """Time limits stop while a record is here (e.g. waiting for the reporter)."""
     auto: AutoStep | None = None
+    """A transition the system takes on entering the state."""
 
 
 class Transition(Model):
     """A move from one or more states to another, taken by people of given roles."""
 
     name: Name
+    """The action's key (the API's action name)."""
     label: LabelType | None = None
+    """The button's text; default the name."""
     from_: Annotated[OneOrMany[Name], Field(alias="from")]
+    """The state(s) it leaves."""
     to: Name
+    """The state it enters."""
     by: OneOrMany[Name] = ()
     """Roles that may take it; empty for one only the system takes (see a state's `auto`)."""
     scope: Literal["subtree", "assigned", "department"] = "subtree"
@@ -73,10 +86,11 @@ class Transition(Model):
     require: OneOrMany[Name] = ()
     """Fields that must be filled to take it (`comment` for a written reason)."""
     guard: ExpressionType | None = None
-    """Allowed only when this expression holds."""
+    """Allowed only when this expression holds (for the system's `auto` steps too)."""
     actions: tuple[dict[str, Any], ...] = ()
-    """Effects, each `{action: argument}`: assign, notify, set, supervise, start_timer,
-    stop_timer, dispatch (plugins add more)."""
+    """Effects, each `{action: argument}`: `assign: ROLE`, `notify: [TARGET…]`,
+    `set: {FIELD: VALUE}` (literal values), `supervise: true`, `start_timer: NAME`,
+    `stop_timer: NAME`, `dispatch: true` (plugins add more)."""
     new_round: bool = False
     """Starts a new round of handling (二次处理); earlier rounds stay in the history."""
 
@@ -89,6 +103,7 @@ class RoutingRule(Model):
     under: OneOrMany[Code] = ()
     """Node codes whose subtrees the rule applies to; empty: everywhere."""
     where: ExpressionType | None = None
+    """Only records for which this expression holds."""
     department: Code | None = None
     """Handling department; default: the category's."""
     assign: Name | None = None
@@ -101,8 +116,11 @@ class Queue(Model):
     """A work queue (待分发, 待接受…): records in given states for given roles."""
 
     label: LabelType
+    """The queue's name in the navigation."""
     states: OneOrMany[Name] = ()
+    """States whose records it lists."""
     roles: OneOrMany[Name]
+    """Roles that see it."""
     assigned: Literal["any", "me", "my_department"] = "any"
     """Which records: all in scope, those assigned to the user, or to the user's department."""
     overdue: bool = False
@@ -113,13 +131,18 @@ class Workflow(Model):
     """A lifecycle: states, the transitions between them, switches, routing and queues."""
 
     label: LabelType
+    """The workflow's name."""
     states: dict[Name, State]
+    """States by key."""
     transitions: tuple[Transition, ...]
+    """Moves between states."""
     switches: dict[Name, bool] = {}
     """On/off switches the states' `auto` steps and limits refer to, e.g.
     auto_dispatch (自动分发), revisit (是否回访), auto_archive (自动归档)."""
     routing: tuple[RoutingRule, ...] = ()
+    """Dispatch rules; the first that matches wins."""
     queues: dict[Name, Queue] = {}
+    """Work queues by key."""
 
     @model_validator(mode="after")
     def _one_initial(self) -> Workflow:

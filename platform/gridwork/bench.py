@@ -1,0 +1,87 @@
+"""`gridwork bench`: performance figures, each against a ceiling measured or set in the run.
+
+Figures are dictionaries: ``{"name", "seconds" | "ratio", "ceiling", "ok", …}``. Timed
+goals live here, never as assertions in the test suite.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+Figure = dict[str, Any]
+
+_DEPLOYMENT = """\
+deployment: {name: bench, title: 基准测试}
+hierarchy:
+  levels:
+    - {key: district, label: 区, code: "^\\\\d{6}$"}
+    - {key: street, label: 街道, code: "^\\\\d{9}$"}
+    - {key: community, label: 社区, code: "^\\\\d{12}$"}
+    - {key: grid, label: 网格, code: "^\\\\d{15}$"}
+  nodes: nodes.csv
+roles:
+  grid_worker: {label: 网格员, at: grid, can: [view, create]}
+  street_officer: {label: 街道干部, at: street, can: [view, supervise]}
+registers:
+  place:
+    label: 场所
+    fields:
+      - {name: name, type: text, required: true}
+      - {name: code, type: credit_code, unique: true}
+"""
+
+
+def generate_tree(root: Path, streets: int = 20, communities: int = 20, grids: int = 50) -> int:
+    """Write a deployment with streets × communities × grids grid nodes; return the node count."""
+    rows = ["code,name,parent,level", "330106,西湖区,,district"]
+    for s in range(1, streets + 1):
+        street = f"330106{s:03d}"
+        rows.append(f"{street},第{s}街道,330106,street")
+        for c in range(1, communities + 1):
+            community = f"{street}{c:03d}"
+            rows.append(f"{community},第{s}街道第{c}社区,{street},community")
+            rows.extend(f"{community}{g:03d},第{g}网格,{community},grid"
+                        for g in range(1, grids + 1))
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "nodes.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    (root / "deployment.yaml").write_text(_DEPLOYMENT, encoding="utf-8")
+    return len(rows) - 1
+
+
+def config_check_20k_nodes() -> Figure:
+    """`gridwork check` of a deployment with 20,000 grid nodes, as a whole process; goal < 1 s."""
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "bench"
+        nodes = generate_tree(root)
+        command = [sys.executable, "-m", "gridwork", "check", "--quiet", str(root)]
+        runs = []
+        for _ in range(3):
+            start = time.perf_counter()
+            done = subprocess.run(command, capture_output=True, text=True, check=False)
+            runs.append(time.perf_counter() - start)
+            if done.returncode != 0:
+                raise RuntimeError(f"benchmark deployment does not check:\n{done.stdout}")
+        from .config import check
+
+        start = time.perf_counter()
+        check(root)
+        in_process = time.perf_counter() - start
+    seconds = min(runs)
+    return {"name": "config_check_20k_nodes", "seconds": round(seconds, 4), "ceiling": 1.0,
+            "ok": seconds < 1.0, "nodes": nodes, "in_process_seconds": round(in_process, 4)}
+
+
+FIGURES: dict[str, Callable[[], Figure]] = {
+    "config_check_20k_nodes": config_check_20k_nodes,
+}
+
+
+def run_benchmarks(only: tuple[str, ...] = ()) -> list[Figure]:
+    """Run the named figures (all when none are named)."""
+    return [FIGURES[name]() for name in (only or tuple(FIGURES))]
