@@ -72,3 +72,15 @@ def test_schema_markdown_is_the_reference_page() -> None:
     code, out, _ = run_cli("schema", "--markdown")
     assert code == 0 and out.startswith("# Configuration reference")
     assert json.loads(run_cli("schema")[1])["properties"]["include"]["type"] == "array"
+
+
+def test_a_checker_bug_still_reads_like_a_report(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gridwork.config
+
+    def broken(path: object) -> None:
+        raise KeyError("oops")
+
+    monkeypatch.setattr(gridwork.config, "check", broken)
+    code, out, _ = run_cli("check", str(FIXTURES / "minimal"))
+    assert code == 1
+    assert out.startswith("deployment.yaml:1:1: error: internal error while checking (KeyError")

@@ -31,7 +31,12 @@ def check(path: Path, quiet: bool) -> None:
     """
     from .config import check as run_check
 
-    result = run_check(path)
+    try:
+        result = run_check(path)
+    except Exception as err:  # noqa: BLE001 - a checker bug must still read like a report
+        click.echo(f"deployment.yaml:1:1: error: internal error while checking "
+                   f"({type(err).__name__}: {err}); please report it with your config")
+        sys.exit(1)
     for problem in result.problems:
         click.echo(problem.format())
     if not quiet:
@@ -87,3 +92,10 @@ def bench(as_json: bool, only: tuple[str, ...]) -> None:
             click.echo(f"{figure['name']:<28} {value:>10.4f}{unit}  ceiling {figure['ceiling']}"
                        f"{unit}  {mark}")
     sys.exit(0 if all(f["ok"] for f in figures) else 1)
+
+
+from .storage import commands as _storage  # noqa: E402
+
+main.add_command(_storage.migrate)
+main.add_command(_storage.import_)
+main.add_command(_storage.export)
