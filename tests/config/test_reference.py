@@ -33,7 +33,7 @@ def test_reference_documents_every_key_with_a_description() -> None:
     rows = [line for line in page.splitlines() if line.startswith("| `")]
     assert len(rows) > 150
     assert all(line.split(" | ")[3].strip() for line in rows), "every key has a description"
-    assert "| `within` | duration | required |" in page
+    assert "| `state` | name | required | The state whose time is limited." in page
 
 
 @pytest.mark.parametrize("name", SHIPPED)

@@ -148,6 +148,8 @@ def _limits(ctx: Context) -> None:
         else:
             switches = {s for wf in d.workflows.values() for s in wf.switches}
         ctx.name_in((*path, "state"), "state", rule.state, states)
+        if rule.until is not None:
+            _deadline_field(ctx, (*path, "until"), rule)
         for i, code in enumerate(rule.category):
             ctx.name_in(_item(path, "category", i, rule.category), "category", code,
                         ctx.categories)
@@ -156,6 +158,20 @@ def _limits(ctx: Context) -> None:
                         [str(c) for c in d.choices.get("severity", {})])
         if rule.if_ is not None:
             ctx.name_in((*path, "if"), "switch", rule.if_, switches)
+
+
+def _deadline_field(ctx: Context, path: tuple[Any, ...], rule: Any) -> None:
+    d = ctx.deployment
+    flows = [rule.workflow] if rule.workflow else list(d.workflows)
+    fields = {spec.name: spec for flow in flows for name in ctx.registers_of(flow)
+              for spec in d.registers[name].fields}
+    spec = fields.get(rule.until)
+    if spec is None:
+        dated = [n for n, f in fields.items() if f.type in ("date", "datetime")]
+        ctx.error(path, unknown("date field", rule.until, dated))
+    elif spec.type not in ("date", "datetime"):
+        ctx.error(path, f"'{rule.until}' is a {spec.type} field; 'until' needs a date or "
+                  "datetime field")
 
 
 def _channels_and_template(ctx: Context, path: tuple[Any, ...], step: Any) -> None:

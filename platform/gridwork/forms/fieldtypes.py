@@ -209,6 +209,7 @@ BUILTIN_TYPES = (
     FieldType("reference", _reference, frozenset({"register"}), frozenset({"register"})),
     FieldType("node", _code, frozenset({"level"})),
     FieldType("user", _code, frozenset({"role"})),
+    FieldType("department", _code),
 )
 
 

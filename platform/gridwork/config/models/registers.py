@@ -39,8 +39,8 @@ class FieldSpec(Model):
     """Column and form name, unique in the register."""
     type: str
     """One of text, textarea, integer, decimal, boolean, date, datetime, choice, multichoice,
-    phone, email, id_card, credit_code, geo_point, photo, file, reference, node, user
-    (plugins add more)."""
+    phone, email, id_card, credit_code, geo_point, photo, file, reference, node, user,
+    department (plugins add more)."""
     label: LabelType | None = None
     """What the form shows; default the name."""
     help: LabelType | None = None

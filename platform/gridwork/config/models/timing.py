@@ -36,8 +36,11 @@ class LimitRule(Model):
 
     state: Name
     """The state whose time is limited."""
-    within: DurationType
+    within: DurationType | None = None
     """The time allowed in that state."""
+    until: Name | None = None
+    """Instead of `within`: a date or datetime field of the record that holds the deadline
+    (e.g. the rectification deadline set by an order, 限期整改)."""
     workflow: Name | None = None
     """Only for this workflow (needed when two workflows share a state name)."""
     category: OneOrMany[Code] = ()
@@ -46,6 +49,14 @@ class LimitRule(Model):
     """Only for these severities."""
     if_: Annotated[Name | None, Field(alias="if")] = None
     """Only while this workflow switch is on (the proposal's per-interval on/off)."""
+
+
+    @model_validator(mode="after")
+    def _one_limit(self) -> LimitRule:
+        if (self.within is None) == (self.until is None):
+            raise ValueError("a limit needs exactly one of 'within' (a duration) or "
+                             "'until' (a date field)")
+        return self
 
 
 class Reminder(Model):
