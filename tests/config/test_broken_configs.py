@@ -83,7 +83,7 @@ CASES = [
     ('field_bad_default', [('{name: injured, type: boolean, default: false}', '{name: injured, type: boolean, default: maybe}')], 1,
      ["deployment.yaml:50:49: error: default 'maybe' is not a valid boolean: yes or no is needed"]),
     ('field_bad_pattern', [('{name: title, type: text, required: true}', '{name: title, type: text, required: true, pattern: "[a-"}')], 1,
-     ['deployment.yaml:49:60: error: invalid pattern: unterminated character set at position 0']),
+     ['deployment.yaml:49:60: error: invalid regular expression: unterminated character set at position 0']),
     ('field_min_above_max', [('type: integer, min: 1,', 'type: integer, min: 10, max: 5,')], 1,
      ['deployment.yaml:51:60: error: max 5 is below min 10']),
     ('expression_unknown_field', [('injured == true', 'injurd == true')], 1,

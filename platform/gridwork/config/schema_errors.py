@@ -11,6 +11,7 @@ from pydantic_core import ErrorDetails
 
 from .models import Deployment
 from .problems import Problem, did_you_mean
+from .types import show_value
 
 _PLAIN = {
     "int_parsing": "expected a whole number",
@@ -69,7 +70,7 @@ def _problem(detail: ErrorDetails) -> Problem:
         return Problem(f"missing required key '{key}'", path=_parent(loc), at="key")
     if kind == "literal_error":
         expected = ctx.get("expected", "")
-        return Problem(f"{_show(raw)} is not allowed here; expected {expected}"
+        return Problem(f"{show_value(raw)} is not allowed here; expected {expected}"
                        + did_you_mean(str(raw), _literal_words(expected)), path=loc)
     if kind == "expression":
         return Problem(detail["msg"], path=loc, offset=int(ctx.get("offset", 0)))
@@ -82,11 +83,11 @@ def _problem(detail: ErrorDetails) -> Problem:
             message = f"{field} has too many items (at most {ctx.get('max_length')})"
         return Problem(message, path=loc)
     if kind == "string_pattern_mismatch":
-        return Problem(f"{_show(raw)} does not match the pattern {ctx.get('pattern')}", path=loc)
+        return Problem(f"{show_value(raw)} does not match the pattern {ctx.get('pattern')}", path=loc)
     if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
-        return Problem(f"{_show(raw)} is out of range: {detail['msg'].lower()}", path=loc)
+        return Problem(f"{show_value(raw)} is out of range: {detail['msg'].lower()}", path=loc)
     if kind in _PLAIN:
-        return Problem(f"{_PLAIN[kind]}, got {_show(raw)}", path=loc)
+        return Problem(f"{_PLAIN[kind]}, got {show_value(raw)}", path=loc)
     message = detail["msg"]
     for prefix in ("Value error, ", "Assertion failed, "):
         message = message.removeprefix(prefix)
@@ -100,16 +101,6 @@ def _parent(loc: tuple[Any, ...]) -> tuple[Any, ...]:
 def _field_word(loc: tuple[Any, ...]) -> str:
     names = [str(k) for k in loc if isinstance(k, str)]
     return f"'{names[-1]}'" if names else "this list"
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if value is None:
-        return "nothing"
-    return f"'{value}'"
 
 
 def _literal_words(expected: str) -> list[str]:

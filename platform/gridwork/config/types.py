@@ -21,7 +21,7 @@ _NAME_RE = re.compile(NAME_PATTERN)
 
 def _name(value: Any) -> str:
     if not isinstance(value, str):
-        raise ValueError(f"expected a name, got {_show(value)}")
+        raise ValueError(f"expected a name, got {show_value(value)}")
     if not _NAME_RE.match(value):
         raise ValueError(
             f"'{value}' is not a valid name; use lower-case letters, digits and '_', "
@@ -40,7 +40,7 @@ Name = Annotated[
 
 def _code(value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise ValueError(f"expected a code (text or number), got {_show(value)}")
+        raise ValueError(f"expected a code (text or number), got {show_value(value)}")
     text = str(value).strip()
     if not text:
         raise ValueError("a code may not be empty")
@@ -88,9 +88,9 @@ def _label(value: Any) -> Label:
             raise ValueError("a label needs at least one of zh, en")
         for key, text in texts.items():
             if not isinstance(text, str):
-                raise ValueError(f"label.{key} must be text, got {_show(text)}")
+                raise ValueError(f"label.{key} must be text, got {show_value(text)}")
         return Label(zh=texts.get("zh"), en=texts.get("en"))
-    raise ValueError(f"expected a label (text or {{zh: …, en: …}}), got {_show(value)}")
+    raise ValueError(f"expected a label (text or {{zh: …, en: …}}), got {show_value(value)}")
 
 
 LabelType = Annotated[
@@ -111,6 +111,20 @@ LabelType = Annotated[
         }
     ),
 ]
+
+def _regex(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"expected a regular expression, got {show_value(value)}")
+    try:
+        re.compile(value)
+    except re.error as err:
+        raise ValueError(f"invalid regular expression: {err}") from None
+    return value
+
+
+Regex = Annotated[str, BeforeValidator(_regex), WithJsonSchema({"type": "string",
+                                                                "format": "regex"})]
+"""A regular expression, compiled once at load to catch mistakes."""
 
 # --- durations ------------------------------------------------------------
 
@@ -163,7 +177,7 @@ def parse_duration(value: Any) -> Duration:
         if match:
             return Duration(float(match.group(1)), match.group(2))
     raise ValueError(
-        f"{_show(value)} is not a duration; write a number and a unit, e.g. "
+        f"{show_value(value)} is not a duration; write a number and a unit, e.g. "
         "'30min', '2h', '5d' (calendar time) or '4wh', '3wd' (working hours/days)"
     )
 
@@ -205,7 +219,7 @@ def parse_offset(value: Any) -> Offset:
         return Offset(duration=parse_duration(value))
     except ValueError:
         raise ValueError(
-            f"{_show(value)} is neither a duration ('2h', '1wd') "
+            f"{show_value(value)} is neither a duration ('2h', '1wd') "
             "nor a share of the time limit ('25%', '150%')"
         ) from None
 
@@ -219,7 +233,8 @@ OffsetType = Annotated[
 ]
 
 
-def _show(value: Any) -> str:
+def show_value(value: Any) -> str:
+    """How a config value is quoted in a message: 'text', 3, a list, a mapping."""
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, list):

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
-from ..types import Code, DurationType, LabelType, Name, parse_duration
+from ..types import Code, DurationType, LabelType, Name, Regex, parse_duration
 from .base import WEEKDAYS, Model, OneOrMany, OrText, either
 
 VERBS = ("view", "create", "edit", "delete", "export", "import",
@@ -118,18 +118,8 @@ class Level(Model):
     """Key other parts of the config refer to, e.g. `grid`."""
     label: LabelType
     """The level's name, e.g. 网格."""
-    code: str | None = None
+    code: Regex | None = None
     """Regular expression every node code at this level must match, e.g. `^\\d{9}$`."""
-
-    @field_validator("code")
-    @classmethod
-    def _compiles(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                re.compile(value)
-            except re.error as err:
-                raise ValueError(f"invalid code pattern: {err}") from None
-        return value
 
 
 class NodeSpec(Model):

@@ -10,7 +10,7 @@ from pydantic import Field as PydanticField
 from pydantic import WithJsonSchema, field_validator
 
 from ..expressions import ExpressionType
-from ..types import Code, LabelType, Name
+from ..types import Code, LabelType, Name, Regex
 from .base import Model, either
 
 _SIZE_RE = re.compile(r"^(\d+)\s*(KB|MB|GB)$", re.IGNORECASE)
@@ -57,7 +57,7 @@ class FieldSpec(Model):
     """Fewest characters (text)."""
     max_length: Annotated[int, PydanticField(ge=1)] | None = None
     """Most characters (text)."""
-    pattern: str | None = None
+    pattern: Regex | None = None
     """Regular expression the whole text must match."""
     decimals: Annotated[int, PydanticField(ge=0, le=10)] | None = None
     """Digits after the point (decimal)."""
@@ -91,16 +91,6 @@ class FieldSpec(Model):
     @classmethod
     def _size(cls, value: Any) -> Any:
         return None if value is None else parse_size(value)
-
-    @field_validator("pattern")
-    @classmethod
-    def _compiles(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                re.compile(value)
-            except re.error as err:
-                raise ValueError(f"invalid pattern: {err}") from None
-        return value
 
     @property
     def is_personal(self) -> bool:
