@@ -77,8 +77,16 @@ def config_check_20k_nodes() -> Figure:
             "ok": seconds < 1.0, "nodes": nodes, "in_process_seconds": round(in_process, 4)}
 
 
+def subtree_count_1m() -> Figure:
+    """A scoped count under one street of 1,000,000 records, as a ratio to hand-written SQL."""
+    from .storage.bench import subtree_count_1m as figure
+
+    return figure()
+
+
 FIGURES: dict[str, Callable[[], Figure]] = {
     "config_check_20k_nodes": config_check_20k_nodes,
+    "subtree_count_1m": subtree_count_1m,
 }
 
 

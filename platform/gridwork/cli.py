@@ -92,3 +92,11 @@ def bench(as_json: bool, only: tuple[str, ...]) -> None:
             click.echo(f"{figure['name']:<28} {value:>10.4f}{unit}  ceiling {figure['ceiling']}"
                        f"{unit}  {mark}")
     sys.exit(0 if all(f["ok"] for f in figures) else 1)
+
+
+from .storage import commands as _storage  # noqa: E402
+
+main.add_command(_storage.migrate)
+main.add_command(_storage.import_)
+main.add_command(_storage.export)
+main.add_command(_storage.seed)

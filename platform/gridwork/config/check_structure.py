@@ -97,6 +97,13 @@ def _register(ctx: Context, name: str, register: Register) -> None:
                       "name the field otherwise")
         names[spec.name] = index
         _field(ctx, fpath, spec)
+    for spec in register.fields:
+        if spec.type == "geo_point":
+            for suffix in ("_lat", "_lon"):
+                if spec.name + suffix in names:
+                    ctx.error((*path, "fields", names[spec.name + suffix], "name"),
+                              f"'{spec.name}{suffix}' is where geo_point field "
+                              f"'{spec.name}' keeps its {suffix[1:]}itude; name it otherwise")
     if register.title is not None:
         ctx.name_in((*path, "title"), "field", register.title, names)
     readable = ctx.register_names(name)

@@ -117,6 +117,10 @@ def _check_rows(rows: list[_Row], hierarchy: Hierarchy) -> tuple[list[Node], lis
         if not row.code:
             problems.append(row.where("code", "a node needs a code"))
             continue
+        if "/" in row.code or row.code != row.code.strip() or " " in row.code:
+            problems.append(row.where("code", f"node code '{row.code}' may not contain '/' "
+                                              "or spaces"))
+            continue
         if row.code in seen:
             first = seen[row.code].where("code", "")
             at = f" (first at line {first.line})" if first.line else ""

@@ -35,10 +35,14 @@ def _text(value: Any, spec: Any) -> str:
 
 def _in_range(value: Any, spec: Any) -> Any:
     if spec.min is not None and value < spec.min:
-        raise ValueError(f"must be at least {spec.min}")
+        raise ValueError(f"must be at least {_bound(spec.min)}")
     if spec.max is not None and value > spec.max:
-        raise ValueError(f"must be at most {spec.max}")
+        raise ValueError(f"must be at most {_bound(spec.max)}")
     return value
+
+
+def _bound(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _integer(value: Any, spec: Any) -> int:

@@ -1,0 +1,142 @@
+"""The `gridwork` subcommands that touch the database: migrate, import, export, seed."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from ..config import Deployment
+
+DB_HELP = "Database URL (else $GRIDWORK_DB, else the SQLite file in the data folder)."
+
+
+def _deployment(path: Path) -> Deployment:
+    """Load the deployment or exit with its problems, as `gridwork check` prints them."""
+    from ..config import ConfigError, load_deployment
+
+    try:
+        return load_deployment(path)
+    except ConfigError as err:
+        for problem in err.problems:
+            click.echo(problem.format(), err=True)
+        sys.exit(1)
+
+
+@click.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--db", help=DB_HELP)
+@click.option("--plan", "plan_only", is_flag=True, help="Print the plan and change nothing.")
+@click.option("--allow-destructive", is_flag=True,
+              help="Apply changes that drop data, after saving that data to a CSV file.")
+def migrate(path: Path, db: str | None, plan_only: bool, allow_destructive: bool) -> None:
+    """Bring the database to the config at PATH, keeping every record.
+
+    Prints the plan first. Additive changes and declared renames apply; changes that
+    would lose data are refused unless --allow-destructive. All or nothing.
+    """
+    from . import MigrationRefused, database_url
+    from . import migrate as run_migrate
+
+    deployment = _deployment(path)
+    try:
+        run_migrate(database_url(deployment, db), deployment, plan_only=plan_only,
+                    allow_destructive=allow_destructive, echo=click.echo)
+    except MigrationRefused:
+        sys.exit(1)
+
+
+def _engine(deployment: Deployment, db: str | None) -> Engine:
+    """An engine on a database that matches the config, or exit saying what to run."""
+    from . import DatabaseBehind, database_url, ensure_current, make_engine
+
+    engine = make_engine(database_url(deployment, db))
+    try:
+        ensure_current(engine, deployment)
+    except DatabaseBehind as err:
+        engine.dispose()
+        click.echo(f"error: {err}", err=True)
+        sys.exit(1)
+    return engine
+
+
+@click.command("import")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.argument("register")
+@click.argument("file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option("--db", help=DB_HELP)
+def import_(path: Path, register: str, file: Path, db: str | None) -> None:
+    """Import FILE (.csv or .xlsx) into REGISTER: every row valid, or nothing saved.
+
+    Columns are matched by field name or label; a `node` column holds node codes.
+    Each problem is printed as FILE:row N: FIELD: MESSAGE.
+    """
+    from .importer import ImportFailed, import_file
+
+    deployment = _deployment(path)
+    engine = _engine(deployment, db)
+    try:
+        count = import_file(engine, deployment, register, file)
+    except ImportFailed as err:
+        for problem in err.problems:
+            click.echo(problem, err=True)
+        click.echo(f"nothing imported: {len(err.problems)} problem(s)", err=True)
+        sys.exit(1)
+    finally:
+        engine.dispose()
+    click.echo(f"imported {count} records into {register}")
+
+
+@click.command("export")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.argument("register")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--db", help=DB_HELP)
+def export(path: Path, register: str, file: Path, db: str | None) -> None:
+    """Export REGISTER's records to FILE (.csv or .xlsx), in the shape import reads."""
+    from .exporter import export_file
+    from .tabular import TableFileError
+
+    deployment = _deployment(path)
+    if register not in deployment.registers:
+        click.echo(f"error: unknown register '{register}'; the deployment has "
+                   + ", ".join(deployment.registers), err=True)
+        sys.exit(1)
+    engine = _engine(deployment, db)
+    try:
+        count = export_file(engine, deployment, register, file)
+    except TableFileError as err:
+        click.echo(f"error: {err}", err=True)
+        sys.exit(1)
+    finally:
+        engine.dispose()
+    click.echo(f"exported {count} records of {register} to {file}")
+
+
+@click.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--demo", is_flag=True, required=True,
+              help="Create demo users (password 'demo') and demo records.")
+@click.option("--db", help=DB_HELP)
+@click.option("--records", default=3000, show_default=True, help="About how many records.")
+@click.option("--seed", "seed_value", default=0, show_default=True,
+              help="Random seed: the same seed gives the same data.")
+def seed(path: Path, demo: bool, db: str | None, records: int, seed_value: int) -> None:
+    """Fill the database with realistic demo data driven only by the config at PATH.
+
+    One user per role, named as the role key with password `demo`, all on the branch
+    from the root to the first grid; records spread over the tree, in every state.
+    """
+    from .seed import seed_demo
+
+    deployment = _deployment(path)
+    engine = _engine(deployment, db)
+    try:
+        seed_demo(engine, deployment, records=records, seed=seed_value, echo=click.echo)
+    finally:
+        engine.dispose()

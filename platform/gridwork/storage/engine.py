@@ -1,0 +1,72 @@
+"""Which database a command uses, and engines that behave alike on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+
+from ..config import Deployment
+
+ENV_VAR = "GRIDWORK_DB"
+
+
+def default_sqlite_path(deployment: Deployment) -> Path:
+    """The embedded database file, under the deployment's data folder."""
+    info = deployment.deployment
+    return deployment.root / info.data_dir / f"{info.name}.sqlite3"
+
+
+def database_url(deployment: Deployment, cli_value: str | None = None) -> str:
+    """The database to use: ``--db``, else ``$GRIDWORK_DB``, else the SQLite default."""
+    if cli_value:
+        return cli_value
+    if os.environ.get(ENV_VAR):
+        return os.environ[ENV_VAR]
+    return f"sqlite:///{default_sqlite_path(deployment)}"
+
+
+def normalized_url(url: str | URL) -> URL:
+    """Parse ``url``, reaching PostgreSQL through psycopg 3 when no driver is named."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def make_engine(url: str | URL, *, foreign_keys: bool = True, **options: Any) -> Engine:
+    """Create an engine; on SQLite turn on foreign keys and make DDL transactional.
+
+    Migrations pass ``foreign_keys=False``: SQLite rebuilds altered tables by copying them,
+    which foreign keys would block; the migration checks them itself before committing.
+    """
+    parsed = normalized_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(parsed, **options)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(parsed, **options)
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the sqlite3 module, decide where transactions begin, so that
+        # CREATE/ALTER/DROP run inside them and roll back with everything else.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}")
+        cursor.execute("PRAGMA busy_timeout = 10000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+def shown_url(engine: Engine) -> str:
+    """The engine's URL as a user may see it (password hidden)."""
+    return engine.url.render_as_string(hide_password=True)

@@ -1,0 +1,178 @@
+"""`gridwork import`: load a CSV/XLSX file into a register, every row valid or none at all."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Table, insert, select
+
+from ..config import Deployment
+from ..config.models import SYSTEM_FIELDS, FieldSpec, Register
+from .cells import Lookups, clean_cell, node_id
+from .schema import Schema, build_schema
+from .tabular import TableFileError, read_table
+
+NODE_HEADERS = ("node", "节点")
+_CHUNK = 500
+
+
+class ImportFailed(ValueError):
+    """The file has problems (one line each, ``file:row N: column: message``); nothing was saved."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def import_file(engine: Engine, deployment: Deployment, register: str, path: Path, *,
+                schema: Schema | None = None, actor: int | None = None,
+                now: dt.datetime | None = None) -> int:
+    """Validate every row of ``path`` and insert them all into ``register``; return the count.
+
+    Columns are matched by field name or label, plus a node column (``node`` or a level's
+    key or label) holding node codes. Engine columns such as ``id`` are ignored, so an
+    exported file imports again.
+    """
+    spec = deployment.registers.get(register)
+    if spec is None:
+        raise ImportFailed([f"unknown register '{register}'; the deployment has "
+                            + ", ".join(deployment.registers)])
+    try:
+        header, rows = read_table(path)
+    except TableFileError as err:
+        raise ImportFailed([str(err)]) from None
+    schema = schema or build_schema(deployment)
+    columns, problems = _columns(path.name, header, spec, deployment)
+    if problems:
+        raise ImportFailed(problems)
+    table = schema.table(register)
+    now = now or dt.datetime.now(dt.UTC)
+    level = spec.attach_to or deployment.hierarchy.levels[-1].key
+    with engine.begin() as conn:
+        lookups = Lookups(conn, schema)
+        records: list[dict[str, Any]] = []
+        for number, cells in rows:
+            record: dict[str, Any] = {}
+            where = f"{path.name}:row {number}"
+            for index, field in columns.items():
+                try:
+                    if field is None:
+                        record["node"] = node_id(lookups, cells[index], level)
+                    else:
+                        record.update(clean_cell(field, cells[index], deployment, lookups))
+                except ValueError as err:
+                    problems.append(f"{where}: {field.name if field else 'node'}: {err}")
+            records.append(record)
+        problems += _unique_problems(conn, table, spec, rows, records, path.name)
+        problems += _reference_problems(conn, schema, spec, rows, records, path.name)
+        if problems:
+            raise ImportFailed(problems)
+        _insert(conn, schema, register, records, actor, now)
+    return len(records)
+
+
+def _columns(name: str, header: list[str], register: Register, deployment: Deployment
+             ) -> tuple[dict[int, FieldSpec | None], list[str]]:
+    """Map header cells to fields (None: the node column) and list the problems."""
+    names: dict[str, FieldSpec | None] = {h: None for h in NODE_HEADERS}
+    for level in deployment.hierarchy.levels:
+        for text in (level.key, level.label.zh, level.label.en):
+            if text:
+                names[text.lower()] = None
+    for spec in register.fields:
+        for text in (spec.name, spec.label.zh if spec.label else None,
+                     spec.label.en if spec.label else None):
+            if text:
+                names[text.lower()] = spec
+    columns: dict[int, FieldSpec | None] = {}
+    problems: list[str] = []
+    for index, cell in enumerate(header):
+        key = cell.strip().lower()
+        if key in SYSTEM_FIELDS and key != "node":
+            continue
+        if key not in names:
+            problems.append(f"{name}:row 1: unknown column '{cell}'; expected the node column "
+                            f"or one of {', '.join(f.name for f in register.fields)}")
+        elif names[key] in columns.values():
+            problems.append(f"{name}:row 1: column '{cell}' repeats another column")
+        else:
+            columns[index] = names[key]
+    if None not in columns.values():
+        problems.append(f"{name}:row 1: no node column; add one named 'node' holding node codes")
+    for spec in register.fields:
+        if spec.required and spec.show_if is None and spec not in columns.values():
+            problems.append(f"{name}:row 1: missing column '{spec.name}', which is required")
+    return columns, problems
+
+
+def _unique_problems(conn: Connection, table: Table, register: Register,
+                     rows: list[tuple[int, list[Any]]], records: list[dict[str, Any]],
+                     name: str) -> list[str]:
+    problems = []
+    for spec in register.fields:
+        if not spec.unique:
+            continue
+        first: dict[Any, int] = {}
+        for (number, _), record in zip(rows, records, strict=True):
+            value = record.get(spec.name)
+            if value is None:
+                continue
+            if value in first:
+                problems.append(f"{name}:row {number}: {spec.name}: same value as row "
+                                f"{first[value]}")
+            else:
+                first[value] = number
+        values = list(first)
+        for start in range(0, len(values), _CHUNK):
+            taken = conn.execute(select(table.c[spec.name]).where(
+                table.c[spec.name].in_(values[start:start + _CHUNK]))).scalars()
+            problems += [f"{name}:row {first[v]}: {spec.name}: '{v}' is already recorded"
+                         for v in taken]
+    return problems
+
+
+def _reference_problems(conn: Connection, schema: Schema, register: Register,
+                        rows: list[tuple[int, list[Any]]], records: list[dict[str, Any]],
+                        name: str) -> list[str]:
+    problems = []
+    for spec in register.fields:
+        if spec.type != "reference" or spec.register_name not in schema.registers:
+            continue
+        target = schema.table(spec.register_name)
+        wanted = {r[spec.name] for r in records if r.get(spec.name) is not None}
+        found: set[int] = set()
+        ids = list(wanted)
+        for start in range(0, len(ids), _CHUNK):
+            found.update(conn.execute(select(target.c.id).where(
+                target.c.id.in_(ids[start:start + _CHUNK]))).scalars())
+        problems += [f"{name}:row {number}: {spec.name}: no {spec.register_name} record "
+                     f"has id {record[spec.name]}"
+                     for (number, _), record in zip(rows, records, strict=True)
+                     if record.get(spec.name) is not None and record[spec.name] not in found]
+    return problems
+
+
+def _insert(conn: Connection, schema: Schema, register: str, records: list[dict[str, Any]],
+            actor: int | None, now: dt.datetime) -> None:
+    """Insert the records and, in the same transaction, a history row for each."""
+    if not records:
+        return
+    table = schema.table(register)
+    workflow = schema.deployment.registers[register].workflow
+    system: dict[str, Any] = {"created_at": now, "updated_at": now, "version": 1,
+                              "reporter": actor}
+    if workflow:
+        system |= {"state": schema.deployment.workflows[workflow].initial_state, "round": 1}
+    ids = conn.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
+                       [system | r for r in records]).scalars().all()
+    conn.execute(insert(schema.system("history")), [
+        {"register": register, "record": record_id, "actor": actor, "at": now,
+         "action": "import", "to_state": system.get("state"), "after": _jsonable(record)}
+        for record_id, record in zip(ids, records, strict=True)])
+
+
+def _jsonable(record: dict[str, Any]) -> dict[str, Any]:
+    return {k: str(v) if isinstance(v, (Decimal, dt.date)) else v for k, v in record.items()}

@@ -1,0 +1,87 @@
+"""SQLAlchemy metadata built once from a deployment: system tables plus one table per register."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Column, ForeignKey, Index, Integer, MetaData, String, Table
+
+from ..config import Deployment
+from ..config.models import Register
+from .columns import field_columns, register_table_name
+from .system import CODE, SYSTEM_TABLES, add_system_tables
+from .types import UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(column_0_N_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s",
+    "pk": "pk_%(table_name)s",
+}
+WORKFLOW_COLUMNS = ("state", "category", "severity", "department", "assignee", "priority",
+                    "round", "deadline")
+
+
+@dataclass(frozen=True)
+class Schema:
+    """The database a deployment needs: its metadata and each register's table."""
+
+    deployment: Deployment
+    metadata: MetaData
+    registers: dict[str, Table]
+
+    def table(self, register: str) -> Table:
+        """The table of ``register``."""
+        return self.registers[register]
+
+    def system(self, name: str) -> Table:
+        """A system table (nodes, users, history…)."""
+        return self.metadata.tables[name]
+
+    def owns(self, table_name: str) -> bool:
+        """Whether a table of this name is gridwork's to create, change or drop."""
+        return table_name in SYSTEM_TABLES or table_name.startswith("r_")
+
+
+def build_schema(deployment: Deployment) -> Schema:
+    """Build the metadata for ``deployment``; call once and keep the result."""
+    metadata = MetaData(naming_convention=NAMING)
+    add_system_tables(metadata)
+    registers = {name: _register_table(metadata, name, register, deployment)
+                 for name, register in deployment.registers.items()}
+    return Schema(deployment, metadata, registers)
+
+
+def _register_table(metadata: MetaData, name: str, register: Register,
+                    deployment: Deployment) -> Table:
+    table_name = register_table_name(name)
+    columns: list[Any] = [
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("node", Integer, ForeignKey("nodes.id"), nullable=False, index=True),
+        Column("created_at", UTCDateTime, nullable=False, index=True),
+        Column("updated_at", UTCDateTime, nullable=False),
+        Column("version", Integer, nullable=False, default=1),
+        Column("reporter", Integer, ForeignKey("users.id"), index=True),
+    ]
+    if register.workflow or register.categorized:
+        columns += [Column("category", String(CODE), index=True), Column("severity", String(CODE))]
+    if register.workflow:
+        columns += [
+            Column("state", String(CODE), index=True),
+            Column("department", Integer, ForeignKey("departments.id"), index=True),
+            Column("assignee", Integer, ForeignKey("users.id"), index=True),
+            Column("priority", String(CODE)),
+            Column("round", Integer, default=1),
+            Column("deadline", UTCDateTime, index=True),
+        ]
+    # `gridwork check` has made sure no two fields (or a field and the engine) share a column.
+    extras: list[Any] = []
+    for spec in register.fields:
+        parts = field_columns(spec, table_name, deployment.choices)
+        columns += parts.columns
+        extras += parts.checks + parts.indexes
+    table = Table(table_name, metadata, *columns, *extras)
+    if register.workflow:
+        Index(None, table.c.node, table.c.state)
+    return table

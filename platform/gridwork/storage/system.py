@@ -1,0 +1,156 @@
+"""The engine's own tables: the grid tree, people, history, timers, messages, config version."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+from .types import UTCDateTime
+
+CODE = 100
+"""Length of codes (nodes, departments, roles, states, categories)."""
+PATH = 1000
+"""Length of a node's materialized path."""
+NODE_SUBJECT = "_node"
+"""The `history.register` value for changes to the grid tree itself (no register may
+start with `_`)."""
+
+
+def _path_type() -> String:
+    # Byte order on PostgreSQL too, so `path >= p AND path < p'` finds exactly a subtree
+    # with a plain b-tree index, whatever the database's default collation.
+    byte_ordered = String(PATH, collation="C")
+    return String(PATH).with_variant(byte_ordered, "postgresql")  # type: ignore[return-value]
+
+
+def _id() -> Column[int]:
+    return Column("id", Integer, primary_key=True, autoincrement=True)
+
+
+def add_system_tables(metadata: MetaData) -> None:
+    """Add every system table to ``metadata``."""
+    Table(
+        "nodes", metadata, _id(),
+        Column("code", String(CODE), nullable=False, unique=True),
+        Column("name", String(200), nullable=False),
+        Column("level", String(CODE), nullable=False),
+        Column("depth", Integer, nullable=False),
+        Column("parent", Integer, ForeignKey("nodes.id"), index=True),
+        Column("path", _path_type(), nullable=False, index=True),
+        Column("boundary", JSON),
+    )
+    Table(
+        "departments", metadata, _id(),
+        Column("code", String(CODE), nullable=False, unique=True),
+        Column("name", String(200), nullable=False),
+        Column("level", String(CODE), nullable=False),
+        Column("node", Integer, ForeignKey("nodes.id"), index=True),
+    )
+    Table(
+        "users", metadata, _id(),
+        Column("username", String(CODE), nullable=False, unique=True),
+        Column("display_name", String(200), nullable=False),
+        Column("password_hash", String(200)),
+        Column("phone", String(32)),
+        Column("email", String(254)),
+        Column("department", Integer, ForeignKey("departments.id"), index=True),
+        Column("active", Boolean, nullable=False, default=True),
+        Column("created_at", UTCDateTime, nullable=False),
+    )
+    Table(
+        "grants", metadata, _id(),
+        Column("user", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False,
+               index=True),
+        Column("role", String(CODE), nullable=False, index=True),
+        Column("node", Integer, ForeignKey("nodes.id"), index=True),
+        Column("department", Integer, ForeignKey("departments.id"), index=True),
+        Column("scope", String(20), nullable=False, server_default="subtree"),
+    )
+    Table(
+        "history", metadata, _id(),
+        Column("register", String(CODE), nullable=False),
+        Column("record", Integer, nullable=False),
+        Column("actor", Integer, ForeignKey("users.id"), index=True),
+        Column("at", UTCDateTime, nullable=False, index=True),
+        Column("action", String(CODE), nullable=False),
+        Column("from_state", String(CODE)),
+        Column("to_state", String(CODE)),
+        Column("round", Integer),
+        Column("comment", Text),
+        Column("before", JSON),
+        Column("after", JSON),
+        Index(None, "register", "record"),
+    )
+    Table(
+        "timers", metadata, _id(),
+        Column("register", String(CODE), nullable=False),
+        Column("record", Integer, nullable=False),
+        Column("kind", String(CODE), nullable=False),
+        Column("state", String(CODE)),
+        Column("round", Integer),
+        Column("step", Integer),
+        Column("due_at", UTCDateTime, nullable=False, index=True),
+        Column("fired_at", UTCDateTime),
+        Column("cancelled_at", UTCDateTime),
+        Index(None, "register", "record"),
+    )
+    Table(
+        "supervisions", metadata, _id(),
+        Column("register", String(CODE), nullable=False),
+        Column("record", Integer, nullable=False),
+        Column("by", Integer, ForeignKey("users.id"), index=True),
+        Column("node", Integer, ForeignKey("nodes.id"), index=True),
+        Column("at", UTCDateTime, nullable=False, index=True),
+        Column("reason", Text),
+        Column("level", String(CODE)),
+        Column("resolved_at", UTCDateTime),
+        Index(None, "register", "record"),
+    )
+    Table(
+        "outbox", metadata, _id(),
+        Column("channel", String(CODE), nullable=False),
+        Column("recipient", Integer, ForeignKey("users.id"), index=True),
+        Column("address", String(254)),
+        Column("subject", Text),
+        Column("body", Text),
+        Column("payload", JSON),
+        Column("register", String(CODE)),
+        Column("record", Integer),
+        Column("created_at", UTCDateTime, nullable=False),
+        Column("due_at", UTCDateTime, nullable=False, index=True),
+        Column("sent_at", UTCDateTime, index=True),
+        Column("attempts", Integer, nullable=False, server_default="0"),
+        Column("last_error", Text),
+    )
+    Table(
+        "api_tokens", metadata, _id(),
+        Column("user", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False,
+               index=True),
+        Column("name", String(200), nullable=False),
+        Column("token_hash", String(128), nullable=False, unique=True),
+        Column("created_at", UTCDateTime, nullable=False),
+        Column("expires_at", UTCDateTime),
+        Column("last_used_at", UTCDateTime),
+        Column("revoked_at", UTCDateTime),
+    )
+    Table(
+        "config_versions", metadata, _id(),
+        Column("hash", String(64), nullable=False),
+        Column("applied_at", UTCDateTime, nullable=False, index=True),
+        Column("deployment", String(CODE), nullable=False),
+        Column("engine_version", String(40), nullable=False),
+    )
+
+
+SYSTEM_TABLES = ("nodes", "departments", "users", "grants", "history", "timers",
+                 "supervisions", "outbox", "api_tokens", "config_versions")

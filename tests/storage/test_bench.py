@@ -1,0 +1,12 @@
+"""The subtree-count figure runs and agrees with hand-written SQL; `gridwork bench` times it."""
+
+from __future__ import annotations
+
+from gridwork.storage.bench import CEILING, subtree_count
+
+
+def test_subtree_count_figure_has_its_shape(db_url: str) -> None:
+    figure = subtree_count(records=2000, streets=2, communities=2, grids=5, url=db_url, runs=1)
+    assert figure["name"] == "subtree_count_1m" and figure["ceiling"] == CEILING
+    assert figure["count"] == 1000 and figure["nodes"] == 1 + 2 + 4 + 20
+    assert figure["ratio"] > 0 and isinstance(figure["ok"], bool)
