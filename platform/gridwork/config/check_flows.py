@@ -200,6 +200,10 @@ def _escalation(ctx: Context) -> None:
             ctx.error(("escalation", ladder), f"escalation ladder '{ladder}' has no steps")
         for index, step in enumerate(steps):
             path = ("escalation", ladder, index)
+            if step.after.percent is not None and step.after.percent < 100:
+                ctx.error((*path, "after"), f"{step.after} is before the deadline; an "
+                          "escalation fires from 100% of the limit on (remind earlier "
+                          "with 'reminders:')")
             for i, target in enumerate(step.notify):
                 ctx.target(_item(path, "notify", i, step.notify), target)
             if isinstance(step.move_up, str):

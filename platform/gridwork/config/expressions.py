@@ -69,11 +69,15 @@ class Expression:
         values: Mapping[str, Any],
         functions: Mapping[str, Callable[..., Any]] | None = None,
     ) -> Any:
-        """Evaluate against ``values`` (a record's fields); unknown names read as None."""
+        """Evaluate against ``values`` (a record's fields); unknown names read as None.
+
+        ``functions`` add to (or replace, by name) the built-ins, e.g. a ``today`` that
+        reads the injectable clock.
+        """
         names = dict(CONSTANTS)
         names.update({name: values.get(name) for name, _ in self.names})
         evaluator = EvalWithCompoundTypes(
-            names=names, functions=dict(functions or BUILTIN_FUNCTIONS)
+            names=names, functions={**BUILTIN_FUNCTIONS, **(functions or {})}
         )
         return evaluator.eval(self.source, previously_parsed=self.tree.body)
 

@@ -116,7 +116,7 @@ def _choice(value: Any, spec: Any) -> str:
 
 
 def _multichoice(value: Any, spec: Any) -> list[str]:
-    items = value if isinstance(value, (list, tuple)) else str(value).split(",")
+    items = value if isinstance(value, (list, tuple)) else str(value).replace("，", ",").split(",")
     return [_choice(item, spec) for item in items if str(item).strip()]
 
 

@@ -81,7 +81,8 @@ class EscalationStep(Model):
     """One rung of an escalation ladder, fired after the deadline has passed."""
 
     after: OffsetType
-    """Time after the deadline (`0`, `1wd`), or a share of the limit (`150%`)."""
+    """A duration after the deadline (`0`, `1wd`), or how much of the limit has passed
+    since the state was entered (`100%` is the deadline, `150%` half a limit later)."""
     notify: OneOrMany[TargetType] = ()
     """Who is told."""
     move_up: MoveUp | None = None

@@ -1,0 +1,66 @@
+"""Read what a web form, a JSON body or an imported row gives for a field, before any check.
+
+A web form posts a multidict (repeated keys for checkboxes, ``""`` for an empty input);
+JSON and importers give a plain mapping. Both are read here the same way, so that
+"blank" means one thing everywhere: None, whitespace, or an empty list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol, runtime_checkable
+
+
+@runtime_checkable
+class MultiDict(Protocol):
+    """A form body with repeated keys (Starlette's FormData, Werkzeug's MultiDict)."""
+
+    def getlist(self, key: str) -> list[Any]:
+        """Every value posted under ``key``, in order."""
+
+
+RawInput = Mapping[str, Any] | MultiDict
+"""What a caller hands in: a mapping, or a multidict with ``getlist``."""
+
+
+def is_blank(value: Any) -> bool:
+    """Whether ``value`` counts as not given (None, whitespace, an empty list or mapping)."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return all(is_blank(item) for item in value)
+    if isinstance(value, Mapping):
+        return not value
+    return False
+
+
+def read(raw: RawInput, name: str, *, many: bool = False) -> Any:
+    """The value given for ``name``: a list when ``many``, else one value; None when blank.
+
+    Repeated keys of a scalar field yield the last one, so a hidden ``false`` input
+    followed by a checkbox reads as the checkbox when it is ticked.
+    """
+    if isinstance(raw, MultiDict):
+        items = [item for item in raw.getlist(name) if not is_blank(item)]
+        if many:
+            return items or None
+        return items[-1] if items else None
+    value = raw.get(name)
+    if is_blank(value):
+        return None
+    if many and isinstance(value, (list, tuple)):
+        return [item for item in value if not is_blank(item)]
+    return value
+
+
+def read_point(raw: RawInput, name: str) -> Any:
+    """A point given as ``name`` ("lat,lon", a pair or a mapping) or as ``name_lat``/``name_lon``."""
+    value = read(raw, name)
+    if value is not None:
+        return value
+    lat, lon = read(raw, f"{name}_lat"), read(raw, f"{name}_lon")
+    if lat is None and lon is None:
+        return None
+    return [lat, lon]

@@ -1,0 +1,1 @@
+"""Time on the business calendar: working days and hours, deadlines, reminders, escalation."""
