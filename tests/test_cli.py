@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from support import FIXTURES, run_cli
+
 from gridwork.bench import FIGURES, generate_tree
 from gridwork.cli import main
 

@@ -6,8 +6,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from support import FIXTURES, run_check
+
 from gridwork.config import load_deployment
 from gridwork.plugins import field_types, plugin_manager
 

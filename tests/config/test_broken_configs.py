@@ -8,7 +8,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from support import FIXTURES, run_check
 
 BASE = (FIXTURES / "minimal" / "deployment.yaml").read_text(encoding="utf-8")

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from support import FIXTURES, run_check
+
 from gridwork.config import load_deployment
 
 MINIMAL = (FIXTURES / "minimal" / "deployment.yaml").read_text(encoding="utf-8")

@@ -15,8 +15,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
-
 from support import CONFIGS, FIXTURES, SHIPPED
+
 from gridwork.config import check
 
 LINE = re.compile(r"^[^:]+:\d+:\d+: (error|warning): .+$")

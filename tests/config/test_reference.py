@@ -7,8 +7,8 @@ import json
 import jsonschema
 import pytest
 from ruamel.yaml import YAML
-
 from support import CONFIGS, ROOT, SHIPPED, run_cli
+
 from gridwork.config.reference import json_schema, markdown_reference
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-
 from support import CONFIGS, SHIPPED, run_check
+
 from gridwork.config import load_deployment
 
 MODELINE = "# yaml-language-server: $schema=../../schema/gridwork.schema.json"

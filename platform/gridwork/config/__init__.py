@@ -12,16 +12,15 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from pluggy import PluginManager, PluginValidationError
+from pydantic import ValidationError
 
 from ..plugins import Hooks, field_types, plugin_manager
 from .check_flows import check_flows
 from .check_structure import check_structure
 from .context import Context
-from .loader import MAIN_FILE, Sources, load_sources, quote_width, raw_at
 from .lints import lint
+from .loader import MAIN_FILE, Sources, load_sources, quote_width, raw_at
 from .models import Deployment
 from .nodes import load_boundaries, load_nodes
 from .problems import ConfigError, Problem, did_you_mean

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from jinja2 import TemplateSyntaxError
-from pydantic import ValidationError
 from jinja2.sandbox import SandboxedEnvironment
+from pydantic import ValidationError
 
 from .context import Context
 from .models import SPECIAL_TARGETS, Target, Workflow
@@ -47,22 +47,19 @@ def _workflow(ctx: Context, name: str, wf: Workflow) -> None:
     taken: dict[tuple[str, str], int] = {}
     for index, tr in enumerate(wf.transitions):
         tpath = (*path, "transitions", index)
-        for state in tr.from_:
-            if (tr.name, state) in taken:
-                ctx.error((*tpath, "name"), f"transition '{tr.name}' from '{state}' is "
-                          f"defined twice (also transition {taken[tr.name, state] + 1})")
-            taken.setdefault((tr.name, state), index)
-        for i, state in enumerate(tr.from_):
-            ctx.name_in((*tpath, "from", i) if len(tr.from_) > 1 else (*tpath, "from"),
-                        "state", state, states)
+        for source in tr.from_:
+            if (tr.name, source) in taken:
+                ctx.error((*tpath, "name"), f"transition '{tr.name}' from '{source}' is "
+                          f"defined twice (also transition {taken[tr.name, source] + 1})")
+            taken.setdefault((tr.name, source), index)
+        for i, source in enumerate(tr.from_):
+            ctx.name_in(_item(tpath, "from", i, tr.from_), "state", source, states)
         ctx.name_in((*tpath, "to"), "state", tr.to, states)
         for i, role in enumerate(tr.by):
-            ctx.name_in((*tpath, "by", i) if len(tr.by) > 1 else (*tpath, "by"),
-                        "role", role, roles)
+            ctx.name_in(_item(tpath, "by", i, tr.by), "role", role, roles)
         for i, field in enumerate(tr.require):
-            where = (*tpath, "require", i) if len(tr.require) > 1 else (*tpath, "require")
-            ctx.name_in(where, f"field of the registers following '{name}'", field,
-                        [*fields, "comment"])
+            ctx.name_in(_item(tpath, "require", i, tr.require),
+                        f"field of the registers following '{name}'", field, [*fields, "comment"])
         if tr.guard is not None:
             ctx.expression((*tpath, "guard"), tr.guard, fields, "field")
         for i, action in enumerate(tr.actions):
@@ -281,12 +278,12 @@ def _notifications(ctx: Context) -> None:
         if ctx.name_in((*path, "type"), "channel type", channel.type, CHANNEL_TYPES):
             if channel.type == "webhook" and not channel.url:
                 ctx.error(path, "a webhook channel needs 'url'", at="key")
-    for role, channels in n.roles.items():
+    for role, names in n.roles.items():
         if role != "*":
             ctx.name_in(("notifications", "roles", role), "role", role, ctx.deployment.roles)
-        for i, channel in enumerate(channels):
-            ctx.name_in(_item(("notifications", "roles"), role, i, channels), "channel",
-                        channel, ctx.channels)
+        for i, channel_name in enumerate(names):
+            ctx.name_in(_item(("notifications", "roles"), role, i, names), "channel",
+                        channel_name, ctx.channels)
     env = SandboxedEnvironment()
     for name, template in n.templates.items():
         for part in ("subject", "body"):

@@ -21,9 +21,9 @@ def _workflow(ctx: Context, name: str, wf: Workflow) -> None:
     reached = {wf.initial_state}
     frontier = [wf.initial_state]
     while frontier:
-        state = frontier.pop()
+        current = frontier.pop()
         for tr in wf.transitions:
-            if state in tr.from_ and tr.to not in reached and tr.to in wf.states:
+            if current in tr.from_ and tr.to not in reached and tr.to in wf.states:
                 reached.add(tr.to)
                 frontier.append(tr.to)
     for state_name, state in wf.states.items():

@@ -12,7 +12,13 @@ from pydantic import PrivateAttr
 from ..types import Code, LabelType, Name
 from .base import Model
 from .organisation import (
-    VERBS, Calendar, Department, DeploymentInfo, Hierarchy, Level, Role,
+    VERBS,
+    Calendar,
+    Department,
+    DeploymentInfo,
+    Hierarchy,
+    Level,
+    Role,
 )
 from .outputs import Assessment, Notifications, PluginType
 from .registers import SYSTEM_FIELDS, FieldSpec, Register

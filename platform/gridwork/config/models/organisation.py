@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 import zoneinfo
 from typing import Annotated, Any, Literal
@@ -104,7 +105,7 @@ class Calendar(Model):
     @field_validator("hours")
     @classmethod
     def _in_order(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for earlier, later in zip(value, value[1:]):
+        for earlier, later in itertools.pairwise(value):
             if later.split("-")[0] < earlier.split("-")[1]:
                 raise ValueError(f"'{later}' overlaps or precedes '{earlier}'; list the "
                                  "ranges of a day in order")
