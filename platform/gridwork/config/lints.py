@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+from chinese_calendar import constants as chinese_holidays  # type: ignore[import-untyped]
+
 from .context import Context
 from .models import Category, Workflow
 
@@ -13,6 +17,7 @@ def lint(ctx: Context) -> None:
     _category_limits(ctx)
     _escalation_height(ctx)
     _duties(ctx)
+    _holiday_years(ctx, dt.date.today())
 
 
 def _workflow(ctx: Context, name: str, wf: Workflow) -> None:
@@ -108,3 +113,14 @@ def _duties(ctx: Context) -> None:
         if at in levels and role.at in levels and levels.index(role.at) > levels.index(at):
             ctx.warn((*path, "assign"), f"'{schedule.assign}' sits at '{role.at}', below the "
                      f"'{at}' nodes these duties are for; nobody could be assigned")
+
+
+def _holiday_years(ctx: Context, today: dt.date) -> None:
+    """Warn when the installed holiday data has run out: 调休 would be missed."""
+    if ctx.deployment.calendar.holidays != "cn":
+        return
+    known = max(day.year for day in chinese_holidays.holidays)
+    if today.year > known:
+        ctx.warn(("calendar", "holidays"), f"the installed Chinese holiday data ends with "
+                 f"{known}; deadlines after that ignore holidays and adjusted working days "
+                 "until you upgrade it (pip install -U chinese-calendar)")
