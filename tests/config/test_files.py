@@ -149,14 +149,17 @@ def test_check_accepts_the_deployment_file_itself() -> None:
 def test_holiday_data_running_out_is_a_warning() -> None:
     import datetime as dt
 
+    from chinese_calendar import constants
+
     from gridwork.config.context import Context
     from gridwork.config.lints import _holiday_years
     from gridwork.plugins import field_types
 
+    known = max(day.year for day in constants.holidays)
     ctx = Context(load_deployment(FIXTURES / "minimal"), field_types())
-    _holiday_years(ctx, dt.date(2026, 12, 31))
+    _holiday_years(ctx, dt.date(known, 12, 31))
     assert ctx.problems == []
-    _holiday_years(ctx, dt.date(2027, 1, 2))
+    _holiday_years(ctx, dt.date(known + 1, 1, 2))
     assert [p.message for p in ctx.problems] == [
-        "the installed Chinese holiday data ends with 2026; deadlines after that ignore "
+        f"the installed Chinese holiday data ends with {known}; deadlines after that ignore "
         "holidays and adjusted working days until you upgrade it (pip install -U chinese-calendar)"]
