@@ -65,6 +65,24 @@ def _engine(deployment: Deployment, db: str | None) -> Engine:
     return engine
 
 
+def _not_a_register(deployment: Deployment, path: Path, name: str) -> str | None:
+    """Say where nodes and users come from when a register of that name does not exist."""
+    if name in deployment.registers:
+        return None
+    if name == "users":
+        return ("error: 'users' is not a register; user accounts have their own commands: "
+                f"gridwork users import {path} FILE, gridwork users export {path} FILE")
+    if name != "nodes":
+        return None
+    source = deployment.hierarchy.nodes
+    where = (f"edit or replace {path / source} (columns code, name, parent, level; save an "
+             "Excel sheet as CSV)" if isinstance(source, str)
+             else f"edit hierarchy.nodes in {path / 'deployment.yaml'}")
+    return (f"error: nodes are not imported: the grid tree is part of the config. To change "
+            f"it, {where}, then run gridwork check {path} and gridwork migrate {path}, which "
+            "prints the plan (nodes added, renamed, moved) and keeps every record")
+
+
 @click.command("import")
 @click.argument("path", type=click.Path(path_type=Path))
 @click.argument("register")
@@ -79,6 +97,10 @@ def import_(path: Path, register: str, file: Path, db: str | None) -> None:
     from .importer import ImportFailed, import_file
 
     deployment = _deployment(path)
+    refusal = _not_a_register(deployment, path, register)
+    if refusal:
+        click.echo(refusal, err=True)
+        sys.exit(1)
     engine = _engine(deployment, db)
     try:
         count = import_file(engine, deployment, register, file)
@@ -103,6 +125,10 @@ def export(path: Path, register: str, file: Path, db: str | None) -> None:
     from .tabular import TableFileError
 
     deployment = _deployment(path)
+    refusal = _not_a_register(deployment, path, register)
+    if refusal:
+        click.echo(refusal, err=True)
+        sys.exit(1)
     if register not in deployment.registers:
         click.echo(f"error: unknown register '{register}'; the deployment has "
                    + ", ".join(deployment.registers), err=True)
@@ -116,6 +142,76 @@ def export(path: Path, register: str, file: Path, db: str | None) -> None:
     finally:
         engine.dispose()
     click.echo(f"exported {count} records of {register} to {file}")
+
+
+@click.group()
+def users() -> None:
+    """Import and export user accounts and their roles (CSV or XLSX).
+
+    Columns: username (required), name, password, role (key or label), node (territorial
+    roles) or department (departmental roles), scope, active, phone, email. Several rows
+    of one username give several grants.
+    """
+
+
+@users.command("import")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.argument("file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option("--db", help=DB_HELP)
+@click.option("--passwords", type=click.Path(path_type=Path, dir_okay=False),
+              help="File for the initial passwords of new users given none "
+                   "(default: FILE's name + .passwords.csv, beside it).")
+def users_import(path: Path, file: Path, db: str | None, passwords: Path | None) -> None:
+    """Create or update the users in FILE: every row valid, or nothing saved.
+
+    Grants in FILE replace those of the users it names. A blank password keeps a user's
+    password; a new user without one gets a random password, written only to a new
+    file readable by you alone.
+    """
+    from .importer import ImportFailed
+    from .users import import_users
+
+    deployment = _deployment(path)
+    engine = _engine(deployment, db)
+    try:
+        done = import_users(engine, deployment, file, passwords=passwords)
+    except ImportFailed as err:
+        for problem in err.problems:
+            click.echo(problem, err=True)
+        click.echo(f"nothing imported: {len(err.problems)} problem(s)", err=True)
+        sys.exit(1)
+    finally:
+        engine.dispose()
+    click.echo(f"{file.name}: {len(done.created)} new, {len(done.updated)} updated, "
+               f"{len(done.unchanged)} unchanged")
+    if done.created:
+        click.echo("  new: " + ", ".join(done.created))
+    for username, changes in done.updated.items():
+        click.echo(f"  updated {username}: {', '.join(changes)}")
+    if done.passwords:
+        click.echo(f"initial passwords of new users written to {done.passwords}; hand them "
+                   "out, then delete the file")
+
+
+@users.command("export")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--db", help=DB_HELP)
+def users_export(path: Path, file: Path, db: str | None) -> None:
+    """Export every user, one row per role grant, to FILE; no passwords or hashes."""
+    from .tabular import TableFileError
+    from .users import export_users
+
+    deployment = _deployment(path)
+    engine = _engine(deployment, db)
+    try:
+        count = export_users(engine, deployment, file)
+    except TableFileError as err:
+        click.echo(f"error: {err}", err=True)
+        sys.exit(1)
+    finally:
+        engine.dispose()
+    click.echo(f"exported {count} users to {file}")
 
 
 @click.command()

@@ -7,12 +7,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from argon2 import PasswordHasher
 from sqlalchemy import Connection, Engine, insert, select
 
 from ..config import Deployment
 from ..config.models import Register
 from .demo_values import DemoValues
+from .passwords import hash_password
 from .schema import Schema, build_schema
 
 DEMO_PASSWORD = "demo"
@@ -71,7 +71,6 @@ def _users(conn: Connection, schema: Schema, node_ids: dict[str, int],
     users, grants, departments = (schema.system(n) for n in ("users", "grants", "departments"))
     dept_ids = dict(conn.execute(select(departments.c.code, departments.c.id)).all())
     existing = dict(conn.execute(select(users.c.username, users.c.id)).all())
-    hasher = PasswordHasher()
     made: dict[str, int] = {}
     echo(f"demo users (password '{DEMO_PASSWORD}'):")
     for key, role in d.roles.items():
@@ -91,7 +90,7 @@ def _users(conn: Connection, schema: Schema, node_ids: dict[str, int],
             continue
         user_id = conn.execute(insert(users).values(
             username=key, display_name=role.label.text(d.deployment.locale),
-            password_hash=hasher.hash(DEMO_PASSWORD), active=True, created_at=now,
+            password_hash=hash_password(DEMO_PASSWORD), active=True, created_at=now,
             department=dept_ids.get(department.code) if department else None,
         ).returning(users.c.id)).scalar_one()
         conn.execute(insert(grants).values(
