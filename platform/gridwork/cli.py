@@ -101,3 +101,8 @@ main.add_command(_storage.import_)
 main.add_command(_storage.export)
 main.add_command(_storage.seed)
 main.add_command(_storage.users)
+
+from .notify import commands as _notify  # noqa: E402
+
+main.add_command(_notify.deliver)
+main.add_command(_notify.notify)

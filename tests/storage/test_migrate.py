@@ -248,3 +248,29 @@ def test_allowed_type_change_and_narrower_rules_save_what_they_clear(
     with engine.begin() as conn, pytest.raises(IntegrityError):
         add_record(conn, table, "S1C1G1", name="e", notes=-1)
     assert _plan(db_url, changed)[1:] == ["  nothing to change"]
+
+
+def test_new_unique_and_indexed_fields_on_a_filled_table(migrated: Deployment, config: Config,
+                                                         db_url: str, engine: Engine) -> None:
+    _seed_places(engine, migrated, "a", "b")
+
+    def change(data: Any) -> None:
+        _fields(data).append({"name": "permit_no", "type": "text", "unique": True})
+        _fields(data).append({"name": "visited_on", "type": "date"})
+    changed = config.edit(change)
+    lines = _plan(db_url, changed)
+    assert "  add column r_place.permit_no (text)" in lines
+    assert "  add column r_place.visited_on (date)" in lines
+    ensure_current(engine, changed)
+    assert _values(engine, changed, "place", "permit_no") == [None, None]
+    assert _plan(db_url, changed)[1:] == ["  nothing to change"]
+
+
+def test_a_new_unique_field_filled_with_one_default_is_refused(
+        migrated: Deployment, config: Config, db_url: str, engine: Engine) -> None:
+    _seed_places(engine, migrated, "a", "b")
+    changed = config.edit(lambda data: _fields(data).append(
+        {"name": "permit_no", "type": "text", "unique": True, "required": True, "default": "x"}))
+    lines = _plan(db_url, changed)
+    assert any(line.startswith("  CANNOT: make r_place(permit_no) unique") for line in lines), lines
+    assert _values(engine, migrated, "place", "name") == ["a", "b"]

@@ -16,7 +16,8 @@ from .steps import config_default, count, describe, on_table
 
 def add_column(conn: Connection, schema: Schema, op: ops.AddColumnOp) -> Step:
     """Add a column; a required one on a table with records needs the field's default."""
-    name, col = op.table_name, op.column
+    name, col = op.table_name, _bare(op.column)
+    op = ops.AddColumnOp(name, col)
     text = f"add column {describe(schema, name, col.name)}"
     rows = 0 if col.nullable else count(conn, name)
     if not rows:
@@ -36,6 +37,14 @@ def add_column(conn: Connection, schema: Schema, op: ops.AddColumnOp) -> Step:
     return Step(f"{text}, filling its {rows} records with the default {default!r}", run)
 
 
+def _bare(col: Any) -> Any:
+    """The column without its unique and index flags: their own steps add those after."""
+    bare = col._copy()
+    bare.unique = None
+    bare.index = None
+    return bare
+
+
 def alter_column(conn: Connection, schema: Schema, op: ops.AlterColumnOp) -> list[Step]:
     """Steps for a column whose type or nullability changed."""
     if op.modify_type is None:
@@ -47,14 +56,26 @@ def alter_column(conn: Connection, schema: Schema, op: ops.AlterColumnOp) -> lis
         step, _nullability(conn, schema, op)]
 
 
-def add_unique(conn: Connection, op: ops.CreateUniqueConstraintOp) -> Step:
-    """Make columns unique, unless values already repeat."""
+def add_unique(conn: Connection, schema: Schema, op: ops.CreateUniqueConstraintOp,
+               added: set[str]) -> Step:
+    """Make columns unique, unless values already repeat (or a new column's default would)."""
     cols = [str(c) for c in op.columns]
+    text = f"make {op.table_name}({', '.join(cols)}) unique"
+    new = [c for c in cols if c in added]
+    if new:
+        # A new column starts empty, unless a required field fills every record with its
+        # default: then two records or more would share it.
+        filled = [c for c in new if not schema.metadata.tables[op.table_name].c[c].nullable]
+        rows = count(conn, op.table_name) if filled else 0
+        if rows > 1:
+            default = config_default(schema, op.table_name, filled[0])
+            return Step(text, blocked=f"its {rows} records would all get the default "
+                        f"{default!r}; add the field optional and fill in distinct values")
+        return Step(text, on_table(op))
     t = table(op.table_name, *(column(c) for c in cols))
     repeated = (select(*t.c).where(and_(*(c.isnot(None) for c in t.c)))
                 .group_by(*t.c).having(func.count() > 1).subquery())
     dups = int(conn.execute(select(func.count()).select_from(repeated)).scalar() or 0)
-    text = f"make {op.table_name}({', '.join(cols)}) unique"
     if dups:
         return Step(text, blocked=f"{dups} values occur more than once; make them unique first")
     return Step(text, on_table(op))

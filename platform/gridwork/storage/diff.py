@@ -38,13 +38,14 @@ def schema_steps(conn: Connection, context: MigrationContext,
                               loss=f"{rows} records" if rows else None,
                               export=Export(op.table_name)))
         elif isinstance(op, ops.ModifyTableOps):
+            added = {inner.column.name for inner in op.ops if isinstance(inner, ops.AddColumnOp)}
             for inner in sorted(op.ops, key=_phase):
                 if op.table_name in created:
                     steps.append(Step("", on_table(inner)))  # the new table's indexes
                     continue
                 if isinstance(inner, ops.AlterColumnOp) and inner.modify_type is not None:
                     retyped.add((inner.table_name, inner.column_name))
-                steps.extend(_modify(conn, schema, inner))
+                steps.extend(_modify(conn, schema, inner, added))
     return steps, retyped
 
 
@@ -68,14 +69,15 @@ def _about(schema: Schema, table_name: str) -> str:
     return ""
 
 
-def _modify(conn: Connection, schema: Schema, op: Any) -> list[Step]:
+def _modify(conn: Connection, schema: Schema, op: Any, added: set[str]) -> list[Step]:
+    """Steps for one change to a table; ``added`` names the columns this migration adds."""
     name = getattr(op, "table_name", "")
     if isinstance(op, ops.AddColumnOp):
         return [add_column(conn, schema, op)]
     if isinstance(op, ops.AlterColumnOp):
         return alter_column(conn, schema, op)
     if isinstance(op, ops.CreateUniqueConstraintOp):
-        return [add_unique(conn, op)]
+        return [add_unique(conn, schema, op, added)]
     if isinstance(op, ops.DropColumnOp):
         col = op.column_name
         values = count(conn, name, lambda t: t.c[col].isnot(None), col)

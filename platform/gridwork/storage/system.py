@@ -131,6 +131,21 @@ def add_system_tables(metadata: MetaData) -> None:
         Column("sent_at", UTCDateTime, index=True),
         Column("attempts", Integer, nullable=False, server_default="0"),
         Column("last_error", Text),
+        # Nullable only so that migrations add it to a filled outbox; the default fills it.
+        Column("status", String(20), server_default="pending"),
+        Column("key", String(64)),
+        Column("cause", String(CODE)),
+        Column("step", Integer),
+        Column("receipt", String(254)),
+        Column("read_at", UTCDateTime),
+        Column("digest_of", Integer),
+        # Indexes of columns added later are declared apart: a column's own `index=True`
+        # would be created twice when a migration adds it (and a unique constraint would
+        # be checked before its column exists).
+        Index(None, "status"),
+        Index(None, "digest_of"),
+        Index(None, "key", unique=True),
+        Index(None, "register", "record"),
     )
     Table(
         "api_tokens", metadata, _id(),
