@@ -16,8 +16,6 @@ from .problems import unknown
 BUILTIN_ACTIONS = ("assign", "notify", "set", "supervise", "start_timer", "stop_timer",
                    "dispatch")
 """Workflow actions the engine offers; plugins add more."""
-CHANNEL_TYPES = ("inbox", "email", "webhook", "log")
-"""Notification channel types the engine offers; plugins add more."""
 
 
 def check_flows(ctx: Context) -> None:
@@ -272,10 +270,12 @@ def _choice_codes(ctx: Context, choices: Any) -> list[str] | None:
 
 
 def _notifications(ctx: Context) -> None:
+    from ..notify.channels import channel_types  # the channels import the config models
+
     n = ctx.deployment.notifications
     for name, channel in n.channels.items():
         path = ("notifications", "channels", name)
-        if ctx.name_in((*path, "type"), "channel type", channel.type, CHANNEL_TYPES):
+        if ctx.name_in((*path, "type"), "channel type", channel.type, channel_types()):
             if channel.type == "webhook" and not channel.url:
                 ctx.error(path, "a webhook channel needs 'url'", at="key")
     for role, names in n.roles.items():
