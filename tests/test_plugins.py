@@ -71,3 +71,11 @@ def test_a_plugin_that_fails_to_import_is_reported(tmp_path: Path) -> None:
             "deployment.yaml:99:11: error: plugin 'exploding' failed to load: RuntimeError: boom"])
     finally:
         sys.path.remove(str(broken))
+
+
+def test_id_card_numbers_whose_area_stdnum_cannot_name_still_validate() -> None:
+    id_card = field_types()["id_card"]
+    # python-stdnum raises KeyError naming this area; the number is well formed.
+    assert id_card.validate("110007198001010013", None) == "110007198001010013"
+    with pytest.raises(ValueError, match="checksum fails"):
+        id_card.validate("110007198001010014", None)

@@ -9,11 +9,11 @@ from decimal import Decimal
 from typing import Any
 
 from faker import Faker
-from stdnum.cn import ric, uscc
-from stdnum.exceptions import ValidationError as StdnumError
+from stdnum.cn import uscc
 
 from ..config import Deployment
 from ..config.models import FieldSpec
+from ..forms.fieldtypes import id_card_number
 from ..hierarchy import locate
 from ..plugins import field_types
 from .columns import choice_codes
@@ -118,8 +118,8 @@ class DemoValues:
     def _id_card(self, spec: FieldSpec, node: str) -> str:
         for _ in range(50):
             try:
-                return str(ric.validate(self.fake.ssn()))
-            except StdnumError:
+                return id_card_number(self.fake.ssn())
+            except ValueError:
                 continue  # Faker's area codes are not all known for every birth year
         raise ValueError("cannot make a valid demo ID-card number")
 
