@@ -14,9 +14,10 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e '.[test]'
 	touch $@
 
-## Check the demo deployment (later: migrate, seed and serve it).
+## Migrate and serve the demo deployment on SQLite, seeding demo users on first run.
 run: install
-	$(VENV)/bin/gridwork check $(DEPLOYMENT)
+	$(VENV)/bin/gridwork migrate $(DEPLOYMENT)
+	$(VENV)/bin/gridwork serve $(DEPLOYMENT) --port $(PORT) --demo
 
 ## Install and run the whole test suite.
 test: install

@@ -102,6 +102,10 @@ main.add_command(_storage.export)
 main.add_command(_storage.seed)
 main.add_command(_storage.users)
 
+from .web.serve import serve as _serve  # noqa: E402
+
+main.add_command(_serve)
+
 from .notify import commands as _notify  # noqa: E402
 
 main.add_command(_notify.deliver)

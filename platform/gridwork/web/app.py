@@ -1,0 +1,86 @@
+"""The ASGI application of one deployment: routes, sessions, static files, error pages."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import quote
+
+from sqlalchemy import Engine
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from ..config import Deployment
+from ..storage import build_schema, database_url, make_engine
+from . import pages_auth, pages_home, pages_htmx, pages_list, pages_map, pages_record
+from .access import SignInNeeded
+from .respond import page
+from .sessions import SECRET_ENV, secret_key, signed_in
+from .site import Clock, Site, utc_now
+
+TILES_ENV = "GRIDWORK_MAP_TILES"
+STATIC = Path(__file__).parent / "static"
+SESSION_COOKIE = "gridwork_session"
+SESSION_AGE = 12 * 3600
+"""A working day and then some: staff sign in once per shift."""
+
+
+def create_app(deployment: Deployment, *, engine: Engine | None = None,
+               clock: Clock | None = None, secret: str | None = None,
+               data_dir: Path | None = None) -> Starlette:
+    """Build the web app of ``deployment``; the schema and form models are built here, once."""
+    info = deployment.deployment
+    folder = data_dir or deployment.root / info.data_dir
+    site = Site(deployment, build_schema(deployment),
+                engine or make_engine(database_url(deployment)), clock or utc_now, folder,
+                os.environ.get(TILES_ENV, ""))
+    key = secret or os.environ.get(SECRET_ENV) or secret_key(folder)
+    register = "/registers/{register}"
+    routes = [
+        Route("/", pages_home.home),
+        Route("/signin", pages_auth.signin, methods=["GET", "POST"]),
+        Route("/signout", pages_auth.signout, methods=["POST"]),
+        Route("/boundaries.geojson", pages_map.boundaries),
+        Route(register, pages_list.register_list),
+        Route(register + "/export.{kind}", pages_list.register_export),
+        Route(register + "/new", pages_record.new_record, methods=["GET", "POST"]),
+        Route(register + "/form", pages_htmx.form_changed, methods=["POST"]),
+        Route(register + "/field/{name}", pages_htmx.field_checked, methods=["POST"]),
+        Route(register + "/{id:int}", pages_record.show_record),
+        Route(register + "/{id:int}/edit", pages_record.edit_record, methods=["GET", "POST"]),
+        Route(register + "/{id:int}/photos/{ref}", pages_record.record_photo),
+        Route("/uploads/{ref}", pages_record.pending_photo),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]
+    middleware = [Middleware(SessionMiddleware, secret_key=key, session_cookie=SESSION_COOKIE,
+                             max_age=SESSION_AGE, same_site="lax", https_only=False)]
+    app = Starlette(routes=routes, middleware=middleware,
+                    exception_handlers={SignInNeeded: _to_signin, HTTPException: _error})
+    app.state.site = site
+    return app
+
+
+async def _to_signin(request: Request, exc: Exception) -> Response:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/signin?next={quote(target)}", 303)
+
+
+async def _error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    site = request.app.state.site
+    if exc.status_code == 403:
+        title, text = "Not allowed", "Your roles do not allow this."
+        if exc.detail == "csrf":
+            text = "Your form expired or was sent from elsewhere; please try again."
+    elif exc.status_code == 404:
+        title, text = "Not found", "The page does not exist, or is not yours to see."
+    else:
+        return Response(str(exc.detail), status_code=exc.status_code)
+    return page(request, site, signed_in(request), "error.html", status=exc.status_code,
+                heading=site.t(title), message=site.t(text))

@@ -1,0 +1,130 @@
+"""A register's list: filters from the query string turned into SQL within the user's scope.
+
+The same filters serve the page and its CSV/Excel export, so an export holds exactly
+the records the list shows (every page of them).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, Table, false, func, or_
+from starlette.datastructures import QueryParams
+
+from ..auth import User
+from ..config.models import Register
+from ..hierarchy import subtree_ids
+from .records import scoped
+from .site import Site
+
+PAGE_SIZE = 50
+TEXT_TYPES = ("text", "textarea", "phone", "email", "id_card", "credit_code")
+SORTABLE = ("text", "integer", "decimal", "date", "datetime", "choice", "phone", "email",
+            "credit_code", "boolean")
+
+
+@dataclass
+class Filters:
+    """The list's filters as chosen, ready to show in the filter form again."""
+
+    node: str = ""
+    state: str = ""
+    category: str = ""
+    q: str = ""
+    start: str = ""
+    end: str = ""
+    choices: dict[str, str] = field(default_factory=dict)
+    sort: str = "-id"
+    page: int = 1
+
+    def query_string(self, **changes: Any) -> str:
+        """The query string of these filters with ``changes``, for links and exports."""
+        values = {"node": self.node, "state": self.state, "category": self.category,
+                  "q": self.q, "from": self.start, "to": self.end, "sort": self.sort,
+                  **{f"f_{k}": v for k, v in self.choices.items()}, "page": self.page}
+        values.update(changes)
+        return str(QueryParams({k: v for k, v in values.items() if v not in ("", None)}))
+
+
+def read_filters(register: Register, params: QueryParams) -> Filters:
+    """The filters a query string asks for; unknown or malformed values are ignored."""
+    choices = {spec.name: params.get(f"f_{spec.name}", "") for spec in register.fields
+               if spec.type == "choice" and spec.show_if is None}
+    try:
+        page = max(int(params.get("page", "1")), 1)
+    except ValueError:
+        page = 1
+    return Filters(node=params.get("node", ""), state=params.get("state", ""),
+                   category=params.get("category", ""), q=params.get("q", "").strip(),
+                   start=params.get("from", ""), end=params.get("to", ""),
+                   choices=choices, sort=params.get("sort", "-id"),
+                   page=page)
+
+
+def filtered(site: Site, user: User, register: str, filters: Filters,
+             unmask: bool) -> tuple[Table, Select[Any]]:
+    """The register's table and a SELECT of the records in scope that match ``filters``."""
+    table, query = scoped(site, user, register)
+    spec = site.deployment.registers[register]
+    if filters.node:
+        node = site.node_by_code(filters.node)
+        nodes = site.schema.system("nodes")
+        query = query.where(table.c.node.in_(subtree_ids(nodes, node.path)) if node
+                            else false())
+    if filters.state and "state" in table.c:
+        query = query.where(table.c.state == filters.state)
+    if filters.category and "category" in table.c:
+        query = query.where(_category(site, table, filters.category))
+    for name, value in filters.choices.items():
+        if value:
+            query = query.where(table.c[name] == value)
+    zone = zoneinfo.ZoneInfo(site.deployment.deployment.timezone)
+    for text, is_end in ((filters.start, False), (filters.end, True)):
+        day = _date(text)
+        if day is not None:
+            edge = dt.datetime.combine(day + dt.timedelta(days=int(is_end)), dt.time(), zone)
+            query = query.where(table.c.created_at < edge if is_end
+                                else table.c.created_at >= edge)
+    if filters.q:
+        searched = [table.c[f.name] for f in spec.fields if f.type in TEXT_TYPES
+                    and (unmask or not f.is_personal)]
+        pattern = f"%{filters.q.replace('%', '').replace('_', '')}%"
+        query = query.where(or_(*(func.lower(c).like(pattern.lower()) for c in searched))
+                            if searched else false())
+    return table, query.order_by(*_order(spec, table, filters.sort))
+
+
+def _category(site: Site, table: Table, code: str) -> ColumnElement[bool]:
+    """A category and every category below it."""
+    below = {code}
+    for category, parent in site.deployment.all_categories():
+        if parent is not None and parent.code in below:
+            below.add(category.code)
+    return table.c.category.in_(below)
+
+
+def _order(register: Register, table: Table, sort: str) -> list[Any]:
+    name = sort.lstrip("-")
+    allowed = {"id", "created_at", "updated_at",
+               *(c for c in ("state", "deadline") if c in table.c),
+               *(f.name for f in register.fields if f.type in SORTABLE and f.computed is None)}
+    column = table.c[name] if name in allowed else table.c.id
+    first = column.desc() if sort.startswith("-") else column.asc()
+    return [first, table.c.id.desc()]
+
+
+def _date(text: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def node_choices(site: Site, scope: list[int]) -> list[tuple[str, str]]:
+    """(code, indented name) of the nodes a user may filter by: their subtrees."""
+    nodes = site.nodes()
+    return [(nodes[i].code, "　" * nodes[i].depth + nodes[i].name) for i in scope]
+

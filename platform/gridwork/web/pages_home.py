@@ -1,0 +1,40 @@
+"""The home page: the user's registers with counts within scope, what is overdue, where to report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ..auth import may
+from .access import require, viewable
+from .records import scoped
+from .respond import page
+
+
+async def home(request: Request) -> Response:
+    """List the user's registers with their counts, open and overdue records, report links."""
+    site, user = require(request)
+    now = site.clock()
+    cards: list[dict[str, Any]] = []
+    with site.engine.connect() as conn:
+        for name in viewable(site, user):
+            register = site.deployment.registers[name]
+            table, query = scoped(site, user, name)
+            counted = query.with_only_columns(func.count()).order_by(None)
+            card: dict[str, Any] = {"name": name, "label": site.label(register.label, name),
+                                    "total": conn.execute(counted).scalar_one(),
+                                    "can_create": may(site.deployment, user, "create", name)}
+            if register.workflow:
+                states = site.deployment.workflows[register.workflow].states
+                open_states = [key for key, state in states.items() if not state.final]
+                open_query = counted.where(table.c.state.in_(open_states))
+                card["open"] = conn.execute(open_query).scalar_one()
+                card["overdue"] = conn.execute(open_query.where(table.c.deadline < now)
+                                               ).scalar_one()
+            cards.append(card)
+    return page(request, site, user, "home.html", cards=cards,
+                roles=[site.label(site.deployment.roles[r].label, r) for r in user.roles
+                       if r in site.deployment.roles])

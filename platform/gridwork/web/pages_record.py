@@ -1,0 +1,256 @@
+"""One record: report a new one, look at it, edit it, see its photos."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, Row, select
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import FileResponse, RedirectResponse, Response
+
+from ..auth import User, may
+from ..config.models import FieldSpec, Register
+from . import uploads
+from .access import require
+from .display import Names, category_labels, photos, show, state_label, system_labels, when
+from .records import fetch, insert_record, row_values, unique_clashes, update_record
+from .respond import page
+from .sessions import posted_form, remember_uploads
+from .site import Site
+from .submission import (
+    Submission,
+    check,
+    evaluate,
+    form_state,
+    node_in_scope,
+    take_uploads,
+)
+from .widgets import FormState, build_views, field_options, id_codes, state_from_record
+
+_ACTIONS = {"create": "created", "edit": "edited"}
+
+
+def attach_level(site: Site, register: Register) -> str:
+    """The hierarchy level a register's records sit at."""
+    return register.attach_to or site.deployment.hierarchy.levels[-1].key
+
+
+def form_page(request: Request, conn: Connection, site: Site, user: User, register: str,
+              sub: Submission, record: Row[Any] | None, status: int = 200) -> Response:
+    """The record form with the typed values, the fields shown and every message."""
+    spec = site.deployment.registers[register]
+    level = attach_level(site, spec)
+    nodes = _place_options(conn, site, user, level)
+    severities = site.deployment.choices.get("severity", {})
+    context = {
+        "register": register, "register_label": site.label(spec.label, register),
+        "record": record, "fields": build_views(conn, site, user, register, sub.state,
+                                                sub.errors, sub.visible,
+                                                _kept_personal(site, user, register, record)),
+        "computed": sub.computed, "system": sub.system, "errors": sub.errors,
+        "node_options": nodes, "level_label": site.level_label(level),
+        "categories": list(category_labels(site).items())
+        if spec.categorized else [],
+        "severities": [(c, site.label(lb, c)) for c, lb in severities.items()]
+        if spec.categorized else [],
+        "system_labels": system_labels(site),
+        "record_photos": _record_photos(site, register, record),
+        "action": f"/registers/{register}/{record.id}/edit" if record is not None
+        else f"/registers/{register}/new",
+    }
+    return page(request, site, user, [f"form-{register}.html", "form.html"], status=status,
+                **context)
+
+
+def _record_photos(site: Site, register: str, record: Row[Any] | None) -> set[str]:
+    """The photos a stored record holds, which its own URL serves."""
+    values = row_values(site, register, record)
+    return {ref for f in site.deployment.registers[register].fields
+            if f.type in ("photo", "file") for ref in photos(values.get(f.name))}
+
+
+def _kept_personal(site: Site, user: User, register: str,
+                   record: Row[Any] | None) -> frozenset[str]:
+    """Personal fields of a stored record a role without `unmask` sees masked and cannot change."""
+    if record is None or may(site.deployment, user, "unmask", register):
+        return frozenset()
+    return frozenset(f.name for f in site.deployment.registers[register].fields if f.is_personal)
+
+
+def _place_options(conn: Connection, site: Site, user: User, level: str) -> list[tuple[str, str]]:
+    """The nodes in the user's scope a record may sit at: a node field at that level."""
+    return field_options(conn, site, user, FieldSpec(name="node", type="node", level=level))
+
+
+async def new_record(request: Request) -> Response:
+    """Show a blank form, or check and store a posted one."""
+    register = request.path_params["register"]
+    site, user = require(request, register, "create")
+    if request.method == "POST":
+        return await _save(request, site, user, register, None)
+    spec = site.deployment.registers[register]
+    state: FormState = {f.name: _default(f.default) for f in spec.fields
+                        if f.default is not None}
+    with site.engine.connect() as conn:
+        places = _place_options(conn, site, user, attach_level(site, spec))
+        system = {"node": places[0][0] if len(places) == 1 else ""}
+        visible, computed = evaluate(site, register, state, system)
+        return form_page(request, conn, site, user, register,
+                         Submission(state, system, {}, None, visible, computed), None)
+
+
+async def edit_record(request: Request) -> Response:
+    """Show a record's form filled in, or check and store the changes."""
+    register, record_id = request.path_params["register"], request.path_params["id"]
+    site, user = require(request, register, "edit")
+    with site.engine.connect() as conn:
+        row = fetch(conn, site, user, register, record_id)
+    if row is None:
+        raise HTTPException(404)
+    if request.method == "POST":
+        return await _save(request, site, user, register, row)
+    with site.engine.connect() as conn:
+        state = state_from_record(site, register, row_values(site, register, row),
+                                  id_codes(conn, site))
+        system: dict[str, str] = {c: getattr(row, c) or "" for c in ("category", "severity")
+                                  if c in row._fields}
+        system["node"] = site.nodes()[row.node].code
+        visible, computed = evaluate(site, register, state, system)
+        return form_page(request, conn, site, user, register,
+                         Submission(state, system, {}, None, visible, computed), row)
+
+
+async def _save(request: Request, site: Site, user: User, register: str,
+                old: Row[Any] | None) -> Response:
+    form = await posted_form(request)
+    try:
+        state, system = form_state(site, register, form)
+        upload_errors, stored_refs = await take_uploads(site, register, form, state)
+        remember_uploads(request, stored_refs)
+    finally:
+        await form.close()
+    with site.engine.begin() as conn:
+        kept = _kept_personal(site, user, register, old)
+        if old is not None and kept:
+            stored = state_from_record(site, register, row_values(site, register, old),
+                                       id_codes(conn, site))
+            state.update({name: stored.get(name, "") for name in kept})
+        sub = check(conn, site, user, register, state, system, upload_errors)
+        stored, problems = _system_values(conn, site, user, register, system)
+        sub.errors.update(problems)
+        if sub.clean is not None and not problems:
+            clashes = unique_clashes(conn, site, register, sub.clean,
+                                     old.id if old is not None else None)
+            if not clashes:
+                if old is None:
+                    record_id = insert_record(conn, site, user, register, sub.clean, stored)
+                else:
+                    update_record(conn, site, user, register, old, sub.clean, stored)
+                    record_id = old.id
+                return RedirectResponse(f"/registers/{register}/{record_id}", 303)
+            sub.errors.update(clashes)
+        return form_page(request, conn, site, user, register, sub, old, status=422)
+
+
+def _system_values(conn: Connection, site: Site, user: User, register: str,
+                   system: dict[str, str]) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """The record's node, category and severity as stored, or what is wrong with them."""
+    spec = site.deployment.registers[register]
+    stored: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
+    try:
+        if not system.get("node"):
+            raise ValueError("required")
+        stored["node"] = node_in_scope(conn, site, user, system["node"],
+                                       attach_level(site, spec))
+    except ValueError as err:
+        errors["node"] = [site.t(str(err))]
+    if spec.categorized:
+        category = system.get("category", "")
+        if category not in category_labels(site):
+            errors["category"] = [site.t("required")]
+        stored["category"] = category or None
+        severity = system.get("severity", "")
+        stored["severity"] = severity if severity in site.deployment.choices.get(
+            "severity", {}) else None
+    return stored, errors
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return [str(v) for v in value] if isinstance(value, (list, tuple)) else str(value)
+
+
+async def show_record(request: Request) -> Response:
+    """A record's values (personal data masked unless the role may see it) and its history."""
+    register, record_id = request.path_params["register"], request.path_params["id"]
+    site, user = require(request, register)
+    spec = site.deployment.registers[register]
+    unmask = may(site.deployment, user, "unmask", register)
+    with site.engine.connect() as conn:
+        row = fetch(conn, site, user, register, record_id)
+        if row is None:
+            raise HTTPException(404)
+        names = Names.load(conn, site, register, [row])
+        history = site.schema.system("history")
+        users = site.schema.system("users")
+        events = conn.execute(
+            select(history.c.at, history.c.action, history.c.comment, users.c.display_name)
+            .outerjoin(users, users.c.id == history.c.actor)
+            .where(history.c.register == register, history.c.record == row.id)
+            .order_by(history.c.at, history.c.id)).all()
+    values = row_values(site, register, row)
+    fields = [{"spec": f, "label": site.label(f.label, f.name),
+               "text": show(site, f, values.get(f.name), names, unmask),
+               "photos": photos(values.get(f.name)) if f.type in ("photo", "file") else [],
+               "point": values.get(f.name) if f.type == "geo_point" else None}
+              for f in spec.fields if values.get(f.name) not in (None, "", [])]
+    categories = category_labels(site)
+    return page(request, site, user, [f"record-{register}.html", "record.html"],
+                register=register, register_label=site.label(spec.label, register), row=row,
+                fields=fields, node=site.nodes()[row.node],
+                state=state_label(site, register, getattr(row, "state", None)),
+                category=categories.get(getattr(row, "category", None) or "", ""),
+                created=when(site, row.created_at), updated=when(site, row.updated_at),
+                events=[{"at": when(site, e.at), "action": site.t(_ACTIONS.get(e.action, e.action)),
+                         "actor": e.display_name or "", "comment": e.comment or ""}
+                        for e in events],
+                system=system_labels(site),
+                can_edit=may(site.deployment, user, "edit", register))
+
+
+async def record_photo(request: Request) -> Response:
+    """One photo of a record the user may see."""
+    register, record_id = request.path_params["register"], request.path_params["id"]
+    reference = request.path_params["ref"]
+    site, user = require(request, register)
+    with site.engine.connect() as conn:
+        row = fetch(conn, site, user, register, record_id)
+    if row is None or not uploads.REFERENCE.match(reference):
+        raise HTTPException(404)
+    values = row_values(site, register, row)
+    if not any(reference in photos(values.get(f.name))
+               for f in site.deployment.registers[register].fields
+               if f.type in ("photo", "file")):
+        raise HTTPException(404)
+    path = uploads.folder(site.data_dir) / reference
+    if not path.is_file():
+        raise HTTPException(404)
+    return FileResponse(path, media_type=uploads.MEDIA_TYPES[reference.rsplit(".", 1)[1]],
+                        headers={"Cache-Control": "private, max-age=86400"})
+
+
+async def pending_photo(request: Request) -> Response:
+    """A photo this session sent with a form that is not saved yet (its preview)."""
+    site, _user = require(request)
+    reference = request.path_params["ref"]
+    if not uploads.REFERENCE.match(reference) or reference not in request.session.get(
+            "uploads", []):
+        raise HTTPException(404)
+    path = uploads.folder(site.data_dir) / reference
+    if not path.is_file():
+        raise HTTPException(404)
+    return FileResponse(path, media_type=uploads.MEDIA_TYPES[reference.rsplit(".", 1)[1]],
+                        headers={"Cache-Control": "private, max-age=3600"})

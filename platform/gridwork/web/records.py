@@ -1,0 +1,129 @@
+"""Reading and writing one register's records, always within the user's scope, with history."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, Row, Select, Table, insert, select, update
+
+from ..auth import User
+from ..config.models import FieldSpec
+from ..hierarchy import scope_filter
+from ..storage.columns import column_names
+from .site import Site
+
+
+def scoped(site: Site, user: User, register: str) -> tuple[Table, Select[Any]]:
+    """The register's table and a SELECT of the records the user may see."""
+    table = site.schema.table(register)
+    return table, select(table).where(scope_filter(user, table))
+
+
+def fetch(conn: Connection, site: Site, user: User, register: str,
+          record_id: int) -> Row[Any] | None:
+    """One record, or None when it does not exist or lies outside the user's scope."""
+    table, query = scoped(site, user, register)
+    return conn.execute(query.where(table.c.id == record_id)).first()
+
+
+def scope_node_ids(conn: Connection, site: Site, user: User) -> list[int]:
+    """The ids of the nodes the user's territorial grants cover."""
+    nodes = site.schema.system("nodes")
+    return list(conn.execute(select(nodes.c.id).where(scope_filter(user, nodes))
+                             .order_by(nodes.c.path)).scalars())
+
+
+def stored_columns(spec: FieldSpec, value: Any) -> dict[str, Any]:
+    """The column values of one clean field value (a point takes two columns)."""
+    if spec.type == "geo_point":
+        lat, lon = value if value is not None else (None, None)
+        return dict(zip(column_names(spec), (lat, lon), strict=True))
+    return {spec.name: value}
+
+
+def row_values(site: Site, register: str, row: Row[Any] | None) -> dict[str, Any]:
+    """A stored record's field values by field name (a point as a (lat, lon) pair)."""
+    values: dict[str, Any] = {}
+    if row is None:
+        return values
+    for spec in site.deployment.registers[register].fields:
+        if spec.type == "geo_point":
+            lat, lon = (getattr(row, c) for c in column_names(spec))
+            values[spec.name] = None if lat is None else (lat, lon)
+        else:
+            values[spec.name] = getattr(row, spec.name)
+    return values
+
+
+def unique_clashes(conn: Connection, site: Site, register: str, clean: dict[str, Any],
+                   record_id: int | None) -> dict[str, list[str]]:
+    """Unique fields whose value another record already holds (checked over all records)."""
+    table = site.schema.table(register)
+    errors: dict[str, list[str]] = {}
+    for spec in site.deployment.registers[register].fields:
+        value = clean.get(spec.name)
+        if not spec.unique or value is None:
+            continue
+        query = select(table.c.id).where(table.c[spec.name] == value)
+        if record_id is not None:
+            query = query.where(table.c.id != record_id)
+        if conn.execute(query.limit(1)).first() is not None:
+            errors[spec.name] = [site.t("already used by another record")]
+    return errors
+
+
+def insert_record(conn: Connection, site: Site, user: User, register: str,
+                  clean: dict[str, Any], system: dict[str, Any]) -> int:
+    """Store a new record and its `create` history row; return its id."""
+    now = site.clock()
+    spec = site.deployment.registers[register]
+    row: dict[str, Any] = {**system, "created_at": now, "updated_at": now, "version": 1,
+                           "reporter": user.id}
+    if spec.workflow:
+        row |= {"state": site.deployment.workflows[spec.workflow].initial_state, "round": 1}
+    for field in spec.fields:
+        row |= stored_columns(field, clean.get(field.name))
+    table = site.schema.table(register)
+    record_id = int(conn.execute(insert(table).values(row).returning(table.c.id)).scalar_one())
+    _history(conn, site, user, register, record_id, "create", None, clean, row.get("state"))
+    return record_id
+
+
+def update_record(conn: Connection, site: Site, user: User, register: str, old: Row[Any],
+                  clean: dict[str, Any], system: dict[str, Any]) -> None:
+    """Change a record's fields and write an `edit` history row with what changed."""
+    before = row_values(site, register, old)
+    changes: dict[str, Any] = {**system, "updated_at": site.clock(), "version": old.version + 1}
+    for field in site.deployment.registers[register].fields:
+        changes |= stored_columns(field, clean.get(field.name))
+    table = site.schema.table(register)
+    conn.execute(update(table).where(table.c.id == old.id).values(changes))
+    changed = [name for name, value in clean.items() if before.get(name) != value]
+    _history(conn, site, user, register, old.id, "edit",
+             {name: before.get(name) for name in changed},
+             {name: clean[name] for name in changed}, getattr(old, "state", None))
+
+
+def _history(conn: Connection, site: Site, user: User, register: str, record_id: int,
+             action: str, before: dict[str, Any] | None, after: dict[str, Any],
+             state: str | None) -> None:
+    conn.execute(insert(site.schema.system("history")).values(
+        register=register, record=record_id, actor=user.id, at=site.clock(), action=action,
+        to_state=state, before=None if before is None else _plain(before),
+        after=_plain(after)))
+
+
+def _plain(values: dict[str, Any]) -> dict[str, Any]:
+    """Values as JSON can hold them."""
+    out: dict[str, Any] = {}
+    for name, value in values.items():
+        if isinstance(value, (dt.date, dt.datetime)):
+            value = value.isoformat()
+        elif isinstance(value, Decimal):
+            value = str(value)
+        elif isinstance(value, tuple):
+            value = list(value)
+        out[name] = value
+    return out

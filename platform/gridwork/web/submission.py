@@ -1,0 +1,160 @@
+"""A posted record form, checked by the register's form model: clean values or every error."""
+
+from __future__ import annotations
+
+import zoneinfo
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection
+from starlette.datastructures import FormData, UploadFile
+
+from ..auth import User
+from ..config.models import FieldSpec
+from ..forms.models import computed_values, validate_record, visible_fields
+from . import uploads
+from .records import fetch, scope_node_ids
+from .site import Site
+from .widgets import FormState
+
+SYSTEM_INPUTS = ("node", "category", "severity")
+"""Inputs that set a record's place and category rather than a field."""
+
+
+@dataclass
+class Submission:
+    """What a form sent, and what checking it found."""
+
+    state: FormState
+    system: dict[str, str]
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    clean: dict[str, Any] | None = None
+    visible: set[str] = field(default_factory=set)
+    computed: dict[str, Any] = field(default_factory=dict)
+
+
+def form_state(site: Site, register: str, form: FormData) -> tuple[FormState, dict[str, str]]:
+    """The typed values of the register's fields and of the system inputs."""
+    state: FormState = {}
+    for spec in site.deployment.registers[register].fields:
+        if spec.type == "geo_point":
+            for part in ("lat", "lon"):
+                state[f"{spec.name}_{part}"] = str(form.get(f"{spec.name}_{part}") or "")
+        elif spec.type in ("photo", "file"):
+            state[spec.name] = [v for v in form.getlist(spec.name) if isinstance(v, str) and v]
+        elif spec.type == "multichoice":
+            state[spec.name] = [str(v) for v in form.getlist(spec.name)]
+        else:
+            given = [str(v) for v in form.getlist(spec.name) if isinstance(v, str)]
+            state[spec.name] = given[-1] if given else ""
+    system = {name: str(form.get(name) or "") for name in SYSTEM_INPUTS if name in form}
+    return state, system
+
+
+def functions(site: Site) -> dict[str, Any]:
+    """What expressions may call: `today` from the site's clock, in the deployment's zone."""
+    zone = zoneinfo.ZoneInfo(site.deployment.deployment.timezone)
+    return {"today": lambda: site.clock().astimezone(zone).date()}
+
+
+def evaluate(site: Site, register: str, state: FormState,
+             system: dict[str, str]) -> tuple[set[str], dict[str, Any]]:
+    """Which fields show and what the computed ones come to, for these typed values."""
+    raw = _raw(site, register, state)
+    known = {k: v for k, v in system.items() if v}
+    return (visible_fields(site.deployment, register, raw, system=known,
+                           functions=functions(site)),
+            computed_values(site.deployment, register, raw, system=known,
+                            functions=functions(site)))
+
+
+def check(conn: Connection, site: Site, user: User, register: str, state: FormState,
+          system: dict[str, str], upload_errors: dict[str, list[str]]) -> Submission:
+    """Check the typed values with the register's form model and the user's scope."""
+    raw = _raw(site, register, state)
+    known = {k: v for k, v in system.items() if v}
+    clean, errors = validate_record(site.deployment, register, raw, system=known,
+                                    functions=functions(site),
+                                    resolve=_Resolver(conn, site, user))
+    for name, messages in upload_errors.items():
+        errors.setdefault(name, []).extend(messages)
+    visible, computed = evaluate(site, register, state, system)
+    return Submission(state, system, errors, None if errors else clean, visible, computed)
+
+
+async def take_uploads(site: Site, register: str, form: FormData,
+                       state: FormState) -> tuple[dict[str, list[str]], list[str]]:
+    """Store the photos sent with the form, adding their references to ``state``.
+
+    Returns what is wrong with the files, by field, and the references just stored.
+    """
+    errors: dict[str, list[str]] = {}
+    stored: list[str] = []
+    for spec in site.deployment.registers[register].fields:
+        if spec.type not in ("photo", "file"):
+            continue
+        refs = uploads.kept(state.get(spec.name, []), site.data_dir)
+        for upload in form.getlist(spec.name):
+            if not isinstance(upload, UploadFile) or not upload.filename:
+                continue
+            try:
+                refs.append(await uploads.store(upload, spec, site.data_dir))
+                stored.append(refs[-1])
+            except ValueError as err:
+                errors.setdefault(spec.name, []).append(site.t(str(err)))
+        if not spec.multiple and len(refs) > 1:
+            refs = refs[-1:]
+        state[spec.name] = refs
+    return errors, stored
+
+
+def _raw(site: Site, register: str, state: FormState) -> dict[str, Any]:
+    """The typed values as the form model reads them (one photo unless `multiple`)."""
+    raw = dict(state)
+    for spec in site.deployment.registers[register].fields:
+        if spec.type in ("photo", "file") and not spec.multiple:
+            refs = state.get(spec.name) or []
+            raw[spec.name] = refs[-1] if refs else None
+    return raw
+
+
+class _Resolver:
+    """Turns checked codes into stored ids, refusing what lies outside the user's scope."""
+
+    def __init__(self, conn: Connection, site: Site, user: User) -> None:
+        self.conn, self.site, self.user = conn, site, user
+        self._scope: set[int] | None = None
+
+    def __call__(self, spec: FieldSpec, value: Any) -> Any:
+        if spec.type == "node":
+            return node_in_scope(self.conn, self.site, self.user, str(value), spec.level,
+                                 self._nodes())
+        if spec.type == "user":
+            users = self.site.schema.system("users")
+            found = self.conn.execute(users.select().with_only_columns(users.c.id)
+                                      .where(users.c.username == str(value))).scalar()
+            if found is None:
+                raise ValueError("no such user")
+            return found
+        if spec.type == "reference" and spec.register_name:
+            if fetch(self.conn, self.site, self.user, spec.register_name, int(value)) is None:
+                raise ValueError("no such record")
+            return int(value)
+        return value
+
+    def _nodes(self) -> set[int]:
+        if self._scope is None:
+            self._scope = set(scope_node_ids(self.conn, self.site, self.user))
+        return self._scope
+
+
+def node_in_scope(conn: Connection, site: Site, user: User, code: str, level: str | None,
+                  scope: set[int] | None = None) -> int:
+    """The id of node ``code`` when the user's scope holds it (at ``level``); else ValueError."""
+    node = site.node_by_code(code)
+    allowed = scope if scope is not None else set(scope_node_ids(conn, site, user))
+    if node is None or node.id not in allowed:
+        raise ValueError("not within your area")
+    if level is not None and node.level != level:
+        raise ValueError("not at the right level")
+    return node.id

@@ -1,0 +1,290 @@
+"""Take an action on a record: one transaction holding the state change, its checks, its
+actions, timers and history, then every automatic step the new state allows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, Engine, insert, select, update
+
+from ..config import Deployment
+from ..config.models import Transition, Workflow
+from ..forms.inputs import is_blank
+from ..forms.messages import REQUIRED, message
+from ..storage import Schema
+from ..timers.deadlines import Deadlines
+from . import actions, history, stays, supervision
+from .actors import Actor, holds_node, with_verb
+from .dispatch import route
+from .errors import Conflict, Forbidden, NotFound
+from .inputs import SETTABLE, category_errors, clean_fields, raise_if, split, system_columns
+from .permissions import guard_holds, in_scope
+from .records import Record, department_ids, field_columns, load_record, node_row
+from .transaction import transaction
+
+Clock = Callable[[], dt.datetime]
+"""The injectable clock: returns the current instant, time-zone aware."""
+
+TRACKED = ("category", "severity", "department", "assignee", "priority")
+"""System values whose changes history records beside the fields."""
+
+
+@dataclass(frozen=True)
+class Available:
+    """An action a user may take now: the button and the fields it asks for."""
+
+    name: str
+    label: str
+    to: str
+    require: tuple[str, ...]
+
+
+@dataclass
+class _Run:
+    """What one engine call works with."""
+
+    conn: Connection
+    schema: Schema
+    name: str
+    workflow: Workflow
+    now: dt.datetime
+    functions: dict[str, Callable[..., Any]]
+    deadlines: Deadlines
+
+
+def _run(conn: Connection, deployment: Deployment, schema: Schema, register: str,
+         now: dt.datetime) -> _Run:
+    """The call's workflow, clock-bound functions and deadlines; ``schema`` is built from
+    ``deployment``."""
+    spec = deployment.registers.get(register)
+    name = spec.workflow if spec is not None else None
+    if name is None:
+        raise NotFound(f"register '{register}' has no workflow")
+    tz = ZoneInfo(deployment.deployment.timezone)
+    functions: dict[str, Callable[..., Any]] = {"today": lambda: now.astimezone(tz).date()}
+    return _Run(conn, schema, name, deployment.workflows[name], now, functions,
+                Deadlines(deployment))
+
+
+def available_actions(conn: Connection, deployment: Deployment, schema: Schema, user: Actor,
+                      register: str, record_id: int, *, clock: Clock) -> list[Available]:
+    """The transitions ``user`` may take on the record now, in config order."""
+    run = _run(conn, deployment, schema, register, clock())
+    record = load_record(conn, schema, register, record_id)
+    locale = deployment.deployment.locale
+    found: list[Available] = []
+    for transition in run.workflow.transitions:
+        if record.state not in transition.from_ or any(a.name == transition.name for a in found):
+            continue
+        if in_scope(conn, schema, user, record, transition) and guard_holds(
+                transition, record.scope(), run.functions):
+            label = transition.label.text(locale) if transition.label else transition.name
+            found.append(Available(transition.name, label, transition.to, transition.require))
+    return found
+
+
+def take_action(conn_or_engine: Connection | Engine, deployment: Deployment, schema: Schema,
+                user: Actor, register: str, record_id: int, action: str, *, version: int,
+                values: Mapping[str, Any] | None = None, comment: str | None = None,
+                clock: Clock) -> Record:
+    """Take ``action`` on the record as ``user`` and return the record as it ends up.
+
+    Raises NotFound, Conflict (``version`` is stale; nothing changed), Forbidden (not this
+    user's to take, in this state, or its guard fails) or Invalid (field errors).
+    """
+    given = dict(values or {})
+    with transaction(conn_or_engine) as conn:
+        run = _run(conn, deployment, schema, register, clock())
+        _claim(run, register, record_id, version)
+        record = load_record(conn, schema, register, record_id)
+        transition = next((t for t in run.workflow.transitions
+                           if t.name == action and record.state in t.from_), None)
+        if transition is None or not in_scope(conn, schema, user, record, transition):
+            raise Forbidden(f"'{action}' is not yours to take on {register} #{record_id}")
+        # The guard is asked before the fields are checked (a move that cannot apply says
+        # so, not which fields it lacks) and again on the clean values.
+        if not guard_holds(transition, {**record.scope(), **given}, run.functions):
+            raise Forbidden(f"'{action}' does not apply to {register} #{record_id} now")
+        changes, scope = _checked(run, record, transition, given, comment)
+        if not guard_holds(transition, scope, run.functions):
+            raise Forbidden(f"'{action}' does not apply to {register} #{record_id} now")
+        record = _move(run, record, transition, user.id, changes, frozenset(given), comment)
+        return _follow(run, record)
+
+
+def create_record(conn_or_engine: Connection | Engine, deployment: Deployment, schema: Schema,
+                  user: Actor, register: str, node_code: str, values: Mapping[str, Any], *,
+                  clock: Clock) -> Record:
+    """Create a record at a node in its workflow's initial state (version 1), with its
+    history row, timers and automatic steps; raises Forbidden or Invalid."""
+    with transaction(conn_or_engine) as conn:
+        run = _run(conn, deployment, schema, register, clock())
+        spec = deployment.registers[register]
+        node = node_row(conn, schema.system("nodes"), node_code)
+        allowed = with_verb(deployment, user, "create", register).grants
+        if node is None or not any(holds_node(g, node.id, node.path) for g in allowed):
+            raise Forbidden(f"may not create {register} records at '{node_code}'")
+        level = spec.attach_to or deployment.hierarchy.levels[-1].key
+        errors: dict[str, list[str]] = {}
+        if node.level != level:
+            errors["node"] = [message("records sit at a node of level '{level}'", level=level)]
+        fields, system = split(spec, values, ("category", "severity", "priority"), errors)
+        priority = system_columns(conn, schema, {"priority": system.get("priority")}, errors)
+        category, severity, problems = category_errors(
+            schema, spec, system.get("category"), system.get("severity"))
+        clean, field_errors = clean_fields(conn, schema, register, fields, {
+            "category": category, "severity": severity, "node": node_code}, run.functions)
+        raise_if({**errors, **problems, **field_errors})
+        state = run.workflow.initial_state
+        table = schema.table(register)
+        record_id = conn.execute(insert(table).values(
+            **field_columns(spec, clean), node=node.id, state=state, category=category,
+            severity=severity, priority=priority["priority"], round=1, version=1,
+            reporter=user.id, created_at=run.now, updated_at=run.now,
+        ).returning(table.c.id)).scalar_one()
+        record = load_record(conn, schema, register, record_id)
+        history.write(conn, schema, register, record_id, actor=user.id, at=run.now,
+                      action="create", from_state=None, to_state=state, round=1,
+                      after=_jsonable({k: v for k, v in clean.items() if v is not None}))
+        record = _enter(run, record, None)
+        return _follow(run, record)
+
+
+def _claim(run: _Run, register: str, record_id: int, version: int) -> None:
+    """Move the version on first, so a concurrent action on the same version waits and
+    then finds nothing to claim."""
+    table = run.schema.table(register)
+    claimed = run.conn.execute(update(table).where(
+        table.c.id == record_id, table.c.version == version).values(
+        version=table.c.version + 1, updated_at=run.now)).rowcount
+    if claimed == 1:
+        return
+    if run.conn.execute(select(table.c.id).where(table.c.id == record_id)).first() is None:
+        raise NotFound(f"{register} #{record_id}")
+    raise Conflict(f"{register} #{record_id} was changed by someone else; reload it")
+
+
+def _checked(run: _Run, record: Record, transition: Transition, given: dict[str, Any],
+             comment: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Column changes for the given values, and the record's values with them; Invalid
+    when a given or required value is missing or bad."""
+    schema, spec = run.schema, run.schema.deployment.registers[record.register]
+    errors: dict[str, list[str]] = {}
+    fields, system = split(spec, given, SETTABLE, errors)
+    columns = system_columns(run.conn, schema, system, errors)
+    clean, field_errors = clean_fields(run.conn, schema, record.register,
+                                       {**record.values, **fields}, record.scope(),
+                                       run.functions)
+    for name in (*fields, *transition.require):
+        if name in field_errors:
+            errors[name] = field_errors[name]
+    scope = {**record.scope(), **{n: clean.get(n) for n in fields}, **system}
+    for name in transition.require:
+        value = comment if name == "comment" else scope.get(name)
+        if is_blank(value) and name not in errors:
+            errors[name] = [message(REQUIRED)]
+    raise_if(errors)
+    computed = {s.name: clean.get(s.name) for s in spec.fields if s.computed is not None}
+    changed = {n: clean.get(n) for n in fields} | {
+        n: v for n, v in computed.items() if v != record.values.get(n)}
+    return field_columns(spec, changed) | columns, scope | computed
+
+
+def _move(run: _Run, record: Record, transition: Transition, actor: int | None,
+          changes: dict[str, Any], given: frozenset[str], comment: str | None) -> Record:
+    """Apply one transition: actions, the state change, timers, supervision, history."""
+    step = actions.Step(run.conn, run.schema, run.name, record, transition, actor, run.now,
+                        comment, run.functions, run.deadlines, given, dict(changes))
+    step.changes["state"] = transition.to
+    if transition.new_round:
+        step.changes["round"] = record.round + 1
+    actions.run(step)
+    table = run.schema.table(record.register)
+    run.conn.execute(update(table).where(table.c.id == record.id).values(**step.changes))
+    moved = load_record(run.conn, run.schema, record.register, record.id)
+    if moved.state != record.state or transition.new_round:
+        moved = _enter(run, moved, record.state)
+    if run.workflow.states[transition.to].final:
+        supervision.close(run.conn, run.schema, moved, run.now)
+    before, after = _diff(record, moved)
+    history.write(run.conn, run.schema, record.register, record.id, actor=actor, at=run.now,
+                  action=transition.name, from_state=record.state, to_state=moved.state,
+                  round=moved.round, comment=comment, before=before, after=after)
+    return moved
+
+
+def _enter(run: _Run, record: Record, from_state: str | None) -> Record:
+    """Timers and deadline for the record's (new) state."""
+    deadline = stays.enter(run.conn, run.schema, run.deadlines, run.name, record, from_state,
+                           run.now)
+    table = run.schema.table(record.register)
+    run.conn.execute(update(table).where(table.c.id == record.id).values(deadline=deadline))
+    return load_record(run.conn, run.schema, record.register, record.id)
+
+
+def _follow(run: _Run, record: Record) -> Record:
+    """Take the automatic steps the record's states allow, each state at most once."""
+    seen: set[str] = set()
+    while record.state is not None and record.state not in seen:
+        seen.add(record.state)
+        auto = run.workflow.states[record.state].auto
+        switches = run.workflow.switches
+        if auto is None or (auto.if_ is not None and not switches.get(auto.if_, False)) or (
+                auto.unless is not None and switches.get(auto.unless, False)):
+            break
+        transition = next((t for t in run.workflow.transitions
+                           if t.name == auto.transition and record.state in t.from_), None)
+        if transition is None:
+            break
+        changes, scope = _routed(run, record, transition)
+        if changes is None or not guard_holds(transition, scope, run.functions) or any(
+                is_blank(scope.get(name)) for name in transition.require):
+            break
+        record = _move(run, record, transition, None, changes, frozenset(changes), None)
+    return record
+
+
+def _routed(run: _Run, record: Record, transition: Transition,
+            ) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """For a step that dispatches, the department and assignee routing picks (None when no
+    rule matches); for others, no changes."""
+    scope = record.scope()
+    dispatches = "department" in transition.require or any(
+        "dispatch" in action for action in transition.actions)
+    if not dispatches:
+        return {}, scope
+    found = route(run.conn, run.schema, run.workflow, record, scope, run.functions)
+    if found is None:
+        return None, scope
+    changes: dict[str, Any] = {
+        "department": department_ids(run.conn, run.schema)[found.department]}
+    scope["department"] = found.department
+    if found.assignee is not None:
+        changes["assignee"] = scope["assignee"] = found.assignee
+    return changes, scope
+
+
+def _diff(before: Record, after: Record) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The fields and tracked system values a step changed: their old and new values."""
+    old = {**before.values, **{n: getattr(before, n) for n in TRACKED}}
+    new = {**after.values, **{n: getattr(after, n) for n in TRACKED}}
+    names = [n for n in new if new[n] != old.get(n)]
+    return (_jsonable({n: old.get(n) for n in names}), _jsonable({n: new[n] for n in names}))
+
+
+def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
+    """Values as JSON keeps them: dates as ISO text, decimals as text, points as lists."""
+    def one(value: Any) -> Any:
+        if isinstance(value, dt.date | dt.datetime):
+            return value.isoformat()
+        if isinstance(value, Decimal):
+            return str(value)
+        if isinstance(value, tuple | list):
+            return [one(item) for item in value]
+        return value
+    return {name: one(value) for name, value in values.items()}

@@ -1,0 +1,128 @@
+"""What a person gives with an action or a new record, checked by the register's form:
+field values, the system values a person may set (department, assignee, priority) and
+the fields a transition requires."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from ..config.models import SYSTEM_FIELDS, FieldSpec, Register
+from ..forms.inputs import is_blank
+from ..forms.messages import REQUIRED, message
+from ..forms.models import form_model
+from ..storage import Schema
+from .dispatch import category_lineage
+from .errors import Invalid
+from .records import department_ids
+
+SETTABLE = ("department", "assignee", "priority")
+"""System values a person may give with an action."""
+
+Errors = dict[str, list[str]]
+
+
+def split(register: Register, given: Mapping[str, Any], allowed: tuple[str, ...],
+          errors: Errors) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Separate the register's field values from the allowed system values; note others."""
+    fields: dict[str, Any] = {}
+    system: dict[str, Any] = {}
+    for name, value in given.items():
+        if register.field(name) is not None:
+            fields[name] = value
+        elif name in allowed:
+            system[name] = value
+        else:
+            errors[name] = [message("not a field of this register")]
+    return fields, system
+
+
+def system_columns(conn: Connection, schema: Schema, given: Mapping[str, Any],
+                   errors: Errors) -> dict[str, Any]:
+    """Column values for the given system values: a department code and a user as ids."""
+    columns: dict[str, Any] = {}
+    users = schema.system("users")
+    for name, value in given.items():
+        if is_blank(value):
+            columns[name] = None
+        elif name == "department":
+            ids = department_ids(conn, schema)
+            if value in ids:
+                columns[name] = ids[value]
+            else:
+                errors[name] = [message("no department '{code}'", code=value)]
+        elif name == "assignee":
+            key = users.c.id if isinstance(value, int) else users.c.username
+            found = conn.execute(select(users.c.id).where(key == value)).scalar()
+            if found is None:
+                errors[name] = [message("no user '{user}'", user=value)]
+            columns[name] = found
+        else:
+            codes = schema.deployment.choices.get(name)
+            if codes is not None and str(value) not in codes:
+                errors[name] = [message("'{code}' is not one of the options", code=value)]
+            columns[name] = str(value)
+    return columns
+
+
+def clean_fields(conn: Connection, schema: Schema, register_name: str, raw: Mapping[str, Any],
+                 system: Mapping[str, Any], functions: Mapping[str, Callable[..., Any]],
+                 ) -> tuple[dict[str, Any], Errors]:
+    """Every field's clean value and every field's errors, through the register's form."""
+    form = form_model(schema.deployment, register_name).gridwork_form
+    known = {name: system.get(name) for name in SYSTEM_FIELDS}
+    return form.clean(raw, system=known, functions=functions,
+                      resolve=lambda spec, value: _resolve(conn, schema, spec, value))
+
+
+def _resolve(conn: Connection, schema: Schema, spec: FieldSpec, value: Any) -> Any:
+    """The stored form of a node, user or reference value; ValueError when it names nothing."""
+    if spec.type == "node":
+        nodes = schema.system("nodes")
+        found = conn.execute(select(nodes.c.id).where(nodes.c.code == str(value))).scalar()
+        if found is None:
+            raise ValueError(f"no node '{value}'")
+        return found
+    if spec.type == "user":
+        users = schema.system("users")
+        found = conn.execute(select(users.c.id).where(users.c.username == str(value))).scalar()
+        if found is None:
+            raise ValueError(f"no user '{value}'")
+        return found
+    if spec.type == "reference" and spec.register_name in schema.registers:
+        table = schema.table(spec.register_name)
+        if conn.execute(select(table.c.id).where(table.c.id == int(value))).first() is None:
+            raise ValueError(f"no record #{value}")
+    return value
+
+
+def category_errors(schema: Schema, register: Register, category: Any,
+                    severity: Any) -> tuple[str | None, str | None, Errors]:
+    """Check a new record's category and severity; default the severity to the first
+    the category allows."""
+    errors: Errors = {}
+    if not (register.categorized or register.workflow) or not schema.deployment.categories:
+        return None, None, errors
+    deployment = schema.deployment
+    lineage = category_lineage(deployment, category) if isinstance(category, str) else []
+    if is_blank(category):
+        errors["category"] = [message(REQUIRED)]
+        return None, None, errors
+    if not lineage:
+        errors["category"] = [message("no category '{code}'", code=category)]
+        return None, None, errors
+    by_code = {c.code: c for c, _ in deployment.all_categories()}
+    allowed = next((by_code[c].severities for c in lineage if by_code[c].severities), None)
+    if is_blank(severity):
+        return str(category), allowed[0] if allowed else None, errors
+    if allowed is not None and severity not in allowed:
+        errors["severity"] = [message("'{code}' is not one of the options", code=severity)]
+    return str(category), str(severity), errors
+
+
+def raise_if(errors: Errors) -> None:
+    """Raise Invalid when there are errors."""
+    if errors:
+        raise Invalid(errors)
