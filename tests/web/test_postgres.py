@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import re
-import secrets
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine
-from sqlalchemy.engine import make_url
 from starlette.testclient import TestClient
 from web_support import sign_in, token
 
@@ -19,24 +15,11 @@ from gridwork.storage import make_engine, migrate
 from gridwork.storage.seed import seed_demo
 from gridwork.web import create_app
 
-PG_ENV = "GRIDWORK_TEST_PG_URL"
-
 
 @pytest.fixture
-def pg_url() -> Iterator[str]:
+def pg_url(pg_schema: Callable[[], str]) -> str:
     """A fresh PostgreSQL schema, dropped afterwards."""
-    base = os.environ.get(PG_ENV)
-    if not base:
-        pytest.skip(f"{PG_ENV} is not set")
-    schema = f"w_{secrets.token_hex(4)}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    yield make_url(base).update_query_dict(
-        {"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-    admin.dispose()
+    return pg_schema()
 
 
 def test_pages_on_postgresql(pg_url: str, tmp_path: Path,
