@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from ..storage.commands import DB_HELP, _deployment, _engine
+from ..storage.commands import DB_HELP, current_engine, deployment_or_exit
 
 
 def _now() -> dt.datetime:
@@ -27,8 +27,8 @@ def deliver(path: Path, db: str | None, batch: int) -> None:
     """
     from .delivery import Counts, deliver_pending
 
-    deployment = _deployment(path)
-    engine = _engine(deployment, db)
+    deployment = deployment_or_exit(path)
+    engine = current_engine(deployment, db)
     total = Counts()
     try:
         while True:
@@ -59,7 +59,7 @@ def notify_test(path: Path, channel_name: str, address: str) -> None:
     from .message import Message
     from .render import renderer_for
 
-    deployment = _deployment(path)
+    deployment = deployment_or_exit(path)
     channels = deployment.notifications.channels
     if channel_name not in channels:
         raise click.BadParameter(f"no channel '{channel_name}'; configured: "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
@@ -12,11 +12,12 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from ..config import Deployment
+    from .importer import ImportFailed
 
 DB_HELP = "Database URL (else $GRIDWORK_DB, else the SQLite file in the data folder)."
 
 
-def _deployment(path: Path) -> Deployment:
+def deployment_or_exit(path: Path) -> Deployment:
     """Load the deployment or exit with its problems, as `gridwork check` prints them."""
     from ..config import ConfigError, load_deployment
 
@@ -43,7 +44,7 @@ def migrate(path: Path, db: str | None, plan_only: bool, allow_destructive: bool
     from . import MigrationRefused, database_url
     from . import migrate as run_migrate
 
-    deployment = _deployment(path)
+    deployment = deployment_or_exit(path)
     try:
         run_migrate(database_url(deployment, db), deployment, plan_only=plan_only,
                     allow_destructive=allow_destructive, echo=click.echo)
@@ -51,7 +52,7 @@ def migrate(path: Path, db: str | None, plan_only: bool, allow_destructive: bool
         sys.exit(1)
 
 
-def _engine(deployment: Deployment, db: str | None) -> Engine:
+def current_engine(deployment: Deployment, db: str | None) -> Engine:
     """An engine on a database that matches the config, or exit saying what to run."""
     from . import DatabaseBehind, database_url, ensure_current, make_engine
 
@@ -63,6 +64,14 @@ def _engine(deployment: Deployment, db: str | None) -> Engine:
         click.echo(f"error: {err}", err=True)
         sys.exit(1)
     return engine
+
+
+def _refuse_import(err: ImportFailed) -> NoReturn:
+    """Print every problem of a refused import, then exit: nothing was saved."""
+    for problem in err.problems:
+        click.echo(problem, err=True)
+    click.echo(f"nothing imported: {len(err.problems)} problem(s)", err=True)
+    sys.exit(1)
 
 
 def _not_a_register(deployment: Deployment, path: Path, name: str) -> str | None:
@@ -96,19 +105,16 @@ def import_(path: Path, register: str, file: Path, db: str | None) -> None:
     """
     from .importer import ImportFailed, import_file
 
-    deployment = _deployment(path)
+    deployment = deployment_or_exit(path)
     refusal = _not_a_register(deployment, path, register)
     if refusal:
         click.echo(refusal, err=True)
         sys.exit(1)
-    engine = _engine(deployment, db)
+    engine = current_engine(deployment, db)
     try:
         count = import_file(engine, deployment, register, file)
     except ImportFailed as err:
-        for problem in err.problems:
-            click.echo(problem, err=True)
-        click.echo(f"nothing imported: {len(err.problems)} problem(s)", err=True)
-        sys.exit(1)
+        _refuse_import(err)
     finally:
         engine.dispose()
     click.echo(f"imported {count} records into {register}")
@@ -124,7 +130,7 @@ def export(path: Path, register: str, file: Path, db: str | None) -> None:
     from .exporter import export_file
     from .tabular import TableFileError
 
-    deployment = _deployment(path)
+    deployment = deployment_or_exit(path)
     refusal = _not_a_register(deployment, path, register)
     if refusal:
         click.echo(refusal, err=True)
@@ -133,7 +139,7 @@ def export(path: Path, register: str, file: Path, db: str | None) -> None:
         click.echo(f"error: unknown register '{register}'; the deployment has "
                    + ", ".join(deployment.registers), err=True)
         sys.exit(1)
-    engine = _engine(deployment, db)
+    engine = current_engine(deployment, db)
     try:
         count = export_file(engine, deployment, register, file)
     except TableFileError as err:
@@ -171,15 +177,12 @@ def users_import(path: Path, file: Path, db: str | None, passwords: Path | None)
     from .importer import ImportFailed
     from .users import import_users
 
-    deployment = _deployment(path)
-    engine = _engine(deployment, db)
+    deployment = deployment_or_exit(path)
+    engine = current_engine(deployment, db)
     try:
         done = import_users(engine, deployment, file, passwords=passwords)
     except ImportFailed as err:
-        for problem in err.problems:
-            click.echo(problem, err=True)
-        click.echo(f"nothing imported: {len(err.problems)} problem(s)", err=True)
-        sys.exit(1)
+        _refuse_import(err)
     finally:
         engine.dispose()
     click.echo(f"{file.name}: {len(done.created)} new, {len(done.updated)} updated, "
@@ -202,8 +205,8 @@ def users_export(path: Path, file: Path, db: str | None) -> None:
     from .tabular import TableFileError
     from .users import export_users
 
-    deployment = _deployment(path)
-    engine = _engine(deployment, db)
+    deployment = deployment_or_exit(path)
+    engine = current_engine(deployment, db)
     try:
         count = export_users(engine, deployment, file)
     except TableFileError as err:
@@ -230,8 +233,8 @@ def seed(path: Path, demo: bool, db: str | None, records: int, seed_value: int) 
     """
     from .seed import seed_demo
 
-    deployment = _deployment(path)
-    engine = _engine(deployment, db)
+    deployment = deployment_or_exit(path)
+    engine = current_engine(deployment, db)
     try:
         seed_demo(engine, deployment, records=records, seed=seed_value, echo=click.echo)
     finally:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
-from ..storage.commands import DB_HELP, _deployment
+from ..storage.commands import DB_HELP, current_engine, deployment_or_exit
 
 
 @click.command()
@@ -22,24 +21,12 @@ def serve(path: Path, db: str | None, host: str, port: int, demo: bool) -> None:
     import uvicorn
     from sqlalchemy import func, select
 
-    from ..storage import (
-        DatabaseBehind,
-        build_schema,
-        database_url,
-        ensure_current,
-        make_engine,
-    )
+    from ..storage import build_schema
     from ..storage.seed import seed_demo
     from .app import create_app
 
-    deployment = _deployment(path)
-    engine = make_engine(database_url(deployment, db))
-    try:
-        ensure_current(engine, deployment)
-    except DatabaseBehind as err:
-        engine.dispose()
-        click.echo(f"error: {err}", err=True)
-        sys.exit(1)
+    deployment = deployment_or_exit(path)
+    engine = current_engine(deployment, db)
     if demo:
         users = build_schema(deployment).system("users")
         with engine.connect() as conn:
