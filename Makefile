@@ -8,10 +8,10 @@ PORT ?= 8000
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml plugins/*/pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q -e '.[test]' -e plugins/gridwork-sms-http -e plugins/gridwork-nearest-dispatch
 	touch $@
 
 ## Migrate and serve the demo deployment on SQLite, seeding demo users on first run.

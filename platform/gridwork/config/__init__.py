@@ -7,15 +7,12 @@ then cross-references and lints. ``load_deployment(path)`` returns an immutable
 
 from __future__ import annotations
 
-import importlib
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pluggy import PluginManager, PluginValidationError
 from pydantic import ValidationError
 
-from ..plugins import Hooks, field_types, plugin_manager
+from ..plugins import field_types, functions
 from .check_flows import check_flows
 from .check_structure import check_structure
 from .context import Context
@@ -23,7 +20,8 @@ from .lints import lint
 from .loader import MAIN_FILE, Sources, load_sources, quote_width, raw_at
 from .models import Deployment
 from .nodes import load_boundaries, load_nodes
-from .problems import ConfigError, Problem, did_you_mean
+from .plugin_checks import load_plugins, loaded_problems
+from .problems import ConfigError, Problem
 from .schema_errors import schema_problems
 
 __all__ = ["CheckResult", "ConfigError", "Deployment", "Problem", "check", "load_deployment"]
@@ -74,51 +72,21 @@ def check(path: str | Path) -> CheckResult:
             sources.read, deployment.hierarchy.boundaries, {n.code for n in nodes})
         deployment._boundaries = boundaries
         problems.extend(geo_problems)
-    manager, plugin_problems = _plugin_manager(deployment)
+    manager, plugin_problems = load_plugins(deployment)
     problems.extend(plugin_problems)
-    ctx = Context(deployment, field_types(manager))
+    ctx = Context(deployment, field_types(manager), plugins=manager)
+    ctx.functions |= set(functions(manager))
     check_structure(ctx)
     check_flows(ctx)
     if not any(p.severity == "error" for p in problems + ctx.problems):
         lint(ctx)
+        if manager is not None:
+            ctx.problems.extend(loaded_problems(manager, deployment))
     problems.extend(ctx.problems)
     located = _located(sources, problems)
     has_errors = any(p.severity == "error" for p in located)
     deployment._source_hash = sources.digest()
     return CheckResult(located, None if has_errors else deployment)
-
-
-def _plugin_manager(deployment: Deployment) -> tuple[PluginManager | None, list[Problem]]:
-    """Load the deployment's plugins, so their field types (and more) are known to the checks."""
-    modules, problems = [], []
-    for index, plugin in enumerate(deployment.plugins):
-        try:
-            importlib.import_module(plugin.module)
-        except ModuleNotFoundError as err:
-            if err.name and plugin.module.startswith(err.name):
-                message = (f"plugin module '{plugin.module}' is not installed; install its "
-                           "package (pip install …) or remove it from 'plugins:'")
-            else:
-                message = f"plugin '{plugin.module}' failed to load: {err}"
-            problems.append(Problem(message, path=("plugins", index)))
-        except Exception as err:  # noqa: BLE001 - any error in a plugin is the plugin's
-            problems.append(Problem(f"plugin '{plugin.module}' failed to load: "
-                                    f"{type(err).__name__}: {err}", path=("plugins", index)))
-        else:
-            modules.append(plugin.module)
-    if not modules:
-        return None, problems
-    try:
-        return plugin_manager(modules), problems
-    except PluginValidationError as err:
-        index = next((i for i, p in enumerate(deployment.plugins)
-                      if p.module == getattr(err.plugin, "__name__", None)), 0)
-        reason = str(err).split(" in plugin ")[0]
-        hook = re.search(r"unknown hook '(\w+)'", reason)
-        if hook:
-            reason += did_you_mean(hook.group(1), [n for n in vars(Hooks) if n.startswith("gridwork_")])
-        return None, [*problems, Problem(f"plugin does not fit gridwork's hooks: {reason}",
-                                         path=("plugins", index))]
 
 
 def load_deployment(path: str | Path) -> Deployment:

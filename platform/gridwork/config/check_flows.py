@@ -9,6 +9,7 @@ from jinja2 import TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment
 from pydantic import ValidationError
 
+from .. import plugins
 from .context import Context
 from .models import SPECIAL_TARGETS, Target, Workflow
 from .problems import unknown
@@ -90,6 +91,9 @@ def _workflow(ctx: Context, name: str, wf: Workflow) -> None:
             ctx.name_in((*rpath, "assign"), "role", rule.assign, roles)
         if rule.where is not None:
             ctx.expression((*rpath, "where"), rule.where, fields, "field")
+        if rule.strategy is not None and not ctx.plugins_failed:
+            ctx.name_in((*rpath, "strategy"), "routing strategy", rule.strategy,
+                        plugins.offered(ctx.plugins, "gridwork_routing_strategies"))
     for qname, queue in wf.queues.items():
         qpath = (*path, "queues", qname)
         for i, state in enumerate(queue.states):
@@ -108,7 +112,10 @@ def _action(ctx: Context, path: tuple[Any, ...], action: dict[str, Any], fields:
         ctx.error(path, "an action is one 'name: argument' pair, e.g. {notify: [reporter]}")
         return
     (name, argument), = action.items()
-    if not ctx.name_in((*path, name), "action", name, BUILTIN_ACTIONS, at="key"):
+    offered = plugins.offered(ctx.plugins, "gridwork_workflow_actions")
+    if ctx.plugins_failed and name not in BUILTIN_ACTIONS:
+        return
+    if not ctx.name_in((*path, name), "action", name, [*BUILTIN_ACTIONS, *offered], at="key"):
         return
     roles = [*ctx.deployment.roles, *SPECIAL_TARGETS]
     if name in ("assign", "notify"):
@@ -209,9 +216,18 @@ def _escalation(ctx: Context) -> None:
                               "under 'choices:'")
                 else:
                     ctx.name_in((*path, "priority"), "priority", step.priority, priorities)
-            if not (step.notify or step.move_up or step.supervise or step.priority):
+            if not (step.notify or step.move_up or step.supervise or step.priority
+                    or step.actions):
                 ctx.error(path, "this step does nothing; give it notify, move_up, supervise "
                           "or priority", at="key")
+            effects = plugins.offered(ctx.plugins, "gridwork_escalation_actions")
+            for i, action in enumerate(step.actions):
+                if len(action) != 1:
+                    ctx.error((*path, "actions", i), "an action is one 'name: argument' pair, "
+                              "e.g. {call_hotline: '12345'}")
+                elif not ctx.plugins_failed:
+                    ctx.name_in((*path, "actions", i, *action), "escalation action",
+                                next(iter(action)), effects, at="key")
             _channels_and_template(ctx, path, step)
 
 
@@ -275,7 +291,10 @@ def _notifications(ctx: Context) -> None:
     n = ctx.deployment.notifications
     for name, channel in n.channels.items():
         path = ("notifications", "channels", name)
-        if ctx.name_in((*path, "type"), "channel type", channel.type, channel_types()):
+        kinds = {*channel_types(), *plugins.channel_types(ctx.plugins)}
+        if ctx.plugins_failed and channel.type not in kinds:
+            continue
+        if ctx.name_in((*path, "type"), "channel type", channel.type, kinds):
             if channel.type == "webhook" and not channel.url:
                 ctx.error(path, "a webhook channel needs 'url'", at="key")
     for role, names in n.roles.items():

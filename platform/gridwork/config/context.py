@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..plugins import FieldType
+from ..plugins import FieldType, Manager
 from .expressions import BUILTIN_FUNCTIONS, Expression
 from .models import SPECIAL_TARGETS, SYSTEM_FIELDS, Deployment, Target
 from .problems import Path, Problem, Severity, unknown
@@ -19,6 +19,14 @@ class Context:
     deployment: Deployment
     field_types: dict[str, FieldType]
     functions: set[str] = field(default_factory=lambda: set(BUILTIN_FUNCTIONS))
+    plugins: Manager | None = None
+    """The deployment's plugins (None when one fails to load: only built-ins are known)."""
+
+    @property
+    def plugins_failed(self) -> bool:
+        """A plugin did not load, so names plugins add (actions, functions, strategies,
+        channel types) are not reported unknown: its own error says what to fix first."""
+        return self.plugins is None and bool(self.deployment.plugins)
     problems: list[Problem] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -62,7 +70,7 @@ class Context:
             if name not in known:
                 self.error(path, unknown(what, name, known), offset=col)
         for name, col in expr.calls:
-            if name not in self.functions:
+            if name not in self.functions and not self.plugins_failed:
                 self.error(path, unknown("function", name, self.functions), offset=col)
 
     def target(self, path: Path, target: Target) -> None:

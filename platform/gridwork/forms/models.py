@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Mapping
-from functools import lru_cache
 from typing import Any, ClassVar
 
 import pluggy
@@ -156,13 +155,6 @@ def _definition(field: FormField) -> tuple[str, Any]:
     return field.name, (annotation, None)
 
 
-def _deployment_plugins(deployment: Deployment) -> pluggy.PluginManager | None:
-    """A plugin manager with the deployment's plugins, or None for the default one."""
-    if not deployment.plugins:
-        return None
-    return _plugin_manager(tuple(plugin.module for plugin in deployment.plugins))
-
-
-@lru_cache(maxsize=8)
-def _plugin_manager(modules: tuple[str, ...]) -> pluggy.PluginManager:
-    return plugins.plugin_manager(modules)
+def _deployment_plugins(deployment: Deployment) -> pluggy.PluginManager:
+    """The plugin manager with the deployment's plugins (and their settings)."""
+    return plugins.for_deployment(deployment)

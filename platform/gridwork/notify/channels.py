@@ -1,18 +1,23 @@
 """Channel types: how a message for one address leaves gridwork, and which address it needs.
 
-The built-in types live here; `channel_types()` is the one place that lists them, so the
-plugin hook for SMS and chat gateways adds its types there.
+The built-in types live here; `channel_types()` is the one place that lists them, with the
+types the deployment's plugins add through the `gridwork_channel_types` hook (SMS and chat
+gateways).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from .. import plugins
 from ..config.models.outputs import Channel
 from . import smtp, webhook
 from .message import Message
+
+if TYPE_CHECKING:
+    from ..config import Deployment
 
 Send = Callable[[Message], str | None]
 """Deliver a message or raise; return a receipt (a gateway's message id) for the log."""
@@ -54,12 +59,14 @@ def _url(user: Mapping[str, Any], channel: Channel) -> str | None:
     return channel.url
 
 
-def channel_types() -> dict[str, ChannelType]:
-    """Every channel type by name."""
+def channel_types(deployment: Deployment | None = None) -> dict[str, ChannelType]:
+    """Every channel type by name: the built-in ones, then the plugins' (of ``deployment``,
+    or the installed ones); a plugin cannot replace a built-in type."""
     builtin = (
         ChannelType("inbox", None, _nobody, digest=False),
         ChannelType("log", _record_only, _phone),
         ChannelType("email", smtp.send, _email, needs_address=True),
         ChannelType("webhook", webhook.send, _url, needs_address=True),
     )
-    return {kind.name: kind for kind in builtin}
+    offered = plugins.channel_types(plugins.for_deployment(deployment))
+    return {**offered, **{kind.name: kind for kind in builtin}}

@@ -65,7 +65,7 @@ def notify_test(path: Path, channel_name: str, address: str) -> None:
         raise click.BadParameter(f"no channel '{channel_name}'; configured: "
                                  f"{', '.join(channels)}", param_hint="--channel")
     config = channels[channel_name]
-    kind = channel_types().get(config.type)
+    kind = channel_types(deployment).get(config.type)
     if kind is None:
         click.echo(f"error: channel '{channel_name}' has type '{config.type}', which no loaded "
                    "plugin provides", err=True)

@@ -63,7 +63,7 @@ def deliver_pending(engine: Engine, deployment: Deployment, *,
                     types: Mapping[str, ChannelType] | None = None,
                     policy: RetryPolicy = RetryPolicy()) -> Counts:
     """Send up to ``batch`` due messages (a digest counts once); return what happened."""
-    kinds = types if types is not None else channel_types()
+    kinds = types if types is not None else channel_types(deployment)
     counts = Counts()
     for _ in range(batch):
         with engine.begin() as conn:

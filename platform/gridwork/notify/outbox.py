@@ -38,7 +38,7 @@ def enqueue(conn: Connection, deployment: Deployment, *, recipients: Iterable[in
     makes the idempotency keys, so writing the same occasion twice adds nothing.
     """
     now = clock()
-    kinds = types if types is not None else channel_types()
+    kinds = types if types is not None else channel_types(deployment)
     notifications = deployment.notifications
     renderer = renderer_for(deployment)
     base = {**context, "step": context.get("step", step)}

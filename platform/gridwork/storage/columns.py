@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,15 +73,17 @@ def choice_codes(spec: FieldSpec, choices: Mapping[str, Mapping[str, Any]]) -> l
     return [str(code) for code in spec.choices]
 
 
-def field_columns(spec: FieldSpec, table: str,
-                  choices: Mapping[str, Mapping[str, Any]]) -> FieldColumns:
-    """Columns, CHECK constraints and indexes that store ``spec`` in ``table``."""
+def field_columns(spec: FieldSpec, table: str, choices: Mapping[str, Mapping[str, Any]],
+                  plugin_column: Callable[[], Any] | None = None) -> FieldColumns:
+    """Columns, CHECK constraints and indexes that store ``spec`` in ``table``;
+    ``plugin_column`` is the column type a plugin's field type asks for."""
     nullable = not spec.required or spec.show_if is not None
     out = FieldColumns()
     if spec.type == "geo_point":
         out.columns = [Column(name, Float, nullable=nullable) for name in column_names(spec)]
         return out
-    column: Column[Any] = Column(spec.name, *_type_and_key(spec), nullable=nullable,
+    kind = (plugin_column(),) if plugin_column is not None else _type_and_key(spec)
+    column: Column[Any] = Column(spec.name, *kind, nullable=nullable,
                                  unique=spec.unique or None)
     out.columns.append(column)
     quoted = f'"{spec.name}"'

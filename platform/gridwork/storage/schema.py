@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Column, ForeignKey, Index, Integer, MetaData, String, Table
 
+from .. import plugins
 from ..config import Deployment
 from ..config.models import Register
 from .columns import field_columns, register_table_name
@@ -77,8 +78,11 @@ def _register_table(metadata: MetaData, name: str, register: Register,
         ]
     # `gridwork check` has made sure no two fields (or a field and the engine) share a column.
     extras: list[Any] = []
+    types = plugins.field_types(plugins.for_deployment(deployment))
     for spec in register.fields:
-        parts = field_columns(spec, table_name, deployment.choices)
+        kind = types.get(spec.type)
+        parts = field_columns(spec, table_name, deployment.choices,
+                              kind.column if kind is not None else None)
         columns += parts.columns
         extras += parts.checks + parts.indexes
     table = Table(table_name, metadata, *columns, *extras)

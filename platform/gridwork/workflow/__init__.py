@@ -9,7 +9,7 @@ from .actions import ACTIONS, Step
 from .actors import Actor, User, load_user
 from .dispatch import STRATEGIES, Route
 from .engine import Available, Clock, available_actions, create_record, take_action
-from .errors import Conflict, Forbidden, Invalid, NotFound, WorkflowError
+from .errors import Conflict, Forbidden, Invalid, NotFound, PluginFailed, WorkflowError
 from .history import Entry, replay, timeline
 from .queues import QueueCount, queue_counts, queue_records
 from .records import Record, load_record
@@ -17,7 +17,7 @@ from .supervision import open_supervision, supervisions
 
 __all__ = [
     "ACTIONS", "STRATEGIES", "Actor", "Available", "Clock", "Conflict", "Entry", "Forbidden",
-    "Invalid", "NotFound", "QueueCount", "Record", "Route", "Step", "User", "WorkflowError",
+    "Invalid", "NotFound", "PluginFailed", "QueueCount", "Record", "Route", "Step", "User", "WorkflowError",
     "available_actions", "create_record", "load_record", "load_user", "open_supervision",
     "queue_counts", "queue_records", "replay", "supervisions", "take_action", "timeline",
 ]

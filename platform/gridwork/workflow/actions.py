@@ -1,26 +1,32 @@
 """Built-in workflow actions (assign, notify, set, supervise, start/stop a timer, dispatch),
 each a function of the step being taken, looked up by name in ``ACTIONS``.
 
-``ACTIONS`` is the seam for plugins: the plugin hook for workflow actions adds its
-implementations to the same table, and the engine only ever calls through it.
+``ACTIONS`` is the seam for plugins: the deployment's plugins add theirs through the
+`gridwork_workflow_actions` hook (a built-in name cannot be replaced), and a plugin action
+that raises becomes PluginFailed, which rolls the whole transition back.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection
 
+from .. import plugins
 from ..config.models import Transition
 from ..storage import Schema
 from ..timers.deadlines import Deadlines
 from . import stays, supervision
 from .dispatch import assignee_for, route
+from .errors import PluginFailed
 from .notify import About, as_targets, recipients, send
 from .records import Record, department_ids, field_columns
+
+log = logging.getLogger("gridwork.plugins")
 
 
 @dataclass
@@ -143,9 +149,21 @@ ACTIONS: dict[str, Action] = {
 
 
 def run(step: Step) -> None:
-    """Apply the transition's actions in order; LookupError for an action nobody offers."""
+    """Apply the transition's actions in order; LookupError for an action nobody offers,
+    PluginFailed (its traceback logged) for a plugin action that raises."""
+    offered = plugins.offered(plugins.for_deployment(step.schema.deployment),
+                              "gridwork_workflow_actions")
     for action in step.transition.actions:
         (name, argument), = action.items()
-        if name not in ACTIONS:
+        if name in ACTIONS:
+            ACTIONS[name](step, argument)
+            continue
+        if name not in offered:
             raise LookupError(f"no workflow action '{name}'")
-        ACTIONS[name](step, argument)
+        plugin, function = offered[name]
+        try:
+            function(step, argument)
+        except Exception as err:
+            log.exception("plugin %s: action '%s' failed on %s #%s", plugin, name,
+                          step.record.register, step.record.id)
+            raise PluginFailed(plugin, f"action '{name}'", err) from err

@@ -3,18 +3,23 @@ the user of a role at the record's grid (or at the grid holding its point) to fo
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, select
 
+from .. import plugins
 from ..config import Deployment
 from ..config.models import Workflow
 from ..config.models.workflows import RoutingRule
 from ..hierarchy import ancestor_codes, locate
 from ..storage import Schema
+from .errors import PluginFailed
 from .records import Record
+
+log = logging.getLogger("gridwork.plugins")
 
 
 @dataclass(frozen=True)
@@ -31,7 +36,8 @@ Strategy = Callable[[Connection, Schema, Record, RoutingRule], Route | None]
 """A plugin's routing: a Route, or None to fall back to the rule's own fields."""
 
 STRATEGIES: dict[str, Strategy] = {}
-"""Routing strategies by name; plugins add theirs here (a hook in the plugin manager)."""
+"""Routing strategies by name, beside those the deployment's plugins offer through the
+`gridwork_routing_strategies` hook."""
 
 
 def category_lineage(deployment: Deployment, category: str | None) -> list[str]:
@@ -66,8 +72,8 @@ def route(conn: Connection, schema: Schema, workflow: Workflow, record: Record,
             continue
         if rule.where is not None and not _holds(rule.where, values, functions):
             continue
-        if rule.strategy is not None and rule.strategy in STRATEGIES:
-            chosen = STRATEGIES[rule.strategy](conn, schema, record, rule)
+        if rule.strategy is not None:
+            chosen = _strategy(conn, schema, record, rule)
             if chosen is not None:
                 return chosen
         department = rule.department or category_department(deployment, record.category)
@@ -78,6 +84,25 @@ def route(conn: Connection, schema: Schema, workflow: Workflow, record: Record,
             assignee = assignee_for(conn, schema, rule.assign, record, values)
         return Route(department, assignee)
     return None
+
+
+def _strategy(conn: Connection, schema: Schema, record: Record, rule: RoutingRule,
+              ) -> Route | None:
+    """The rule's strategy's route; PluginFailed (traceback logged) when a plugin's raises."""
+    assert rule.strategy is not None
+    if rule.strategy in STRATEGIES:
+        return STRATEGIES[rule.strategy](conn, schema, record, rule)
+    offered = plugins.offered(plugins.for_deployment(schema.deployment),
+                              "gridwork_routing_strategies")
+    if rule.strategy not in offered:
+        raise LookupError(f"no routing strategy '{rule.strategy}'")
+    plugin, strategy = offered[rule.strategy]
+    try:
+        return strategy(conn, schema, record, rule)  # type: ignore[no-any-return]
+    except Exception as err:
+        log.exception("plugin %s: routing strategy '%s' failed on %s #%s", plugin,
+                      rule.strategy, record.register, record.id)
+        raise PluginFailed(plugin, f"routing strategy '{rule.strategy}'", err) from err
 
 
 def assignee_for(conn: Connection, schema: Schema, role: str, record: Record,

@@ -26,3 +26,13 @@ class Invalid(WorkflowError):
         super().__init__("; ".join(f"{name}: {', '.join(texts)}"
                                    for name, texts in errors.items()))
         self.errors = errors
+
+
+class PluginFailed(WorkflowError):
+    """A plugin raised while acting on a record (500): nothing was changed, and the
+    traceback is in the log under ``gridwork.plugins``."""
+
+    def __init__(self, plugin: str, what: str, error: Exception) -> None:
+        super().__init__(f"plugin '{plugin}' failed in {what}: {str(error) or type(error).__name__}; "
+                         "nothing was changed — tell your administrator")
+        self.plugin = plugin

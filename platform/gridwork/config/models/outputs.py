@@ -163,7 +163,8 @@ class PluginSpec(Model):
     module: Annotated[str, Field(pattern=r"^[A-Za-z_][\w.]*$")]
     """The plugin's Python module."""
     settings: dict[str, Any] = {}
-    """The plugin's settings (checked by the plugin)."""
+    """The plugin's settings, checked against the `Settings` model it declares (see
+    plugins/README.md)."""
 
 
 PluginType = Annotated[PluginSpec, BeforeValidator(_plugin), OrText()]

@@ -97,6 +97,9 @@ class EscalationStep(Model):
     """Channels to use; default each recipient's role channels."""
     template: Name | None = None
     """Message template; default the built-in escalation text."""
+    actions: tuple[dict[Name, Any], ...] = ()
+    """Plugin effects, each `name: argument`, taken after the built-in ones, e.g.
+    `[{call_hotline: '12345'}]` (hook `gridwork_escalation_actions`)."""
 
 
 class Sampling(Model):
