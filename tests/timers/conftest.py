@@ -1,10 +1,13 @@
-"""A deployment whose categories, rules, reminders and ladders exercise every timing rule."""
+"""A deployment whose categories, rules, reminders and ladders exercise every timing rule;
+the sweep's world on each backend."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sweep_world import SweepWorld, world_on
 
 from gridwork.config import Deployment, load_deployment
 from gridwork.timers.deadlines import Deadlines
@@ -114,3 +117,19 @@ def timing(tmp_path_factory: pytest.TempPathFactory) -> Deadlines:
 def switched(tmp_path_factory: pytest.TempPathFactory) -> Deadlines:
     """The same with accept_limit off and fast_lane on."""
     return Deadlines(_load(tmp_path_factory.mktemp("timing") / "off", False, True))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SweepWorld]:
+    """A fresh database of the sweep deployment, on each backend."""
+    made = world_on(request.param, request, tmp_path)
+    yield made
+    made.engine.dispose()
+
+
+@pytest.fixture
+def sqlite_world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SweepWorld]:
+    """The SQLite database only."""
+    made = world_on("sqlite", request, tmp_path)
+    yield made
+    made.engine.dispose()

@@ -24,10 +24,13 @@ def cancel(conn: Connection, schema: Schema, record: Record, state: str,
 
 def write_plan(conn: Connection, schema: Schema, record: Record, plan: TimerPlan,
                round_: int, now: dt.datetime) -> None:
-    """Insert a plan's timers that are still to come."""
+    """Insert a plan's timers that are still to come; of a repeating step only the next
+    firing (the sweep writes each following one as it fires, for as long as the stay lasts)."""
+    coming = [timer for timer in plan.timers if timer.at > now]
+    firsts = {(timer.kind, timer.step): timer for timer in reversed(coming)}
     rows = [{"register": record.register, "record": record.id, "kind": timer.kind,
              "state": plan.state, "round": round_, "step": timer.step, "due_at": timer.at}
-            for timer in plan.timers if timer.at > now]
+            for timer in coming if firsts[timer.kind, timer.step] is timer]
     if rows:
         conn.execute(insert(schema.system("timers")), rows)
 

@@ -1,0 +1,96 @@
+"""Celery app and tasks for scale-out: beat sends `gridwork.sweep` and `gridwork.deliver`
+every ``timers.interval``; workers run the same functions `gridwork serve` runs in its
+embedded loop. Like a web view, a task only finds its deployment and database and calls
+the domain function: deadlines are rows, never Celery ETA tasks.
+
+The broker comes from ``GRIDWORK_BROKER_URL`` (``redis://…`` or ``amqp://…``). A worker
+process loads its deployment and opens its engine on first use (after the fork).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+from typing import Any
+
+from celery import Celery  # type: ignore[import-untyped]
+
+from .timers.loop import BROKER_ENV
+
+PATH_ENV = "GRIDWORK_DEPLOYMENT"
+"""The deployment folder the workers serve (set by `gridwork worker`)."""
+DB_ENV = "GRIDWORK_DB"
+
+app = Celery("gridwork")
+app.conf.update(
+    broker_url=os.environ.get(BROKER_ENV),
+    broker_connection_retry_on_startup=True,
+    task_ignore_result=True,
+    worker_hijack_root_logger=False,
+    timezone="UTC",
+)
+
+_LOADED: dict[str, Any] = {}
+
+
+def _world() -> tuple[Any, Any]:
+    """This process's deployment and engine, loaded on first use."""
+    if "engine" not in _LOADED:
+        from .config import load_deployment
+        from .storage import database_url, make_engine
+
+        deployment = load_deployment(Path(os.environ[PATH_ENV]))
+        _LOADED["deployment"] = deployment
+        _LOADED["engine"] = make_engine(database_url(deployment, os.environ.get(DB_ENV)))
+    return _LOADED["deployment"], _LOADED["engine"]
+
+
+def _clock(now: str | None) -> dt.datetime:
+    return dt.datetime.fromisoformat(now) if now else dt.datetime.now(dt.UTC)
+
+
+@app.task(name="gridwork.sweep")
+def sweep_task(now: str | None = None) -> dict[str, int]:
+    """Fire the timers due now (or at ``now``, an ISO 8601 instant with offset)."""
+    from .timers.sweep import sweep
+
+    deployment, engine = _world()
+    report = sweep(engine, deployment, now=_clock(now))
+    return {"fired": len(report.fired), "skipped": len(report.skipped),
+            "failed": len(report.failed)}
+
+
+@app.task(name="gridwork.deliver")
+def deliver_task(now: str | None = None) -> dict[str, int]:
+    """Deliver the messages due now."""
+    from .timers.loop import deliver_due, utc_now
+
+    deployment, engine = _world()
+    instant = _clock(now)
+    counts = deliver_due(engine, deployment, clock=(lambda: instant) if now else utc_now)
+    return {"sent": counts.sent, "retrying": counts.retrying, "failed": counts.failed}
+
+
+def make_app(path: Path, db: str | None) -> Celery:
+    """Configure the app for the deployment at ``path``: broker, and a beat schedule of
+    both tasks every ``timers.interval`` (a tick not taken within it is dropped)."""
+    from .config import load_deployment
+
+    deployment = load_deployment(path)
+    os.environ[PATH_ENV] = str(Path(path).resolve())
+    if db:
+        os.environ[DB_ENV] = db
+    seconds = deployment.deployment.timers.interval.calendar_delta().total_seconds()
+    data = deployment.root / deployment.deployment.data_dir
+    data.mkdir(parents=True, exist_ok=True)
+    app.conf.update(
+        broker_url=os.environ[BROKER_ENV],
+        beat_schedule_filename=str(data / "celerybeat-schedule"),
+        beat_schedule={
+            name: {"task": f"gridwork.{name}", "schedule": seconds,
+                   "options": {"expires": seconds}}
+            for name in ("sweep", "deliver")
+        },
+    )
+    return app

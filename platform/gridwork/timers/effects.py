@@ -1,0 +1,276 @@
+"""What a due timer does when the sweep fires it.
+
+A deadline marks the record overdue; a reminder tells the roles it names; an escalation
+step tells its roles, then takes each of its actions in ``EFFECTS`` order (move the record
+up the tree, open a supervision, raise the priority, come round again). Each writes its
+history row (actor empty: the system) in the sweep's transaction, so a firing and its
+effects commit together or not at all.
+
+History actions written here: ``overdue`` (after: state), ``remind`` and ``escalate``
+(after: step, to, recipients), ``move_up`` (before/after: node), ``supervise`` (after:
+supervision, level), ``priority`` (before/after: priority).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Connection,
+    Integer,
+    and_,
+    any_,
+    bindparam,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
+
+from ..config.models import EscalationStep, Target
+from ..hierarchy import ancestor_codes
+from ..notify.outbox import enqueue
+from ..storage import Schema
+from ..storage.types import UTCDateTime
+from ..workflow import history, supervision
+from ..workflow.notify import recipients
+from ..workflow.records import Record, load_record
+from .calendar import BusinessCalendar
+from .plugin_actions import take_plugin_actions
+
+
+class Done(NamedTuple):
+    """One thing a firing did: a history action and its details."""
+
+    action: str
+    detail: dict[str, Any]
+
+
+class Fired(NamedTuple):
+    """A claimed timer as the sweep reports it: its row, and what firing it did (empty
+    when it was skipped)."""
+
+    timer: int
+    register: str
+    record: int
+    kind: str
+    state: str | None
+    round: int | None
+    step: int | None
+    due_at: dt.datetime
+    done: tuple[Done, ...] = ()
+
+
+@dataclass
+class Firing:
+    """One due timer being fired: the transaction, the record as it stands, what was done."""
+
+    conn: Connection
+    schema: Schema
+    due: Fired
+    record: Record
+    now: dt.datetime
+    calendar: BusinessCalendar
+    done: list[Done] = field(default_factory=list)
+
+    @property
+    def number(self) -> int:
+        """The step (reminder or ladder rung) as people count it, from 1."""
+        return (self.due.step or 0) + 1
+
+    def write(self, action: str, *, before: dict[str, Any] | None = None,
+              after: dict[str, Any] | None = None) -> None:
+        """Record one effect: a history row about the record, and a line of the report."""
+        history.write(self.conn, self.schema, self.record.register, self.record.id,
+                      actor=None, at=self.now, action=action, from_state=None, to_state=None,
+                      round=self.due.round, before=before, after=after)
+        self.done.append(Done(action, {**(after or {}), **({"from": before} if before else {})}))
+
+    def change(self, **values: Any) -> None:
+        """Change the record's system columns (a new version) and read it again."""
+        table = self.schema.table(self.record.register)
+        self.conn.execute(update(table).where(table.c.id == self.record.id).values(
+            version=table.c.version + 1, updated_at=self.now, **values))
+        self.record = load_record(self.conn, self.schema, self.record.register, self.record.id)
+
+
+def among(conn: Connection, column: ColumnElement[int],
+          ids: Sequence[int]) -> ColumnElement[bool]:
+    """``column IN ids`` with the ids in one bound value: an array on PostgreSQL, a JSON
+    array on SQLite (thousands of separate parameters cost more to build than to run)."""
+    if conn.dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(ids), type_=ARRAY(Integer)))
+    listed = func.json_each(json.dumps(list(ids))).table_valued("value")
+    return column.in_(select(listed.c.value))
+
+
+Effect = Callable[[Firing, EscalationStep], None]
+"""One action of an escalation step; it does nothing when the step does not ask for it."""
+
+
+def notify(firing: Firing, targets: Sequence[Target], *, template: str,
+           channels: Sequence[str], cause: str) -> dict[str, Any]:
+    """Put the step's message to its targets in the outbox; return who was told."""
+    record = firing.record
+    users = recipients(firing.conn, firing.schema, supervision.about(record), targets)
+    enqueue(firing.conn, firing.schema.deployment, recipients=users, template=template,
+            context={"record": record.scope(), "deadline": record.deadline,
+                     "step": firing.number},
+            cause=cause, clock=lambda: firing.now, register=record.register,
+            record=record.id, step=firing.number, channels=channels,
+            occasion=f"timer:{firing.due.timer}")
+    return {"step": firing.number, "to": _where(firing, targets), "recipients": users}
+
+
+def _where(firing: Firing, targets: Sequence[Target]) -> list[dict[str, str | None]]:
+    """Each target as role and the node its holders are looked for at (None: no place)."""
+    deployment = firing.schema.deployment
+    levels = {node.code: node.level for node in deployment.nodes}
+    branch = ancestor_codes(firing.record.node_path)
+    found: list[dict[str, str | None]] = []
+    for target in targets:
+        role = deployment.roles.get(target.role)
+        level = target.level or (role.at if role is not None else None)
+        node = next((code for code in reversed(branch) if levels.get(code) == level), None)
+        found.append({"role": target.role, "node": node})
+    return found
+
+
+def fire_deadlines(conn: Connection, schema: Schema, dues: Sequence[Fired],
+                   now: dt.datetime) -> set[int]:
+    """Mark each record still in the timer's state and round overdue: one history row each
+    (after: the state), written by one INSERT … SELECT per register, however many there
+    are. Return the ids of the stale timers, which wrote nothing."""
+    timers, history = schema.system("timers"), schema.system("history")
+    as_json = func.json_build_object if conn.dialect.name == "postgresql" else func.json_object
+    stale: set[int] = set()
+    by_register: dict[str, list[int]] = {}
+    for due in dues:
+        by_register.setdefault(due.register, []).append(due.timer)
+    for register, ids in by_register.items():
+        spec = schema.deployment.registers.get(register)
+        if spec is None or spec.workflow is None:
+            stale.update(ids)
+            continue
+        table = schema.table(register)
+        same = and_(table.c.id == timers.c.record, table.c.state == timers.c.state,
+                    func.coalesce(table.c.round, 1) == func.coalesce(timers.c.round, 1))
+        wrote = conn.execute(insert(history).from_select(
+            ["register", "record", "at", "action", "round", "after"],
+            select(timers.c.register, timers.c.record, literal(now, UTCDateTime),
+                   literal("overdue"), timers.c.round, as_json("state", timers.c.state))
+            .join(table, same).where(among(conn, timers.c.id, ids))
+            .order_by(timers.c.due_at, timers.c.id))).rowcount
+        if wrote < len(ids):
+            stale.update(conn.execute(
+                select(timers.c.id).outerjoin(table, same)
+                .where(among(conn, timers.c.id, ids), table.c.id.is_(None))).scalars())
+    return stale
+
+
+def fire_reminder(firing: Firing) -> None:
+    """Tell the reminder's targets that the deadline is near."""
+    reminder = firing.schema.deployment.reminders[firing.due.step or 0]
+    told = notify(firing, reminder.notify, template=reminder.template or "reminder",
+                  channels=reminder.channels, cause="reminder")
+    firing.write("remind", after=told)
+
+
+def fire_escalation(firing: Firing, step: EscalationStep) -> None:
+    """Take every action of the step, in ``EFFECTS`` order, then its plugin ``actions``."""
+    for effect in EFFECTS.values():
+        effect(firing, step)
+    take_plugin_actions(firing, step)
+
+
+def tell(firing: Firing, step: EscalationStep) -> None:
+    """Tell the step's targets (the ``escalate`` row is written even when it names none)."""
+    told = notify(firing, step.notify, template=step.template or "escalation",
+                  channels=step.channels, cause="escalation")
+    firing.write("escalate", after=told)
+
+
+def move_up(firing: Firing, step: EscalationStep) -> None:
+    """Reassign the record to its ancestor at the step's level, or that many levels up."""
+    if step.move_up is None:
+        return
+    nodes = firing.schema.system("nodes")
+    branch = firing.conn.execute(
+        select(nodes.c.id, nodes.c.code, nodes.c.level)
+        .where(nodes.c.code.in_(ancestor_codes(firing.record.node_path)))
+        .order_by(nodes.c.depth)).all()
+    here = len(branch) - 1
+    if isinstance(step.move_up, int):
+        target = branch[max(here - step.move_up, 0)]
+    else:
+        target = next((row for row in branch if row.level == step.move_up), branch[here])
+    if target.id == firing.record.node_id:
+        return
+    before = firing.record.node
+    firing.change(node=target.id)
+    firing.write("move_up", before={"node": before}, after={"node": target.code})
+
+
+def supervise(firing: Firing, step: EscalationStep) -> None:
+    """Open a supervision at the record's (new) level, unless the ladder has one open there."""
+    if not step.supervise:
+        return
+    record, conn = firing.record, firing.conn
+    nodes, table = firing.schema.system("nodes"), firing.schema.system("supervisions")
+    level = conn.execute(select(nodes.c.level).where(nodes.c.id == record.node_id)).scalar()
+    already = conn.execute(select(table.c.id).where(
+        table.c.register == record.register, table.c.record == record.id,
+        table.c.resolved_at.is_(None), table.c.by.is_(None), table.c.level == level)).first()
+    if already is not None:
+        return
+    reason = _REASON[firing.schema.deployment.deployment.locale].format(n=firing.number)
+    opened = supervision.open_row(conn, firing.schema, record, by=None, reason=reason,
+                                  now=firing.now, level=level)
+    firing.write("supervise", after={"supervision": opened, "level": level})
+
+
+_REASON = {"zh": "超时第{n}级督办", "en": "overdue: escalation step {n}"}
+
+
+def raise_priority(firing: Firing, step: EscalationStep) -> None:
+    """Raise the record's priority to the step's (never lower it)."""
+    wanted, current = step.priority, firing.record.priority
+    if wanted is None or wanted == current:
+        return
+    order = list(firing.schema.deployment.choices.get("priority", {}))
+    if current in order and wanted in order and order.index(current) > order.index(wanted):
+        return
+    firing.change(priority=wanted)
+    firing.write("priority", before={"priority": current}, after={"priority": wanted})
+
+
+def come_round(firing: Firing, step: EscalationStep) -> None:
+    """Plan the step's next firing, the first after now (missed ones are not made up)."""
+    if step.repeat is None or step.repeat.amount <= 0:
+        return
+    due = firing.due
+    at = firing.calendar.add(due.due_at, step.repeat)
+    while at <= firing.now:
+        at = firing.calendar.add(at, step.repeat)
+    firing.conn.execute(insert(firing.schema.system("timers")).values(
+        register=due.register, record=due.record, kind="escalation", state=due.state,
+        round=due.round, step=due.step, due_at=at))
+    firing.done.append(Done("repeat", {"next": at.isoformat()}))
+
+
+EFFECTS: dict[str, Effect] = {
+    "notify": tell,
+    "move_up": move_up,
+    "supervise": supervise,
+    "priority": raise_priority,
+    "repeat": come_round,
+}
+"""The actions of an escalation step, in the order they are taken. Plugins may add their
+own; each receives the firing and the step, and does nothing when the step does not ask."""

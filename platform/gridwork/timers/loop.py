@@ -1,0 +1,95 @@
+"""One tick of the timer loop (sweep, then deliver what is due) and the embedded thread that
+runs it every ``timers.interval`` inside `gridwork serve`. Celery's tasks call the same
+functions (gridwork.tasks)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from ..config import Deployment
+from ..notify.delivery import Counts, deliver_pending
+from ..storage import Schema
+from .sweep import SweepReport, sweep
+
+log = logging.getLogger(__name__)
+
+BROKER_ENV = "GRIDWORK_BROKER_URL"
+"""Where the Celery broker is; when set, `gridwork worker` sweeps and `gridwork serve` not."""
+
+Clock = Callable[[], dt.datetime]
+
+
+def utc_now() -> dt.datetime:
+    """The wall clock, time-zone aware."""
+    return dt.datetime.now(dt.UTC)
+
+
+def deliver_due(engine: Engine, deployment: Deployment, *, clock: Clock,
+                batch: int = 100) -> Counts:
+    """Deliver every message due now, batch after batch, and return the totals."""
+    total = Counts()
+    while True:
+        counts = deliver_pending(engine, deployment, clock=clock, batch=batch)
+        for name in ("sent", "retrying", "failed", "digests"):
+            setattr(total, name, getattr(total, name) + getattr(counts, name))
+        if counts.handled < batch:
+            return total
+
+
+@dataclass(frozen=True)
+class Tick:
+    """What one tick did."""
+
+    swept: SweepReport
+    delivered: Counts
+
+
+def tick(engine: Engine, deployment: Deployment, *, clock: Clock = utc_now,
+         schema: Schema | None = None) -> Tick:
+    """Fire the due timers, then deliver the messages due (theirs included)."""
+    swept = sweep(engine, deployment, now=clock(), schema=schema)
+    return Tick(swept, deliver_due(engine, deployment, clock=clock))
+
+
+class TimerThread:
+    """Run ``tick`` every ``interval`` seconds in a daemon thread until ``stop``."""
+
+    def __init__(self, engine: Engine, deployment: Deployment, *, interval: float,
+                 clock: Clock = utc_now, schema: Schema | None = None) -> None:
+        self.engine, self.deployment, self.interval = engine, deployment, interval
+        self.clock, self.schema = clock, schema
+        self.ticks = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="gridwork-timers", daemon=True)
+
+    def start(self) -> None:
+        """Start ticking (the first tick at once)."""
+        self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Ask the thread to stop and wait for a tick in progress to finish."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    @property
+    def running(self) -> bool:
+        """Whether the thread is alive."""
+        return self._thread.is_alive()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                done = tick(self.engine, self.deployment, clock=self.clock, schema=self.schema)
+                if done.swept.fired or done.delivered.handled:
+                    log.info("timers: %s; messages: %s", done.swept, done.delivered)
+            except Exception:  # noqa: BLE001 - the loop outlives a failed tick; it retries
+                log.exception("timer tick failed; retrying in %s s", self.interval)
+            self.ticks += 1
+            self._stop.wait(self.interval)

@@ -1,0 +1,241 @@
+"""The due-timer sweep on a fixed clock, on SQLite and PostgreSQL: each kind of timer does
+what its config says, exactly once, and only while its record stays where it was planned."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy import insert, select, update
+from support import run_cli
+from sweep_world import HOUR, START, SweepWorld
+
+from gridwork.config.models import EscalationStep
+from gridwork.storage import migrate
+from gridwork.timers.effects import EFFECTS, Firing
+from gridwork.timers.sweep import sweep
+
+
+def run(world: SweepWorld, hours: float, **options: int) -> list[tuple[str, int | None]]:
+    """Sweep at START + ``hours``; return (kind, step) of each timer fired."""
+    report = sweep(world.engine, world.deployment, now=START + hours * HOUR, **options)
+    assert not report.failed
+    return [(fired.kind, fired.step) for fired in report.fired]
+
+
+def test_reminder_tells_the_role_on_the_records_branch_once(world: SweepWorld) -> None:
+    record = world.create()
+    assert run(world, 2.9) == []
+    assert run(world, 3) == [("reminder", 0)]
+    assert run(world, 3) == []
+    leader = world.users["leader"]
+    messages = world.rows("outbox", record.id)
+    assert {(m["channel"], m["recipient"], m["cause"], m["step"]) for m in messages} == {
+        ("inbox", leader, "reminder", 1), ("email", leader, "reminder", 1)}
+    assert all(m["subject"].startswith("【催办】楼道堆物") for m in messages)
+    [remind] = [row for row in world.rows("history", record.id) if row["action"] == "remind"]
+    assert remind["actor"] is None and remind["round"] == 1
+    assert remind["after"]["recipients"] == [leader]
+    assert remind["after"]["to"] == [{"role": "leader", "node": "S1C1G1"}]
+
+
+def test_deadline_marks_the_record_overdue_and_the_first_step_fires(world: SweepWorld) -> None:
+    record = world.create()
+    assert run(world, 4.5) == [("reminder", 0), ("deadline", 0), ("escalation", 0)]
+    assert run(world, 4.9) == []
+    assert world.actions(record.id) == ["remind", "overdue", "escalate"]
+    overdue = next(r for r in world.rows("history", record.id) if r["action"] == "overdue")
+    assert (overdue["after"], overdue["at"]) == ({"state": "reported"}, START + 4.5 * HOUR)
+    assert record.deadline == START + 4 * HOUR
+    escalations = [m for m in world.rows("outbox", record.id) if m["cause"] == "escalation"]
+    assert {m["recipient"] for m in escalations} == {world.users["leader"]}
+    assert escalations[0]["subject"] == "【督办】楼道堆物 已超时"
+
+
+def test_ladder_moves_the_record_up_supervises_and_raises_priority(world: SweepWorld) -> None:
+    record = world.create()
+    assert run(world, 6) == [("reminder", 0), ("deadline", 0), ("escalation", 0),
+                             ("escalation", 1), ("escalation", 2)]
+    row = world.record(record.id)
+    assert (row["node_code"], row["priority"]) == ("S1", "urgent")
+    assert row["version"] == record.version + 3  # two moves and the priority
+    assert world.actions(record.id) == [
+        "remind", "overdue", "escalate", "escalate", "move_up", "supervise", "escalate",
+        "move_up", "supervise", "priority"]
+    moves = [(r["before"], r["after"]) for r in world.rows("history", record.id)
+             if r["action"] in ("move_up", "priority")]
+    assert moves == [({"node": "S1C1G1"}, {"node": "S1C1"}), ({"node": "S1C1"}, {"node": "S1"}),
+                     ({"priority": None}, {"priority": "urgent"})]
+    opened = world.rows("supervisions", record.id)
+    assert [(s["level"], s["by"], s["resolved_at"]) for s in opened] == [
+        ("community", None, None), ("street", None, None)]
+    told = Counter((m["recipient"], m["channel"]) for m in world.rows("outbox", record.id)
+                   if m["cause"] == "escalation")
+    users = world.users
+    assert told == {(users["leader"], "inbox"): 1, (users["leader"], "email"): 1,
+                    (users["head"], "inbox"): 1, (users["head"], "email"): 1,
+                    (users["officer"], "email"): 1}
+
+
+def test_a_repeating_step_comes_round_while_the_record_stays(world: SweepWorld) -> None:
+    record = world.create()
+    run(world, 6)
+    assert run(world, 7) == [("escalation", 2)]
+    assert run(world, 9.5) == [("escalation", 2)]  # 8h and 9h were missed: fired once, now
+    third = [(t["due_at"], t["fired_at"]) for t in world.rows("timers", record.id)
+             if t["kind"] == "escalation" and t["step"] == 2]
+    assert third == [(START + 6 * HOUR, START + 6 * HOUR), (START + 7 * HOUR, START + 7 * HOUR),
+                     (START + 8 * HOUR, START + 9.5 * HOUR), (START + 10 * HOUR, None)]
+    assert world.actions(record.id).count("escalate") == 5
+    assert len(world.rows("supervisions", record.id)) == 2  # one open per level is enough
+    assert world.actions(record.id).count("move_up") == 2
+
+
+def test_leaving_the_state_cancels_and_a_stale_timer_does_nothing(world: SweepWorld) -> None:
+    record = world.create(category="q")
+    handling = world.act(record, "accept", START + HOUR)
+    timers = world.schema.system("timers")
+    with world.engine.begin() as conn:  # as if written by a step that raced the accept
+        conn.execute(insert(timers).values(register="event", record=record.id,
+                                           kind="escalation", state="reported", round=1,
+                                           step=0, due_at=START + 2 * HOUR))
+    report = sweep(world.engine, world.deployment, now=START + 30 * HOUR)
+    assert [(f.kind, f.state) for f in report.skipped] == [("escalation", "reported")]
+    assert [(f.kind, f.state) for f in report.fired] == [
+        ("reminder", "handling"), ("deadline", "handling"), ("escalation", "handling")]
+    stale = world.rows("timers", record.id)[-1]
+    assert stale["fired_at"] is None and stale["cancelled_at"] == START + 30 * HOUR
+    assert all(t["fired_at"] is None for t in world.rows("timers", record.id)
+               if t["state"] == "reported")
+    assert world.record(record.id)["priority"] == "high"
+    assert world.actions(record.id).count("escalate") == 1
+    assert handling.state == "handling"
+
+
+def test_a_timer_of_an_earlier_round_is_stale(world: SweepWorld) -> None:
+    record = world.create()
+    table = world.schema.table("event")
+    with world.engine.begin() as conn:
+        conn.execute(update(table).where(table.c.id == record.id).values(round=2))
+    report = sweep(world.engine, world.deployment, now=START + 6 * HOUR)
+    assert report.fired == [] and len(report.skipped) == 5
+    assert world.actions(record.id) == [] and world.rows("outbox", record.id) == []
+
+
+def test_a_failing_effect_rolls_back_its_timer_alone_and_it_fires_later(
+        world: SweepWorld) -> None:
+    first, second = world.create(), world.create(title="占道经营")
+
+    def refuse(firing: Firing, step: EscalationStep) -> None:
+        if firing.record.id == second.id:
+            raise RuntimeError("gateway down")
+
+    EFFECTS["refuse"] = refuse
+    try:
+        report = sweep(world.engine, world.deployment, now=START + 4 * HOUR)
+    finally:
+        del EFFECTS["refuse"]
+    assert [(f.record, f.kind) for f, error in report.failed] == [(second.id, "escalation")]
+    assert report.failed[0][1] == "RuntimeError: gateway down"
+    assert world.actions(first.id) == ["remind", "overdue", "escalate"]
+    assert world.actions(second.id) == ["remind", "overdue"]
+    assert not [m for m in world.rows("outbox", second.id) if m["cause"] == "escalation"]
+    assert run(world, 4) == [("escalation", 0)]
+    assert world.actions(second.id) == ["remind", "overdue", "escalate"]
+
+
+def test_two_sqlite_sweeps_at_once_fire_each_timer_once(sqlite_world: SweepWorld) -> None:
+    world = sqlite_world
+    records = [world.create(title=f"事件{n}") for n in range(60)]
+    reports = []
+
+    def one() -> None:
+        reports.append(sweep(world.engine, world.deployment, now=START + 6 * HOUR, batch=25))
+
+    threads = [threading.Thread(target=one) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    fired = Counter(f.timer for report in reports for f in report.fired)
+    assert len(fired) == 60 * 5 and set(fired.values()) == {1}
+    overdue = Counter(r["record"] for r in world.rows("history") if r["action"] == "overdue")
+    assert overdue == dict.fromkeys((r.id for r in records), 1)
+
+
+def test_many_batches_leave_nothing_due(sqlite_world: SweepWorld) -> None:
+    for n in range(12):
+        sqlite_world.create(title=f"事件{n}")
+    report = sweep(sqlite_world.engine, sqlite_world.deployment, now=START + 4 * HOUR, batch=5)
+    assert len(report.fired) == 36 and report.batches == 8
+    assert run(sqlite_world, 4) == []
+
+
+def test_a_batch_fires_a_bounded_number_of_reminders_and_steps(
+        sqlite_world: SweepWorld, monkeypatch: pytest.MonkeyPatch) -> None:
+    records = [sqlite_world.create(title=f"事件{n}") for n in range(12)]
+    monkeypatch.setattr("gridwork.timers.sweep.EFFECTS_PER_BATCH", 4)
+    report = sweep(sqlite_world.engine, sqlite_world.deployment, now=START + 4 * HOUR)
+    assert len(report.fired) == 36 and report.batches == 6  # 24 reminders and steps, 4 a batch
+    assert all(sqlite_world.actions(r.id) == ["remind", "overdue", "escalate"] for r in records)
+
+
+def test_sweep_command_prints_each_firing_and_a_count(sqlite_world: SweepWorld) -> None:
+    world = sqlite_world
+    world.create()
+    folder = str(world.deployment.root)
+    code, out, _ = run_cli("sweep", folder, "--db", world.url, "--now", "2026-06-01T14:00")
+    assert code == 0
+    assert out.splitlines() == [
+        "2026-06-01 12:00  event #1  reminder 1 (reported)  remind to leader@S1C1G1 (1 users)",
+        "2026-06-01 13:00  event #1  deadline (reported)  overdue",
+        ("2026-06-01 13:00  event #1  escalation 1 (reported)  escalate to leader@S1C1G1 "
+         "(1 users)"),
+        ("2026-06-01 14:00  event #1  escalation 2 (reported)  escalate to head@S1C1 (1 users); "
+         "move_up S1C1G1 → S1C1; supervise #1 at community"),
+        "fired 4 timers, skipped 0 stale"]
+    code, out, _ = run_cli("sweep", folder, "--db", world.url, "--now",
+                           "2026-06-01T07:00:00+00:00")
+    assert code == 0
+    assert out.splitlines() == [
+        ("2026-06-01 15:00  event #1  escalation 3 (reported)  escalate to officer@S1 (1 users); "
+         "move_up S1C1 → S1; supervise #2 at street; priority None → urgent; repeat, next at "
+         "2026-06-01 16:00"),
+        "fired 1 timers, skipped 0 stale"]
+    code, _, err = run_cli("sweep", folder, "--db", world.url, "--now", "tomorrow")
+    assert code == 2 and "not an ISO 8601 instant" in err
+
+
+def test_migrate_adds_the_pending_timers_index(world: SweepWorld) -> None:
+    with world.engine.begin() as conn:
+        conn.exec_driver_sql("DROP INDEX ix_timers_pending")
+    lines: list[str] = []
+    migrate(world.url, world.deployment, echo=lines.append)
+    assert [line for line in lines if line.startswith("  ")] == [
+        "  add index on timers(timers.due_at, timers.id)"]
+    lines.clear()
+    migrate(world.url, world.deployment, echo=lines.append)
+    assert lines[1:] == ["  nothing to change"]
+    world.engine.dispose()  # a pooled SQLite connection explains with the schema it read
+    with world.engine.connect() as conn:
+        explained = _plan(conn, world)
+    assert "ix_timers_pending" in explained
+
+
+def _plan(conn: object, world: SweepWorld) -> str:
+    """How the database runs the sweep's claim query (its plan, as text)."""
+    timers = world.schema.system("timers")
+    query = (select(timers.c.id).where(timers.c.fired_at.is_(None),
+                                       timers.c.cancelled_at.is_(None),
+                                       timers.c.due_at <= START)
+             .order_by(timers.c.due_at).limit(10))
+    compiled = query.compile(dialect=world.engine.dialect, compile_kwargs={"literal_binds": True})
+    run_sql: Callable[[str], object] = conn.exec_driver_sql  # type: ignore[attr-defined]
+    if world.engine.dialect.name == "sqlite":
+        rows = run_sql(f"EXPLAIN QUERY PLAN {compiled}")
+    else:
+        run_sql("SET enable_seqscan = off")
+        rows = run_sql(f"EXPLAIN {compiled}")
+    return "\n".join(str(row) for row in rows)  # type: ignore[attr-defined]
