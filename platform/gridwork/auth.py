@@ -1,4 +1,5 @@
-"""Users: password checks with argon2, lock-out after repeated failures, what a role may do.
+"""Users: password checks with argon2, lock-out after repeated failures, what a role may do,
+and the API tokens that stand for a user in `/api/v1` requests.
 
 Failed and successful sign-ins are rows of the history table (``register = "_signin"``,
 no register may start with ``_``), so a lock-out holds across processes and restarts.
@@ -8,11 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import hashlib
+import secrets
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, func, insert, select, update
 
 from .config import Deployment
 from .hierarchy import Grant, user_grants
@@ -115,3 +118,98 @@ def may(deployment: Deployment, user: User, verb: str, register: str | None = No
         if spec is not None and wanted & set(spec.can):
             return True
     return False
+
+
+# API tokens: the secret is shown once; only its SHA-256 is stored, which is enough for a
+# random 256-bit secret (no salt or slow hash needed: there is nothing to guess).
+
+TOKEN_PREFIX = "gw_"
+TOUCH_EVERY = dt.timedelta(minutes=5)
+"""How stale `last_used_at` may get before a request writes it again (reads stay reads)."""
+
+
+@dataclass(frozen=True)
+class Token:
+    """An API token as an administrator lists it (never its secret)."""
+
+    id: int
+    username: str
+    name: str
+    created_at: dt.datetime
+    expires_at: dt.datetime | None
+    last_used_at: dt.datetime | None
+    revoked_at: dt.datetime | None
+
+    def live(self, now: dt.datetime) -> bool:
+        """Whether the token still lets its user in."""
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+def token_hash(secret: str) -> str:
+    """What the database keeps of a token."""
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def create_token(conn: Connection, schema: Schema, username: str, now: dt.datetime, *,
+                 name: str = "", expires_at: dt.datetime | None = None) -> tuple[Token, str]:
+    """A new token for the active user ``username`` and its secret; KeyError when there is
+    no such user."""
+    users, tokens = schema.system("users"), schema.system("api_tokens")
+    user_id = conn.execute(select(users.c.id).where(
+        users.c.username == username, users.c.active.is_(True))).scalar()
+    if user_id is None:
+        raise KeyError(username)
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token_id = conn.execute(insert(tokens).values(
+        user=user_id, name=name, token_hash=token_hash(secret), created_at=now,
+        expires_at=expires_at).returning(tokens.c.id)).scalar_one()
+    return Token(token_id, username, name, now, expires_at, None, None), secret
+
+
+@dataclass(frozen=True)
+class Bearer:
+    """Who a live token stands for, and whether its `last_used_at` is due a write."""
+
+    user: User
+    token_id: int
+    stale: bool
+
+
+def verify_token(conn: Connection, schema: Schema, secret: str, now: dt.datetime,
+                 ) -> Bearer | None:
+    """The active user a live token belongs to, or None; reads only (see touch_token)."""
+    tokens = schema.system("api_tokens")
+    row = conn.execute(select(tokens.c.id, tokens.c.user, tokens.c.last_used_at).where(
+        tokens.c.token_hash == token_hash(secret), tokens.c.revoked_at.is_(None),
+        (tokens.c.expires_at.is_(None)) | (tokens.c.expires_at > now))).first()
+    user = None if row is None else load_user(conn, schema, row.user)
+    if row is None or user is None:
+        return None
+    return Bearer(user, row.id, row.last_used_at is None or row.last_used_at < now - TOUCH_EVERY)
+
+
+def touch_token(conn: Connection, schema: Schema, token_id: int, now: dt.datetime) -> None:
+    """Note that a token was used now; its own short transaction, so that a request's
+    reads never turn into writes half-way (SQLite would refuse a concurrent writer)."""
+    tokens = schema.system("api_tokens")
+    conn.execute(update(tokens).where(tokens.c.id == token_id).values(last_used_at=now))
+
+
+def revoke_token(conn: Connection, schema: Schema, token: int | str, now: dt.datetime) -> bool:
+    """Revoke a token given by id or by its secret; False when no live token matches."""
+    tokens = schema.system("api_tokens")
+    which = tokens.c.id == token if isinstance(token, int) else (
+        tokens.c.token_hash == token_hash(token))
+    return bool(conn.execute(update(tokens).where(which, tokens.c.revoked_at.is_(None))
+                             .values(revoked_at=now)).rowcount)
+
+
+def list_tokens(conn: Connection, schema: Schema, username: str | None = None) -> list[Token]:
+    """Every token (of ``username``, when given), oldest first."""
+    tokens, users = schema.system("api_tokens"), schema.system("users")
+    query = (select(tokens.c.id, users.c.username, tokens.c.name, tokens.c.created_at,
+                    tokens.c.expires_at, tokens.c.last_used_at, tokens.c.revoked_at)
+             .join(users, users.c.id == tokens.c.user).order_by(tokens.c.id))
+    if username is not None:
+        query = query.where(users.c.username == username)
+    return [Token(*row) for row in conn.execute(query)]

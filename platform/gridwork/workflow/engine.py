@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
+from .. import plugins
 from ..config import Deployment
 from ..config.models import Transition, Workflow
 from ..forms.inputs import is_blank
@@ -66,7 +67,9 @@ def _run(conn: Connection, deployment: Deployment, schema: Schema, register: str
     if name is None:
         raise NotFound(f"register '{register}' has no workflow")
     tz = ZoneInfo(deployment.deployment.timezone)
-    functions: dict[str, Callable[..., Any]] = {"today": lambda: now.astimezone(tz).date()}
+    functions: dict[str, Callable[..., Any]] = {
+        **plugins.functions(plugins.for_deployment(deployment)),
+        "today": lambda: now.astimezone(tz).date()}
     return _Run(conn, schema, name, deployment.workflows[name], now, functions,
                 Deadlines(deployment))
 
@@ -110,7 +113,7 @@ def take_action(conn_or_engine: Connection | Engine, deployment: Deployment, sch
         # so, not which fields it lacks) and again on the clean values.
         if not guard_holds(transition, {**record.scope(), **given}, run.functions):
             raise Forbidden(f"'{action}' does not apply to {register} #{record_id} now")
-        changes, scope = _checked(run, record, transition, given, comment)
+        changes, scope = _checked(run, user, record, transition, given, comment)
         if not guard_holds(transition, scope, run.functions):
             raise Forbidden(f"'{action}' does not apply to {register} #{record_id} now")
         record = _move(run, record, transition, user.id, changes, frozenset(given), comment)
@@ -138,7 +141,7 @@ def create_record(conn_or_engine: Connection | Engine, deployment: Deployment, s
         category, severity, problems = category_errors(
             schema, spec, system.get("category"), system.get("severity"))
         clean, field_errors = clean_fields(conn, schema, register, fields, {
-            "category": category, "severity": severity, "node": node_code}, run.functions)
+            "category": category, "severity": severity, "node": node_code}, run.functions, user)
         raise_if({**errors, **problems, **field_errors})
         state = run.workflow.initial_state
         table = schema.table(register)
@@ -169,8 +172,9 @@ def _claim(run: _Run, register: str, record_id: int, version: int) -> None:
     raise Conflict(f"{register} #{record_id} was changed by someone else; reload it")
 
 
-def _checked(run: _Run, record: Record, transition: Transition, given: dict[str, Any],
-             comment: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
+def _checked(run: _Run, user: Actor, record: Record, transition: Transition,
+             given: dict[str, Any], comment: str | None,
+             ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Column changes for the given values, and the record's values with them; Invalid
     when a given or required value is missing or bad."""
     schema, spec = run.schema, run.schema.deployment.registers[record.register]
@@ -179,7 +183,7 @@ def _checked(run: _Run, record: Record, transition: Transition, given: dict[str,
     columns = system_columns(run.conn, schema, system, errors)
     clean, field_errors = clean_fields(run.conn, schema, record.register,
                                        {**record.values, **fields}, record.scope(),
-                                       run.functions)
+                                       run.functions, user, record.values)
     for name in (*fields, *transition.require):
         if name in field_errors:
             errors[name] = field_errors[name]

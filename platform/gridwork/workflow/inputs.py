@@ -13,6 +13,7 @@ from ..config.models import SYSTEM_FIELDS, FieldSpec, Register
 from ..forms.inputs import is_blank
 from ..forms.messages import REQUIRED, message
 from ..forms.models import form_model
+from ..hierarchy import HasGrants, scope_filter
 from ..storage import Schema
 from .dispatch import category_lineage
 from .errors import Invalid
@@ -69,16 +70,28 @@ def system_columns(conn: Connection, schema: Schema, given: Mapping[str, Any],
 
 def clean_fields(conn: Connection, schema: Schema, register_name: str, raw: Mapping[str, Any],
                  system: Mapping[str, Any], functions: Mapping[str, Callable[..., Any]],
+                 user: HasGrants | None = None, kept: Mapping[str, Any] | None = None,
                  ) -> tuple[dict[str, Any], Errors]:
-    """Every field's clean value and every field's errors, through the register's form."""
+    """Every field's clean value and every field's errors, through the register's form.
+
+    With ``user``, a reference must point to a record in the user's scope, unless it is the
+    value the record already holds (``kept``): someone else may have set it.
+    """
     form = form_model(schema.deployment, register_name).gridwork_form
     known = {name: system.get(name) for name in SYSTEM_FIELDS}
-    return form.clean(raw, system=known, functions=functions,
-                      resolve=lambda spec, value: _resolve(conn, schema, spec, value))
+    held = kept or {}
+
+    def resolve(spec: FieldSpec, value: Any) -> Any:
+        scope = None if user is None or held.get(spec.name) == value else user
+        return _resolve(conn, schema, spec, value, scope)
+
+    return form.clean(raw, system=known, functions=functions, resolve=resolve)
 
 
-def _resolve(conn: Connection, schema: Schema, spec: FieldSpec, value: Any) -> Any:
-    """The stored form of a node, user or reference value; ValueError when it names nothing."""
+def _resolve(conn: Connection, schema: Schema, spec: FieldSpec, value: Any,
+             user: HasGrants | None) -> Any:
+    """The stored form of a node, user or reference value; ValueError when it names nothing
+    (or, for a reference checked for ``user``, a record outside their scope)."""
     if spec.type == "node":
         nodes = schema.system("nodes")
         found = conn.execute(select(nodes.c.id).where(nodes.c.code == str(value))).scalar()
@@ -93,8 +106,12 @@ def _resolve(conn: Connection, schema: Schema, spec: FieldSpec, value: Any) -> A
         return found
     if spec.type == "reference" and spec.register_name in schema.registers:
         table = schema.table(spec.register_name)
-        if conn.execute(select(table.c.id).where(table.c.id == int(value))).first() is None:
+        query = select(table.c.id).where(table.c.id == int(value))
+        if conn.execute(query).first() is None:
             raise ValueError(f"no record #{value}")
+        if user is not None and conn.execute(
+                query.where(scope_filter(user, table))).first() is None:
+            raise ValueError(f"record #{value} is outside your area")
     return value
 
 
@@ -103,7 +120,7 @@ def category_errors(schema: Schema, register: Register, category: Any,
     """Check a new record's category and severity; default the severity to the first
     the category allows."""
     errors: Errors = {}
-    if not (register.categorized or register.workflow) or not schema.deployment.categories:
+    if not register.categorized or not schema.deployment.categories:
         return None, None, errors
     deployment = schema.deployment
     lineage = category_lineage(deployment, category) if isinstance(category, str) else []

@@ -1,0 +1,42 @@
+"""The JSON API under `/api/v1` (issue 5's records API and the message log): its routes, as
+an app of its own so that unknown paths and methods answer JSON too."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from . import api_messages, api_people, api_records
+from .api_call import endpoint, json_response
+from .site import Site
+
+
+def api_app(site: Site) -> Starlette:
+    """The API of ``site``, to mount at `/api/v1`."""
+    records = "/registers/{register}/records"
+    routes = [
+        Route("/me", endpoint(api_people.me)),
+        Route("/queues", endpoint(api_people.queues)),
+        Route("/messages", endpoint(api_messages.messages)),
+        Route("/registers/{register}", endpoint(api_records.register)),
+        Route(records, endpoint(api_records.records), methods=["GET", "POST"]),
+        Route(records + "/{id:int}", endpoint(api_records.record)),
+        Route(records + "/{id:int}/actions/{action}", endpoint(api_records.act),
+              methods=["POST"]),
+    ]
+    app = Starlette(routes=routes, exception_handlers={HTTPException: _error})
+    app.state.site = site
+    return app
+
+
+async def _error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    words = {404: "no such API path", 405: "this path does not take that method"}
+    response = json_response(exc.status_code, {"error": words.get(exc.status_code,
+                                                                  str(exc.detail))})
+    for name, value in (exc.headers or {}).items():
+        response.headers[name] = value
+    return response

@@ -1,0 +1,117 @@
+"""How every API request runs: a bearer token names the caller, the handler (in a worker
+thread) asks the workflow engine, and every refusal is JSON with the status the engine's
+error maps to."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ..auth import User, may, touch_token, verify_token
+from ..workflow import Conflict, Forbidden, Invalid, NotFound, PluginFailed
+from .api_shapes import dumps
+from .sessions import site_of
+from .site import Site
+
+_STATUS: dict[type[Exception], int] = {NotFound: 404, Forbidden: 403, Conflict: 409,
+                                       PluginFailed: 500}
+
+
+class ApiError(Exception):
+    """A refusal the handler states itself: a status and a message (or field errors)."""
+
+    def __init__(self, status: int, message: str = "",
+                 errors: dict[str, list[str]] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.errors = status, message, errors
+
+
+@dataclass(frozen=True)
+class Call:
+    """One API request as a handler sees it: who asks, what about, with which body."""
+
+    request: Request
+    site: Site
+    user: User
+    body: Any
+
+    def param(self, name: str) -> str | None:
+        """A query parameter, None when absent or empty."""
+        return self.request.query_params.get(name) or None
+
+    def register(self, verb: str | None = "view") -> str:
+        """The path's register, when it exists and the caller may view it (else 404) and
+        ``verb`` it (else 403); with no verb, the engine decides who may."""
+        name = self.request.path_params["register"]
+        deployment = self.site.deployment
+        if name not in deployment.registers:
+            raise ApiError(404, f"no register '{name}'")
+        if verb is None:
+            return name
+        if not may(deployment, self.user, "view", name):
+            raise ApiError(404, f"no register '{name}'")
+        if not may(deployment, self.user, verb, name):
+            raise ApiError(403, f"your roles may not {verb} {name} records")
+        return name
+
+
+Handler = Callable[[Call], Any]
+"""Runs in a worker thread; returns the JSON content, or (status, content)."""
+
+
+def json_response(status: int, content: Any) -> Response:
+    """A JSON response of ``content``."""
+    return Response(dumps(content), status_code=status, media_type="application/json")
+
+
+def endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    """An ASGI endpoint around a handler: read the JSON body, check the token, map errors."""
+
+    async def run(request: Request) -> Response:
+        body: Any = None
+        if request.method == "POST":
+            raw = await request.body()
+            try:
+                body = json.loads(raw) if raw.strip() else {}
+            except ValueError:
+                return json_response(400, {"error": "the request body is not JSON"})
+            if not isinstance(body, dict):
+                return json_response(400, {"error": "the request body must be a JSON object"})
+        return await run_in_threadpool(_answer, handler, request, body)
+
+    return run
+
+
+def _answer(handler: Handler, request: Request, body: Any) -> Response:
+    site = site_of(request)
+    scheme, _, secret = request.headers.get("authorization", "").partition(" ")
+    bearer = None
+    if scheme.lower() == "bearer" and secret.strip():
+        with site.engine.connect() as conn:
+            bearer = verify_token(conn, site.schema, secret.strip(), site.clock())
+    if bearer is None:
+        response = json_response(401, {"error": "a valid API token is needed: "
+                                                "Authorization: Bearer TOKEN"})
+        response.headers["WWW-Authenticate"] = 'Bearer realm="gridwork"'
+        return response
+    if bearer.stale:
+        with site.engine.begin() as conn:
+            touch_token(conn, site.schema, bearer.token_id, site.clock())
+    try:
+        result = handler(Call(request, site, bearer.user, body))
+    except ApiError as err:
+        if err.errors is not None:
+            return json_response(err.status, {"errors": err.errors})
+        return json_response(err.status, {"error": err.message})
+    except Invalid as err:
+        return json_response(422, {"errors": err.errors})
+    except (NotFound, Forbidden, Conflict, PluginFailed) as err:
+        return json_response(_STATUS[type(err)], {"error": str(err)})
+    status, content = result if isinstance(result, tuple) else (200, result)
+    return json_response(status, content)

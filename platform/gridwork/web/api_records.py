@@ -1,0 +1,142 @@
+"""`/api/v1/registers/…`: a register's form, its records within the caller's scope, new
+records and actions on them — each through the workflow engine the pages use."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from ..auth import User
+from ..hierarchy import scope_filter, subtree_ids
+from ..workflow import available_actions, create_record, take_action, timeline
+from .api_call import ApiError, Call
+from .api_shapes import actions_json, history_json, record_rows, records_json, register_json
+from .records import fetch
+from .site import Site
+
+PER_PAGE = 50
+
+
+def register(call: Call) -> Any:
+    """GET: the register's name, label, workflow and fields."""
+    return register_json(call.site, call.register())
+
+
+def records(call: Call) -> Any:
+    """GET: the caller's records, filtered and paged; POST: report a new record."""
+    if call.request.method == "POST":
+        return _create(call, call.register(verb=None))
+    return _list(call, call.register())
+
+
+def record(call: Call) -> Any:
+    """GET: one record with its history and the actions the caller may take now."""
+    name, record_id = call.register(), int(call.request.path_params["id"])
+    with call.site.engine.connect() as conn:
+        _visible(conn, call.site, call.user, name, record_id)
+        return full_record(conn, call.site, call.user, name, record_id)
+
+
+def act(call: Call) -> Any:
+    """POST: take an action at the version the caller read; the record as it ends up."""
+    name, record_id = call.register(), int(call.request.path_params["id"])
+    site, body = call.site, call.body
+    with site.engine.connect() as conn:
+        _visible(conn, site, call.user, name, record_id)
+    version, values, comment = body.get("version"), body.get("values") or {}, body.get("comment")
+    errors: dict[str, list[str]] = {}
+    if not isinstance(version, int) or isinstance(version, bool):
+        errors["version"] = ["required: the version of the record you read"]
+    if not isinstance(values, dict):
+        errors["values"] = ["must be an object of field values"]
+    if comment is not None and not isinstance(comment, str):
+        errors["comment"] = ["must be text"]
+    if errors:
+        raise ApiError(422, errors=errors)
+    take_action(site.engine, site.deployment, site.schema, call.user, name, record_id,
+                call.request.path_params["action"], version=version, values=values,
+                comment=comment, clock=site.clock)
+    with site.engine.connect() as conn:
+        return full_record(conn, site, call.user, name, record_id)
+
+
+def full_record(conn: Connection, site: Site, user: User, name: str,
+                record_id: int) -> dict[str, Any]:
+    """A record with its whole history and the actions ``user`` may take now."""
+    shape = records_json(conn, site, user, name, record_rows(conn, site, name, [record_id]))[0]
+    shape["history"] = history_json(timeline(conn, site.schema, name, record_id))
+    shape["actions"] = actions_json(available_actions(
+        conn, site.deployment, site.schema, user, name, record_id, clock=site.clock)
+        ) if site.deployment.registers[name].workflow else []
+    return shape
+
+
+def _visible(conn: Connection, site: Site, user: User, name: str, record_id: int) -> None:
+    """404 unless the record exists within the caller's scope."""
+    if fetch(conn, site, user, name, record_id) is None:
+        raise ApiError(404, f"no {name} #{record_id} in your area")
+
+
+def _create(call: Call, name: str) -> Any:
+    site, body = call.site, call.body
+    if site.deployment.registers[name].workflow is None:
+        raise ApiError(405, f"{name} records are kept through the web form; the API reports "
+                            "records of registers with a workflow")
+    node, values = body.get("node"), body.get("values") or {}
+    errors: dict[str, list[str]] = {}
+    if not isinstance(node, str) or not node.strip():
+        errors["node"] = ["required: the code of the node the record belongs to"]
+    if not isinstance(values, dict):
+        errors["values"] = ["must be an object of field values"]
+    if errors:
+        raise ApiError(422, errors=errors)
+    made = create_record(site.engine, site.deployment, site.schema, call.user, name,
+                         node.strip(), values, clock=site.clock)
+    with site.engine.connect() as conn:
+        return 201, full_record(conn, site, call.user, name, made.id)
+
+
+def _list(call: Call, name: str) -> Any:
+    site = call.site
+    table, nodes = site.schema.table(name), site.schema.system("nodes")
+    where = [scope_filter(call.user, table)]
+    errors: dict[str, list[str]] = {}
+    if (code := call.param("node")) is not None:
+        node = site.node_by_code(code)
+        if node is None:
+            errors["node"] = [f"no node '{code}'"]
+        else:
+            where.append(table.c.node.in_(subtree_ids(nodes, node.path)))
+    if (state := call.param("state")) is not None:
+        workflow = site.deployment.registers[name].workflow
+        if workflow is None or state not in site.deployment.workflows[workflow].states:
+            errors["state"] = [f"no state '{state}'"]
+        else:
+            where.append(table.c.state == state)
+    if (category := call.param("category")) is not None:
+        codes = _category_codes(call, category)
+        if not codes or "category" not in table.c:
+            errors["category"] = [f"no category '{category}'"]
+        else:
+            where.append(table.c.category.in_(codes))
+    page = call.param("page") or "1"
+    if not page.isdigit() or int(page) < 1:
+        errors["page"] = ["a page number from 1"]
+    if errors:
+        raise ApiError(422, errors=errors)
+    number = int(page)
+    with site.engine.connect() as conn:
+        total = conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
+        ids = list(conn.execute(select(table.c.id).where(*where).order_by(table.c.id.desc())
+                                .limit(PER_PAGE).offset((number - 1) * PER_PAGE)).scalars())
+        items = records_json(conn, site, call.user, name, record_rows(conn, site, name, ids))
+    return {"items": items, "total": int(total), "page": number, "per_page": PER_PAGE}
+
+
+def _category_codes(call: Call, code: str) -> list[str]:
+    """The category and every category below it; none when there is no such category."""
+    for category, _ in call.site.deployment.all_categories():
+        if category.code == code:
+            return [c.code for c, _ in category.walk()]
+    return []

@@ -1,0 +1,123 @@
+"""The JSON the API answers with: registers, records, history and actions, as issue 5 fixes
+them; values as JSON holds them (ISO dates, decimals as text, points as [lat, lon])."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from ..auth import User, may
+from ..config.models import FieldSpec
+from ..workflow import Available, Entry
+from ..workflow.records import department_ids, field_values
+from .site import Site
+from .widgets import choice_options, mask
+
+
+def plain(value: Any) -> Any:
+    """A stored value as JSON holds it."""
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, tuple | list):
+        return [plain(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): plain(item) for key, item in value.items()}
+    return value
+
+
+def dumps(content: Any) -> bytes:
+    """JSON bytes of ``content``, Chinese kept readable."""
+    return json.dumps(plain(content), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def field_json(site: Site, spec: FieldSpec) -> dict[str, Any]:
+    """One field as a client needs it to build a form."""
+    shape: dict[str, Any] = {
+        "name": spec.name, "type": spec.type, "label": site.label(spec.label, spec.name),
+        "required": spec.required, "unique": spec.unique, "computed": spec.computed is not None,
+        "choices": [{"value": code, "label": label}
+                    for code, label in choice_options(site, spec)]
+        if spec.type in ("choice", "multichoice") else [],
+    }
+    if spec.help is not None:
+        shape["help"] = site.label(spec.help)
+    extras = {"register": spec.register_name, "level": spec.level, "role": spec.role,
+              "min": spec.min, "max": spec.max, "max_length": spec.max_length,
+              "multiple": spec.multiple or None}
+    return shape | {name: value for name, value in extras.items() if value is not None}
+
+
+def register_json(site: Site, name: str) -> dict[str, Any]:
+    """A register: its name, label, workflow and fields (and categories, when it has them)."""
+    spec = site.deployment.registers[name]
+    shape: dict[str, Any] = {
+        "name": name, "label": site.label(spec.label, name), "workflow": spec.workflow,
+        "level": spec.attach_to or site.deployment.hierarchy.levels[-1].key,
+        "fields": [field_json(site, field) for field in spec.fields],
+    }
+    if spec.categorized and site.deployment.categories:
+        shape["categories"] = [
+            {"value": c.code, "label": site.label(c.label, c.code),
+             "parent": parent.code if parent else None, "severities": list(c.severities or ())}
+            for c, parent in site.deployment.all_categories()]
+    return shape
+
+
+def record_rows(conn: Connection, site: Site, register: str, ids: Sequence[int]) -> list[Any]:
+    """The rows of the records ``ids``, in that order, with their node's code (one query)."""
+    table, nodes = site.schema.table(register), site.schema.system("nodes")
+    rows = conn.execute(select(table, nodes.c.code.label("_node_code"))
+                        .join(nodes, nodes.c.id == table.c.node)
+                        .where(table.c.id.in_(ids))).mappings()
+    by_id = {row["id"]: row for row in rows}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def records_json(conn: Connection, site: Site, user: User, register: str,
+                rows: Iterable[Any]) -> list[dict[str, Any]]:
+    """Records as the list answers them: system values, and field values (personal ones
+    masked for roles without `unmask`)."""
+    spec = site.deployment.registers[register]
+    unmask = may(site.deployment, user, "unmask", register)
+    departments = {i: code for code, i in department_ids(conn, site.schema).items()}
+    found = []
+    for row in rows:
+        values = field_values(spec, row)
+        if not unmask:
+            values = {name: _masked(spec.field(name), value) for name, value in values.items()}
+        shape: dict[str, Any] = {"id": row["id"], "register": register, "node": row["_node_code"],
+                                 "values": values, "state": row.get("state"),
+                                 "version": row["version"]}
+        for name in ("round", "category", "severity", "assignee", "reporter", "priority",
+                     "deadline", "created_at", "updated_at"):
+            if name in row:
+                shape[name] = row[name]
+        if "department" in row:
+            shape["department"] = departments.get(row["department"])
+        found.append(shape)
+    return found
+
+
+def _masked(spec: FieldSpec | None, value: Any) -> Any:
+    if spec is None or value is None or not spec.is_personal:
+        return value
+    return mask(str(value))
+
+
+def history_json(entries: Iterable[Entry]) -> list[dict[str, Any]]:
+    """A record's timeline, every round, oldest first."""
+    return [{"at": e.at, "actor": e.actor_name, "action": e.action, "from": e.from_state,
+             "to": e.to_state, "comment": e.comment, "round": e.round} for e in entries]
+
+
+def actions_json(found: Iterable[Available]) -> list[dict[str, Any]]:
+    """The actions the caller may take now."""
+    return [{"name": a.name, "label": a.label, "to": a.to, "require": list(a.require)}
+            for a in found]
