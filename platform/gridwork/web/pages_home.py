@@ -1,4 +1,5 @@
-"""The home page: the user's registers with counts within scope, what is overdue, where to report."""
+"""The home page: the user's queues and what is due, registers with counts within scope,
+where to report."""
 
 from __future__ import annotations
 
@@ -8,14 +9,17 @@ from sqlalchemy import func
 from starlette.requests import Request
 from starlette.responses import Response
 
+from .. import workflow
 from ..auth import may
 from .access import require, viewable
+from .pages_queue import due_soon
 from .records import scoped
 from .respond import page
 
 
 async def home(request: Request) -> Response:
-    """List the user's registers with their counts, open and overdue records, report links."""
+    """The user's queues with counts and what is due soon, their registers with counts of
+    open and overdue records, and report links."""
     site, user = require(request)
     now = site.clock()
     cards: list[dict[str, Any]] = []
@@ -35,6 +39,9 @@ async def home(request: Request) -> Response:
                 card["overdue"] = conn.execute(open_query.where(table.c.deadline < now)
                                                ).scalar_one()
             cards.append(card)
-    return page(request, site, user, "home.html", cards=cards,
+        queues = workflow.queue_counts(conn, site.deployment, site.schema, user,
+                                       clock=site.clock)
+        due = due_soon(conn, site, user, queues)
+    return page(request, site, user, "home.html", cards=cards, queues=queues, due=due,
                 roles=[site.label(site.deployment.roles[r].label, r) for r in user.roles
                        if r in site.deployment.roles])

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Row, select
+from sqlalchemy import Connection, Row
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 
+from .. import workflow
 from ..auth import User, may
 from ..config.models import FieldSpec, Register
 from . import uploads
@@ -19,16 +20,17 @@ from .respond import page
 from .sessions import posted_form, remember_uploads
 from .site import Site
 from .submission import (
+    SYSTEM_INPUTS,
     Submission,
     check,
+    engine_values,
     evaluate,
     form_state,
     node_in_scope,
     take_uploads,
 )
 from .widgets import FormState, build_views, field_options, id_codes, state_from_record
-
-_ACTIONS = {"create": "created", "edit": "edited"}
+from .workflow_view import ActionForm, history_photos, timeline_rounds, workflow_context
 
 
 def attach_level(site: Site, register: Register) -> str:
@@ -37,7 +39,8 @@ def attach_level(site: Site, register: Register) -> str:
 
 
 def form_page(request: Request, conn: Connection, site: Site, user: User, register: str,
-              sub: Submission, record: Row[Any] | None, status: int = 200) -> Response:
+              sub: Submission, record: Row[Any] | None, status: int = 200,
+              conflict: bool = False) -> Response:
     """The record form with the typed values, the fields shown and every message."""
     spec = site.deployment.registers[register]
     level = attach_level(site, spec)
@@ -51,16 +54,22 @@ def form_page(request: Request, conn: Connection, site: Site, user: User, regist
         "computed": sub.computed, "system": sub.system, "errors": sub.errors,
         "node_options": nodes, "level_label": site.level_label(level),
         "categories": list(category_labels(site).items())
-        if spec.categorized else [],
+        if takes_category(site, spec) else [],
         "severities": [(c, site.label(lb, c)) for c, lb in severities.items()]
-        if spec.categorized else [],
+        if takes_category(site, spec) else [],
         "system_labels": system_labels(site),
-        "record_photos": _record_photos(site, register, record),
+        "record_photos": _record_photos(site, register, record), "conflict": conflict,
         "action": f"/registers/{register}/{record.id}/edit" if record is not None
         else f"/registers/{register}/new",
     }
     return page(request, site, user, [f"form-{register}.html", "form.html"], status=status,
                 **context)
+
+
+def takes_category(site: Site, spec: Register) -> bool:
+    """Whether a new record of the register carries a category, as the workflow engine and
+    the API ask it: only of categorized registers (a patrol or a visit has none)."""
+    return spec.categorized and bool(site.deployment.categories)
 
 
 def _record_photos(site: Site, register: str, record: Row[Any] | None) -> set[str]:
@@ -124,6 +133,7 @@ async def edit_record(request: Request) -> Response:
 async def _save(request: Request, site: Site, user: User, register: str,
                 old: Row[Any] | None) -> Response:
     form = await posted_form(request)
+    version = str(form.get("version") or "")
     try:
         state, system = form_state(site, register, form)
         upload_errors, stored_refs = await take_uploads(site, register, form, state)
@@ -142,15 +152,43 @@ async def _save(request: Request, site: Site, user: User, register: str,
         if sub.clean is not None and not problems:
             clashes = unique_clashes(conn, site, register, sub.clean,
                                      old.id if old is not None else None)
-            if not clashes:
-                if old is None:
-                    record_id = insert_record(conn, site, user, register, sub.clean, stored)
-                else:
-                    update_record(conn, site, user, register, old, sub.clean, stored)
-                    record_id = old.id
-                return RedirectResponse(f"/registers/{register}/{record_id}", 303)
             sub.errors.update(clashes)
+        if sub.clean is not None and not sub.errors:
+            try:
+                record_id = _store(conn, site, user, register, old, sub, stored, version)
+            except workflow.Invalid as err:
+                sub.errors.update({name: [site.t(t) for t in texts] if name in SYSTEM_INPUTS
+                                   else texts for name, texts in err.errors.items()})
+            except workflow.Forbidden:
+                sub.errors["node"] = [site.t("not within your area")]
+            except workflow.Conflict:
+                return form_page(request, conn, site, user, register, sub,
+                                 fetch(conn, site, user, register, old.id) if old else None,
+                                 status=409, conflict=True)
+            else:
+                return RedirectResponse(f"/registers/{register}/{record_id}", 303)
         return form_page(request, conn, site, user, register, sub, old, status=422)
+
+
+def _store(conn: Connection, site: Site, user: User, register: str, old: Row[Any] | None,
+           sub: Submission, stored: dict[str, Any], version: str) -> int:
+    """Store a checked form: a new record of a workflow through the engine (its initial
+    state, dispatch, timers, history and messages), others directly; return the id.
+
+    An edit names the version it was made on; a stale one raises Conflict."""
+    assert sub.clean is not None
+    if old is not None:
+        if version not in ("", str(old.version)):
+            raise workflow.Conflict(f"{register} #{old.id}")
+        update_record(conn, site, user, register, old, sub.clean, stored)
+        return int(old.id)
+    if site.deployment.registers[register].workflow is None:
+        return insert_record(conn, site, user, register, sub.clean, stored)
+    values = engine_values(site, register, sub.state) | {
+        name: sub.system[name] for name in ("category", "severity") if sub.system.get(name)}
+    record = workflow.create_record(conn, site.deployment, site.schema, user, register,
+                                    sub.system["node"], values, clock=site.clock)
+    return record.id
 
 
 def _system_values(conn: Connection, site: Site, user: User, register: str,
@@ -166,7 +204,7 @@ def _system_values(conn: Connection, site: Site, user: User, register: str,
                                        attach_level(site, spec))
     except ValueError as err:
         errors["node"] = [site.t(str(err))]
-    if spec.categorized:
+    if takes_category(site, spec):
         category = system.get("category", "")
         if category not in category_labels(site):
             errors["category"] = [site.t("required")]
@@ -184,57 +222,61 @@ def _default(value: Any) -> Any:
 
 
 async def show_record(request: Request) -> Response:
-    """A record's values (personal data masked unless the role may see it) and its history."""
+    """A record's values (personal data masked unless the role may see it), its history
+    and, for a workflow, its state, supervisions and the actions the user may take."""
     register, record_id = request.path_params["register"], request.path_params["id"]
     site, user = require(request, register)
-    spec = site.deployment.registers[register]
-    unmask = may(site.deployment, user, "unmask", register)
     with site.engine.connect() as conn:
         row = fetch(conn, site, user, register, record_id)
         if row is None:
             raise HTTPException(404)
-        names = Names.load(conn, site, register, [row])
-        history = site.schema.system("history")
-        users = site.schema.system("users")
-        events = conn.execute(
-            select(history.c.at, history.c.action, history.c.comment, users.c.display_name)
-            .outerjoin(users, users.c.id == history.c.actor)
-            .where(history.c.register == register, history.c.record == row.id)
-            .order_by(history.c.at, history.c.id)).all()
+        return record_page(request, conn, site, user, register, row)
+
+
+def record_page(request: Request, conn: Connection, site: Site, user: User, register: str,
+                row: Row[Any], *, status: int = 200, opened: ActionForm | None = None,
+                conflict: bool = False) -> Response:
+    """The record page, with an action's form opened (its typed values and messages) and
+    the note that someone else acted first, when there is one."""
+    spec = site.deployment.registers[register]
+    unmask = may(site.deployment, user, "unmask", register)
+    names = Names.load(conn, site, register, [row])
     values = row_values(site, register, row)
     fields = [{"spec": f, "label": site.label(f.label, f.name),
                "text": show(site, f, values.get(f.name), names, unmask),
                "photos": photos(values.get(f.name)) if f.type in ("photo", "file") else [],
                "point": values.get(f.name) if f.type == "geo_point" else None}
               for f in spec.fields if values.get(f.name) not in (None, "", [])]
+    flow = workflow_context(conn, site, user, register, row.id, names, unmask) \
+        if spec.workflow else {"rounds": timeline_rounds(conn, site, register, row.id, names,
+                                                         unmask)}
     categories = category_labels(site)
     return page(request, site, user, [f"record-{register}.html", "record.html"],
-                register=register, register_label=site.label(spec.label, register), row=row,
+                status=status, register=register,
+                register_label=site.label(spec.label, register), row=row,
                 fields=fields, node=site.nodes()[row.node],
                 state=state_label(site, register, getattr(row, "state", None)),
                 category=categories.get(getattr(row, "category", None) or "", ""),
                 created=when(site, row.created_at), updated=when(site, row.updated_at),
-                events=[{"at": when(site, e.at), "action": site.t(_ACTIONS.get(e.action, e.action)),
-                         "actor": e.display_name or "", "comment": e.comment or ""}
-                        for e in events],
-                system=system_labels(site),
-                can_edit=may(site.deployment, user, "edit", register))
+                system=system_labels(site), opened=opened, conflict=conflict,
+                can_edit=may(site.deployment, user, "edit", register), **flow)
 
 
 async def record_photo(request: Request) -> Response:
-    """One photo of a record the user may see."""
+    """One photo of a record the user may see, now or in its history (an earlier round's)."""
     register, record_id = request.path_params["register"], request.path_params["id"]
     reference = request.path_params["ref"]
     site, user = require(request, register)
     with site.engine.connect() as conn:
         row = fetch(conn, site, user, register, record_id)
-    if row is None or not uploads.REFERENCE.match(reference):
-        raise HTTPException(404)
-    values = row_values(site, register, row)
-    if not any(reference in photos(values.get(f.name))
-               for f in site.deployment.registers[register].fields
-               if f.type in ("photo", "file")):
-        raise HTTPException(404)
+        if row is None or not uploads.REFERENCE.match(reference):
+            raise HTTPException(404)
+        values = row_values(site, register, row)
+        if not any(reference in photos(values.get(f.name))
+                   for f in site.deployment.registers[register].fields
+                   if f.type in ("photo", "file")) and reference not in history_photos(
+                conn, site, register, row.id):
+            raise HTTPException(404)
     path = uploads.folder(site.data_dir) / reference
     if not path.is_file():
         raise HTTPException(404)

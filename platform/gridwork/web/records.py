@@ -12,6 +12,7 @@ from ..auth import User
 from ..config.models import FieldSpec
 from ..hierarchy import scope_filter
 from ..storage.columns import column_names
+from ..workflow import Conflict
 from .site import Site
 
 
@@ -76,13 +77,12 @@ def unique_clashes(conn: Connection, site: Site, register: str, clean: dict[str,
 
 def insert_record(conn: Connection, site: Site, user: User, register: str,
                   clean: dict[str, Any], system: dict[str, Any]) -> int:
-    """Store a new record and its `create` history row; return its id."""
+    """Store a new record of a register without a workflow and its `create` history row;
+    return its id (records of a workflow are created by the workflow engine)."""
     now = site.clock()
     spec = site.deployment.registers[register]
     row: dict[str, Any] = {**system, "created_at": now, "updated_at": now, "version": 1,
                            "reporter": user.id}
-    if spec.workflow:
-        row |= {"state": site.deployment.workflows[spec.workflow].initial_state, "round": 1}
     for field in spec.fields:
         row |= stored_columns(field, clean.get(field.name))
     table = site.schema.table(register)
@@ -93,13 +93,17 @@ def insert_record(conn: Connection, site: Site, user: User, register: str,
 
 def update_record(conn: Connection, site: Site, user: User, register: str, old: Row[Any],
                   clean: dict[str, Any], system: dict[str, Any]) -> None:
-    """Change a record's fields and write an `edit` history row with what changed."""
+    """Change a record's fields and write an `edit` history row with what changed; raise
+    Conflict when someone changed the record since ``old`` was read."""
     before = row_values(site, register, old)
     changes: dict[str, Any] = {**system, "updated_at": site.clock(), "version": old.version + 1}
     for field in site.deployment.registers[register].fields:
         changes |= stored_columns(field, clean.get(field.name))
     table = site.schema.table(register)
-    conn.execute(update(table).where(table.c.id == old.id).values(changes))
+    changed_rows = conn.execute(update(table).where(
+        table.c.id == old.id, table.c.version == old.version).values(changes)).rowcount
+    if changed_rows != 1:
+        raise Conflict(f"{register} #{old.id} was changed by someone else")
     changed = [name for name, value in clean.items() if before.get(name) != value]
     _history(conn, site, user, register, old.id, "edit",
              {name: before.get(name) for name in changed},

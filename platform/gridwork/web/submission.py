@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import zoneinfo
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection
 from starlette.datastructures import FormData, UploadFile
 
+from .. import plugins
 from ..auth import User
 from ..config.models import FieldSpec
 from ..forms.models import computed_values, validate_record, visible_fields
@@ -52,9 +54,11 @@ def form_state(site: Site, register: str, form: FormData) -> tuple[FormState, di
 
 
 def functions(site: Site) -> dict[str, Any]:
-    """What expressions may call: `today` from the site's clock, in the deployment's zone."""
+    """What expressions may call: the plugins' functions, and `today` from the site's clock
+    in the deployment's zone (the same set the workflow engine gives its guards)."""
     zone = zoneinfo.ZoneInfo(site.deployment.deployment.timezone)
-    return {"today": lambda: site.clock().astimezone(zone).date()}
+    return {**plugins.functions(plugins.for_deployment(site.deployment)),
+            "today": lambda: site.clock().astimezone(zone).date()}
 
 
 def evaluate(site: Site, register: str, state: FormState,
@@ -82,16 +86,20 @@ def check(conn: Connection, site: Site, user: User, register: str, state: FormSt
     return Submission(state, system, errors, None if errors else clean, visible, computed)
 
 
-async def take_uploads(site: Site, register: str, form: FormData,
-                       state: FormState) -> tuple[dict[str, list[str]], list[str]]:
-    """Store the photos sent with the form, adding their references to ``state``.
+async def take_uploads(site: Site, register: str, form: FormData, state: FormState,
+                       names: Iterable[str] | None = None,
+                       ) -> tuple[dict[str, list[str]], list[str]]:
+    """Store the photos sent with the form (for every photo field, or those of ``names``),
+    adding their references to ``state``.
 
     Returns what is wrong with the files, by field, and the references just stored.
     """
     errors: dict[str, list[str]] = {}
     stored: list[str] = []
+    wanted = None if names is None else set(names)
     for spec in site.deployment.registers[register].fields:
-        if spec.type not in ("photo", "file"):
+        if spec.type not in ("photo", "file") or (wanted is not None
+                                                  and spec.name not in wanted):
             continue
         refs = uploads.kept(state.get(spec.name, []), site.data_dir)
         for upload in form.getlist(spec.name):
@@ -106,6 +114,24 @@ async def take_uploads(site: Site, register: str, form: FormData,
             refs = refs[-1:]
         state[spec.name] = refs
     return errors, stored
+
+
+def engine_values(site: Site, register: str, state: FormState,
+                  names: Iterable[str] | None = None) -> dict[str, Any]:
+    """The typed values of the register's fields (all, or ``names``) as the workflow engine
+    takes them: a point as ``{"lat", "lon"}``, one photo unless `multiple`."""
+    raw = _raw(site, register, state)
+    wanted = None if names is None else set(names)
+    values: dict[str, Any] = {}
+    for spec in site.deployment.registers[register].fields:
+        if wanted is not None and spec.name not in wanted:
+            continue
+        if spec.type == "geo_point":
+            lat, lon = raw.get(f"{spec.name}_lat") or "", raw.get(f"{spec.name}_lon") or ""
+            values[spec.name] = {"lat": lat, "lon": lon} if lat or lon else None
+        else:
+            values[spec.name] = raw.get(spec.name)
+    return values
 
 
 def _raw(site: Site, register: str, state: FormState) -> dict[str, Any]:
