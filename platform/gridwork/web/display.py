@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from .. import plugins
 from ..config.models import FieldSpec
 from .site import Site
 from .widgets import choice_options, mask, record_title_column
@@ -71,6 +72,9 @@ def show(site: Site, spec: FieldSpec, value: Any, names: Names, unmask: bool) ->
         return site.label(department.name, str(value)) if department else str(value)
     if spec.type == "geo_point":
         return f"{value[0]:.6f}, {value[1]:.6f}"
+    kind = plugins.field_types(plugins.for_deployment(site.deployment)).get(spec.type)
+    if kind is not None and kind.display is not None:
+        return kind.display(value)
     return when(site, value) if isinstance(value, dt.date) else str(value)
 
 

@@ -16,8 +16,9 @@ from ..config.types import Label
 from ..storage.schema import Schema
 from .i18n import translate
 
-BUILTIN_TEMPLATES = Path(__file__).resolve().parents[3] / "templates"
-"""The repository's templates folder; a deployment's own `templates/` comes first."""
+BUILTIN_TEMPLATES = Path(__file__).parents[1] / "templates"
+"""The built-in templates, installed with the package as ``gridwork/templates`` (in a checkout,
+a link to the repository's ``templates/``); a deployment's own ``templates/`` comes first."""
 
 Clock = Callable[[], dt.datetime]
 
@@ -52,13 +53,14 @@ class Site:
     """A map tile URL template ({z}/{x}/{y}); without one, maps show the grid boundaries only."""
     templates: Environment = field(init=False)
     _nodes: dict[int, NodeInfo] = field(default_factory=dict, init=False)
+    _by_code: dict[str, NodeInfo] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
         loaders = [FileSystemLoader(str(self.deployment.root / "templates")),
                    FileSystemLoader(str(BUILTIN_TEMPLATES))]
         self.templates = Environment(loader=ChoiceLoader(loaders), autoescape=select_autoescape(),
                                      trim_blocks=True, lstrip_blocks=True)
-        self.templates.globals.update(_=self.t, label=self.label, site=self)
+        self.templates.globals.update(_=self.t, t=self.t, label=self.label, site=self)
 
     @property
     def locale(self) -> str:
@@ -85,7 +87,9 @@ class Site:
 
     def node_by_code(self, code: str) -> NodeInfo | None:
         """The node with ``code``."""
-        return next((node for node in self.nodes().values() if node.code == code), None)
+        if not self._by_code:
+            self._by_code = {node.code: node for node in self.nodes().values()}
+        return self._by_code.get(code)
 
     def level_label(self, key: str) -> str:
         """A hierarchy level's name."""

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from .. import plugins
 from ..auth import User
 from ..config.models import FieldSpec
 from .records import scope_node_ids, scoped
@@ -27,7 +28,7 @@ _WIDGETS = {"text": "text", "textarea": "textarea", "integer": "number", "decima
             "boolean": "boolean", "date": "date", "datetime": "datetime", "choice": "choice",
             "multichoice": "checkboxes", "phone": "tel", "email": "email", "id_card": "text",
             "credit_code": "text", "geo_point": "geo", "photo": "photo", "file": "photo",
-            "reference": "select", "node": "select", "user": "select", "department": "select"}
+            "reference": "select", "node": "tree", "user": "select", "department": "select"}
 RADIO_LIMIT = 4
 """Choice fields with at most this many options show as radio buttons."""
 REFERENCE_LIMIT = 500
@@ -113,17 +114,25 @@ def mask(text: str) -> str:
     return text[:keep] + "*" * (len(text) - keep - 4) + text[-4:]
 
 
+def _widget(site: Site, kind: str) -> str:
+    """The built-in widget of a type, or the one a plugin's field type names."""
+    if kind in _WIDGETS:
+        return _WIDGETS[kind]
+    offered = plugins.field_types(plugins.for_deployment(site.deployment)).get(kind)
+    return offered.widget if offered is not None and offered.widget else "text"
+
+
 def build_views(conn: Connection, site: Site, user: User, register: str, state: FormState,
                 errors: Mapping[str, list[str]], visible: set[str],
                 masked: frozenset[str] = frozenset()) -> list[FieldView]:
     """A view of every field of the register's form; ``masked`` ones show read-only, masked."""
     views = []
     for spec in site.deployment.registers[register].fields:
-        widget = "computed" if spec.computed is not None else _WIDGETS.get(spec.type, "text")
+        widget = "computed" if spec.computed is not None else _widget(site, spec.type)
         if widget == "choice":
             options = choice_options(site, spec)
             widget = "radio" if len(options) <= RADIO_LIMIT else "select"
-        elif widget in ("checkboxes", "select"):
+        elif widget in ("checkboxes", "select", "tree"):
             options = field_options(conn, site, user, spec)
         else:
             options = []

@@ -1,0 +1,52 @@
+"""The in-app inbox: the user's messages newest first, unread ones marked, marking them read."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from ..auth import may
+from ..notify import inbox
+from .access import require
+from .display import when
+from .pages_messages import ADMIN
+from .respond import page
+from .sessions import posted_form
+
+PAGE_SIZE = 30
+
+
+async def inbox_page(request: Request) -> Response:
+    """The user's messages, a page at a time."""
+    site, user = require(request)
+    number = _page_number(request.query_params.get("page"))
+    with site.engine.connect() as conn:
+        rows = inbox.messages(conn, site.deployment, user.id, limit=PAGE_SIZE + 1,
+                              offset=(number - 1) * PAGE_SIZE)
+    more, rows = len(rows) > PAGE_SIZE, rows[:PAGE_SIZE]
+    registers = site.deployment.registers
+    items = [{"id": row["id"], "subject": row["subject"] or "", "body": row["body"] or "",
+              "at": when(site, row["created_at"]), "unread": row["read_at"] is None,
+              "link": f"/registers/{row['register']}/{row['record']}"
+              if row["register"] in registers and row["record"] is not None else None,
+              "about": site.label(registers[row["register"]].label, row["register"])
+              if row["register"] in registers else ""}
+             for row in rows]
+    return page(request, site, user, "inbox.html", items=items, page=number, more=more,
+                can_see_log=may(site.deployment, user, ADMIN))
+
+
+async def mark_read(request: Request) -> Response:
+    """Mark the posted message ids read (none posted: every message) and show the inbox again."""
+    site, user = require(request)
+    form = await posted_form(request)
+    given = [str(v) for v in form.getlist("id")]
+    ids = [int(v) for v in given if v.isdigit()] if given else None
+    with site.engine.begin() as conn:
+        inbox.mark_read(conn, site.deployment, user.id, now=site.clock(), ids=ids)
+    number = _page_number(str(form.get("page") or ""))
+    return RedirectResponse("/inbox" + (f"?page={number}" if number > 1 else ""), 303)
+
+
+def _page_number(text: str | None) -> int:
+    return max(int(text), 1) if text and text.isdigit() else 1
