@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from functools import partial
 from pathlib import Path
 from urllib.parse import quote
 
@@ -18,8 +19,23 @@ from starlette.staticfiles import StaticFiles
 
 from ..config import Deployment
 from ..storage import build_schema, database_url, make_engine
-from . import pages_auth, pages_home, pages_htmx, pages_list, pages_map, pages_record
+from ..workflow import PluginFailed
+from . import (
+    node_picker,
+    pages_actions,
+    pages_auth,
+    pages_home,
+    pages_htmx,
+    pages_inbox,
+    pages_list,
+    pages_map,
+    pages_messages,
+    pages_queue,
+    pages_record,
+    plugin_pages,
+)
 from .access import SignInNeeded
+from .api import api_app
 from .respond import page
 from .sessions import SECRET_ENV, secret_key, signed_in
 from .site import Clock, Site, utc_now
@@ -40,6 +56,7 @@ def create_app(deployment: Deployment, *, engine: Engine | None = None,
     site = Site(deployment, build_schema(deployment),
                 engine or make_engine(database_url(deployment)), clock or utc_now, folder,
                 os.environ.get(TILES_ENV, ""))
+    site.templates.globals["queue_nav"] = partial(pages_queue.counts, site)
     key = secret or os.environ.get(SECRET_ENV) or secret_key(folder)
     register = "/registers/{register}"
     routes = [
@@ -55,13 +72,25 @@ def create_app(deployment: Deployment, *, engine: Engine | None = None,
         Route(register + "/{id:int}", pages_record.show_record),
         Route(register + "/{id:int}/edit", pages_record.edit_record, methods=["GET", "POST"]),
         Route(register + "/{id:int}/photos/{ref}", pages_record.record_photo),
+        Route(register + "/{id:int}/actions/{action}", pages_actions.action_page),
+        Route(register + "/{id:int}/actions/{action}", pages_actions.take, methods=["POST"]),
+        Route(register + "/{id:int}/supervise", pages_actions.supervise_page),
+        Route(register + "/{id:int}/supervise", pages_actions.supervise, methods=["POST"]),
+        Route("/queues/{name}", pages_queue.queue_page),
         Route("/uploads/{ref}", pages_record.pending_photo),
+        Route("/inbox", pages_inbox.inbox_page),
+        Route("/inbox/read", pages_inbox.mark_read, methods=["POST"]),
+        Route("/messages", pages_messages.message_log),
+        Route("/nodes/tree", node_picker.node_tree),
+        Mount("/api/v1", app=api_app(site)),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
+        *plugin_pages.mounted(site),
     ]
     middleware = [Middleware(SessionMiddleware, secret_key=key, session_cookie=SESSION_COOKIE,
                              max_age=SESSION_AGE, same_site="lax", https_only=False)]
     app = Starlette(routes=routes, middleware=middleware,
-                    exception_handlers={SignInNeeded: _to_signin, HTTPException: _error})
+                    exception_handlers={SignInNeeded: _to_signin, HTTPException: _error,
+                                        PluginFailed: _plugin_failed})
     app.state.site = site
     return app
 
@@ -69,6 +98,13 @@ def create_app(deployment: Deployment, *, engine: Engine | None = None,
 async def _to_signin(request: Request, exc: Exception) -> Response:
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return RedirectResponse(f"/signin?next={quote(target)}", 303)
+
+
+async def _plugin_failed(request: Request, exc: Exception) -> Response:
+    """A plugin raised while acting: its transaction rolled back, so say so and name it."""
+    site = request.app.state.site
+    return page(request, site, signed_in(request), "error.html", status=500,
+                heading=site.t("A plugin failed"), message=str(exc))
 
 
 async def _error(request: Request, exc: Exception) -> Response:
