@@ -57,7 +57,7 @@ def sweep_task(now: str | None = None) -> dict[str, int]:
 
     deployment, engine = _world()
     report = sweep(engine, deployment, now=_clock(now))
-    return {"fired": len(report.fired), "skipped": len(report.skipped),
+    return {"fired": report.fired_count, "skipped": len(report.skipped),
             "failed": len(report.failed)}
 
 

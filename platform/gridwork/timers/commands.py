@@ -67,8 +67,9 @@ def _detail(detail: dict[str, Any], zone: ZoneInfo) -> str:
 @click.option("--now", "now_text", metavar="ISO8601",
               help="Sweep as of this instant instead of now (time travel; without an offset "
                    "it is on the deployment's clock).")
-@click.option("--batch", default=500, show_default=True, help="Timers per transaction.")
-def sweep_command(path: Path, db: str | None, now_text: str | None, batch: int) -> None:
+@click.option("--batch", type=click.IntRange(min=1),
+              help="Timers per transaction (default: the sweep's, 5000).")
+def sweep_command(path: Path, db: str | None, now_text: str | None, batch: int | None) -> None:
     """Fire every timer due now (or at --now) once, and print what fired.
 
     For cron-based installations and for testing; `gridwork serve` and `gridwork worker`
@@ -81,7 +82,7 @@ def sweep_command(path: Path, db: str | None, now_text: str | None, batch: int) 
     now = _instant(now_text, zone)
     engine = current_engine(deployment, db)
     try:
-        report = sweep(engine, deployment, now=now, batch=batch)
+        report = sweep(engine, deployment, now=now, **({"batch": batch} if batch else {}))
     finally:
         engine.dispose()
     for fired in (*report.fired, *report.skipped):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -143,18 +143,15 @@ def _where(firing: Firing, targets: Sequence[Target]) -> list[dict[str, str | No
     return found
 
 
-def fire_deadlines(conn: Connection, schema: Schema, dues: Sequence[Fired],
+def fire_deadlines(conn: Connection, schema: Schema, timers_by_register: Mapping[str, list[int]],
                    now: dt.datetime) -> set[int]:
-    """Mark each record still in the timer's state and round overdue: one history row each
-    (after: the state), written by one INSERT … SELECT per register, however many there
-    are. Return the ids of the stale timers, which wrote nothing."""
+    """Mark each record still in its deadline timer's state and round overdue: one history
+    row each (after: the state), written by one INSERT … SELECT per register, however many
+    there are. Return the ids of the stale timers, which wrote nothing."""
     timers, history = schema.system("timers"), schema.system("history")
     as_json = func.json_build_object if conn.dialect.name == "postgresql" else func.json_object
     stale: set[int] = set()
-    by_register: dict[str, list[int]] = {}
-    for due in dues:
-        by_register.setdefault(due.register, []).append(due.timer)
-    for register, ids in by_register.items():
+    for register, ids in timers_by_register.items():
         spec = schema.deployment.registers.get(register)
         if spec is None or spec.workflow is None:
             stale.update(ids)
@@ -166,8 +163,7 @@ def fire_deadlines(conn: Connection, schema: Schema, dues: Sequence[Fired],
             ["register", "record", "at", "action", "round", "after"],
             select(timers.c.register, timers.c.record, literal(now, UTCDateTime),
                    literal("overdue"), timers.c.round, as_json("state", timers.c.state))
-            .join(table, same).where(among(conn, timers.c.id, ids))
-            .order_by(timers.c.due_at, timers.c.id))).rowcount
+            .join(table, same).where(among(conn, timers.c.id, ids)))).rowcount
         if wrote < len(ids):
             stale.update(conn.execute(
                 select(timers.c.id).outerjoin(table, same)

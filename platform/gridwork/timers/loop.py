@@ -87,7 +87,7 @@ class TimerThread:
         while not self._stop.is_set():
             try:
                 done = tick(self.engine, self.deployment, clock=self.clock, schema=self.schema)
-                if done.swept.fired or done.delivered.handled:
+                if done.swept.fired_count or done.delivered.handled:
                     log.info("timers: %s; messages: %s", done.swept, done.delivered)
             except Exception:  # noqa: BLE001 - the loop outlives a failed tick; it retries
                 log.exception("timer tick failed; retrying in %s s", self.interval)

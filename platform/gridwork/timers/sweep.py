@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
+import operator
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -44,10 +45,20 @@ from .effects import (
 
 log = logging.getLogger(__name__)
 
+BATCH = 5000
+"""Timers claimed per transaction: deadlines are written set-based, so even a full batch
+of them holds the write lock for some 20 ms, and fewer commits cost less."""
+
 EFFECTS_PER_BATCH = 100
 """Reminders and escalation steps fired per transaction at most (each runs queries of its
 own; deadlines are written set-based and do not count), so that a batch holds SQLite's
 write lock, or PostgreSQL's row locks, only briefly."""
+
+
+Claimed = tuple[Any, ...]
+"""A claimed timer as the database returned it: the fields of `Fired` up to ``due_at``,
+which is still raw (read only when the report is)."""
+_DUE_ORDER = operator.itemgetter(7, 0)
 
 
 @dataclass
@@ -55,8 +66,8 @@ class SweepReport:
     """What one sweep did."""
 
     now: dt.datetime
-    fired: list[Fired] = field(default_factory=list)
-    """Fired timers with their effects, in due order within each batch."""
+    dialect: Dialect
+    """Reads the raw instants of the fired deadlines kept as claimed."""
     skipped: list[Fired] = field(default_factory=list)
     """Stale timers, cancelled without effects."""
     deferred: list[int] = field(default_factory=list)
@@ -64,9 +75,24 @@ class SweepReport:
     failed: list[tuple[Fired, str]] = field(default_factory=list)
     """Timers left pending because an effect raised, with the error."""
     batches: int = 0
+    done: list[Fired | Claimed] = field(default_factory=list, repr=False)
+    """Fired timers in due order within each batch; deadlines stay the plain rows the claim
+    returned, so a sweep of 100,000 deadlines builds no object per timer until
+    `fired` is read (workers only count them)."""
+
+    @property
+    def fired(self) -> list[Fired]:
+        """Fired timers with their effects, in due order within each batch."""
+        return [due if isinstance(due, Fired) else _as_fired(due, self.dialect)
+                for due in self.done]
+
+    @property
+    def fired_count(self) -> int:
+        """How many timers fired, without reading them."""
+        return len(self.done)
 
     def __str__(self) -> str:
-        text = f"fired {len(self.fired)} timers, skipped {len(self.skipped)} stale"
+        text = f"fired {self.fired_count} timers, skipped {len(self.skipped)} stale"
         if self.deferred:
             text += f", deferred {len(self.deferred)}"
         if self.failed:
@@ -74,14 +100,14 @@ class SweepReport:
         return text
 
 
-def sweep(engine: Engine, deployment: Deployment, *, now: dt.datetime, batch: int = 500,
+def sweep(engine: Engine, deployment: Deployment, *, now: dt.datetime, batch: int = BATCH,
           schema: Schema | None = None) -> SweepReport:
     """Fire every timer due at ``now`` that is still pending, each exactly once.
 
     ``schema`` is the one built from ``deployment`` (built and kept when not given).
     """
     schema, deadlines = _tools(deployment, schema)
-    report = SweepReport(now)
+    report = SweepReport(now, engine.dialect)
     passed: set[int] = set()
     while True:
         with engine.begin() as conn:
@@ -110,9 +136,8 @@ def _tools(deployment: Deployment, schema: Schema | None) -> tuple[Schema, Deadl
 
 
 def _claim(conn: Connection, schema: Schema, now: dt.datetime, batch: int,
-           passed: set[int]) -> list[Fired]:
-    """Mark up to ``batch`` due pending timers fired, earliest first, and return them (a
-    deadline already with what it will do, which is the same for all)."""
+           passed: set[int]) -> list[Claimed]:
+    """Mark up to ``batch`` due pending timers fired and return them, earliest first."""
     timers = schema.system("timers")
     pending = (timers.c.fired_at.is_(None), timers.c.cancelled_at.is_(None))
     pick = select(timers.c.id).where(*pending, timers.c.due_at <= now)
@@ -126,18 +151,24 @@ def _claim(conn: Connection, schema: Schema, now: dt.datetime, batch: int,
         picked: Any = timers.c.id == any_(func.array(pick.scalar_subquery()))
     else:  # one statement, so the claim takes SQLite's write lock before it reads
         picked = timers.c.id.in_(pick)
-    # Instants come back raw and are read once per distinct value: deadlines bunch up at
-    # a few instants (the close of a working day), and reading each costs more than SQL.
-    rows = conn.execute(update(timers).where(picked, *pending)
-                        .values(fired_at=now)
-                        .returning(timers.c.id, timers.c.register, timers.c.record,
-                                   timers.c.kind, timers.c.state, timers.c.round,
-                                   timers.c.step, type_coerce(timers.c.due_at, NullType())))
-    read = functools.partial(_instant, dialect=conn.dialect)
-    claimed = [Fired(timer, register, record, kind, state, round_, step, read(due_at),
-                     _overdue(state) if kind == "deadline" else ())
-               for timer, register, record, kind, state, round_, step, due_at in rows.all()]
-    return sorted(claimed, key=lambda due: (due.due_at, due.timer))
+    result = conn.execute(update(timers).where(picked, *pending)
+                          .values(fired_at=now)
+                          .returning(timers.c.id, timers.c.register, timers.c.record,
+                                     timers.c.kind, timers.c.state, timers.c.round,
+                                     timers.c.step, type_coerce(timers.c.due_at, NullType())))
+    # The driver's own tuples, instants raw: plain values, which the garbage collector
+    # stops tracking, and no Row per timer; raw instants sort as the instants do.
+    rows: list[Claimed] = result.cursor.fetchall()
+    result.close()
+    rows.sort(key=_DUE_ORDER)
+    return rows
+
+
+def _as_fired(row: Claimed, dialect: Dialect) -> Fired:
+    """A claimed row as the report shows it (a deadline with what it did)."""
+    timer, register, record, kind, state, round_, step, due_at = row
+    return Fired(timer, register, record, kind, state, round_, step,
+                 _instant(due_at, dialect), _overdue(state) if kind == "deadline" else ())
 
 
 @functools.lru_cache(maxsize=4096)
@@ -147,36 +178,46 @@ def _instant(value: Any, dialect: Dialect) -> dt.datetime:
     return instant
 
 
-def _fire(conn: Connection, schema: Schema, deadlines: Deadlines, claimed: list[Fired],
+def _fire(conn: Connection, schema: Schema, deadlines: Deadlines, claimed: list[Claimed],
           now: dt.datetime, report: SweepReport, passed: set[int]) -> int:
-    """Fire the claimed timers still where they were planned, in due order (so history
-    reads in time order); a run of deadlines is one set-based insert. Hand back (as
-    pending, for the next batch) those past ``EFFECTS_PER_BATCH`` reminders and steps;
-    return how many."""
-    singles = [n for n, due in enumerate(claimed) if due.kind != "deadline"]
+    """Fire the claimed timers still where they were planned, in due order (so each
+    record's history reads in time order); a run of deadlines is one set-based insert.
+    Hand back (as pending, for the next batch) those past ``EFFECTS_PER_BATCH`` reminders
+    and steps; return how many."""
+    singles = [n for n, row in enumerate(claimed) if row[3] != "deadline"]
     cut = singles[EFFECTS_PER_BATCH] if len(singles) > EFFECTS_PER_BATCH else len(claimed)
-    claimed, back = claimed[:cut], claimed[cut:]
-    _release(conn, schema, [due.timer for due in back], now, cancel=False)
-    steps, stale, deferred = _check(conn, schema, deadlines,
-                                    [due for due in claimed if due.kind != "deadline"])
-    overdue: list[Fired] = []
-    for due in [*claimed, None]:
-        if due is not None and due.kind == "deadline":
-            overdue.append(due)
-            continue
-        missed = fire_deadlines(conn, schema, overdue, now) if overdue else set()
-        report.fired += [o for o in overdue if o.timer not in missed] if missed else overdue
-        stale += [o for o in overdue if o.timer in missed]
-        overdue = []
-        if due is not None and due.timer in steps:
-            report.fired += _fire_one(conn, schema, deadlines, due, steps[due.timer], now,
-                                      report, passed)
+    claimed, back, singles = claimed[:cut], claimed[cut:], singles[:EFFECTS_PER_BATCH]
+    _release(conn, schema, [row[0] for row in back], now, cancel=False)
+    dues = {claimed[n][0]: _as_fired(claimed[n], report.dialect) for n in singles}
+    steps, stale, deferred = _check(conn, schema, deadlines, list(dues.values()))
+    start = 0
+    for single in [*singles, len(claimed)]:
+        run = claimed[start:single]  # the deadlines due before this reminder or step
+        if run:
+            missed = _fire_run(conn, schema, run, now)
+            report.done += [due for due in run if due[0] not in missed] if missed else run
+            stale += [_as_fired(due, report.dialect) for due in run if due[0] in missed]
+        timer = claimed[single][0] if single < len(claimed) else None
+        if timer in steps:
+            report.done += _fire_one(conn, schema, deadlines, dues[timer], steps[timer], now,
+                                     report, passed)
+        start = single + 1
     _release(conn, schema, [due.timer for due in deferred], now, cancel=False)
     _release(conn, schema, [due.timer for due in stale], now, cancel=True)
     report.deferred += [due.timer for due in deferred]
     report.skipped += [due._replace(done=()) for due in stale]
     passed.update(due.timer for due in deferred)
     return len(back)
+
+
+def _fire_run(conn: Connection, schema: Schema, run: list[Claimed], now: dt.datetime,
+              ) -> set[int]:
+    """Fire a run of deadlines set-based; return the stale ones."""
+    registers = {row[1] for row in run}
+    by_register = ({registers.pop(): [row[0] for row in run]} if len(registers) == 1 else
+                   {register: [row[0] for row in run if row[1] == register]
+                    for register in registers})
+    return fire_deadlines(conn, schema, by_register, now)
 
 
 def _check(conn: Connection, schema: Schema, deadlines: Deadlines, dues: list[Fired],
