@@ -270,10 +270,27 @@ def test_personal_values_are_masked_for_roles_without_unmask(community: HttpWorl
     assert "13812345678" not in str(listed)
 
 
-def test_plain_registers_are_listed_but_not_reported_through_the_api(
-        community: HttpWorld) -> None:
-    listed = community.get("grid_worker", "/registers/household/records")
-    assert listed.status_code == 200 and set(listed.json()) >= {"items", "total"}
-    refused = community.post("grid_worker", "/registers/household/records",
-                             {"node": community.at["grid"], "values": {}})
-    assert (refused.status_code, set(refused.json())) == (405, {"error"})
+def test_plain_registers_take_new_records_with_the_same_checks(community: HttpWorld) -> None:
+    """A register without a workflow (辖区单位) is kept through the API as through its form:
+    scope, fields and unique values checked, nothing stored on a refusal."""
+    shop = {"org_name": "东风便利店", "credit_code": "91110000600037341L", "kind": "shop",
+            "phone": "13912345678", "address": "东风路 8 号", "risk_grade": "3"}
+    path, grid = "/registers/organization/records", community.at["grid"]
+    before = _count(community, "organization")
+    made = community.post("grid_worker", path, {"node": grid, "values": shop})
+    assert made.status_code == 201, made.text
+    body = made.json()
+    assert (body["node"], body["values"]["org_name"], body["values"]["key_supervision"]) == (
+        grid, "东风便利店", False)
+    assert [(h["action"], h["actor"]) for h in body["history"]] == [("create", "grid_worker")]
+    assert body["actions"] == []
+    again = community.post("grid_worker", path, {"node": grid, "values": {
+        **shop, "org_name": "东风便利店二号", "phone": "12"}})
+    assert again.status_code == 422
+    assert set(again.json()["errors"]) == {"credit_code", "phone"}
+    elsewhere = community.post("grid_worker", path, {"node": community.far["grid"],
+                                                     "values": {**shop, "credit_code": ""}})
+    assert elsewhere.status_code == 403
+    assert _count(community, "organization") == before + 1
+    listed = community.get("grid_worker", path).json()
+    assert body["id"] in [item["id"] for item in listed["items"]]

@@ -9,7 +9,7 @@ from sqlalchemy import Connection, func, select
 
 from ..auth import User
 from ..hierarchy import scope_filter, subtree_ids
-from ..workflow import available_actions, create_record, take_action, timeline
+from ..workflow import available_actions, create_entry, create_record, take_action, timeline
 from .api_call import ApiError, Call
 from .api_shapes import actions_json, history_json, record_rows, records_json, register_json
 from .records import fetch
@@ -80,9 +80,6 @@ def _visible(conn: Connection, site: Site, user: User, name: str, record_id: int
 
 def _create(call: Call, name: str) -> Any:
     site, body = call.site, call.body
-    if site.deployment.registers[name].workflow is None:
-        raise ApiError(405, f"{name} records are kept through the web form; the API reports "
-                            "records of registers with a workflow")
     node, values = body.get("node"), body.get("values") or {}
     errors: dict[str, list[str]] = {}
     if not isinstance(node, str) or not node.strip():
@@ -91,10 +88,12 @@ def _create(call: Call, name: str) -> Any:
         errors["values"] = ["must be an object of field values"]
     if errors:
         raise ApiError(422, errors=errors)
-    made = create_record(site.engine, site.deployment, site.schema, call.user, name,
-                         node.strip(), values, clock=site.clock)
+    create = create_entry if site.deployment.registers[name].workflow is None else create_record
+    made = create(site.engine, site.deployment, site.schema, call.user, name, node.strip(),
+                  values, clock=site.clock)
     with site.engine.connect() as conn:
-        return 201, full_record(conn, site, call.user, name, made.id)
+        return 201, full_record(conn, site, call.user, name,
+                                made if isinstance(made, int) else made.id)
 
 
 def _list(call: Call, name: str) -> Any:

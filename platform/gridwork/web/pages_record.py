@@ -15,7 +15,7 @@ from ..config.models import FieldSpec, Register
 from . import uploads
 from .access import require
 from .display import Names, category_labels, photos, show, state_label, system_labels, when
-from .records import fetch, insert_record, row_values, unique_clashes, update_record
+from .records import fetch, row_values, unique_clashes, update_record
 from .respond import page
 from .sessions import posted_form, remember_uploads
 from .site import Site
@@ -172,8 +172,8 @@ async def _save(request: Request, site: Site, user: User, register: str,
 
 def _store(conn: Connection, site: Site, user: User, register: str, old: Row[Any] | None,
            sub: Submission, stored: dict[str, Any], version: str) -> int:
-    """Store a checked form: a new record of a workflow through the engine (its initial
-    state, dispatch, timers, history and messages), others directly; return the id.
+    """Store a checked form: a new record through the engine (of a workflow: its initial
+    state, dispatch, timers, history and messages), an edit directly; return the id.
 
     An edit names the version it was made on; a stale one raises Conflict."""
     assert sub.clean is not None
@@ -182,10 +182,11 @@ def _store(conn: Connection, site: Site, user: User, register: str, old: Row[Any
             raise workflow.Conflict(f"{register} #{old.id}")
         update_record(conn, site, user, register, old, sub.clean, stored)
         return int(old.id)
-    if site.deployment.registers[register].workflow is None:
-        return insert_record(conn, site, user, register, sub.clean, stored)
     values = engine_values(site, register, sub.state) | {
         name: sub.system[name] for name in ("category", "severity") if sub.system.get(name)}
+    if site.deployment.registers[register].workflow is None:
+        return workflow.create_entry(conn, site.deployment, site.schema, user, register,
+                                     sub.system["node"], values, clock=site.clock)
     record = workflow.create_record(conn, site.deployment, site.schema, user, register,
                                     sub.system["node"], values, clock=site.clock)
     return record.id

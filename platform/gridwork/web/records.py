@@ -12,7 +12,7 @@ from ..auth import User
 from ..config.models import FieldSpec
 from ..hierarchy import scope_filter
 from ..storage.columns import column_names
-from ..workflow import Conflict
+from ..workflow import Conflict, inputs
 from .site import Site
 
 
@@ -60,35 +60,9 @@ def row_values(site: Site, register: str, row: Row[Any] | None) -> dict[str, Any
 
 def unique_clashes(conn: Connection, site: Site, register: str, clean: dict[str, Any],
                    record_id: int | None) -> dict[str, list[str]]:
-    """Unique fields whose value another record already holds (checked over all records)."""
-    table = site.schema.table(register)
-    errors: dict[str, list[str]] = {}
-    for spec in site.deployment.registers[register].fields:
-        value = clean.get(spec.name)
-        if not spec.unique or value is None:
-            continue
-        query = select(table.c.id).where(table.c[spec.name] == value)
-        if record_id is not None:
-            query = query.where(table.c.id != record_id)
-        if conn.execute(query.limit(1)).first() is not None:
-            errors[spec.name] = [site.t("already used by another record")]
-    return errors
-
-
-def insert_record(conn: Connection, site: Site, user: User, register: str,
-                  clean: dict[str, Any], system: dict[str, Any]) -> int:
-    """Store a new record of a register without a workflow and its `create` history row;
-    return its id (records of a workflow are created by the workflow engine)."""
-    now = site.clock()
-    spec = site.deployment.registers[register]
-    row: dict[str, Any] = {**system, "created_at": now, "updated_at": now, "version": 1,
-                           "reporter": user.id}
-    for field in spec.fields:
-        row |= stored_columns(field, clean.get(field.name))
-    table = site.schema.table(register)
-    record_id = int(conn.execute(insert(table).values(row).returning(table.c.id)).scalar_one())
-    _history(conn, site, user, register, record_id, "create", None, clean, row.get("state"))
-    return record_id
+    """Unique fields whose value another record already holds, in the user's language."""
+    return {name: [site.t(text) for text in texts] for name, texts in
+            inputs.unique_clashes(conn, site.schema, register, clean, record_id).items()}
 
 
 def update_record(conn: Connection, site: Site, user: User, register: str, old: Row[Any],

@@ -8,7 +8,14 @@ from __future__ import annotations
 from .actions import ACTIONS, Step
 from .actors import Actor, User, load_user
 from .dispatch import STRATEGIES, Route
-from .engine import Available, Clock, available_actions, create_record, take_action
+from .engine import (
+    Available,
+    Clock,
+    available_actions,
+    create_entry,
+    create_record,
+    take_action,
+)
 from .errors import Conflict, Forbidden, Invalid, NotFound, PluginFailed, WorkflowError
 from .history import Entry, replay, timeline
 from .queues import QueueCount, queue_counts, queue_records
@@ -17,7 +24,7 @@ from .supervision import open_supervision, supervisions
 
 __all__ = [
     "ACTIONS", "STRATEGIES", "Actor", "Available", "Clock", "Conflict", "Entry", "Forbidden",
-    "Invalid", "NotFound", "PluginFailed", "QueueCount", "Record", "Route", "Step", "User", "WorkflowError",
-    "available_actions", "create_record", "load_record", "load_user", "open_supervision",
+    "Invalid", "NotFound", "PluginFailed", "QueueCount", "Record", "Route", "Step", "User",
+    "WorkflowError", "available_actions", "create_entry", "create_record", "load_record", "load_user", "open_supervision",
     "queue_counts", "queue_records", "replay", "supervisions", "take_action", "timeline",
 ]

@@ -23,7 +23,15 @@ from . import actions, history, stays, supervision
 from .actors import Actor, holds_node, with_verb
 from .dispatch import route
 from .errors import Conflict, Forbidden, NotFound
-from .inputs import SETTABLE, category_errors, clean_fields, raise_if, split, system_columns
+from .inputs import (
+    SETTABLE,
+    category_errors,
+    clean_fields,
+    raise_if,
+    split,
+    system_columns,
+    unique_clashes,
+)
 from .permissions import guard_holds, in_scope
 from .records import Record, department_ids, field_columns, load_record, node_row
 from .transaction import transaction
@@ -66,12 +74,15 @@ def _run(conn: Connection, deployment: Deployment, schema: Schema, register: str
     name = spec.workflow if spec is not None else None
     if name is None:
         raise NotFound(f"register '{register}' has no workflow")
+    return _Run(conn, schema, name, deployment.workflows[name], now,
+                _functions(deployment, now), Deadlines(deployment))
+
+
+def _functions(deployment: Deployment, now: dt.datetime) -> dict[str, Callable[..., Any]]:
+    """What expressions may call: the plugins' functions and `today` on the call's clock."""
     tz = ZoneInfo(deployment.deployment.timezone)
-    functions: dict[str, Callable[..., Any]] = {
-        **plugins.functions(plugins.for_deployment(deployment)),
-        "today": lambda: now.astimezone(tz).date()}
-    return _Run(conn, schema, name, deployment.workflows[name], now, functions,
-                Deadlines(deployment))
+    return {**plugins.functions(plugins.for_deployment(deployment)),
+            "today": lambda: now.astimezone(tz).date()}
 
 
 def available_actions(conn: Connection, deployment: Deployment, schema: Schema, user: Actor,
@@ -127,35 +138,82 @@ def create_record(conn_or_engine: Connection | Engine, deployment: Deployment, s
     history row, timers and automatic steps; raises Forbidden or Invalid."""
     with transaction(conn_or_engine) as conn:
         run = _run(conn, deployment, schema, register, clock())
-        spec = deployment.registers[register]
-        node = node_row(conn, schema.system("nodes"), node_code)
-        allowed = with_verb(deployment, user, "create", register).grants
-        if node is None or not any(holds_node(g, node.id, node.path) for g in allowed):
-            raise Forbidden(f"may not create {register} records at '{node_code}'")
-        level = spec.attach_to or deployment.hierarchy.levels[-1].key
-        errors: dict[str, list[str]] = {}
-        if node.level != level:
-            errors["node"] = [message("records sit at a node of level '{level}'", level=level)]
-        fields, system = split(spec, values, ("category", "severity", "priority"), errors)
-        priority = system_columns(conn, schema, {"priority": system.get("priority")}, errors)
-        category, severity, problems = category_errors(
-            schema, spec, system.get("category"), system.get("severity"))
-        clean, field_errors = clean_fields(conn, schema, register, fields, {
-            "category": category, "severity": severity, "node": node_code}, run.functions, user)
-        raise_if({**errors, **problems, **field_errors})
+        new = _new(conn, deployment, schema, user, register, node_code, values, run.functions,
+                   ("category", "severity", "priority"))
         state = run.workflow.initial_state
         table = schema.table(register)
         record_id = conn.execute(insert(table).values(
-            **field_columns(spec, clean), node=node.id, state=state, category=category,
-            severity=severity, priority=priority["priority"], round=1, version=1,
-            reporter=user.id, created_at=run.now, updated_at=run.now,
+            **new.columns, state=state, round=1, version=1, reporter=user.id,
+            created_at=run.now, updated_at=run.now,
         ).returning(table.c.id)).scalar_one()
-        record = load_record(conn, schema, register, record_id)
         history.write(conn, schema, register, record_id, actor=user.id, at=run.now,
                       action="create", from_state=None, to_state=state, round=1,
-                      after=_jsonable({k: v for k, v in clean.items() if v is not None}))
+                      after=new.after)
+        record = load_record(conn, schema, register, record_id)
         record = _enter(run, record, None)
         return _follow(run, record)
+
+
+def create_entry(conn_or_engine: Connection | Engine, deployment: Deployment, schema: Schema,
+                 user: Actor, register: str, node_code: str, values: Mapping[str, Any], *,
+                 clock: Clock) -> int:
+    """Create a record of a register without a workflow (a resident, an enterprise, a
+    facility) with the checks `create_record` makes and its `create` history row; return
+    its id. Raises NotFound, Forbidden or Invalid."""
+    spec = deployment.registers.get(register)
+    if spec is None or spec.workflow is not None:
+        raise NotFound(f"register '{register}' is not one without a workflow")
+    now = clock()
+    with transaction(conn_or_engine) as conn:
+        new = _new(conn, deployment, schema, user, register, node_code, values,
+                   _functions(deployment, now), ("category", "severity"))
+        table = schema.table(register)
+        record_id = int(conn.execute(insert(table).values(
+            **new.columns, version=1, reporter=user.id, created_at=now, updated_at=now,
+        ).returning(table.c.id)).scalar_one())
+        history.write(conn, schema, register, record_id, actor=user.id, at=now,
+                      action="create", from_state=None, to_state=None, round=None,
+                      after=new.after)
+        return record_id
+
+
+@dataclass(frozen=True)
+class _NewRecord:
+    columns: dict[str, Any]
+    """The row's field and system columns, node included."""
+    after: dict[str, Any]
+    """The given values as the `create` history row keeps them."""
+
+
+def _new(conn: Connection, deployment: Deployment, schema: Schema, user: Actor, register: str,
+         node_code: str, values: Mapping[str, Any], functions: Mapping[str, Callable[..., Any]],
+         system_names: tuple[str, ...]) -> _NewRecord:
+    """Check a new record: the user may create it at the node, the node is of the
+    register's level, its fields, category and unique values are good; Forbidden or
+    Invalid (every problem at once) when not."""
+    spec = deployment.registers[register]
+    node = node_row(conn, schema.system("nodes"), node_code)
+    allowed = with_verb(deployment, user, "create", register).grants
+    if node is None or not any(holds_node(g, node.id, node.path) for g in allowed):
+        raise Forbidden(f"may not create {register} records at '{node_code}'")
+    level = spec.attach_to or deployment.hierarchy.levels[-1].key
+    errors: dict[str, list[str]] = {}
+    if node.level != level:
+        errors["node"] = [message("records sit at a node of level '{level}'", level=level)]
+    fields, system = split(spec, values, system_names, errors)
+    columns: dict[str, Any] = {}
+    if "priority" in system_names:
+        columns |= system_columns(conn, schema, {"priority": system.get("priority")}, errors)
+    category, severity, problems = category_errors(
+        schema, spec, system.get("category"), system.get("severity"))
+    if spec.categorized:
+        columns |= {"category": category, "severity": severity}
+    clean, field_errors = clean_fields(conn, schema, register, fields, {
+        "category": category, "severity": severity, "node": node_code}, functions, user)
+    raise_if({**errors, **problems, **field_errors,
+              **unique_clashes(conn, schema, register, clean)})
+    return _NewRecord({**field_columns(spec, clean), **columns, "node": node.id},
+                      _jsonable({k: v for k, v in clean.items() if v is not None}))
 
 
 def _claim(run: _Run, register: str, record_id: int, version: int) -> None:

@@ -139,6 +139,27 @@ def category_errors(schema: Schema, register: Register, category: Any,
     return str(category), str(severity), errors
 
 
+UNIQUE_CLASH = "already used by another record"
+
+
+def unique_clashes(conn: Connection, schema: Schema, register: str, clean: Mapping[str, Any],
+                   record_id: int | None = None) -> Errors:
+    """Unique fields whose value another record already holds (over all records, not only
+    the user's: the database's constraint would refuse it anyway)."""
+    table = schema.table(register)
+    errors: Errors = {}
+    for spec in schema.deployment.registers[register].fields:
+        value = clean.get(spec.name)
+        if not spec.unique or value is None:
+            continue
+        query = select(table.c.id).where(table.c[spec.name] == value)
+        if record_id is not None:
+            query = query.where(table.c.id != record_id)
+        if conn.execute(query.limit(1)).first() is not None:
+            errors[spec.name] = [UNIQUE_CLASH]
+    return errors
+
+
 def raise_if(errors: Errors) -> None:
     """Raise Invalid when there are errors."""
     if errors:
