@@ -175,7 +175,7 @@ def test_editing_writes_what_changed(make_client: Callable[..., TestClient]) -> 
     photo = re.search(rf'src="{path}/photos/([0-9a-f]{{64}}\.png)"', form_page)
     assert photo
     edited = client.post(path + "/edit", data=_event(client, title="楼上漏水已修",
-                                                    photos=photo.group(1)),
+                                                    photos=photo.group(1), severity="general"),
                          follow_redirects=False)
     assert edited.status_code == 303 and edited.headers["location"] == path
     site = _site(client)

@@ -5,6 +5,7 @@ steps show on the record."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 
@@ -298,3 +299,49 @@ def test_editing_a_record_someone_moved_meanwhile_is_a_409(flow_client: FlowClie
     row = record_row(leader, record_id)
     assert (row.title, row.version) == ("楼道堆物", 2)
     assert history_actions(leader, record_id) == ["create", "dispatch"]
+
+
+def _pending_deadlines(client: TestClient, record_id: int) -> list[dt.datetime]:
+    site = site_of(client)
+    timers = site.schema.system("timers")
+    with site.engine.connect() as conn:
+        return list(conn.execute(select(timers.c.due_at).where(
+            timers.c.record == record_id, timers.c.kind == "deadline",
+            timers.c.fired_at.is_(None), timers.c.cancelled_at.is_(None))).scalars())
+
+
+def test_an_edit_that_changes_the_limit_moves_the_deadline_and_its_timers(
+        flow_client: FlowClient, clock: Clock) -> None:
+    """待分发 has 2 working hours, 30 minutes when urgent: raising the severity on the edit
+    page moves the deadline; raising it once the half hour has passed marks it overdue."""
+    record_id = report(flow_client("grid_worker"))
+    leader = flow_client("grid_leader")
+    reported = clock.now  # 10:00 on a Thursday in Shanghai
+    assert _pending_deadlines(leader, record_id) == [reported + dt.timedelta(hours=2)]
+
+    def edit(severity: str) -> None:
+        form = leader.get(f"/registers/event/{record_id}/edit").text
+        sent = leader.post(f"/registers/event/{record_id}/edit", data={
+            "csrf": token(leader), "version": version_on(form),
+            "node": home_node(leader, "grid_worker"), "category": "dispute_neighbour",
+            "severity": severity, "title": "楼道堆物", "description": "楼道堆满杂物",
+            "source": "patrol", "address": "三单元"}, follow_redirects=False)
+        assert sent.status_code == 303, sent.text
+
+    edit("urgent")
+    urgent = reported + dt.timedelta(minutes=30)
+    assert _pending_deadlines(leader, record_id) == [urgent]
+    assert record_row(leader, record_id).deadline == urgent
+    site = site_of(leader)
+    history = site.schema.system("history")
+    with site.engine.connect() as conn:
+        edited = conn.execute(select(history.c.before, history.c.after).where(
+            history.c.record == record_id, history.c.action == "edit")).one()
+    assert (edited.before, edited.after) == ({"severity": "general"}, {"severity": "urgent"})
+    edit("general")
+    clock.advance(hours=1)
+    edit("urgent")
+    assert _pending_deadlines(leader, record_id) == [urgent], "passed, so due at once"
+    sweep(site.engine, site.deployment, now=clock.now)
+    assert history_actions(leader, record_id)[-1] == "overdue"
+    assert _pending_deadlines(leader, record_id) == []

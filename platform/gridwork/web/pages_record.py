@@ -181,6 +181,9 @@ def _store(conn: Connection, site: Site, user: User, register: str, old: Row[Any
         if version not in ("", str(old.version)):
             raise workflow.Conflict(f"{register} #{old.id}")
         update_record(conn, site, user, register, old, sub.clean, stored)
+        if site.deployment.registers[register].workflow is not None:
+            workflow.replan(conn, site.deployment, site.schema, register, old.id,
+                            clock=site.clock)
         return int(old.id)
     values = engine_values(site, register, sub.state) | {
         name: sub.system[name] for name in ("category", "severity") if sub.system.get(name)}

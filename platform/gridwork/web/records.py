@@ -78,18 +78,22 @@ def update_record(conn: Connection, site: Site, user: User, register: str, old: 
         table.c.id == old.id, table.c.version == old.version).values(changes)).rowcount
     if changed_rows != 1:
         raise Conflict(f"{register} #{old.id} was changed by someone else")
-    changed = [name for name, value in clean.items() if before.get(name) != value]
+    new = {**clean, **{name: system[name] for name in ("category", "severity") if name in system}}
+    was = {**before, **{name: getattr(old, name, None) for name in ("category", "severity")}}
+    changed = [name for name, value in new.items() if was.get(name) != value]
     _history(conn, site, user, register, old.id, "edit",
-             {name: before.get(name) for name in changed},
-             {name: clean[name] for name in changed}, getattr(old, "state", None))
+             {name: was.get(name) for name in changed},
+             {name: new[name] for name in changed}, getattr(old, "state", None))
 
 
 def _history(conn: Connection, site: Site, user: User, register: str, record_id: int,
              action: str, before: dict[str, Any] | None, after: dict[str, Any],
              state: str | None) -> None:
+    # An edit leaves the record where it is: from and to are its state, so the history
+    # still replays, and the stay's start is still the row that entered it.
     conn.execute(insert(site.schema.system("history")).values(
         register=register, record=record_id, actor=user.id, at=site.clock(), action=action,
-        to_state=state, before=None if before is None else _plain(before),
+        from_state=state, to_state=state, before=None if before is None else _plain(before),
         after=_plain(after)))
 
 

@@ -14,6 +14,7 @@ from .engine import (
     available_actions,
     create_entry,
     create_record,
+    replan,
     take_action,
 )
 from .errors import Conflict, Forbidden, Invalid, NotFound, PluginFailed, WorkflowError
@@ -26,5 +27,5 @@ __all__ = [
     "ACTIONS", "STRATEGIES", "Actor", "Available", "Clock", "Conflict", "Entry", "Forbidden",
     "Invalid", "NotFound", "PluginFailed", "QueueCount", "Record", "Route", "Step", "User",
     "WorkflowError", "available_actions", "create_entry", "create_record", "load_record", "load_user", "open_supervision",
-    "queue_counts", "queue_records", "replay", "supervisions", "take_action", "timeline",
+    "queue_counts", "queue_records", "replan", "replay", "supervisions", "take_action", "timeline",
 ]

@@ -280,6 +280,21 @@ def _move(run: _Run, record: Record, transition: Transition, actor: int | None,
     return moved
 
 
+def replan(conn: Connection, deployment: Deployment, schema: Schema, register: str,
+           record_id: int, *, clock: Clock) -> Record:
+    """After an edit of a record of a workflow, its current stay's timers and deadline
+    follow the values as they are now (a new category or severity, a changed date its
+    limit runs until)."""
+    run = _run(conn, deployment, schema, register, clock())
+    record = load_record(conn, schema, register, record_id)
+    if record.state is None:
+        return record
+    deadline = stays.replan(conn, schema, run.deadlines, run.name, record, run.now)
+    table = schema.table(register)
+    conn.execute(update(table).where(table.c.id == record_id).values(deadline=deadline))
+    return load_record(conn, schema, register, record_id)
+
+
 def _enter(run: _Run, record: Record, from_state: str | None) -> Record:
     """Timers and deadline for the record's (new) state."""
     deadline = stays.enter(run.conn, run.schema, run.deadlines, run.name, record, from_state,
