@@ -11,7 +11,30 @@ import click
 from . import __version__
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The built-in commands, then those installed plugins add. Plugin commands load only
+    when a name is not a built-in one or the list is shown, so `gridwork check` does not
+    wait for them; a plugin command named like a built-in one is never used."""
+
+    _plugin_commands: dict[str, click.Command] | None = None
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self._from_plugins()})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return super().get_command(ctx, cmd_name) or self._from_plugins().get(cmd_name)
+
+    def _from_plugins(self) -> dict[str, click.Command]:
+        if self._plugin_commands is None:
+            from .plugin_commands import plugin_cli
+
+            self._plugin_commands = {command.name: command
+                                     for command in plugin_cli(set(self.commands))
+                                     if command.name}
+        return self._plugin_commands
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="gridwork")
 def main() -> None:
     """gridwork: grid-based governance from a folder of YAML.
@@ -125,10 +148,6 @@ from .timers import commands as _timers  # noqa: E402
 main.add_command(_timers.sweep_command)
 main.add_command(_timers.worker)
 
-# Last, so a plugin command can never shadow a built-in one.
-from .plugin_commands import plugin_cli as _plugin_cli  # noqa: E402
-from .plugin_commands import plugins as _plugins
+from .plugin_commands import plugins as _plugins  # noqa: E402
 
 main.add_command(_plugins)
-for _command in _plugin_cli(set(main.commands)):
-    main.add_command(_command)

@@ -13,8 +13,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from gridwork.plugins import hookimpl
 
-from .nearest import Nearest
-
 __version__ = "0.1.0"
 
 
@@ -46,8 +44,18 @@ class Settings(BaseModel):
 
 @hookimpl
 def gridwork_routing_strategies(settings: Settings | None) -> dict[str, Any]:
-    """The `nearest` strategy, with this deployment's settings (the defaults without)."""
-    return {"nearest": Nearest(settings or Settings())}
+    """The `nearest` strategy, with this deployment's settings (the defaults without).
+
+    Its module, and the database layer it needs, load on the first routing: `gridwork
+    check` and every command start load each plugin, and should stay quick."""
+    chosen = settings or Settings()
+
+    def nearest(conn: Any, schema: Any, record: Any, rule: Any) -> Any:
+        from .nearest import Nearest
+
+        return Nearest(chosen)(conn, schema, record, rule)
+
+    return {"nearest": nearest}
 
 
 @hookimpl
