@@ -343,5 +343,8 @@ def test_an_edit_that_changes_the_limit_moves_the_deadline_and_its_timers(
     edit("urgent")
     assert _pending_deadlines(leader, record_id) == [urgent], "passed, so due at once"
     sweep(site.engine, site.deployment, now=clock.now)
-    assert history_actions(leader, record_id)[-1] == "overdue"
+    assert history_actions(leader, record_id)[-2:] == ["overdue", "escalate"], \
+        "the ladder's first step (at the deadline) fires as it would have"
     assert _pending_deadlines(leader, record_id) == []
+    edit("urgent")  # nothing changes: what fired this stay does not fire again
+    assert sweep(site.engine, site.deployment, now=clock.now).fired_count == 0

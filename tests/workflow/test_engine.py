@@ -21,8 +21,10 @@ from gridwork.workflow import (
     open_supervision,
     queue_counts,
     queue_records,
+    replan,
     supervisions,
 )
+from gridwork.workflow import history
 
 HANDLER = COMMUNITY.handler
 
@@ -231,3 +233,28 @@ def test_registers_without_a_workflow_have_no_actions(world: World) -> None:
             world.act(HANDLER, replace(record, register=register), "accept")
         with world.engine.connect() as conn, pytest.raises(NotFound):
             load_record(conn, world.schema, register, record.id)
+
+
+def test_edits_while_paused_leave_the_resumed_deadline_alone(world: World) -> None:
+    """An edit row (as the edit page writes it, and as it wrote before edits carried their
+    from_state) is not a move: resuming and re-planning move the stay's first deadline on
+    by the time paused (handling's limit is in calendar days)."""
+    handling = world.act(HANDLER, world.create("grid_worker", "event", COMMUNITY.values),
+                         "accept")
+    assert handling.deadline is not None
+    paused = world.act(HANDLER, handling, "hold", comment="等待当事人")
+    paused_at = world.clock()
+    world.clock.tick(hours=2)
+    with world.engine.begin() as conn:
+        for old_style in (True, False):
+            history.write(conn, world.schema, "event", paused.id, actor=None,
+                          at=world.clock(), action="edit", round=1, after={"title": "改"},
+                          from_state=None if old_style else "paused", to_state="paused")
+    world.clock.tick(days=1)
+    resumed = world.act(HANDLER, paused, "resume")
+    expected = handling.deadline + (world.clock() - paused_at)
+    assert resumed.deadline == expected
+    with world.engine.begin() as conn:
+        again = replan(conn, world.deployment, world.schema, "event", resumed.id,
+                       clock=world.clock)
+    assert again.deadline == expected

@@ -26,6 +26,7 @@ from .supervision import open_supervision, supervisions
 __all__ = [
     "ACTIONS", "STRATEGIES", "Actor", "Available", "Clock", "Conflict", "Entry", "Forbidden",
     "Invalid", "NotFound", "PluginFailed", "QueueCount", "Record", "Route", "Step", "User",
-    "WorkflowError", "available_actions", "create_entry", "create_record", "load_record", "load_user", "open_supervision",
-    "queue_counts", "queue_records", "replan", "replay", "supervisions", "take_action", "timeline",
+    "WorkflowError", "available_actions", "create_entry", "create_record", "load_record",
+    "load_user", "open_supervision", "queue_counts", "queue_records", "replan", "replay",
+    "supervisions", "take_action", "timeline",
 ]

@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from .. import plugins
 from ..config import Deployment
@@ -141,11 +142,8 @@ def create_record(conn_or_engine: Connection | Engine, deployment: Deployment, s
         new = _new(conn, deployment, schema, user, register, node_code, values, run.functions,
                    ("category", "severity", "priority"))
         state = run.workflow.initial_state
-        table = schema.table(register)
-        record_id = conn.execute(insert(table).values(
-            **new.columns, state=state, round=1, version=1, reporter=user.id,
-            created_at=run.now, updated_at=run.now,
-        ).returning(table.c.id)).scalar_one()
+        record_id = _insert_new(conn, schema, register, new, state=state, round=1, version=1,
+                                reporter=user.id, created_at=run.now, updated_at=run.now)
         history.write(conn, schema, register, record_id, actor=user.id, at=run.now,
                       action="create", from_state=None, to_state=state, round=1,
                       after=new.after)
@@ -167,10 +165,8 @@ def create_entry(conn_or_engine: Connection | Engine, deployment: Deployment, sc
     with transaction(conn_or_engine) as conn:
         new = _new(conn, deployment, schema, user, register, node_code, values,
                    _functions(deployment, now), ("category", "severity"))
-        table = schema.table(register)
-        record_id = int(conn.execute(insert(table).values(
-            **new.columns, version=1, reporter=user.id, created_at=now, updated_at=now,
-        ).returning(table.c.id)).scalar_one())
+        record_id = _insert_new(conn, schema, register, new, version=1, reporter=user.id,
+                                created_at=now, updated_at=now)
         history.write(conn, schema, register, record_id, actor=user.id, at=now,
                       action="create", from_state=None, to_state=None, round=None,
                       after=new.after)
@@ -179,10 +175,26 @@ def create_entry(conn_or_engine: Connection | Engine, deployment: Deployment, sc
 
 @dataclass(frozen=True)
 class _NewRecord:
+    clean: dict[str, Any]
+    """The field values as the form model cleaned them."""
     columns: dict[str, Any]
     """The row's field and system columns, node included."""
     after: dict[str, Any]
     """The given values as the `create` history row keeps them."""
+
+
+def _insert_new(conn: Connection, schema: Schema, register: str, new: _NewRecord,
+                **system: Any) -> int:
+    """Insert a checked new record; return its id. A unique value another transaction
+    stored since the check is a field error too (422), not a database error."""
+    table = schema.table(register)
+    try:
+        with conn.begin_nested():
+            return int(conn.execute(insert(table).values(**new.columns, **system)
+                                    .returning(table.c.id)).scalar_one())
+    except IntegrityError:
+        raise_if(unique_clashes(conn, schema, register, new.clean))
+        raise
 
 
 def _new(conn: Connection, deployment: Deployment, schema: Schema, user: Actor, register: str,
@@ -212,7 +224,7 @@ def _new(conn: Connection, deployment: Deployment, schema: Schema, user: Actor, 
         "category": category, "severity": severity, "node": node_code}, functions, user)
     raise_if({**errors, **problems, **field_errors,
               **unique_clashes(conn, schema, register, clean)})
-    return _NewRecord({**field_columns(spec, clean), **columns, "node": node.id},
+    return _NewRecord(clean, {**field_columns(spec, clean), **columns, "node": node.id},
                       _jsonable({k: v for k, v in clean.items() if v is not None}))
 
 

@@ -33,6 +33,7 @@ class PluginFailed(WorkflowError):
     traceback is in the log under ``gridwork.plugins``."""
 
     def __init__(self, plugin: str, what: str, error: Exception) -> None:
-        super().__init__(f"plugin '{plugin}' failed in {what}: {str(error) or type(error).__name__}; "
+        reason = str(error) or type(error).__name__
+        super().__init__(f"plugin '{plugin}' failed in {what}: {reason}; "
                          "nothing was changed — tell your administrator")
         self.plugin = plugin

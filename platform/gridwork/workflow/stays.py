@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Table, insert, select, update
 
 from ..storage import Schema
-from ..timers.deadlines import Deadlines, TimerPlan
+from ..timers.deadlines import Deadlines, Timer, TimerPlan
 from .records import Record
 
 
@@ -23,17 +23,20 @@ def cancel(conn: Connection, schema: Schema, record: Record, state: str,
 
 
 def write_plan(conn: Connection, schema: Schema, record: Record, plan: TimerPlan,
-               round_: int, now: dt.datetime, *, passed_deadline: bool = False) -> None:
+               round_: int, now: dt.datetime) -> None:
     """Insert a plan's timers that are still to come; of a repeating step only the next
-    firing (the sweep writes each following one as it fires, for as long as the stay lasts).
-    With ``passed_deadline``, a deadline already passed too: the next sweep marks the
-    record overdue."""
-    coming = [timer for timer in plan.timers
-              if timer.at > now or (passed_deadline and timer.kind == "deadline")]
+    firing (the sweep writes each following one as it fires, for as long as the stay lasts)."""
+    coming = [timer for timer in plan.timers if timer.at > now]
     firsts = {(timer.kind, timer.step): timer for timer in reversed(coming)}
+    _insert(conn, schema, record, plan, round_,
+            [timer for timer in coming if firsts[timer.kind, timer.step] is timer])
+
+
+def _insert(conn: Connection, schema: Schema, record: Record, plan: TimerPlan, round_: int,
+            chosen: list[Timer]) -> None:
     rows = [{"register": record.register, "record": record.id, "kind": timer.kind,
              "state": plan.state, "round": round_, "step": timer.step, "due_at": timer.at}
-            for timer in coming if firsts[timer.kind, timer.step] is timer]
+            for timer in chosen]
     if rows:
         conn.execute(insert(schema.system("timers")), rows)
 
@@ -59,14 +62,18 @@ def replan(conn: Connection, schema: Schema, deadlines: Deadlines, workflow: str
            record: Record, now: dt.datetime) -> dt.datetime | None:
     """Plan the current stay again after its category, severity or a field its limit reads
     changed: from when the record entered the state (moved on by a pause it came back
-    from), its pending timers replaced by the new plan's still to come; return the
-    deadline. Timers that fired stay fired."""
+    from), its pending timers replaced by the new plan's; return the deadline.
+
+    Each deadline, reminder and ladder step fires once a stay: one that fired stays fired
+    (a repeating step goes on with its next firing); a deadline or step the new plan has
+    already passed is written due, so the next sweep marks the record overdue and climbs
+    the ladder as it would have; a passed reminder is dropped."""
     state = record.state
     assert state is not None
     history = schema.system("history")
     entered = conn.execute(select(history.c.at, history.c.from_state).where(
-        history.c.register == record.register, history.c.record == record.id,
-        history.c.to_state == state, history.c.from_state.is_distinct_from(state),
+        *_moves(history, record), history.c.to_state == state,
+        history.c.from_state.is_distinct_from(state),
     ).order_by(history.c.id.desc())).first()
     cancel(conn, schema, record, state, now)
     if entered is None:
@@ -78,11 +85,22 @@ def replan(conn: Connection, schema: Schema, deadlines: Deadlines, workflow: str
     if plan is None:
         return None
     timers = schema.system("timers")
-    marked = conn.execute(select(timers.c.id).where(
-        timers.c.register == record.register, timers.c.record == record.id,
-        timers.c.state == state, timers.c.round == record.round, timers.c.kind == "deadline",
-        timers.c.fired_at.is_not(None)).limit(1)).first() is not None
-    write_plan(conn, schema, record, plan, record.round, now, passed_deadline=not marked)
+    fired = {(kind, step) for kind, step in conn.execute(select(timers.c.kind, timers.c.step)
+             .where(timers.c.register == record.register, timers.c.record == record.id,
+                    timers.c.state == state, timers.c.round == record.round,
+                    timers.c.fired_at.is_not(None)))}
+    groups: dict[tuple[str, int], list[Timer]] = {}
+    for timer in plan.timers:
+        groups.setdefault((timer.kind, timer.step), []).append(timer)
+    chosen = []
+    for key, firings in groups.items():
+        if key in fired and len(firings) == 1:
+            continue
+        if key in fired or key[0] == "reminder":
+            firings = [timer for timer in firings if timer.at > now]
+        if firings:
+            chosen.append(firings[0])
+    _insert(conn, schema, record, plan, record.round, chosen)
     return plan.deadline
 
 
@@ -93,7 +111,7 @@ def _resumed(conn: Connection, schema: Schema, deadlines: Deadlines, workflow: s
     if from_state is None or not states[from_state].paused:
         return None
     history = schema.system("history")
-    mine = (history.c.register == record.register, history.c.record == record.id)
+    mine = _moves(history, record)
     paused = conn.execute(select(history.c.at, history.c.from_state).where(
         *mine, history.c.to_state == from_state).order_by(history.c.id.desc())).first()
     if paused is None or record.state is None or paused.from_state != record.state:
@@ -106,3 +124,10 @@ def _resumed(conn: Connection, schema: Schema, deadlines: Deadlines, workflow: s
     plan = deadlines.plan(workflow, record.state, entered, record.category, record.severity,
                           record.values)
     return None if plan is None else deadlines.resume(plan, paused.at, now)
+
+
+def _moves(history: Table, record: Record) -> tuple[ColumnElement[bool], ...]:
+    """The record's history rows that may move it: edits never do (rows written before
+    edits carried their from_state have only a to_state, so they are told by action)."""
+    return (history.c.register == record.register, history.c.record == record.id,
+            history.c.action != "edit")
