@@ -294,3 +294,21 @@ def test_plain_registers_take_new_records_with_the_same_checks(community: HttpWo
     assert _count(community, "organization") == before + 1
     listed = community.get("grid_worker", path).json()
     assert body["id"] in [item["id"] for item in listed["items"]]
+
+
+def test_an_action_changes_only_the_values_it_asks_for(community: HttpWorld) -> None:
+    """accept asks for nothing: a title, an assignee or another department sent with it is
+    refused field by field (422) and nothing changes, so an action cannot do an edit or a
+    dispatch the caller's role may not."""
+    record = _report(community)
+    path = f"/registers/event/records/{record['id']}"
+    refused = community.post(COMMUNITY.handler, f"{path}/actions/accept", {
+        "version": record["version"],
+        "values": {"title": "HIJACKED", "assignee": "admin", "department": "zzzx"}})
+    assert refused.status_code == 422
+    assert set(refused.json()["errors"]) == {"title", "assignee", "department"}
+    assert community.get(COMMUNITY.reporter, path).json()["values"]["title"] == \
+        record["values"]["title"]
+    taken = community.post(COMMUNITY.handler, f"{path}/actions/accept",
+                           {"version": record["version"], "values": {}})
+    assert taken.status_code == 200 and taken.json()["state"] != record["state"]

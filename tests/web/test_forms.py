@@ -187,3 +187,22 @@ def test_editing_writes_what_changed(make_client: Callable[..., TestClient]) -> 
     assert last is not None and last.action == "edit"
     assert last.before == {"title": "楼上漏水"} and last.after == {"title": "楼上漏水已修"}
     assert "楼上漏水已修" in client.get(path).text
+
+
+def test_a_photo_name_from_elsewhere_is_not_attached(
+        make_client: Callable[..., TestClient]) -> None:
+    """Photo references a form sends back are kept only if this session uploaded them or
+    the record already holds them: a known name of someone else's photo attaches nothing."""
+    leader = make_client("community", "grid_leader")
+    created = leader.post("/registers/event/new", data=_event(leader), follow_redirects=False,
+                          files=[("photos", ("scene.png", PNG, "image/png"))])
+    path = created.headers["location"]
+    photo = re.search(rf'{path}/photos/([0-9a-f]{{64}}\.png)', leader.get(path).text)
+    assert photo
+    worker = make_client("community", "grid_worker")
+    made = worker.post("/registers/event/new", data=_event(worker, photos=photo.group(1)),
+                       follow_redirects=False)
+    assert made.status_code == 303
+    mine = worker.get(made.headers["location"]).text
+    assert photo.group(1) not in mine
+    assert worker.get(f"{made.headers['location']}/photos/{photo.group(1)}").status_code == 404

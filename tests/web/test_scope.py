@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from starlette.testclient import TestClient
 from web_support import token
 
@@ -126,3 +126,31 @@ def test_personal_data_stays_masked_and_unchanged_in_an_edit(
         after = conn.execute(select(table.c.phone, table.c.address)
                              .where(table.c.id == row.id)).one()
     assert after.phone == row.phone and after.address == "新地址 1 号"
+
+
+def test_a_view_only_grant_does_not_widen_where_a_user_may_edit(
+        make_client: Callable[..., TestClient]) -> None:
+    """A grid worker who also holds street_officer (view only) at the street sees its
+    organisations but edits only those of their own grid: each verb is checked against the
+    areas of the grants whose role holds it."""
+    client = make_client("community", "grid_worker")
+    site = _site(client)
+    grid = site.node_by_code(_home(client))
+    assert grid is not None
+    street = next(n for n in site.nodes().values()
+                  if n.level == "street" and grid.path.startswith(n.path))
+    users, grants = site.schema.system("users"), site.schema.system("grants")
+    table, nodes = site.schema.table("organization"), site.schema.system("nodes")
+    with site.engine.begin() as conn:
+        worker = conn.execute(select(users.c.id).where(users.c.username == "grid_worker")
+                              ).scalar_one()
+        conn.execute(insert(grants).values(user=worker, role="street_officer", node=street.id,
+                                           scope="subtree"))
+        other = conn.execute(select(table.c.id).join(nodes, nodes.c.id == table.c.node).where(
+            in_subtree(nodes.c.path, street.path), ~in_subtree(nodes.c.path, grid.path))
+            .limit(1)).scalar_one()
+    client = make_client("community", "grid_worker")  # signs in again with both grants
+    assert client.get(f"/registers/organization/{other}").status_code == 200
+    assert client.get(f"/registers/organization/{other}/edit").status_code == 404
+    posted = client.post(f"/registers/organization/{other}/edit", data={"csrf": token(client)})
+    assert posted.status_code == 404

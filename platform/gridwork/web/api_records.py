@@ -10,6 +10,7 @@ from sqlalchemy import Connection, func, select
 from ..auth import User
 from ..hierarchy import scope_filter, subtree_ids
 from ..workflow import available_actions, create_entry, create_record, take_action, timeline
+from ..workflow.actors import with_verb
 from .api_call import ApiError, Call
 from .api_shapes import actions_json, history_json, record_rows, records_json, register_json
 from .records import fetch
@@ -99,7 +100,7 @@ def _create(call: Call, name: str) -> Any:
 def _list(call: Call, name: str) -> Any:
     site = call.site
     table, nodes = site.schema.table(name), site.schema.system("nodes")
-    where = [scope_filter(call.user, table)]
+    where = [scope_filter(with_verb(site.deployment, call.user, "view", name), table)]
     errors: dict[str, list[str]] = {}
     if (code := call.param("node")) is not None:
         node = site.node_by_code(code)

@@ -14,9 +14,9 @@ from starlette.responses import RedirectResponse, Response
 from .. import workflow
 from ..auth import User
 from .access import require
-from .pages_record import record_page
+from .pages_record import record_page, record_photos
 from .records import fetch
-from .sessions import posted_form, remember_uploads
+from .sessions import pending_uploads, posted_form, remember_uploads
 from .site import Site
 from .submission import engine_values, form_state, take_uploads
 from .workflow_view import SYSTEM_VALUES, action_form, record_url, supervise_form
@@ -43,10 +43,11 @@ async def take(request: Request) -> Response:
     form = await posted_form(request)
     try:
         with site.engine.connect() as conn:
-            _row(conn, site, user, register, record_id)
+            row = _row(conn, site, user, register, record_id)
         asked = _transition(site, register, name)
         state, _system = form_state(site, register, form)
-        upload_errors, stored_refs = await take_uploads(site, register, form, state,
+        allowed = {*pending_uploads(request), *record_photos(site, register, row)}
+        upload_errors, stored_refs = await take_uploads(site, register, form, state, allowed,
                                                         asked.require)
         remember_uploads(request, stored_refs)
     finally:

@@ -12,12 +12,13 @@ from starlette.responses import FileResponse, RedirectResponse, Response
 from .. import workflow
 from ..auth import User, may
 from ..config.models import FieldSpec, Register
+from ..workflow.actors import with_verb
 from . import uploads
 from .access import require
 from .display import Names, category_labels, photos, show, state_label, system_labels, when
 from .records import fetch, row_values, unique_clashes, update_record
 from .respond import page
-from .sessions import posted_form, remember_uploads
+from .sessions import pending_uploads, posted_form, remember_uploads
 from .site import Site
 from .submission import (
     SYSTEM_INPUTS,
@@ -114,7 +115,7 @@ async def edit_record(request: Request) -> Response:
     register, record_id = request.path_params["register"], request.path_params["id"]
     site, user = require(request, register, "edit")
     with site.engine.connect() as conn:
-        row = fetch(conn, site, user, register, record_id)
+        row = fetch(conn, site, user, register, record_id, "edit")
     if row is None:
         raise HTTPException(404)
     if request.method == "POST":
@@ -136,7 +137,9 @@ async def _save(request: Request, site: Site, user: User, register: str,
     version = str(form.get("version") or "")
     try:
         state, system = form_state(site, register, form)
-        upload_errors, stored_refs = await take_uploads(site, register, form, state)
+        upload_errors, stored_refs = await take_uploads(
+            site, register, form, state,
+            {*pending_uploads(request), *record_photos(site, register, old)})
         remember_uploads(request, stored_refs)
     finally:
         await form.close()
@@ -147,7 +150,8 @@ async def _save(request: Request, site: Site, user: User, register: str,
                                        id_codes(conn, site))
             state.update({name: stored.get(name, "") for name in kept})
         sub = check(conn, site, user, register, state, system, upload_errors)
-        stored, problems = _system_values(conn, site, user, register, system)
+        stored, problems = _system_values(conn, site, user, register, system,
+                                          "create" if old is None else "edit")
         sub.errors.update(problems)
         if sub.clean is not None and not problems:
             clashes = unique_clashes(conn, site, register, sub.clean,
@@ -196,8 +200,10 @@ def _store(conn: Connection, site: Site, user: User, register: str, old: Row[Any
 
 
 def _system_values(conn: Connection, site: Site, user: User, register: str,
-                   system: dict[str, str]) -> tuple[dict[str, Any], dict[str, list[str]]]:
-    """The record's node, category and severity as stored, or what is wrong with them."""
+                   system: dict[str, str], verb: str,
+                   ) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """The record's node (where the user may ``verb`` the register's records), category and
+    severity as stored, or what is wrong with them."""
     spec = site.deployment.registers[register]
     stored: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}
@@ -205,7 +211,8 @@ def _system_values(conn: Connection, site: Site, user: User, register: str,
         if not system.get("node"):
             raise ValueError("required")
         stored["node"] = node_in_scope(conn, site, user, system["node"],
-                                       attach_level(site, spec))
+                                       attach_level(site, spec),
+                                       granted=with_verb(site.deployment, user, verb, register))
     except ValueError as err:
         errors["node"] = [site.t(str(err))]
     if takes_category(site, spec):
@@ -300,3 +307,10 @@ async def pending_photo(request: Request) -> Response:
         raise HTTPException(404)
     return FileResponse(path, media_type=uploads.MEDIA_TYPES[reference.rsplit(".", 1)[1]],
                         headers={"Cache-Control": "private, max-age=3600"})
+
+
+def record_photos(site: Site, register: str, row: Row[Any] | None) -> set[str]:
+    """The photo references a stored record holds now."""
+    values = row_values(site, register, row)
+    return {ref for spec in site.deployment.registers[register].fields
+            if spec.type in ("photo", "file") for ref in photos(values.get(spec.name))}

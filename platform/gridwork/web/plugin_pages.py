@@ -4,22 +4,22 @@ records: the signed-in user's, through the same scope filter as every other page
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from jinja2 import ChoiceLoader, FileSystemLoader
-from sqlalchemy import RowMapping
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Mount
 
 from .. import plugins
-from ..auth import User
+from ..auth import User, may
 from .access import require
 from .records import scoped
 from .respond import page
 from .site import Site
+from .widgets import mask
 
 
 def mounted(site: Site) -> list[Mount]:
@@ -42,11 +42,19 @@ class Visit:
     site: Site
     user: User
 
-    def records(self, register: str, limit: int = 100) -> Sequence[RowMapping]:
-        """The register's records the user may see (newest first), as column mappings."""
+    def records(self, register: str, limit: int = 100) -> Sequence[Mapping[str, Any]]:
+        """The register's records the user may see (newest first), as column mappings:
+        none without a role that may view the register, personal values masked for roles
+        that may not unmask them, as on every page."""
         table, query = scoped(self.site, self.user, register)
         with self.site.engine.connect() as conn:
-            return conn.execute(query.order_by(table.c.id.desc()).limit(limit)).mappings().all()
+            rows = conn.execute(query.order_by(table.c.id.desc()).limit(limit)).mappings().all()
+        if may(self.site.deployment, self.user, "unmask", register):
+            return rows
+        personal = [f.name for f in self.site.deployment.registers[register].fields
+                    if f.is_personal]
+        return [{**row, **{name: mask(str(row[name])) for name in personal
+                           if row[name] is not None}} for row in rows]
 
     def render(self, template: str, **context: Any) -> HTMLResponse:
         """A full page from the plugin's template, with the navigation every page has."""

@@ -10,29 +10,35 @@ from sqlalchemy import Connection, Row, Select, Table, insert, select, update
 
 from ..auth import User
 from ..config.models import FieldSpec
-from ..hierarchy import scope_filter
+from ..hierarchy import HasGrants, scope_filter
 from ..storage.columns import column_names
 from ..workflow import Conflict, inputs
+from ..workflow.actors import with_verb
 from .site import Site
 
 
-def scoped(site: Site, user: User, register: str) -> tuple[Table, Select[Any]]:
-    """The register's table and a SELECT of the records the user may see."""
+def scoped(site: Site, user: User, register: str,
+           verb: str = "view") -> tuple[Table, Select[Any]]:
+    """The register's table and a SELECT of the records the user may ``verb``: within the
+    areas of the grants whose role holds that verb for the register, not of all grants."""
     table = site.schema.table(register)
-    return table, select(table).where(scope_filter(user, table))
+    granted = with_verb(site.deployment, user, verb, register)
+    return table, select(table).where(scope_filter(granted, table))
 
 
-def fetch(conn: Connection, site: Site, user: User, register: str,
-          record_id: int) -> Row[Any] | None:
-    """One record, or None when it does not exist or lies outside the user's scope."""
-    table, query = scoped(site, user, register)
+def fetch(conn: Connection, site: Site, user: User, register: str, record_id: int,
+          verb: str = "view") -> Row[Any] | None:
+    """One record, or None when it does not exist or lies outside where the user may
+    ``verb`` it."""
+    table, query = scoped(site, user, register, verb)
     return conn.execute(query.where(table.c.id == record_id)).first()
 
 
-def scope_node_ids(conn: Connection, site: Site, user: User) -> list[int]:
-    """The ids of the nodes the user's territorial grants cover."""
+def scope_node_ids(conn: Connection, site: Site, user: User,
+                   granted: HasGrants | None = None) -> list[int]:
+    """The ids of the nodes the user's territorial grants (or just ``granted``) cover."""
     nodes = site.schema.system("nodes")
-    return list(conn.execute(select(nodes.c.id).where(scope_filter(user, nodes))
+    return list(conn.execute(select(nodes.c.id).where(scope_filter(granted or user, nodes))
                              .order_by(nodes.c.path)).scalars())
 
 

@@ -72,6 +72,11 @@ def sign_in(request: Request, user: User) -> None:
     csrf_token(request)
 
 
+def pending_uploads(request: Request) -> list[str]:
+    """The photos this session sent with forms not saved yet."""
+    return list(request.session.get("uploads", []))
+
+
 def remember_uploads(request: Request, references: list[str]) -> None:
     """Let this session preview the photos it just sent, before the record is saved."""
     if references:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import zoneinfo
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +14,7 @@ from .. import plugins
 from ..auth import User
 from ..config.models import FieldSpec
 from ..forms.models import computed_values, validate_record, visible_fields
+from ..hierarchy import HasGrants
 from . import uploads
 from .records import fetch, scope_node_ids
 from .site import Site
@@ -87,10 +88,12 @@ def check(conn: Connection, site: Site, user: User, register: str, state: FormSt
 
 
 async def take_uploads(site: Site, register: str, form: FormData, state: FormState,
-                       names: Iterable[str] | None = None,
+                       allowed: Collection[str], names: Iterable[str] | None = None,
                        ) -> tuple[dict[str, list[str]], list[str]]:
     """Store the photos sent with the form (for every photo field, or those of ``names``),
-    adding their references to ``state``.
+    adding their references to ``state``. A reference the form sends back is kept only if
+    it is ``allowed`` (this session's uploads, the record's own photos): knowing another
+    record's photo name must not attach it, and make it visible, here.
 
     Returns what is wrong with the files, by field, and the references just stored.
     """
@@ -101,7 +104,8 @@ async def take_uploads(site: Site, register: str, form: FormData, state: FormSta
         if spec.type not in ("photo", "file") or (wanted is not None
                                                   and spec.name not in wanted):
             continue
-        refs = uploads.kept(state.get(spec.name, []), site.data_dir)
+        refs = uploads.kept([ref for ref in state.get(spec.name, []) if ref in allowed],
+                            site.data_dir)
         for upload in form.getlist(spec.name):
             if not isinstance(upload, UploadFile) or not upload.filename:
                 continue
@@ -175,10 +179,11 @@ class _Resolver:
 
 
 def node_in_scope(conn: Connection, site: Site, user: User, code: str, level: str | None,
-                  scope: set[int] | None = None) -> int:
-    """The id of node ``code`` when the user's scope holds it (at ``level``); else ValueError."""
+                  scope: set[int] | None = None, granted: HasGrants | None = None) -> int:
+    """The id of node ``code`` when the user's scope (or that of the ``granted`` grants)
+    holds it (at ``level``); else ValueError."""
     node = site.node_by_code(code)
-    allowed = scope if scope is not None else set(scope_node_ids(conn, site, user))
+    allowed = scope if scope is not None else set(scope_node_ids(conn, site, user, granted))
     if node is None or node.id not in allowed:
         raise ValueError("not within your area")
     if level is not None and node.level != level:

@@ -40,6 +40,8 @@ from .transaction import transaction
 Clock = Callable[[], dt.datetime]
 """The injectable clock: returns the current instant, time-zone aware."""
 
+NOT_ASKED = "not asked by this action"
+
 TRACKED = ("category", "severity", "department", "assignee", "priority")
 """System values whose changes history records beside the fields."""
 
@@ -248,8 +250,12 @@ def _checked(run: _Run, user: Actor, record: Record, transition: Transition,
     """Column changes for the given values, and the record's values with them; Invalid
     when a given or required value is missing or bad."""
     schema, spec = run.schema, run.schema.deployment.registers[record.register]
-    errors: dict[str, list[str]] = {}
-    fields, system = split(spec, given, SETTABLE, errors)
+    # An action changes only what it asks for: any other value (a field, the department,
+    # the assignee) would let it do what the user's role may not.
+    errors: dict[str, list[str]] = {name: [message(NOT_ASKED)] for name in given
+                                    if name not in transition.require}
+    fields, system = split(spec, {n: v for n, v in given.items() if n in transition.require},
+                           SETTABLE, errors)
     columns = system_columns(run.conn, schema, system, errors)
     clean, field_errors = clean_fields(run.conn, schema, record.register,
                                        {**record.values, **fields}, record.scope(),
