@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
@@ -68,7 +69,10 @@ def test_the_log_pages_through_many_messages(make_client: Callable[..., TestClie
     first = admin.get("/messages").text
     assert "共 60 条消息" in first and len(statuses(first)) == 50 and "第 1 / 2 页" in first
     assert "/registers/event/129" in first and "/registers/event/100" not in first
-    second = admin.get("/messages", params={"page": 2}).text
+    following = re.search(r'<a href="([^"]+)">下一页</a>', first)
+    assert following and "page=2" in following.group(1)
+    second = admin.get(html.unescape(following.group(1))).text
     assert len(statuses(second)) == 10 and "/registers/event/100" in second
+    assert "第 2 / 2 页" in second and "上一页" in second and "下一页" not in second
     sms = admin.get("/messages", params={"channel": "sms", "page": 9}).text
     assert len(statuses(sms)) == 30 and "第 1 / 1 页" in sms
