@@ -206,3 +206,20 @@ def test_a_photo_name_from_elsewhere_is_not_attached(
     mine = worker.get(made.headers["location"]).text
     assert photo.group(1) not in mine
     assert worker.get(f"{made.headers['location']}/photos/{photo.group(1)}").status_code == 404
+
+
+def test_a_unique_value_already_taken_is_a_field_message(
+        make_client: Callable[..., TestClient]) -> None:
+    """辖区单位 are unique by credit code: a second one with the same code re-renders with
+    the message at that field, in the deployment's language, and stores nothing."""
+    client = make_client("community", "grid_worker")
+    shop = {"csrf": token(client), "node": _grid(client), "org_name": "东风便利店",
+            "credit_code": "91110000600037341L", "kind": "shop", "phone": "13912345678",
+            "address": "东风路 8 号", "risk_grade": "3"}
+    first = client.post("/registers/organization/new", data=shop, follow_redirects=False)
+    assert first.status_code == 303, first.text
+    before = _count(client, "organization")
+    again = client.post("/registers/organization/new", data={**shop, "org_name": "东风二店"})
+    assert again.status_code == 422
+    assert "已被其他记录使用" in again.text and 'value="东风二店"' in again.text
+    assert _count(client, "organization") == before
