@@ -3,6 +3,7 @@ routing by place and its absence, timers across a pause, queues and supervision.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -258,3 +259,24 @@ def test_edits_while_paused_leave_the_resumed_deadline_alone(world: World) -> No
         again = replan(conn, world.deployment, world.schema, "event", resumed.id,
                        clock=world.clock)
     assert again.deadline == expected
+
+
+def test_every_pause_moves_the_stay_deadline_on(world: World) -> None:
+    """Held twice, a handler owes the first deadline plus both pauses, not just the last
+    one: the time spent handling between the pauses still counts (calendar-day limit)."""
+    handling = world.act(HANDLER, world.create("grid_worker", "event", COMMUNITY.values),
+                         "accept")
+    assert handling.deadline is not None
+    record, paused_for = handling, dt.timedelta()
+    for hours in (5, 20):
+        record = world.act(HANDLER, record, "hold", comment="等待当事人")
+        paused_at = world.clock()
+        world.clock.tick(hours=hours)
+        record = world.act(HANDLER, record, "resume")
+        paused_for += world.clock() - paused_at
+    assert record.state == handling.state
+    assert record.deadline == handling.deadline + paused_for
+    with world.engine.begin() as conn:
+        again = replan(conn, world.deployment, world.schema, "event", record.id,
+                       clock=world.clock)
+    assert again.deadline == record.deadline

@@ -48,7 +48,9 @@ def enter(conn: Connection, schema: Schema, deadlines: Deadlines, workflow: str,
     assert state is not None
     if from_state is not None:
         cancel(conn, schema, record, from_state, now)
-    plan = _resumed(conn, schema, deadlines, workflow, record, from_state, now)
+    states = deadlines.deployment.workflows[workflow].states
+    plan = (_stay_plan(conn, schema, deadlines, workflow, record, now)
+            if from_state is not None and states[from_state].paused else None)
     if plan is None:
         plan = deadlines.plan(workflow, state, now, record.category, record.severity,
                               record.values)
@@ -70,18 +72,8 @@ def replan(conn: Connection, schema: Schema, deadlines: Deadlines, workflow: str
     the ladder as it would have; a passed reminder is dropped."""
     state = record.state
     assert state is not None
-    history = schema.system("history")
-    entered = conn.execute(select(history.c.at, history.c.from_state).where(
-        *_moves(history, record), history.c.to_state == state,
-        history.c.from_state.is_distinct_from(state),
-    ).order_by(history.c.id.desc())).first()
     cancel(conn, schema, record, state, now)
-    if entered is None:
-        return None
-    plan = _resumed(conn, schema, deadlines, workflow, record, entered.from_state, entered.at)
-    if plan is None:
-        plan = deadlines.plan(workflow, state, entered.at, record.category, record.severity,
-                              record.values)
+    plan = _stay_plan(conn, schema, deadlines, workflow, record, now)
     if plan is None:
         return None
     timers = schema.system("timers")
@@ -104,26 +96,40 @@ def replan(conn: Connection, schema: Schema, deadlines: Deadlines, workflow: str
     return plan.deadline
 
 
-def _resumed(conn: Connection, schema: Schema, deadlines: Deadlines, workflow: str,
-             record: Record, from_state: str | None, now: dt.datetime) -> TimerPlan | None:
-    """The moved-on plan when the record comes back from a pause to the state it paused."""
-    states = deadlines.deployment.workflows[workflow].states
-    if from_state is None or not states[from_state].paused:
-        return None
+def _stay_plan(conn: Connection, schema: Schema, deadlines: Deadlines, workflow: str,
+               record: Record, now: dt.datetime) -> TimerPlan | None:
+    """The plan of the record's current stay in its state: from when it entered the state
+    (as created, or from a state that is not a pause), moved on by every pause since — a
+    pause it is coming back from now included; None when no such entry is found."""
+    state = record.state
+    paused = {name for name, spec in deadlines.deployment.workflows[workflow].states.items()
+              if spec.paused}
     history = schema.system("history")
-    mine = _moves(history, record)
-    paused = conn.execute(select(history.c.at, history.c.from_state).where(
-        *mine, history.c.to_state == from_state).order_by(history.c.id.desc())).first()
-    if paused is None or record.state is None or paused.from_state != record.state:
+    rows = conn.execute(select(history.c.at, history.c.from_state, history.c.to_state).where(
+        *_moves(history, record), history.c.to_state.is_not(None)).order_by(history.c.id))
+    start: dt.datetime | None = None
+    pauses: list[tuple[dt.datetime, dt.datetime]] = []
+    paused_at: dt.datetime | None = None
+    for at, before, after in rows:
+        if after == state and before != state and before not in paused:
+            start, pauses, paused_at = at, [], None
+        elif before == state and after in paused:
+            paused_at = at
+        elif before in paused and after == state and paused_at is not None:
+            pauses.append((paused_at, at))
+            paused_at = None
+        elif before == state and after != state:
+            start = None
+    if start is None:
         return None
-    entered = conn.execute(select(history.c.at).where(
-        *mine, history.c.to_state == record.state, history.c.at <= paused.at,
-        history.c.from_state.is_distinct_from(record.state)).order_by(history.c.id.desc())).scalar()
-    if entered is None:
-        return None
-    plan = deadlines.plan(workflow, record.state, entered, record.category, record.severity,
+    if paused_at is not None:
+        pauses.append((paused_at, now))
+    plan = deadlines.plan(workflow, state, start, record.category, record.severity,
                           record.values)
-    return None if plan is None else deadlines.resume(plan, paused.at, now)
+    for pause, resume in pauses:
+        if plan is not None:
+            plan = deadlines.resume(plan, pause, resume)
+    return plan
 
 
 def _moves(history: Table, record: Record) -> tuple[ColumnElement[bool], ...]:
