@@ -19,6 +19,9 @@ from support import CONFIGS, FIXTURES, SHIPPED
 
 from gridwork.config import check
 
+EXAMPLES = 60
+"""Mutations per test: each is a whole `check` of a deployment (up to a second for the
+community YAML on a slow machine), so 60 keep both tests near a minute of `make test`."""
 LINE = re.compile(r"^[^:]+:\d+:\d+: (error|warning): .+$")
 BASES = [FIXTURES / "minimal"] + [CONFIGS / n for n in SHIPPED if (CONFIGS / n).is_dir()]
 
@@ -49,7 +52,7 @@ def _files(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".csv", ".geojson"))
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_text_mutations_are_reported_not_raised(data: st.DataObject) -> None:
     root = _copy(data.draw(st.sampled_from(BASES), label="base"))
@@ -93,7 +96,7 @@ def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     return found
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_value_mutations_are_reported_not_raised(data: st.DataObject) -> None:
     root = _copy(data.draw(st.sampled_from(BASES), label="base"))
