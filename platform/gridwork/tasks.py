@@ -56,7 +56,7 @@ def sweep_task(now: str | None = None) -> dict[str, int]:
     from .timers.sweep import sweep
 
     deployment, engine = _world()
-    report = sweep(engine, deployment, now=_clock(now))
+    report = sweep(engine, deployment, now=_clock(now), details=False)
     return {"fired": report.fired_count, "skipped": len(report.skipped),
             "failed": len(report.failed)}
 

@@ -53,7 +53,7 @@ class Tick:
 def tick(engine: Engine, deployment: Deployment, *, clock: Clock = utc_now,
          schema: Schema | None = None) -> Tick:
     """Fire the due timers, then deliver the messages due (theirs included)."""
-    swept = sweep(engine, deployment, now=clock(), schema=schema)
+    swept = sweep(engine, deployment, now=clock(), schema=schema, details=False)
     return Tick(swept, deliver_due(engine, deployment, clock=clock))
 
 

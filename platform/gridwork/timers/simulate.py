@@ -244,7 +244,8 @@ class _Run:
 
     def _sweep(self, now: dt.datetime, record: Record) -> None:
         self.clock.now = now
-        report = sweep(self.engine, self.s.deployment, now=now, schema=self.s.schema)
+        report = sweep(self.engine, self.s.deployment, now=now, schema=self.s.schema,
+                       details=False)
         if report.failed:
             raise SimulationError(f"the sweep at {now.isoformat()} could not fire: " + "; ".join(
                 f"{fired.kind} step {(fired.step or 0) + 1} ({error})"
