@@ -47,9 +47,11 @@ from .effects import (
 
 log = logging.getLogger(__name__)
 
-BATCH = 5000
-"""Timers claimed per transaction: deadlines are written set-based, so even a full batch
-of them holds the write lock for some 20 ms, and fewer commits cost less."""
+BATCH = 20_000
+"""Timers claimed per transaction. Deadlines are written set-based: a full batch of them
+holds SQLite's write lock for about a quarter of a second on a slow machine (what a web
+request waits at most while a backlog is fired), and four times fewer commits than at
+5,000 a batch make the sweep some 15% faster (`gridwork bench`, ``ratio_batch_5000``)."""
 
 EFFECTS_PER_BATCH = 100
 """Reminders and escalation steps fired per transaction at most (each runs queries of its
