@@ -30,7 +30,7 @@ from sqlalchemy import (
 from ..config import Deployment, load_deployment
 from ..storage import Schema, build_schema, make_engine, migrate
 from ..storage.types import UTCDateTime
-from .sweep import BATCH, sweep
+from .sweep import sweep
 
 RATIO_FLOOR = 0.3
 IDLE_CEILING = 0.01
@@ -154,7 +154,7 @@ def _same_work(engine: Engine, schema: Schema, due: int) -> float:
     return seconds
 
 
-def _swept(engine: Engine, deployment: Deployment, schema: Schema, batch: int,
+def _swept(engine: Engine, deployment: Deployment, schema: Schema, batch: int | None,
            due: int) -> float:
     """Seconds for the sweep to fire every due timer (then undone), as the sweep loops of
     `serve` and of the Celery worker run it: counting the deadlines it fires."""
@@ -168,7 +168,7 @@ def _swept(engine: Engine, deployment: Deployment, schema: Schema, batch: int,
 
 
 def sweep_figures(records: int = RECORDS, due: int = DUE, url: str | None = None,
-                  runs: int = 3, batch: int = BATCH) -> dict[str, dict[str, Any]]:
+                  runs: int = 3, batch: int | None = None) -> dict[str, dict[str, Any]]:
     """Both figures on one database (SQLite in a temporary folder unless ``url``)."""
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "sweepbench"
