@@ -19,9 +19,10 @@ run: install
 	$(VENV)/bin/gridwork migrate $(DEPLOYMENT)
 	$(VENV)/bin/gridwork serve $(DEPLOYMENT) --port $(PORT) --demo
 
-## Install and run the whole test suite.
+## Install and run the whole test suite: two processes, each taking whole files (the tests
+## of one file share fixtures and servers).
 test: install
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q -n 2 --dist loadfile
 
 ## Check every shipped deployment.
 check: install
