@@ -20,6 +20,7 @@ class Model(BaseModel):
         use_attribute_docstrings=True,
         arbitrary_types_allowed=True,
         protected_namespaces=(),
+        defer_build=True,
     )
 
 
