@@ -114,6 +114,23 @@ def test_leaving_the_state_cancels_and_a_stale_timer_does_nothing(world: SweepWo
     assert handling.state == "handling"
 
 
+def test_a_deadline_of_a_register_gone_from_the_config_is_stale(world: SweepWorld) -> None:
+    """A register removed from the config leaves its pending deadlines behind; the sweep
+    cancels them, writes nothing, and still fires the deadlines of the registers it has."""
+    record = world.create()
+    timers = world.schema.system("timers")
+    with world.engine.begin() as conn:
+        gone = conn.execute(insert(timers).values(
+            register="retired", record=record.id, kind="deadline", state="reported",
+            round=1, step=0, due_at=START + HOUR).returning(timers.c.id)).scalar_one()
+    report = sweep(world.engine, world.deployment, now=START + 4.5 * HOUR)
+    assert [(f.timer, f.register) for f in report.skipped] == [(gone, "retired")]
+    assert ("deadline", 0) in [(f.kind, f.step) for f in report.fired]
+    assert world.actions(record.id).count("overdue") == 1
+    [row] = [t for t in world.rows("timers") if t["id"] == gone]
+    assert row["fired_at"] is None and row["cancelled_at"] == START + 4.5 * HOUR
+
+
 def test_a_timer_of_an_earlier_round_is_stale(world: SweepWorld) -> None:
     record = world.create()
     table = world.schema.table("event")

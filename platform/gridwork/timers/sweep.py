@@ -28,7 +28,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, any_, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    and_,
+    any_,
+    case,
+    func,
+    or_,
+    select,
+    update,
+)
 
 from ..config import Deployment
 from ..config.models import EscalationStep
@@ -134,11 +145,17 @@ def _tools(deployment: Deployment, schema: Schema | None) -> tuple[Schema, Deadl
     return schema or entry[1], entry[2]
 
 
+Claimed = tuple[int, int]
+"""A claimed timer: its id and `_code`."""
+NOT_DEADLINE, GONE = -1, -2
+
+
 def _claim(conn: Connection, schema: Schema, now: dt.datetime, batch: int,
-           passed: set[int]) -> list[tuple[int, str, str]]:
-    """Mark up to ``batch`` due pending timers fired (earliest first); return the id, kind
-    and register of each. The rest is read only where needed: returning every column cost
-    a fifth of the claim when 100,000 deadlines were due."""
+           passed: set[int]) -> list[Claimed]:
+    """Mark up to ``batch`` due pending timers fired (earliest first); return the id and
+    `_code` of each. The rest is read only where needed: returning every column cost a
+    fifth of the claim when 100,000 deadlines were due, and two small integers cost the
+    driver no object per timer where strings would."""
     timers = schema.system("timers")
     pending = (timers.c.fired_at.is_(None), timers.c.cancelled_at.is_(None))
     pick = select(timers.c.id).where(*pending, timers.c.due_at <= now)
@@ -153,11 +170,26 @@ def _claim(conn: Connection, schema: Schema, now: dt.datetime, batch: int,
     else:  # one statement, so the claim takes SQLite's write lock before it reads
         picked = timers.c.id.in_(pick)
     result = conn.execute(update(timers).where(picked, *pending).values(fired_at=now)
-                          .returning(timers.c.id, timers.c.kind, timers.c.register))
-    # The driver's own tuples: no Row per timer.
-    rows: list[tuple[int, str, str]] = result.cursor.fetchall()
+                          .returning(timers.c.id, _code(schema)))
+    rows: list[Claimed] = result.cursor.fetchall()  # the driver's own tuples: no Row each
     result.close()
     return rows
+
+
+def _code(schema: Schema) -> ColumnElement[int]:
+    """A claimed timer's kind and register as one small integer: a deadline's is the index
+    of its register in `_workflow_registers` (`GONE` when the config has it no longer),
+    a reminder's or step's `NOT_DEADLINE`."""
+    timers = schema.system("timers")
+    registers = {name: n for n, name in enumerate(_workflow_registers(schema))}
+    return case((timers.c.kind == "deadline",
+                 case(registers, value=timers.c.register, else_=GONE) if registers else GONE),
+                else_=NOT_DEADLINE)
+
+
+def _workflow_registers(schema: Schema) -> tuple[str, ...]:
+    """The registers whose records have timers, in config order."""
+    return tuple(name for name, spec in schema.deployment.registers.items() if spec.workflow)
 
 
 def _read(conn: Connection, schema: Schema, ids: Sequence[int]) -> list[Fired]:
@@ -171,15 +203,14 @@ def _read(conn: Connection, schema: Schema, ids: Sequence[int]) -> list[Fired]:
         .where(among(conn, timers.c.id, ids)).order_by(timers.c.due_at, timers.c.id))]
 
 
-def _fire(conn: Connection, schema: Schema, deadlines: Deadlines,
-          claimed: list[tuple[int, str, str]], now: dt.datetime, report: SweepReport,
-          passed: set[int], details: bool) -> int:
+def _fire(conn: Connection, schema: Schema, deadlines: Deadlines, claimed: list[Claimed],
+          now: dt.datetime, report: SweepReport, passed: set[int], details: bool) -> int:
     """Fire the claimed timers still where they were planned: reminders, then deadlines
     (one set-based insert per register), then escalation steps. Past ``EFFECTS_PER_BATCH``
     reminders and steps, hand back (as pending, for the next batch) every timer from the
     first one left over in due order on; return how many were handed back."""
-    dues = {timer: register for timer, kind, register in claimed if kind == "deadline"}
-    singles = _read(conn, schema, [timer for timer, kind, _ in claimed if kind != "deadline"])
+    dues = {timer: code for timer, code in claimed if code != NOT_DEADLINE}
+    singles = _read(conn, schema, [timer for timer, code in claimed if code == NOT_DEADLINE])
     back = 0
     if len(singles) > EFFECTS_PER_BATCH:
         cut, later = singles[EFFECTS_PER_BATCH], singles[EFFECTS_PER_BATCH:]
@@ -216,16 +247,23 @@ def _fire(conn: Connection, schema: Schema, deadlines: Deadlines,
     return back
 
 
-def _fire_deadlines(conn: Connection, schema: Schema, dues: dict[int, str],
+def _fire_deadlines(conn: Connection, schema: Schema, dues: dict[int, int],
                     now: dt.datetime) -> set[int]:
-    """Fire deadlines (timer → register) set-based; return the stale ones."""
+    """Fire deadlines (timer → `_code`) set-based; return the stale ones, those of a
+    register the config no longer has among them."""
     if not dues:
         return set()
-    registers = set(dues.values())
-    by_register = ({registers.pop(): list(dues)} if len(registers) == 1 else
-                   {register: [timer for timer, mine in dues.items() if mine == register]
-                    for register in registers})
-    return fire_deadlines(conn, schema, by_register, now)
+    codes = set(dues.values())
+    grouped: dict[int, list[int]] = defaultdict(list)
+    if len(codes) == 1:
+        grouped[codes.pop()] = list(dues)
+    else:
+        for timer, code in dues.items():
+            grouped[code].append(timer)
+    gone = set(grouped.pop(GONE, ()))
+    names = _workflow_registers(schema)
+    by_register = {names[code]: timers for code, timers in grouped.items()}
+    return gone | fire_deadlines(conn, schema, by_register, now) if by_register else gone
 
 
 def _hand_back_from(conn: Connection, schema: Schema, dues: list[int], cut: Fired,
