@@ -146,16 +146,13 @@ def _where(firing: Firing, targets: Sequence[Target]) -> list[dict[str, str | No
 def fire_deadlines(conn: Connection, schema: Schema, timers_by_register: Mapping[str, list[int]],
                    now: dt.datetime) -> set[int]:
     """Mark each record still in its deadline timer's state and round overdue: one history
-    row each (after: the state), written by one INSERT … SELECT per register, however many
-    there are. Return the ids of the stale timers, which wrote nothing."""
+    row each (after: the state), written by one INSERT … SELECT per register (each one with
+    a workflow), however many there are. Return the ids of the stale timers, which wrote
+    nothing."""
     timers, history = schema.system("timers"), schema.system("history")
     as_json = func.json_build_object if conn.dialect.name == "postgresql" else func.json_object
     stale: set[int] = set()
     for register, ids in timers_by_register.items():
-        spec = schema.deployment.registers.get(register)
-        if spec is None or spec.workflow is None:
-            stale.update(ids)
-            continue
         table = schema.table(register)
         same = and_(table.c.id == timers.c.record, table.c.state == timers.c.state,
                     func.coalesce(table.c.round, 1) == func.coalesce(timers.c.round, 1))
