@@ -126,9 +126,10 @@ def _stay_plan(conn: Connection, schema: Schema, deadlines: Deadlines, workflow:
         pauses.append((paused_at, now))
     plan = deadlines.plan(workflow, state, start, record.category, record.severity,
                           record.values)
+    if plan is None:
+        return None
     for pause, resume in pauses:
-        if plan is not None:
-            plan = deadlines.resume(plan, pause, resume)
+        plan = deadlines.resume(plan, pause, resume)
     return plan
 
 
