@@ -191,12 +191,47 @@ def test_many_batches_leave_nothing_due(sqlite_world: SweepWorld) -> None:
 
 
 def test_a_batch_fires_a_bounded_number_of_reminders_and_steps(
-        sqlite_world: SweepWorld, monkeypatch: pytest.MonkeyPatch) -> None:
-    records = [sqlite_world.create(title=f"事件{n}") for n in range(12)]
+        world: SweepWorld, monkeypatch: pytest.MonkeyPatch) -> None:
+    records = [world.create(title=f"事件{n}") for n in range(12)]
     monkeypatch.setattr("gridwork.timers.sweep.EFFECTS_PER_BATCH", 4)
-    report = sweep(sqlite_world.engine, sqlite_world.deployment, now=START + 4 * HOUR)
+    report = sweep(world.engine, world.deployment, now=START + 4 * HOUR)
     assert len(report.fired) == 36 and report.batches == 6  # 24 reminders and steps, 4 a batch
-    assert all(sqlite_world.actions(r.id) == ["remind", "overdue", "escalate"] for r in records)
+    assert all(world.actions(r.id) == ["remind", "overdue", "escalate"] for r in records)
+
+
+def test_deadlines_wait_for_the_reminders_handed_back_before_them(
+        world: SweepWorld, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reminders of some records, then deadlines of others: when a batch hands reminders
+    back, the deadlines due after them wait for the next batch too (the report lists each
+    batch's timers in due order, batch after batch)."""
+    reminded, late = world.bulk(3), world.bulk(3)
+    world.due(reminded, "reminder", 0, START + HOUR)
+    world.due(late, "deadline", 0, START + 2 * HOUR)
+    monkeypatch.setattr("gridwork.timers.sweep.EFFECTS_PER_BATCH", 2)
+    report = sweep(world.engine, world.deployment, now=START + 3 * HOUR)
+    assert [(f.kind, f.record) for f in report.fired] == (
+        [("reminder", r) for r in reminded] + [("deadline", r) for r in late])
+    assert report.batches == 2
+    assert [world.actions(r) for r in (*reminded, *late)] == [["remind"]] * 3 + [["overdue"]] * 3
+
+
+def test_a_sweep_that_only_counts_fires_and_skips_the_same_timers(world: SweepWorld) -> None:
+    """The sweep loops ask for no details: deadlines are counted, not listed, and a stale
+    one is still cancelled, not fired."""
+    records = world.bulk(4)
+    world.due(records, "deadline", 0, START + HOUR)
+    world.due(records[:1], "reminder", 0, START + HOUR / 2)
+    table = world.schema.table("event")
+    with world.engine.begin() as conn:  # the last record has moved on
+        conn.execute(update(table).where(table.c.id == records[-1]).values(state="handling"))
+    report = sweep(world.engine, world.deployment, now=START + 2 * HOUR, details=False)
+    assert [(f.kind, f.record) for f in report.fired] == [("reminder", records[0])]
+    assert report.fired_count == 4 and report.unlisted == 3
+    assert [(f.kind, f.record) for f in report.skipped] == [("deadline", records[-1])]
+    assert [world.actions(r) for r in records] == [["remind", "overdue"], ["overdue"],
+                                                   ["overdue"], []]
+    [stale] = [t for t in world.rows("timers", records[-1])]
+    assert stale["fired_at"] is None and stale["cancelled_at"] == START + 2 * HOUR
 
 
 def test_sweep_command_prints_each_firing_and_a_count(sqlite_world: SweepWorld) -> None:

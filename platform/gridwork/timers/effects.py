@@ -24,6 +24,8 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Integer,
+    Select,
+    Table,
     and_,
     any_,
     bindparam,
@@ -150,22 +152,36 @@ def fire_deadlines(conn: Connection, schema: Schema, timers_by_register: Mapping
     a workflow), however many there are. Return the ids of the stale timers, which wrote
     nothing."""
     timers, history = schema.system("timers"), schema.system("history")
-    as_json = func.json_build_object if conn.dialect.name == "postgresql" else func.json_object
     stale: set[int] = set()
     for register, ids in timers_by_register.items():
         table = schema.table(register)
-        same = and_(table.c.id == timers.c.record, table.c.state == timers.c.state,
-                    func.coalesce(table.c.round, 1) == func.coalesce(timers.c.round, 1))
+        same = still_in(table, timers.c)
         wrote = conn.execute(insert(history).from_select(
-            ["register", "record", "at", "action", "round", "after"],
-            select(timers.c.register, timers.c.record, literal(now, UTCDateTime),
-                   literal("overdue"), timers.c.round, as_json("state", timers.c.state))
+            OVERDUE_COLUMNS, overdue_row(conn.dialect.name, timers.c, now)
             .join(table, same).where(among(conn, timers.c.id, ids)))).rowcount
         if wrote < len(ids):
             stale.update(conn.execute(
                 select(timers.c.id).outerjoin(table, same)
                 .where(among(conn, timers.c.id, ids), table.c.id.is_(None))).scalars())
     return stale
+
+
+OVERDUE_COLUMNS = ["register", "record", "at", "action", "round", "after"]
+"""The history columns a deadline's `overdue` row fills."""
+
+
+def overdue_row(dialect: str, timer: Any, now: dt.datetime) -> Select[Any]:
+    """The `overdue` history row of a deadline timer (``timer``: the columns of the timers
+    table, or of a query over it), in `OVERDUE_COLUMNS` order."""
+    as_json = func.json_build_object if dialect == "postgresql" else func.json_object
+    return select(timer.register, timer.record, literal(now, UTCDateTime), literal("overdue"),
+                  timer.round, as_json("state", timer.state))
+
+
+def still_in(table: Table, timer: Any) -> ColumnElement[bool]:
+    """Whether the record of ``table`` is the timer's and still in its state and round."""
+    return and_(table.c.id == timer.record, table.c.state == timer.state,
+                func.coalesce(table.c.round, 1) == func.coalesce(timer.round, 1))
 
 
 def fire_reminder(firing: Firing) -> None:

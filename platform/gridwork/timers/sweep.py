@@ -5,13 +5,15 @@ A batch is one transaction. It first claims up to ``batch`` due timers by settin
 concurrent sweeps take different timers; on SQLite the claim is one UPDATE that takes the
 database's write lock, so a second sweep waits and then finds them fired. Reminders and
 escalation steps lock their records (a record another transaction holds is left for the
-next sweep) and fire one by one; deadlines are written set-based. Then it commits: a
-process killed mid-batch commits nothing, and the next sweep fires the whole batch.
+next sweep) and fire one by one; deadlines are written set-based (on PostgreSQL most of
+them by the claim itself, see `claim`). Then it commits: a process killed mid-batch
+commits nothing, and the next sweep fires the whole batch.
 
 Within a batch, reminders fire first, then deadlines, then escalation steps, each kind in
 due order. That is due order for each record: a stay's reminders come before its deadline
 and its ladder after it (at one instant too, as `Deadlines.plan` orders them), and a
-record has the timers of one stay pending at a time.
+record has the timers of one stay pending at a time. (A deadline the claim fires has no
+reminder or step of its record in the batch, so it is in due order for its record too.)
 
 A timer whose record has left the state or round it was planned for, or whose reminder or
 ladder step the config no longer has, is stale: it is cancelled and does nothing. A timer
@@ -28,23 +30,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    Connection,
-    Engine,
-    and_,
-    any_,
-    case,
-    func,
-    or_,
-    select,
-    update,
-)
+from sqlalchemy import Connection, Engine, and_, or_, select, update
 
 from ..config import Deployment
 from ..config.models import EscalationStep
 from ..storage import Schema, build_schema
 from ..workflow.records import load_record
+from .claim import GONE, NOT_DEADLINE, WRITTEN, Claimed, claim, workflow_registers
 from .deadlines import Deadlines
 from .effects import (
     Done,
@@ -120,7 +112,7 @@ def sweep(engine: Engine, deployment: Deployment, *, now: dt.datetime,
     passed: set[int] = set()
     while True:
         with engine.begin() as conn:
-            claimed = _claim(conn, schema, now, batch, passed)
+            claimed = claim(conn, schema, now, batch, passed, EFFECTS_PER_BATCH)
             handed_back = _fire(conn, schema, deadlines, claimed, now, report, passed,
                                 details)
         if not claimed:
@@ -145,53 +137,6 @@ def _tools(deployment: Deployment, schema: Schema | None) -> tuple[Schema, Deadl
     return schema or entry[1], entry[2]
 
 
-Claimed = tuple[int, int]
-"""A claimed timer: its id and `_code`."""
-NOT_DEADLINE, GONE = -1, -2
-
-
-def _claim(conn: Connection, schema: Schema, now: dt.datetime, batch: int,
-           passed: set[int]) -> list[Claimed]:
-    """Mark up to ``batch`` due pending timers fired (earliest first); return the id and
-    `_code` of each. The rest is read only where needed: returning every column cost a
-    fifth of the claim when 100,000 deadlines were due, and two small integers cost the
-    driver no object per timer where strings would."""
-    timers = schema.system("timers")
-    pending = (timers.c.fired_at.is_(None), timers.c.cancelled_at.is_(None))
-    pick = select(timers.c.id).where(*pending, timers.c.due_at <= now)
-    if passed:
-        pick = pick.where(timers.c.id.not_in(passed))
-    pick = (pick.order_by(timers.c.due_at, timers.c.id).limit(batch)
-            .with_for_update(skip_locked=True))
-    if conn.dialect.name == "postgresql":
-        # `= ANY(array(…))`: with `IN (…)` the planner would scan every pending timer to
-        # join it with the few picked.
-        picked: Any = timers.c.id == any_(func.array(pick.scalar_subquery()))
-    else:  # one statement, so the claim takes SQLite's write lock before it reads
-        picked = timers.c.id.in_(pick)
-    result = conn.execute(update(timers).where(picked, *pending).values(fired_at=now)
-                          .returning(timers.c.id, _code(schema)))
-    rows: list[Claimed] = result.cursor.fetchall()  # the driver's own tuples: no Row each
-    result.close()
-    return rows
-
-
-def _code(schema: Schema) -> ColumnElement[int]:
-    """A claimed timer's kind and register as one small integer: a deadline's is the index
-    of its register in `_workflow_registers` (`GONE` when the config has it no longer),
-    a reminder's or step's `NOT_DEADLINE`."""
-    timers = schema.system("timers")
-    registers = {name: n for n, name in enumerate(_workflow_registers(schema))}
-    return case((timers.c.kind == "deadline",
-                 case(registers, value=timers.c.register, else_=GONE) if registers else GONE),
-                else_=NOT_DEADLINE)
-
-
-def _workflow_registers(schema: Schema) -> tuple[str, ...]:
-    """The registers whose records have timers, in config order."""
-    return tuple(name for name, spec in schema.deployment.registers.items() if spec.workflow)
-
-
 def _read(conn: Connection, schema: Schema, ids: Sequence[int]) -> list[Fired]:
     """Claimed timers as the report shows them, in due order (ties in plan order)."""
     if not ids:
@@ -209,7 +154,8 @@ def _fire(conn: Connection, schema: Schema, deadlines: Deadlines, claimed: list[
     (one set-based insert per register), then escalation steps. Past ``EFFECTS_PER_BATCH``
     reminders and steps, hand back (as pending, for the next batch) every timer from the
     first one left over in due order on; return how many were handed back."""
-    dues = {timer: code for timer, code in claimed if code != NOT_DEADLINE}
+    written = [timer for timer, code in claimed if code == WRITTEN]
+    dues = {timer: code for timer, code in claimed if code not in (NOT_DEADLINE, WRITTEN)}
     singles = _read(conn, schema, [timer for timer, code in claimed if code == NOT_DEADLINE])
     back = 0
     if len(singles) > EFFECTS_PER_BATCH:
@@ -230,10 +176,10 @@ def _fire(conn: Connection, schema: Schema, deadlines: Deadlines, claimed: list[
     if missed:
         stale += _read(conn, schema, sorted(missed))
     if details:
-        done += [due._replace(done=_overdue(due.state))
-                 for due in _read(conn, schema, [t for t in dues if t not in missed])]
+        done += [due._replace(done=_overdue(due.state)) for due in _read(
+            conn, schema, written + [timer for timer in dues if timer not in missed])]
     else:
-        report.unlisted += len(dues) - len(missed)
+        report.unlisted += len(written) + len(dues) - len(missed)
     for due in firing:
         if due.kind != "reminder":
             done += _fire_one(conn, schema, deadlines, due, steps[due.timer], now, report,
@@ -261,7 +207,7 @@ def _fire_deadlines(conn: Connection, schema: Schema, dues: dict[int, int],
         for timer, code in dues.items():
             grouped[code].append(timer)
     gone = set(grouped.pop(GONE, ()))
-    names = _workflow_registers(schema)
+    names = workflow_registers(schema)
     by_register = {names[code]: timers for code, timers in grouped.items()}
     return gone | fire_deadlines(conn, schema, by_register, now) if by_register else gone
 
