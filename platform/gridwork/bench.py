@@ -1,17 +1,21 @@
 """`gridwork bench`: performance figures, each against a ceiling measured or set in the run.
 
 Figures are dictionaries: ``{"name", "seconds" | "ratio", "ceiling", "ok", …}``. Timed
-goals live here, never as assertions in the test suite.
+goals live here, never as assertions in the test suite. Figures that need a database build
+theirs in a temporary SQLite file, or, given a PostgreSQL URL, in a schema of their own
+there, dropped afterwards.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import secrets
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -55,8 +59,9 @@ def generate_tree(root: Path, streets: int = 20, communities: int = 20, grids: i
     return len(rows) - 1
 
 
-def config_check_20k_nodes() -> Figure:
-    """`gridwork check` of a deployment with 20,000 grid nodes, as a whole process; goal < 1 s."""
+def config_check_20k_nodes(_url: str | None = None) -> Figure:
+    """`gridwork check` of a deployment with 20,000 grid nodes, as a whole process; goal < 1 s
+    (no database)."""
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "bench"
         nodes = generate_tree(root)
@@ -78,33 +83,63 @@ def config_check_20k_nodes() -> Figure:
             "ok": seconds < 1.0, "nodes": nodes, "in_process_seconds": round(in_process, 4)}
 
 
-def subtree_count_1m() -> Figure:
+def subtree_count_1m(url: str | None = None) -> Figure:
     """A scoped count under one street of 1,000,000 records, as a ratio to hand-written SQL."""
-    from .storage.bench import subtree_count_1m as figure
+    from .storage.bench import subtree_count
 
-    return figure()
+    with _scratch(url) as where:
+        return subtree_count(records=1_000_000, url=where)
 
 
-def sweep_100k_due() -> Figure:
+def sweep_100k_due(url: str | None = None) -> Figure:
     """Timers fired per second by the sweep (100,000 due among 1,000,000 open records), as a
     ratio to one set-based UPDATE of the same rows; goal ≥ 0.3."""
-    return _sweep_figures()["sweep_100k_due"]
+    return _sweep_figures(url)["sweep_100k_due"]
 
 
-def sweep_idle_1m_open() -> Figure:
+def sweep_idle_1m_open(url: str | None = None) -> Figure:
     """Seconds for a sweep with nothing due over 1,000,000 open records; goal ≤ 0.01 s."""
-    return _sweep_figures()["sweep_idle_1m_open"]
+    return _sweep_figures(url)["sweep_idle_1m_open"]
 
 
 @functools.cache
-def _sweep_figures() -> dict[str, Figure]:
+def _sweep_figures(url: str | None) -> dict[str, Figure]:
     """Both sweep figures come from one database of a million records, built once."""
     from .timers.sweep_bench import sweep_figures
 
-    return sweep_figures()
+    with _scratch(url) as where:
+        return sweep_figures(url=where)
 
 
-FIGURES: dict[str, Callable[[], Figure]] = {
+@contextlib.contextmanager
+def _scratch(url: str | None) -> Iterator[str | None]:
+    """A new schema in the PostgreSQL database at ``url``, as a URL that uses it; dropped
+    with all it holds afterwards, so that a figure never touches what the database had.
+    Without ``url``, None: the figure makes a temporary SQLite file."""
+    if url is None:
+        yield None
+        return
+    from sqlalchemy import create_engine
+
+    from .storage.engine import normalized_url
+
+    parsed = normalized_url(url)
+    admin = create_engine(parsed, isolation_level="AUTOCOMMIT")
+    name = f"gridwork_bench_{secrets.token_hex(4)}"
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE SCHEMA "{name}"')
+        try:
+            yield parsed.update_query_dict({"options": f"-csearch_path={name}"}
+                                           ).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f'DROP SCHEMA "{name}" CASCADE')
+    finally:
+        admin.dispose()
+
+
+FIGURES: dict[str, Callable[[str | None], Figure]] = {
     "config_check_20k_nodes": config_check_20k_nodes,
     "subtree_count_1m": subtree_count_1m,
     "sweep_100k_due": sweep_100k_due,
@@ -112,6 +147,7 @@ FIGURES: dict[str, Callable[[], Figure]] = {
 }
 
 
-def run_benchmarks(only: tuple[str, ...] = ()) -> list[Figure]:
-    """Run the named figures (all when none are named)."""
-    return [FIGURES[name]() for name in (only or tuple(FIGURES))]
+def run_benchmarks(only: tuple[str, ...] = (), url: str | None = None) -> list[Figure]:
+    """Run the named figures (all when none are named), on the PostgreSQL database at
+    ``url`` when given."""
+    return [FIGURES[name](url) for name in (only or tuple(FIGURES))]

@@ -96,7 +96,10 @@ def schema(markdown: bool) -> None:
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 @click.option("--only", multiple=True, metavar="FIGURE", help="Run only the named figure(s).")
-def bench(as_json: bool, only: tuple[str, ...]) -> None:
+@click.option("--db", "url", metavar="URL",
+              help="Build the figures' databases on this PostgreSQL server, each in a schema "
+                   "of its own that is dropped afterwards (default: temporary SQLite files).")
+def bench(as_json: bool, only: tuple[str, ...], url: str | None) -> None:
     """Run the benchmarks and print each figure against its goal."""
     from .bench import FIGURES, run_benchmarks
 
@@ -104,7 +107,11 @@ def bench(as_json: bool, only: tuple[str, ...]) -> None:
     if unknown:
         raise click.BadParameter(f"unknown figure {', '.join(unknown)}; known: "
                                  f"{', '.join(FIGURES)}", param_hint="--only")
-    figures = run_benchmarks(only)
+    if url is not None and not url.startswith(("postgresql", "postgres:")):
+        raise click.BadParameter("give a PostgreSQL URL, such as "
+                                 "postgresql://user@host/database; without --db the figures "
+                                 "run on temporary SQLite files", param_hint="--db")
+    figures = run_benchmarks(only, url)
     if as_json:
         click.echo(json.dumps({"figures": figures}, ensure_ascii=False, indent=2))
     else:
