@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from support import FIXTURES, run_cli
+from support import CONFIGS, FIXTURES, run_cli
 
 from gridwork.bench import FIGURES, generate_tree
 from gridwork.cli import main
@@ -84,3 +84,10 @@ def test_a_checker_bug_still_reads_like_a_report(monkeypatch: pytest.MonkeyPatch
     code, out, _ = run_cli("check", str(FIXTURES / "minimal"))
     assert code == 1
     assert out.startswith("deployment.yaml:1:1: error: internal error while checking (KeyError")
+
+
+def test_an_unreachable_database_is_one_line_not_a_traceback() -> None:
+    code, _, err = run_cli("migrate", str(CONFIGS / "community"), "--db",
+                           "postgresql://nobody@127.0.0.1:1/nothing")
+    assert code == 1
+    assert err.startswith("Error: database error: connection failed") and "Traceback" not in err

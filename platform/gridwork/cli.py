@@ -24,6 +24,19 @@ class _Commands(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         return super().get_command(ctx, cmd_name) or self._from_plugins().get(cmd_name)
 
+    def invoke(self, ctx: click.Context) -> object:
+        """Run the command; a database that cannot be reached or refuses is one line on
+        stderr (exit 1), not a traceback."""
+        try:
+            return super().invoke(ctx)
+        except Exception as err:
+            if "sqlalchemy" in sys.modules:  # else the error cannot be the database's
+                from sqlalchemy.exc import OperationalError
+
+                if isinstance(err, OperationalError):
+                    raise click.ClickException(f"database error: {err.orig}") from err
+            raise
+
     def _from_plugins(self) -> dict[str, click.Command]:
         if self._plugin_commands is None:
             from .plugin_commands import plugin_cli
