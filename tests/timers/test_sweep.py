@@ -6,9 +6,10 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Callable
+from typing import Any
 
 import pytest
-from sqlalchemy import insert, select, update
+from sqlalchemy import Select, insert, select, update
 from support import run_cli
 from sweep_world import HOUR, START, SweepWorld
 
@@ -276,13 +277,27 @@ def test_migrate_adds_the_pending_timers_index(world: SweepWorld) -> None:
     assert "ix_timers_pending" in explained
 
 
-def _plan(conn: object, world: SweepWorld) -> str:
-    """How the database runs the sweep's claim query (its plan, as text)."""
+def test_a_persons_history_is_found_through_an_index_without_the_systems_rows(
+        world: SweepWorld) -> None:
+    record = world.create()
+    assert len(run(world, 4.5)) == 3
+    world.act(record, "accept", START + 5 * HOUR)
+    history = world.schema.system("history")
+    mine = select(history.c.action).where(history.c.actor == world.users["worker"])
+    with world.engine.connect() as conn:
+        assert sorted(conn.execute(mine).scalars()) == ["accept", "create"]
+        assert "ix_history_people" in _plan(conn, world, mine)
+    assert world.actions(record.id) == ["remind", "overdue", "escalate"]
+
+
+def _plan(conn: object, world: SweepWorld, query: Select[Any] | None = None) -> str:
+    """How the database runs ``query`` (by default the sweep's claim query), as text."""
     timers = world.schema.system("timers")
-    query = (select(timers.c.id).where(timers.c.fired_at.is_(None),
-                                       timers.c.cancelled_at.is_(None),
-                                       timers.c.due_at <= START)
-             .order_by(timers.c.due_at).limit(10))
+    if query is None:
+        query = (select(timers.c.id).where(timers.c.fired_at.is_(None),
+                                           timers.c.cancelled_at.is_(None),
+                                           timers.c.due_at <= START)
+                 .order_by(timers.c.due_at).limit(10))
     compiled = query.compile(dialect=world.engine.dialect, compile_kwargs={"literal_binds": True})
     run_sql: Callable[[str], object] = conn.exec_driver_sql  # type: ignore[attr-defined]
     if world.engine.dialect.name == "sqlite":
