@@ -65,6 +65,7 @@ workflows:
     transitions:
       - {name: accept, from: reported, to: handling, by: worker}
       - {name: close, from: handling, to: closed, by: worker}
+      - {name: redo, from: handling, to: handling, by: worker, new_round: true}
 limits:
   - {state: reported, within: 4h}
   - {state: handling, within: 1d}

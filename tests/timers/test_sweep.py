@@ -17,6 +17,7 @@ from gridwork.config.models import EscalationStep
 from gridwork.storage import migrate
 from gridwork.timers.effects import EFFECTS, Firing
 from gridwork.timers.sweep import sweep
+from gridwork.workflow import replan
 
 
 def run(world: SweepWorld, hours: float, **options: int) -> list[tuple[str, int | None]]:
@@ -140,6 +141,24 @@ def test_a_timer_of_an_earlier_round_is_stale(world: SweepWorld) -> None:
     report = sweep(world.engine, world.deployment, now=START + 6 * HOUR)
     assert report.fired == [] and len(report.skipped) == 5
     assert world.actions(record.id) == [] and world.rows("outbox", record.id) == []
+
+
+def test_a_new_round_in_the_same_state_starts_a_new_stay(world: SweepWorld) -> None:
+    """Back into the same state with new_round: the stay starts again, so its deadline
+    (1 calendar day) runs from then, the first round's timers are cancelled, and planning
+    again after an edit keeps to the new stay."""
+    handling = world.act(world.create(), "accept", START + HOUR)
+    assert handling.deadline == START + 25 * HOUR
+    again = world.act(handling, "redo", START + 10 * HOUR)
+    assert (again.state, again.round, again.deadline) == ("handling", 2, START + 34 * HOUR)
+    with world.engine.begin() as conn:
+        edited = replan(conn, world.deployment, world.schema, "event", again.id,
+                        clock=lambda: START + 11 * HOUR)
+    assert edited.deadline == START + 34 * HOUR
+    pending = [t for t in world.rows("timers", again.id)
+               if t["fired_at"] is None and t["cancelled_at"] is None]
+    assert {t["round"] for t in pending} == {2}
+    assert [t["due_at"] for t in pending if t["kind"] == "deadline"] == [START + 34 * HOUR]
 
 
 def test_a_failing_effect_rolls_back_its_timer_alone_and_it_fires_later(

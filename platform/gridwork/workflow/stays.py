@@ -99,19 +99,24 @@ def replan(conn: Connection, schema: Schema, deadlines: Deadlines, workflow: str
 def _stay_plan(conn: Connection, schema: Schema, deadlines: Deadlines, workflow: str,
                record: Record, now: dt.datetime) -> TimerPlan | None:
     """The plan of the record's current stay in its state: from when it entered the state
-    (as created, or from a state that is not a pause), moved on by every pause since — a
-    pause it is coming back from now included; None when no such entry is found."""
+    (as created, from a state that is not a pause, or from the state itself into a new
+    round), moved on by every pause since — a pause it is coming back from now included;
+    None when no such entry is found."""
     state = record.state
     paused = {name for name, spec in deadlines.deployment.workflows[workflow].states.items()
               if spec.paused}
     history = schema.system("history")
-    rows = conn.execute(select(history.c.at, history.c.from_state, history.c.to_state).where(
+    rows = conn.execute(select(history.c.at, history.c.from_state, history.c.to_state,
+                               history.c.round).where(
         *_moves(history, record), history.c.to_state.is_not(None)).order_by(history.c.id))
     start: dt.datetime | None = None
     pauses: list[tuple[dt.datetime, dt.datetime]] = []
     paused_at: dt.datetime | None = None
-    for at, before, after in rows:
-        if after == state and before != state and before not in paused:
+    last_round: int | None = None
+    for at, before, after, round_ in rows:
+        again = before == after and last_round is not None and round_ != last_round
+        last_round = round_
+        if after == state and (before != state or again) and before not in paused:
             start, pauses, paused_at = at, [], None
         elif before == state and after in paused:
             paused_at = at
