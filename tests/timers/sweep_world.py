@@ -61,11 +61,14 @@ workflows:
     states:
       reported: {label: 已上报, initial: true}
       handling: {label: 处理中}
+      waiting: {label: 挂起, paused: true}
       closed: {label: 已办结, final: true}
     transitions:
       - {name: accept, from: reported, to: handling, by: worker}
       - {name: close, from: handling, to: closed, by: worker}
       - {name: redo, from: handling, to: handling, by: worker, new_round: true}
+      - {name: hold, from: handling, to: waiting, by: worker}
+      - {name: restart, from: waiting, to: handling, by: worker, new_round: true}
 limits:
   - {state: reported, within: 4h}
   - {state: handling, within: 1d}

@@ -3,6 +3,7 @@ what its config says, exactly once, and only while its record stays where it was
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -143,22 +144,47 @@ def test_a_timer_of_an_earlier_round_is_stale(world: SweepWorld) -> None:
     assert world.actions(record.id) == [] and world.rows("outbox", record.id) == []
 
 
-def test_a_new_round_in_the_same_state_starts_a_new_stay(world: SweepWorld) -> None:
+@pytest.mark.parametrize("imported", [False, True])
+def test_a_new_round_in_the_same_state_starts_a_new_stay(world: SweepWorld,
+                                                         imported: bool) -> None:
     """Back into the same state with new_round: the stay starts again, so its deadline
     (1 calendar day) runs from then, the first round's timers are cancelled, and planning
-    again after an edit keeps to the new stay."""
+    again after an edit keeps to the new stay. Imported and seeded records' history rows
+    have no round; they count as the first."""
     handling = world.act(world.create(), "accept", START + HOUR)
     assert handling.deadline == START + 25 * HOUR
+    if imported:
+        history = world.schema.system("history")
+        with world.engine.begin() as conn:
+            conn.execute(update(history).where(history.c.record == handling.id)
+                         .values(round=None))
     again = world.act(handling, "redo", START + 10 * HOUR)
     assert (again.state, again.round, again.deadline) == ("handling", 2, START + 34 * HOUR)
-    with world.engine.begin() as conn:
-        edited = replan(conn, world.deployment, world.schema, "event", again.id,
-                        clock=lambda: START + 11 * HOUR)
-    assert edited.deadline == START + 34 * HOUR
+    assert _replanned(world, again.id, START + 11 * HOUR) == START + 34 * HOUR
     pending = [t for t in world.rows("timers", again.id)
                if t["fired_at"] is None and t["cancelled_at"] is None]
     assert {t["round"] for t in pending} == {2}
     assert [t["due_at"] for t in pending if t["kind"] == "deadline"] == [START + 34 * HOUR]
+
+
+def test_a_new_round_from_a_pause_starts_a_new_stay(world: SweepWorld) -> None:
+    """Held, then sent back for a new round: the new round's day runs from then; it does
+    not resume the first round's stay moved on by the pause."""
+    handling = world.act(world.create(), "accept", START + HOUR)
+    held = world.act(handling, "hold", START + 2 * HOUR)
+    again = world.act(held, "restart", START + 12 * HOUR)
+    assert (again.round, again.deadline) == (2, START + 36 * HOUR)
+    assert _replanned(world, again.id, START + 13 * HOUR) == START + 36 * HOUR
+    resumed = world.act(world.act(again, "hold", START + 14 * HOUR), "restart",
+                        START + 15 * HOUR)
+    assert (resumed.round, resumed.deadline) == (3, START + 39 * HOUR)
+
+
+def _replanned(world: SweepWorld, record_id: int, at: dt.datetime) -> dt.datetime | None:
+    """The record's deadline after planning its stay again at ``at`` (as an edit does)."""
+    with world.engine.begin() as conn:
+        return replan(conn, world.deployment, world.schema, "event", record_id,
+                      clock=lambda: at).deadline
 
 
 def test_a_failing_effect_rolls_back_its_timer_alone_and_it_fires_later(

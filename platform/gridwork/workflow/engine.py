@@ -288,7 +288,7 @@ def _move(run: _Run, record: Record, transition: Transition, actor: int | None,
     run.conn.execute(update(table).where(table.c.id == record.id).values(**step.changes))
     moved = load_record(run.conn, run.schema, record.register, record.id)
     if moved.state != record.state or transition.new_round:
-        moved = _enter(run, moved, record.state)
+        moved = _enter(run, moved, record.state, renewed=transition.new_round)
     if run.workflow.states[transition.to].final:
         supervision.close(run.conn, run.schema, moved, run.now)
     before, after = _diff(record, moved)
@@ -313,10 +313,11 @@ def replan(conn: Connection, deployment: Deployment, schema: Schema, register: s
     return load_record(conn, schema, register, record_id)
 
 
-def _enter(run: _Run, record: Record, from_state: str | None) -> Record:
-    """Timers and deadline for the record's (new) state."""
+def _enter(run: _Run, record: Record, from_state: str | None, *,
+           renewed: bool = False) -> Record:
+    """Timers and deadline for the record's (new) state, or new round."""
     deadline = stays.enter(run.conn, run.schema, run.deadlines, run.name, record, from_state,
-                           run.now)
+                           run.now, renewed=renewed)
     table = run.schema.table(record.register)
     run.conn.execute(update(table).where(table.c.id == record.id).values(deadline=deadline))
     return load_record(run.conn, run.schema, record.register, record.id)

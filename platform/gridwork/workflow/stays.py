@@ -42,15 +42,19 @@ def _insert(conn: Connection, schema: Schema, record: Record, plan: TimerPlan, r
 
 
 def enter(conn: Connection, schema: Schema, deadlines: Deadlines, workflow: str,
-          record: Record, from_state: str | None, now: dt.datetime) -> dt.datetime | None:
-    """Cancel the old state's timers, plan the new state's; return the record's deadline."""
+          record: Record, from_state: str | None, now: dt.datetime, *,
+          renewed: bool = False) -> dt.datetime | None:
+    """Cancel the old state's timers, plan the new state's; return the record's deadline.
+    Back from a pause, the stay goes on where it stopped, unless the record is
+    ``renewed`` (entering a new round): then, as from anywhere else, it starts now."""
     state = record.state
     assert state is not None
     if from_state is not None:
         cancel(conn, schema, record, from_state, now)
     states = deadlines.deployment.workflows[workflow].states
     plan = (_stay_plan(conn, schema, deadlines, workflow, record, now)
-            if from_state is not None and states[from_state].paused else None)
+            if from_state is not None and states[from_state].paused and not renewed
+            else None)
     if plan is None:
         plan = deadlines.plan(workflow, state, now, record.category, record.severity,
                               record.values)
@@ -99,9 +103,9 @@ def replan(conn: Connection, schema: Schema, deadlines: Deadlines, workflow: str
 def _stay_plan(conn: Connection, schema: Schema, deadlines: Deadlines, workflow: str,
                record: Record, now: dt.datetime) -> TimerPlan | None:
     """The plan of the record's current stay in its state: from when it entered the state
-    (as created, from a state that is not a pause, or from the state itself into a new
-    round), moved on by every pause since — a pause it is coming back from now included;
-    None when no such entry is found."""
+    (as created, from a state that is not a pause, or in a new round from anywhere), moved
+    on by every pause since — a pause it is coming back from now included; None when no
+    such entry is found."""
     state = record.state
     paused = {name for name, spec in deadlines.deployment.workflows[workflow].states.items()
               if spec.paused}
@@ -112,11 +116,11 @@ def _stay_plan(conn: Connection, schema: Schema, deadlines: Deadlines, workflow:
     start: dt.datetime | None = None
     pauses: list[tuple[dt.datetime, dt.datetime]] = []
     paused_at: dt.datetime | None = None
-    last_round: int | None = None
+    last_round = 1
     for at, before, after, round_ in rows:
-        again = before == after and last_round is not None and round_ != last_round
-        last_round = round_
-        if after == state and (before != state or again) and before not in paused:
+        # Imported and seeded records' first rows have no round: they are in the first.
+        renewed, last_round = (round_ or 1) != last_round, round_ or 1
+        if after == state and (renewed or (before != state and before not in paused)):
             start, pauses, paused_at = at, [], None
         elif before == state and after in paused:
             paused_at = at
