@@ -86,8 +86,12 @@ def test_a_checker_bug_still_reads_like_a_report(monkeypatch: pytest.MonkeyPatch
     assert out.startswith("deployment.yaml:1:1: error: internal error while checking (KeyError")
 
 
-def test_an_unreachable_database_is_one_line_not_a_traceback() -> None:
+def test_an_unreachable_database_is_a_message_not_a_traceback(tmp_path: Path) -> None:
     code, _, err = run_cli("migrate", str(CONFIGS / "community"), "--db",
                            "postgresql://nobody@127.0.0.1:1/nothing")
     assert code == 1
-    assert err.startswith("Error: database error: connection failed") and "Traceback" not in err
+    assert err.startswith("Error: cannot reach the database: connection failed")
+    assert "Traceback" not in err
+    code, _, err = run_cli("migrate", str(CONFIGS / "community"), "--db",
+                           f"sqlite:///{tmp_path}")  # a folder, not a file
+    assert code == 1 and err.startswith("Error: cannot reach the database: unable to open")

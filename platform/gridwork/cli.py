@@ -25,16 +25,18 @@ class _Commands(click.Group):
         return super().get_command(ctx, cmd_name) or self._from_plugins().get(cmd_name)
 
     def invoke(self, ctx: click.Context) -> object:
-        """Run the command; a database that cannot be reached or refuses is one line on
-        stderr (exit 1), not a traceback."""
+        """Run the command; a database that cannot be reached (no server, no such database,
+        refused) is the driver's message on stderr and exit code 1, not a traceback. Errors
+        of a statement (no statement is sent before connecting) keep their traceback."""
         try:
             return super().invoke(ctx)
         except Exception as err:
             if "sqlalchemy" in sys.modules:  # else the error cannot be the database's
                 from sqlalchemy.exc import OperationalError
 
-                if isinstance(err, OperationalError):
-                    raise click.ClickException(f"database error: {err.orig}") from err
+                if isinstance(err, OperationalError) and err.statement is None:
+                    raise click.ClickException(
+                        f"cannot reach the database: {err.orig}") from err
             raise
 
     def _from_plugins(self) -> dict[str, click.Command]:
