@@ -126,15 +126,24 @@ def _scratch(url: str | None) -> Iterator[str | None]:
     parsed = normalized_url(url)
     admin = create_engine(parsed, isolation_level="AUTOCOMMIT")
     name = f"gridwork_bench_{secrets.token_hex(4)}"
+    options = " ".join(filter(None, (str(parsed.query.get("options") or ""),
+                                     f"-csearch_path={name}")))
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA "{name}" CASCADE')
+
     try:
         with admin.connect() as conn:
             conn.exec_driver_sql(f'CREATE SCHEMA "{name}"')
         try:
-            yield parsed.update_query_dict({"options": f"-csearch_path={name}"}
+            yield parsed.update_query_dict({"options": options}
                                            ).render_as_string(hide_password=False)
-        finally:
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f'DROP SCHEMA "{name}" CASCADE')
+        except BaseException:
+            with contextlib.suppress(Exception):  # the figure's error is the one to see
+                drop()
+            raise
+        drop()
     finally:
         admin.dispose()
 

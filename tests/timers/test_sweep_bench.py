@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 from support import run_cli
 
 from gridwork.bench import _scratch
@@ -43,3 +44,16 @@ def test_on_postgresql_a_figure_builds_in_a_schema_of_its_own_and_drops_it(
 def test_bench_takes_only_a_postgresql_database() -> None:
     code, _, err = run_cli("bench", "--only", "sweep_100k_due", "--db", "sqlite:///x.db")
     assert code == 2 and "give a PostgreSQL URL" in err
+
+
+def test_a_figures_schema_keeps_the_options_given_with_the_database(pg_database: str) -> None:
+    given = make_url(pg_database).update_query_dict({"options": "-cwork_mem=7MB"})
+    with _scratch(given.render_as_string(hide_password=False)) as url:
+        assert url is not None
+        engine = create_engine(url)
+        with engine.connect() as conn:
+            assert conn.execute(text("SHOW work_mem")).scalar() == "7MB"
+            assert conn.execute(text("SELECT current_schema()")).scalar().startswith(
+                "gridwork_bench_")
+        engine.dispose()
+
