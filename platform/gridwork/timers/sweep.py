@@ -151,9 +151,10 @@ def _read(conn: Connection, schema: Schema, ids: Sequence[int]) -> list[Fired]:
 def _fire(conn: Connection, schema: Schema, deadlines: Deadlines, claimed: list[Claimed],
           now: dt.datetime, report: SweepReport, passed: set[int], details: bool) -> int:
     """Fire the claimed timers still where they were planned: reminders, then deadlines
-    (one set-based insert per register), then escalation steps. Past ``EFFECTS_PER_BATCH``
-    reminders and steps, hand back (as pending, for the next batch) every timer from the
-    first one left over in due order on; return how many were handed back."""
+    (one set-based insert per register; on PostgreSQL only those the claim left, see
+    `claim`), then escalation steps. Past ``EFFECTS_PER_BATCH`` reminders and steps, hand
+    back (as pending, for the next batch) every timer from the first one left over in due
+    order on; return how many were handed back."""
     written = [timer for timer, code in claimed if code == WRITTEN]
     dues = {timer: code for timer, code in claimed if code not in (NOT_DEADLINE, WRITTEN)}
     singles = _read(conn, schema, [timer for timer, code in claimed if code == NOT_DEADLINE])
@@ -195,7 +196,7 @@ def _fire(conn: Connection, schema: Schema, deadlines: Deadlines, claimed: list[
 
 def _fire_deadlines(conn: Connection, schema: Schema, dues: dict[int, int],
                     now: dt.datetime) -> set[int]:
-    """Fire deadlines (timer → `_code`) set-based; return the stale ones, those of a
+    """Fire deadlines (timer → `code`) set-based; return the stale ones, those of a
     register the config no longer has among them."""
     if not dues:
         return set()

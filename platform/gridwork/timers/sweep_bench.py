@@ -103,6 +103,7 @@ def _fill(conn: Connection, schema: Schema, records: int, due: int) -> None:
 def _reset(engine: Engine, schema: Schema) -> None:
     """Make the due timers pending again and forget what firing them wrote, then clean up
     after it, so that the next run measured does not pay for this reset: on SQLite, copy
+    the write-ahead log into the database (whichever commit follows a full log checkpoints
     it); on PostgreSQL, vacuum away the row versions it left dead (or autovacuum would at a
     moment of its choosing), and mark the loaded records all-visible."""
     timers = schema.system("timers")
@@ -176,10 +177,10 @@ def sweep_figures(records: int = RECORDS, due: int = DUE, url: str | None = None
                   runs: int = 5, batch: int | None = None) -> dict[str, dict[str, Any]]:
     """Both figures on one database (SQLite in a temporary folder unless ``url``).
 
-    A ratio is the median over ``runs`` of the times of one run, in which the UPDATE, the
-    sweep and the same-work SQL run back to back: on a shared machine the speed drifts by
-    a third over some seconds, which best times taken in different runs would count as
-    the sweep's. Times shown are the best of the runs."""
+    A ratio is the median over ``runs`` of the ratio of two times of one run, in which
+    the UPDATE, the sweep and the same-work SQL run back to back: on a shared machine the
+    speed drifts by a third over some seconds, which best times taken in different runs
+    would count as the sweep's. Times shown are the best of the runs."""
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "sweepbench"
         deployment = _deployment(root)
