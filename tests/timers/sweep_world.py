@@ -40,7 +40,7 @@ hierarchy:
     - {code: S1C1, name: 社区, level: community, parent: S1}
     - {code: S1C1G1, name: 网格, level: grid, parent: S1C1}
 roles:
-  worker: {label: 网格员, at: grid, can: [view, "create:event"]}
+  worker: {label: 网格员, at: grid, can: [view, "create:event", "create:complaint"]}
   leader: {label: 网格长, at: grid, can: [view]}
   head: {label: 社区书记, at: community, can: [view, supervise]}
   officer: {label: 街道干部, at: street, can: [view, supervise]}
@@ -52,6 +52,13 @@ registers:
     workflow: flow
     categorized: true
     fields: [{name: title, type: text}]
+  complaint:
+    label: 投诉
+    workflow: flow
+    fields: [{name: title, type: text}]
+  place:
+    label: 场所
+    fields: [{name: name, type: text}]
 categories:
   - {code: a, label: A}
   - {code: q, label: Q, escalation: quick}

@@ -18,7 +18,7 @@ from gridwork.config.models import EscalationStep
 from gridwork.storage import migrate
 from gridwork.timers.effects import EFFECTS, Firing
 from gridwork.timers.sweep import sweep
-from gridwork.workflow import replan
+from gridwork.workflow import create_record, load_user, replan
 
 
 def run(world: SweepWorld, hours: float, **options: int) -> list[tuple[str, int | None]]:
@@ -259,6 +259,32 @@ def test_deadlines_wait_for_the_reminders_handed_back_before_them(
         [("reminder", r) for r in reminded] + [("deadline", r) for r in late])
     assert report.batches == 2
     assert [world.actions(r) for r in (*reminded, *late)] == [["remind"]] * 3 + [["overdue"]] * 3
+
+
+def test_deadlines_of_each_workflow_register_fire_and_others_are_stale(
+        world: SweepWorld) -> None:
+    """Deadlines of two registers with a workflow fire in one batch (on PostgreSQL the
+    claim looks each up in its own table); one of a register without a workflow is
+    cancelled. The same record id in two registers is two records."""
+    event = world.create()
+    with world.engine.connect() as conn:
+        worker = load_user(conn, world.schema, "worker")
+    complaint = create_record(world.engine, world.deployment, world.schema, worker,
+                              "complaint", "S1C1G1", {"title": "噪音"}, clock=lambda: START)
+    assert complaint.id == event.id
+    timers = world.schema.system("timers")
+    lone = {"kind": "deadline", "state": "reported", "round": 1, "step": 0,
+            "due_at": START + HOUR, "record": event.id}
+    with world.engine.begin() as conn:  # no reminder or step of theirs in the batch
+        conn.execute(update(timers).values(cancelled_at=START))
+        conn.execute(insert(timers), [{**lone, "register": name}
+                                      for name in ("event", "complaint", "place")])
+    report = sweep(world.engine, world.deployment, now=START + 2 * HOUR)
+    assert sorted((f.register, f.kind) for f in report.fired) == [
+        ("complaint", "deadline"), ("event", "deadline")]
+    assert [f.register for f in report.skipped] == ["place"]
+    assert sorted((r["register"], r["action"]) for r in world.rows("history")
+                  if r["actor"] is None) == [("complaint", "overdue"), ("event", "overdue")]
 
 
 def test_a_sweep_that_only_counts_fires_and_skips_the_same_timers(world: SweepWorld) -> None:
