@@ -234,6 +234,15 @@ def test_photos_sent_with_an_action_show_in_its_timeline_entry(
     shown = re.findall(r'src="(/registers/hazard/\d+/photos/[0-9a-f]{64}\.png)"', timeline)
     assert len(shown) == 1 and "当场清除了占用的消防通道" in timeline
     assert inspector.get(shown[0]).content == AFTER
+    # Taken again, the action is no longer there: refused, and the photo is not stored.
+    stored = sorted((site_of(inspector).data_dir / "uploads").iterdir())
+    now_at = str(int(version_on(opened.text)) + 1)
+    again = inspector.post(url, data={"csrf": token(inspector), "version": now_at,
+                                      "result": "再次清除"},
+                           files=[("result_photos", ("again.png", AFTER + b"2", "image/png"))],
+                           follow_redirects=False)
+    assert again.status_code == 403
+    assert sorted((site_of(inspector).data_dir / "uploads").iterdir()) == stored
 
 
 def test_supervision_and_timer_steps_show_on_the_record(flow_client: FlowClient,

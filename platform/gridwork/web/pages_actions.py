@@ -44,11 +44,14 @@ async def take(request: Request) -> Response:
     try:
         with site.engine.connect() as conn:
             row = _row(conn, site, user, register, record_id)
+            possible = _available(conn, site, user, register, record_id, name) is not None
         asked = _transition(site, register, name)
         state, _system = form_state(site, register, form)
         allowed = {*pending_uploads(request), *record_photos(site, register, row)}
+        # Photos are stored only for an action the user may take now: one refused, or
+        # overtaken by someone else's, must not leave files behind.
         upload_errors, stored_refs = await take_uploads(site, register, form, state, allowed,
-                                                        asked.require)
+                                                        asked.require, store=possible)
         remember_uploads(request, stored_refs)
     finally:
         await form.close()

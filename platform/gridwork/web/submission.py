@@ -88,12 +88,13 @@ def check(conn: Connection, site: Site, user: User, register: str, state: FormSt
 
 
 async def take_uploads(site: Site, register: str, form: FormData, state: FormState,
-                       allowed: Collection[str], names: Iterable[str] | None = None,
-                       ) -> tuple[dict[str, list[str]], list[str]]:
+                       allowed: Collection[str], names: Iterable[str] | None = None, *,
+                       store: bool = True) -> tuple[dict[str, list[str]], list[str]]:
     """Store the photos sent with the form (for every photo field, or those of ``names``),
     adding their references to ``state``. A reference the form sends back is kept only if
     it is ``allowed`` (this session's uploads, the record's own photos): knowing another
-    record's photo name must not attach it, and make it visible, here.
+    record's photo name must not attach it, and make it visible, here. Without ``store``,
+    files sent are dropped (the form cannot be taken: nothing is left on disk for it).
 
     Returns what is wrong with the files, by field, and the references just stored.
     """
@@ -106,7 +107,7 @@ async def take_uploads(site: Site, register: str, form: FormData, state: FormSta
             continue
         refs = uploads.kept([ref for ref in state.get(spec.name, []) if ref in allowed],
                             site.data_dir)
-        for upload in form.getlist(spec.name):
+        for upload in form.getlist(spec.name) if store else ():
             if not isinstance(upload, UploadFile) or not upload.filename:
                 continue
             try:
