@@ -31,6 +31,7 @@ from sqlalchemy import (
 from ..config import Deployment, load_deployment
 from ..storage import Schema, build_schema, make_engine, migrate
 from ..storage.types import UTCDateTime
+from .effects import OVERDUE_COLUMNS, overdue_row, still_in
 from .sweep import sweep
 
 RATIO_FLOOR = 0.3
@@ -136,22 +137,19 @@ def _set_based(engine: Engine, schema: Schema, due: int) -> float:
 def _same_work(engine: Engine, schema: Schema, due: int) -> float:
     """Seconds for hand-written set-based SQL doing what firing the deadlines does: one
     INSERT of their `overdue` history rows (for records still in the timer's state) and the
-    UPDATE marking them fired, in one transaction (then undone). Shown beside the goal's
-    ratio: it is the floor DESIGN.md's one-history-row-per-firing rule sets."""
+    UPDATE marking them fired, in one transaction (then undone); the rows and the check
+    that the record is still in the timer's state and round are the sweep's own. Shown
+    beside the goal's ratio: it is the floor DESIGN.md's one-history-row-per-firing rule
+    sets."""
     timers, history, table = (schema.system("timers"), schema.system("history"),
                               schema.table("event"))
     pending = (timers.c.fired_at.is_(None), timers.c.cancelled_at.is_(None),
                timers.c.due_at <= NOW)
-    as_json = (func.json_build_object if engine.dialect.name == "postgresql"
-               else func.json_object)
     start = time.perf_counter()
     with engine.begin() as conn:
         conn.execute(insert(history).from_select(
-            ["register", "record", "at", "action", "round", "after"],
-            select(timers.c.register, timers.c.record, literal(NOW, UTCDateTime),
-                   literal("overdue"), timers.c.round, as_json("state", timers.c.state))
-            .join(table, (table.c.id == timers.c.record) & (table.c.state == timers.c.state))
-            .where(*pending)))
+            OVERDUE_COLUMNS, overdue_row(engine.dialect.name, timers.c, NOW)
+            .join(table, still_in(table, timers.c)).where(*pending)))
         hit = conn.execute(update(timers).where(*pending).values(fired_at=NOW)).rowcount
     seconds = time.perf_counter() - start
     _reset(engine, schema)
