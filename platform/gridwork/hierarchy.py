@@ -8,7 +8,7 @@ SQLite and PostgreSQL (where the column is byte-ordered, ``COLLATE "C"``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -126,12 +126,15 @@ def _at_node(table: Table, nodes: Table, grant: Grant) -> ColumnElement[bool]:
     return table.c.node.in_(subtree_ids(nodes, grant.node_path))
 
 
+Box = tuple[float, float, float, float]
+"""min lon, min lat, max lon, max lat"""
+
+
 @dataclass(frozen=True)
 class _Shape:
     code: str
     depth: int
-    box: tuple[float, float, float, float]
-    """min lon, min lat, max lon, max lat"""
+    box: Box
     polygons: tuple[tuple[tuple[tuple[float, float], ...], ...], ...]
     """Each polygon: its outer ring, then its holes; points as (lon, lat)."""
 
@@ -144,18 +147,82 @@ class _Shape:
                    for rings in self.polygons)
 
 
-_SHAPES: dict[str, list[_Shape]] = {}
+@dataclass(frozen=True)
+class _Shapes:
+    """The boundaries of one deployment, deepest first, with the tree to find a node's."""
+
+    deepest_first: list[_Shape]
+    by_code: dict[str, _Shape]
+    parent: dict[str, str | None]
+    children: dict[str, list[str]]
+
+
+_SHAPES: dict[str, _Shapes] = {}
 
 
 def locate(deployment: Deployment, lat: float, lon: float) -> str | None:
     """The code of the deepest node whose boundary holds the point, or None."""
-    for shape in _shapes(deployment):
+    for shape in _shapes(deployment).deepest_first:
         if shape.contains(lon, lat):
             return shape.code
     return None
 
 
-def _shapes(deployment: Deployment) -> list[_Shape]:
+def containing(deployment: Deployment, lat: float, lon: float) -> list[str]:
+    """The codes of every node whose boundary holds the point, deepest first."""
+    return [shape.code for shape in _shapes(deployment).deepest_first
+            if shape.contains(lon, lat)]
+
+
+def area_codes(deployment: Deployment, code: str) -> list[str]:
+    """The nodes whose boundaries stand for the area of node ``code``: its own boundary;
+    without one, those of the nearest bounded nodes below it; else its nearest bounded
+    ancestor's (a building inside a bounded grid). Empty when no boundary says anything."""
+    shapes = _shapes(deployment)
+    if code in shapes.by_code:
+        return [code]
+    below, todo = [], list(shapes.children.get(code, ()))
+    while todo:
+        child = todo.pop()
+        if child in shapes.by_code:
+            below.append(child)
+        else:
+            todo.extend(shapes.children.get(child, ()))
+    if below:
+        return sorted(below)
+    parent = shapes.parent.get(code)
+    while parent is not None:
+        if parent in shapes.by_code:
+            return [parent]
+        parent = shapes.parent.get(parent)
+    return []
+
+
+def within(deployment: Deployment, code: str, lat: float, lon: float) -> bool | None:
+    """Whether the point lies in node ``code``'s area (see area_codes); None when no
+    boundary tells."""
+    codes = area_codes(deployment, code)
+    if not codes:
+        return None
+    by_code = _shapes(deployment).by_code
+    return any(by_code[c].contains(lon, lat) for c in codes)
+
+
+def area_box(deployment: Deployment, codes: Iterable[str] | None = None) -> Box | None:
+    """The box around the areas of the nodes ``codes`` (every boundary when None), or None
+    when no boundary covers them."""
+    shapes = _shapes(deployment)
+    if codes is None:
+        boxes = [shape.box for shape in shapes.deepest_first]
+    else:
+        boxes = [shapes.by_code[c].box for code in codes for c in area_codes(deployment, code)]
+    if not boxes:
+        return None
+    return (min(b[0] for b in boxes), min(b[1] for b in boxes),
+            max(b[2] for b in boxes), max(b[3] for b in boxes))
+
+
+def _shapes(deployment: Deployment) -> _Shapes:
     key = deployment.source_hash
     if key and key in _SHAPES:
         return _SHAPES[key]
@@ -172,11 +239,17 @@ def _shapes(deployment: Deployment) -> list[_Shape]:
                max(p[0] for p in points), max(p[1] for p in points))
         shapes.append(_Shape(code, depth.get(level_of.get(code, ""), 0), box, rings))
     shapes.sort(key=lambda s: -s.depth)
+    children: dict[str, list[str]] = {}
+    for node in deployment.nodes:
+        if node.parent is not None:
+            children.setdefault(node.parent, []).append(node.code)
+    found = _Shapes(shapes, {s.code: s for s in shapes},
+                    {node.code: node.parent for node in deployment.nodes}, children)
     if key:
         if len(_SHAPES) > 8:
             _SHAPES.clear()
-        _SHAPES[key] = shapes
-    return shapes
+        _SHAPES[key] = found
+    return found
 
 
 def _in_ring(x: float, y: float, ring: Sequence[tuple[float, float]]) -> bool:

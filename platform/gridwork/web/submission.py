@@ -16,6 +16,7 @@ from ..config.models import FieldSpec
 from ..forms.models import computed_values, validate_record, visible_fields
 from ..hierarchy import HasGrants
 from . import uploads
+from .map_points import flag_points
 from .records import fetch, scope_node_ids
 from .site import Site
 from .widgets import FormState
@@ -41,7 +42,7 @@ def form_state(site: Site, register: str, form: FormData) -> tuple[FormState, di
     state: FormState = {}
     for spec in site.deployment.registers[register].fields:
         if spec.type == "geo_point":
-            for part in ("lat", "lon"):
+            for part in ("lat", "lon", "confirm"):
                 state[f"{spec.name}_{part}"] = str(form.get(f"{spec.name}_{part}") or "")
         elif spec.type in ("photo", "file"):
             state[spec.name] = [v for v in form.getlist(spec.name) if isinstance(v, str) and v]
@@ -83,6 +84,7 @@ def check(conn: Connection, site: Site, user: User, register: str, state: FormSt
                                     resolve=_Resolver(conn, site, user))
     for name, messages in upload_errors.items():
         errors.setdefault(name, []).extend(messages)
+    flag_points(conn, site, user, register, state, system, errors)
     visible, computed = evaluate(site, register, state, system)
     return Submission(state, system, errors, None if errors else clean, visible, computed)
 

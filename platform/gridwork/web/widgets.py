@@ -17,6 +17,7 @@ from sqlalchemy import Connection, select
 from .. import plugins
 from ..auth import User
 from ..config.models import FieldSpec
+from .map_points import geo_value
 from .records import scope_node_ids, scoped
 from .site import Site
 
@@ -136,8 +137,8 @@ def build_views(conn: Connection, site: Site, user: User, register: str, state: 
             options = field_options(conn, site, user, spec)
         else:
             options = []
-        value = ((state.get(f"{spec.name}_lat"), state.get(f"{spec.name}_lon"))
-                 if spec.type == "geo_point" else state.get(spec.name))
+        value = (geo_value(state, spec.name) if spec.type == "geo_point"
+                 else state.get(spec.name))
         if spec.name in masked and value:
             widget, value = "masked", mask(str(value))
         views.append(FieldView(spec, site.label(spec.label, spec.name), widget, value, options,

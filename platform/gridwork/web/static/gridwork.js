@@ -1,4 +1,5 @@
-// gridwork: hide the fields the server says to hide, preview photos, pick points on a map.
+// gridwork: hide the fields the server says to hide, preview photos, search long selects.
+// The map picker is mappicker.js.
 (function () {
   "use strict";
 
@@ -47,65 +48,9 @@
     });
   }
 
-  function tiles(map) {
-    var url = document.body.dataset.tiles;
-    if (url) L.tileLayer(url, {maxZoom: 19}).addTo(map);
-    fetch("/boundaries.geojson", {credentials: "same-origin"}).then(function (r) {
-      return r.ok ? r.json() : null;
-    }).then(function (data) {
-      if (!data || !data.features.length) return;
-      var layer = L.geoJSON(data, {style: {weight: 1, color: "#1f6f8b", fillOpacity: 0.05}});
-      layer.addTo(map);
-      if (!map.gwHasPoint) map.fitBounds(layer.getBounds());
-    });
-  }
-
-  function pickers(root) {
-    if (!window.L) return;
-    root.querySelectorAll(".geo").forEach(function (geo) {
-      var button = geo.querySelector(".map-toggle");
-      if (!button || button.dataset.bound) return;
-      button.dataset.bound = "1";
-      button.hidden = false;
-      button.addEventListener("click", function () {
-        var box = geo.querySelector(".map");
-        box.hidden = !box.hidden;
-        if (box.hidden || box.dataset.ready) return;
-        box.dataset.ready = "1";
-        var lat = geo.querySelector("input[name$=_lat]"), lon = geo.querySelector("input[name$=_lon]");
-        var map = L.map(box), marker = null;
-        if (lat.value && lon.value) {
-          map.gwHasPoint = true;
-          map.setView([+lat.value, +lon.value], 16);
-          marker = L.marker([+lat.value, +lon.value]).addTo(map);
-        } else {
-          map.setView([35, 105], 4);
-        }
-        tiles(map);
-        map.on("click", function (e) {
-          lat.value = e.latlng.lat.toFixed(6);
-          lon.value = e.latlng.lng.toFixed(6);
-          if (marker) marker.setLatLng(e.latlng); else marker = L.marker(e.latlng).addTo(map);
-          lat.dispatchEvent(new Event("change", {bubbles: true}));
-        });
-      });
-    });
-    root.querySelectorAll(".map[data-point]").forEach(function (box) {
-      if (box.dataset.ready) return;
-      box.dataset.ready = "1";
-      box.hidden = false;
-      var point = box.dataset.point.split(",").map(Number);
-      var map = L.map(box).setView(point, 16);
-      map.gwHasPoint = true;
-      L.marker(point).addTo(map);
-      tiles(map);
-    });
-  }
-
   document.addEventListener("DOMContentLoaded", function () {
     previews(document);
     searchable(document);
-    pickers(document);
   });
   document.addEventListener("htmx:oobAfterSwap", function (e) {
     if (e.detail.target && e.detail.target.id === "form-state") applyHidden();
@@ -114,6 +59,5 @@
     var root = e.detail.target.parentElement || document;
     previews(root);
     searchable(root);
-    pickers(root);
   });
 })();

@@ -1,0 +1,131 @@
+"""Where a picked point lies against the record's chosen node, as the map picker and the
+form's check both say it: the server's boundaries decide, so the page and the save agree."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from sqlalchemy import Connection
+
+from .. import hierarchy
+from ..auth import User
+from .records import scope_node_ids
+from .site import NodeInfo, Site
+
+if TYPE_CHECKING:
+    from .widgets import FormState
+
+
+@dataclass(frozen=True)
+class PointNote:
+    """What to say about a point: the words, whether it lies outside the chosen node, and
+    the node in the user's scope (at the record's level) that holds it, to offer instead."""
+
+    message: str
+    outside: bool
+    offer: NodeInfo | None = None
+
+
+class GeoValue(NamedTuple):
+    """A point field as the form shows it: what was typed and the note on where it lies."""
+
+    lat: str | None
+    lon: str | None
+    note: str | None = None
+    offer: str | None = None
+    offer_name: str | None = None
+    confirmed: bool = False
+
+
+def place_name(site: Site, node: NodeInfo) -> str:
+    """A node's name with its parent's, since names like 第一网格 repeat across the tree."""
+    codes = hierarchy.ancestor_codes(node.path)
+    parent = site.node_by_code(codes[-2]) if len(codes) > 1 else None
+    if parent is None or node.name.startswith(parent.name):
+        return node.name
+    return parent.name + ("" if site.locale == "zh" else " ") + node.name
+
+
+def scope_codes(conn: Connection, site: Site, user: User) -> set[str]:
+    """The codes of the nodes the user may see."""
+    nodes = site.nodes()
+    return {nodes[i].code for i in scope_node_ids(conn, site, user)}
+
+
+def note_for(conn: Connection, site: Site, user: User, lat: float, lon: float,
+             chosen: str | None, level: str | None) -> PointNote | None:
+    """What to say about the point for a record at node ``chosen`` (when one is chosen) and
+    hierarchy ``level``; None when no boundary can tell."""
+    scope = scope_codes(conn, site, user)
+    holding = hierarchy.containing(site.deployment, lat, lon)
+    seen = [node for node in (site.node_by_code(code) for code in holding if code in scope)
+            if node is not None]
+    offer = next((node for node in seen if level is None or node.level == level), None)
+    node = site.node_by_code(chosen) if chosen and chosen in scope else None
+    if node is None:
+        if offer is not None:
+            return PointNote(site.t("The point lies in {place}.", place=place_name(site, offer)),
+                             False, offer)
+        if not holding:
+            return PointNote(site.t("The point lies outside every grid."), False)
+        if not seen:
+            return PointNote(site.t("The point lies outside your area."), False)
+        return PointNote(site.t("The point lies in {place}.", place=place_name(site, seen[0])),
+                         False)
+    inside = hierarchy.within(site.deployment, node.code, lat, lon)
+    if inside is None:
+        return None
+    chosen_name = place_name(site, node)
+    if inside:
+        return PointNote(site.t("The point lies in {place}.", place=chosen_name), False)
+    if not holding:
+        return PointNote(site.t("The point lies outside every grid, not in {chosen}.",
+                                chosen=chosen_name), True)
+    if offer is not None and offer.code != node.code:
+        return PointNote(site.t("The point lies outside {chosen}, in {place}.",
+                                chosen=chosen_name, place=place_name(site, offer)), True, offer)
+    if seen:
+        return PointNote(site.t("The point lies outside {chosen}, in {place}.",
+                                chosen=chosen_name, place=place_name(site, seen[0])), True)
+    return PointNote(site.t("The point lies outside {chosen} and outside your area.",
+                            chosen=chosen_name), True)
+
+
+def flag_points(conn: Connection, site: Site, user: User, register: str, state: FormState,
+                system: Mapping[str, str], errors: dict[str, list[Any]]) -> None:
+    """Refuse a point outside the record's chosen node until the user ticks ``NAME_confirm``
+    (a worker may well report what they saw next door, but never unknowingly), and keep
+    the note in ``state`` for the form to show beside the map."""
+    spec = site.deployment.registers[register]
+    level = spec.attach_to or site.deployment.hierarchy.levels[-1].key
+    chosen = system.get("node") or None
+    for field in spec.fields:
+        if field.type != "geo_point" or field.name in errors or chosen is None:
+            continue
+        point = _point(state, field.name)
+        note = None if point is None else note_for(conn, site, user, *point, chosen, level)
+        if note is None or not note.outside:
+            continue
+        state[f"{field.name}_note"] = note.message
+        if note.offer is not None:
+            state[f"{field.name}_offer"] = note.offer.code
+            state[f"{field.name}_offer_name"] = place_name(site, note.offer)
+        if not state.get(f"{field.name}_confirm"):
+            errors[field.name] = [note.message]
+
+
+def geo_value(state: FormState, name: str) -> GeoValue:
+    """The point field ``name`` as the form shows it."""
+    return GeoValue(state.get(f"{name}_lat"), state.get(f"{name}_lon"),
+                    state.get(f"{name}_note"), state.get(f"{name}_offer"),
+                    state.get(f"{name}_offer_name"), bool(state.get(f"{name}_confirm")))
+
+
+def _point(state: FormState, name: str) -> tuple[float, float] | None:
+    try:
+        lat, lon = float(state.get(f"{name}_lat") or ""), float(state.get(f"{name}_lon") or "")
+    except ValueError:
+        return None
+    return (lat, lon) if -90 <= lat <= 90 and -180 <= lon <= 180 else None
