@@ -60,7 +60,7 @@ def test_errors_keep_every_typed_value_and_store_nothing(
 def test_a_valid_form_is_stored_with_history_and_shown(
         make_client: Callable[..., TestClient]) -> None:
     client = make_client("community", "grid_worker")
-    form = _event(client, party_a="张三", location_lat="30.27", location_lon="120.15",
+    form = _event(client, party_a="张三", location_lat="30.2915", location_lon="120.036",
                   occurred_at="2026-11-25T09:30")
     response = client.post("/registers/event/new", data=form,
                            files=[("photos", ("scene.png", PNG, "image/png"))],
@@ -81,7 +81,7 @@ def test_a_valid_form_is_stored_with_history_and_shown(
         actions = conn.execute(select(history.c.action).where(
             history.c.register == "event", history.c.record == record_id)).scalars().all()
     assert row.state == "accepting"  # created in the initial state, then dispatched
-    assert row.category == "dispute_neighbour" and row.location_lat == 30.27
+    assert row.category == "dispute_neighbour" and row.location_lat == 30.2915
     assert actions == ["create", "dispatch"]
     listing = client.get("/registers/event?q=楼上漏水").text
     assert f'href="/registers/event/{record_id}"' in listing
