@@ -86,17 +86,26 @@ def test_the_map_opens_on_the_own_grid_and_warns_outside_it(
         expect(page.locator(".map-notice")).to_be_visible()
 
         note = page.locator("#map-note-location")
+        _click_at(page, 30.2915, 120.036)
+        expect(note.locator(".note")).to_have_text("该位置在保俶塔社区第一网格内。")
+
         _click_at(page, 30.2915, 120.0335)  # west of the district's boundaries
-        expect(note.locator(".warning")).to_have_text(
-            "该位置不在任何网格内，也不在所选的保俶塔社区第一网格内。")
+        outside = "该位置不在任何网格内，也不在所选的保俶塔社区第一网格内。"
+        expect(note.locator(".warning")).to_have_text(outside)
         expect(note.get_by_label("位置无误，仍按此保存")).not_to_be_checked()
         expect(page.locator("input[name=location_lon]")).to_have_value(
             re.compile(r"^120\.033[45]\d*$"))  # where the click landed, to the pixel
         page.screenshot(path=str(ARTIFACTS / "map-picker-outside-390.png"), full_page=True)
 
-        _click_at(page, 30.2915, 120.036)
-        expect(note.locator(".note")).to_have_text("该位置在保俶塔社区第一网格内。")
-        expect(note.locator(".warning")).to_have_count(0)
+        page.locator("#in-address").click()  # leaving the field: the server checks it too
+        expect(page.locator("#error-location")).to_have_text(outside)
+        expect(page.locator(MAP)).to_be_visible()
+        confirm = page.locator("#field-location").get_by_label("位置无误，仍按此保存")
+        confirm.check()
+        page.locator("#in-address").click()
+        expect(page.locator("#error-location")).to_have_count(0)
+        expect(confirm).to_be_checked()
+        expect(note.locator(".note")).to_have_text(outside)
         assert not errors, errors
     finally:
         context.close()

@@ -3,7 +3,7 @@ form's check both say it: the server's boundaries decide, so the page and the sa
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -94,15 +94,17 @@ def note_for(conn: Connection, site: Site, user: User, lat: float, lon: float,
 
 
 def flag_points(conn: Connection, site: Site, user: User, register: str, state: FormState,
-                system: Mapping[str, str], errors: dict[str, list[Any]]) -> None:
-    """Refuse a point outside the record's chosen node until the user ticks ``NAME_confirm``
-    (a worker may well report what they saw next door, but never unknowingly), and keep
-    the note in ``state`` for the form to show beside the map."""
+                system: Mapping[str, str], errors: dict[str, list[Any]],
+                visible: Collection[str]) -> None:
+    """Refuse a shown point outside the record's chosen node until the user ticks
+    ``NAME_confirm`` (a worker may well report what they saw next door, but never
+    unknowingly), and keep the note in ``state`` for the form to show beside the map."""
     spec = site.deployment.registers[register]
     level = spec.attach_to or site.deployment.hierarchy.levels[-1].key
     chosen = system.get("node") or None
     for field in spec.fields:
-        if field.type != "geo_point" or field.name in errors or chosen is None:
+        if (field.type != "geo_point" or field.name in errors or field.name not in visible
+                or chosen is None):
             continue
         point = _point(state, field.name)
         note = None if point is None else note_for(conn, site, user, *point, chosen, level)

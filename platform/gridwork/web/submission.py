@@ -84,8 +84,8 @@ def check(conn: Connection, site: Site, user: User, register: str, state: FormSt
                                     resolve=_Resolver(conn, site, user))
     for name, messages in upload_errors.items():
         errors.setdefault(name, []).extend(messages)
-    flag_points(conn, site, user, register, state, system, errors)
     visible, computed = evaluate(site, register, state, system)
+    flag_points(conn, site, user, register, state, system, errors, visible)
     return Submission(state, system, errors, None if errors else clean, visible, computed)
 
 

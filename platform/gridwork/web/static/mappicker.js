@@ -28,15 +28,24 @@
     control.addTo(map);
   }
 
-  function layers(map, noTiles) {
+  function layers(map, noTiles, geo) {
     var url = document.body.dataset.tiles;
     if (url) L.tileLayer(url, {maxZoom: 19}).addTo(map);
     else if (noTiles) notice(map, noTiles);
     boundaryLayer().then(function (data) {
       if (!data || !data.features.length) return;
-      var layer = L.geoJSON(data, {style: {weight: 1, color: "#1f6f8b", fillOpacity: 0.05},
-                                   interactive: false});
-      layer.addTo(map);
+      map.gwBoundaries = L.geoJSON(data, {interactive: false}).addTo(map);
+      highlight(map, geo);
+    });
+  }
+
+  // Draw the form's chosen area stronger than the others.
+  function highlight(map, geo) {
+    var control = geo && nodeControl(geo), chosen = control ? control.value : "";
+    if (!map.gwBoundaries) return;
+    map.gwBoundaries.setStyle(function (feature) {
+      var mine = chosen && feature.properties.code === chosen;
+      return {weight: mine ? 3 : 1, color: "#1f6f8b", fillOpacity: mine ? 0.15 : 0.05};
     });
   }
 
@@ -137,7 +146,7 @@
       map.setView([35, 105], 4);
       openArea(geo, map);
     }
-    layers(map, geo.dataset.noTiles);
+    layers(map, geo.dataset.noTiles, geo);
     map.on("click", function (e) {
       lat.value = e.latlng.lat.toFixed(6);
       lon.value = e.latlng.lng.toFixed(6);
@@ -170,16 +179,20 @@
       var map = L.map(box).setView(point, 16);
       box.gwMap = map;
       L.marker(point).addTo(map);
-      layers(map, "");
+      layers(map, "", null);
     });
   }
 
-  // A changed area re-checks the point against it.
+  // A changed area is drawn as chosen, and the point checked against it again.
   document.addEventListener("change", function (e) {
     if (!e.target.matches || !e.target.matches("[name=node]")) return;
     var form = e.target.closest("form");
     if (!form) return;
-    form.querySelectorAll(".geo").forEach(check);
+    form.querySelectorAll(".geo").forEach(function (geo) {
+      var box = geo.querySelector(".map");
+      if (box && box.gwMap) highlight(box.gwMap, geo);
+      check(geo);
+    });
   });
   // A field checked by the server comes back closed: reopen a map that was open.
   document.addEventListener("htmx:beforeSwap", function (e) {
