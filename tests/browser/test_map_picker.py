@@ -60,8 +60,8 @@ def _open_map(page: Any) -> dict[str, Any]:
 def _click_at(page: Any, lat: float, lng: float) -> None:
     """Click the map where the point (lat, lng) is drawn."""
     x, y = page.evaluate(f"""([lat, lng]) => {{
-        const box = document.querySelector('{MAP}'), p = box.gwMap.latLngToContainerPoint([lat, lng]);
-        const r = box.getBoundingClientRect();
+        const box = document.querySelector('{MAP}');
+        const p = box.gwMap.latLngToContainerPoint([lat, lng]), r = box.getBoundingClientRect();
         return [r.left + p.x, r.top + p.y];
     }}""", [lat, lng])
     page.mouse.click(x, y)

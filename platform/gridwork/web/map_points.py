@@ -58,6 +58,8 @@ def note_for(conn: Connection, site: Site, user: User, lat: float, lon: float,
              chosen: str | None, level: str | None) -> PointNote | None:
     """What to say about the point for a record at node ``chosen`` (when one is chosen) and
     hierarchy ``level``; None when no boundary can tell."""
+    if not site.deployment.boundaries:
+        return None
     scope = scope_codes(conn, site, user)
     holding = hierarchy.containing(site.deployment, lat, lon)
     seen = [node for node in (site.node_by_code(code) for code in holding if code in scope)
