@@ -7,6 +7,7 @@
   window.gwMapPicker = true;
 
   var boundaries = null;
+  var reopen = null;  // the id of a field whose open map the server's check re-renders
 
   function boundaryLayer() {
     if (!boundaries) {
@@ -198,14 +199,14 @@
   document.addEventListener("htmx:beforeSwap", function (e) {
     var map = e.detail.target && e.detail.target.querySelector &&
       e.detail.target.querySelector(".geo .map");
-    if (map && !map.hidden) window.gwReopen = e.detail.target.id;
+    if (map && !map.hidden) reopen = e.detail.target.id;
   });
   document.addEventListener("htmx:afterSwap", function (e) {
     var root = e.detail.target.parentElement || document;
-    if (window.gwReopen) {
-      var field = document.getElementById(window.gwReopen), geo = field && field.querySelector(".geo");
+    if (reopen) {
+      var field = document.getElementById(reopen), geo = field && field.querySelector(".geo");
       if (geo) geo.dataset.reopen = "1";
-      window.gwReopen = null;
+      reopen = null;
     }
     pickers(root);
   });
