@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 
 from ..config import Deployment
+from .writes import LOCK_WAIT_SECONDS, WRITE_OPTION, writing
 
 ENV_VAR = "GRIDWORK_DB"
 
@@ -37,16 +40,28 @@ def normalized_url(url: str | URL) -> URL:
     return parsed
 
 
+class WritingEngine(Engine):
+    """An engine whose ``begin()`` opens a write transaction (`writes.writing`): code reads
+    through ``connect()`` and writes through ``begin()``, so on SQLite every write begins
+    IMMEDIATE and waits its turn for the lock."""
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        with writing(self) as conn:
+            yield conn
+
+
 def make_engine(url: str | URL, *, foreign_keys: bool = True, **options: Any) -> Engine:
-    """Create an engine; on SQLite turn on foreign keys, make DDL transactional and keep a
-    write-ahead log.
+    """Create an engine; on SQLite turn on foreign keys, make DDL transactional, keep a
+    write-ahead log and begin write transactions IMMEDIATE; on PostgreSQL test pooled
+    connections before use, so a restarted server is reconnected to by itself.
 
     Migrations pass ``foreign_keys=False``: SQLite rebuilds altered tables by copying them,
     which foreign keys would block; the migration checks them itself before committing.
     """
     parsed = normalized_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(parsed, **options)
+        return create_engine(parsed, **{"pool_pre_ping": True, **options})
     on_disk = bool(parsed.database) and parsed.database != ":memory:"
     if on_disk:
         Path(str(parsed.database)).parent.mkdir(parents=True, exist_ok=True)
@@ -59,7 +74,7 @@ def make_engine(url: str | URL, *, foreign_keys: bool = True, **options: Any) ->
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}")
-        cursor.execute("PRAGMA busy_timeout = 10000")
+        cursor.execute(f"PRAGMA busy_timeout = {LOCK_WAIT_SECONDS * 1000}")
         if on_disk:
             # Write-ahead log: pages read while the sweep or an import writes, and a commit
             # appends to the log instead of syncing the database twice; NORMAL still
@@ -69,9 +84,13 @@ def make_engine(url: str | URL, *, foreign_keys: bool = True, **options: Any) ->
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+    def _begin(connection: Connection) -> None:
+        # A write takes the lock up front (waiting busy_timeout for it); a deferred BEGIN
+        # that later wrote would be refused at once if another writer came first.
+        write = connection.get_execution_options().get(WRITE_OPTION, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
+    engine.__class__ = WritingEngine  # create_engine takes no engine class
     return engine
 
 

@@ -7,16 +7,23 @@ from contextlib import contextmanager
 
 from sqlalchemy import Connection, Engine
 
+from ..storage.writes import WRITE_OPTION, writing
+
 
 @contextmanager
 def transaction(conn_or_engine: Connection | Engine) -> Iterator[Connection]:
-    """Begin a transaction (a savepoint inside the caller's); commit on success, else roll
-    back, so a refused or failed call leaves nothing behind."""
+    """Begin a write transaction (a savepoint inside the caller's); commit on success, else
+    roll back, so a refused or failed call leaves nothing behind. On SQLite a transaction
+    begun here takes the write lock first (see storage.writes)."""
     if isinstance(conn_or_engine, Engine):
-        with conn_or_engine.begin() as conn:
+        with writing(conn_or_engine) as conn:
             yield conn
         return
     conn = conn_or_engine
-    begin = conn.begin_nested if conn.in_transaction() else conn.begin
-    with begin():
+    if conn.in_transaction():
+        with conn.begin_nested():
+            yield conn
+        return
+    conn.execution_options(**{WRITE_OPTION: True})
+    with conn.begin():
         yield conn
