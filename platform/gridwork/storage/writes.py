@@ -5,7 +5,9 @@ SQLite has one writer at a time. A transaction begun with a plain (deferred) BEG
 later writes is refused at once when another writer got there first — SQLite will not wait
 for it, whatever ``busy_timeout`` says, since both could be waiting for each other. So every
 write transaction begins IMMEDIATE: it takes the write lock first, waiting up to
-`LOCK_WAIT_SECONDS` for it, and reads inside it see the latest data. Reads begin deferred and
+`LOCK_WAIT_SECONDS` for it, and reads inside it see the latest data. Within one process the
+writers queue on a lock of their own first: SQLite's busy handler polls, and under load a
+polling writer can lose its turn again and again until its timeout runs out. Reads begin deferred and
 never turn into writes (write code goes through `writing`, or ``engine.begin()``, which
 engines from `make_engine` route here).
 
@@ -18,7 +20,9 @@ which `retrying` does a bounded number of times. Past the bounds the error stand
 from __future__ import annotations
 
 import random
+import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
@@ -29,8 +33,9 @@ from sqlalchemy.exc import DBAPIError
 WRITE_OPTION = "gridwork_write"
 """The execution option that makes a SQLite connection's next transaction BEGIN IMMEDIATE."""
 
-LOCK_WAIT_SECONDS = 10
-"""How long a SQLite write waits for the write lock before giving up (``busy_timeout``)."""
+LOCK_WAIT_SECONDS = 30
+"""How long a SQLite write waits for its turn (the process's queue, then ``busy_timeout``)
+before the request is answered 503."""
 
 ATTEMPTS = 4
 """Runs of a PostgreSQL transaction aborted by a deadlock or serialization failure."""
@@ -50,11 +55,35 @@ _SQLITE_BUSY = ("database is locked", "database table is locked", "database is b
 T = TypeVar("T")
 
 
+class WriteQueueTimeout(Exception):
+    """A SQLite write waited `LOCK_WAIT_SECONDS` behind this process's other writers."""
+
+
+_QUEUES: weakref.WeakKeyDictionary[object, threading.RLock] = weakref.WeakKeyDictionary()
+_QUEUES_LOCK = threading.Lock()
+
+
+@contextmanager
+def _turn(engine: Engine) -> Iterator[None]:
+    """On SQLite, wait behind this process's other writers to the same database."""
+    if engine.dialect.name != "sqlite":
+        yield
+        return
+    with _QUEUES_LOCK:
+        queue = _QUEUES.setdefault(engine.pool, threading.RLock())
+    if not queue.acquire(timeout=LOCK_WAIT_SECONDS):
+        raise WriteQueueTimeout(f"no turn to write within {LOCK_WAIT_SECONDS} s")
+    try:
+        yield
+    finally:
+        queue.release()
+
+
 @contextmanager
 def writing(engine: Engine) -> Iterator[Connection]:
     """A write transaction on ``engine``: on SQLite it holds the write lock from its first
     statement (waiting its turn for it); committed on success, else rolled back."""
-    with engine.connect() as conn:
+    with _turn(engine), engine.connect() as conn:
         conn.execution_options(**{WRITE_OPTION: True})
         with conn.begin():
             yield conn
@@ -68,6 +97,8 @@ def retriable(err: BaseException) -> bool:
 def unavailable(err: BaseException) -> bool:
     """Whether ``err`` means the database is busy or out of reach for now (so the request
     may be tried again later), not that the request or the code is wrong."""
+    if isinstance(err, WriteQueueTimeout):
+        return True
     if not isinstance(err, DBAPIError):
         return False
     if err.connection_invalidated:

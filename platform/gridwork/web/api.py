@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from . import api_messages, api_people, api_records
 from .api_call import endpoint, json_response
+from .busy import BusyDatabase
 from .site import Site
 
 
@@ -27,7 +29,8 @@ def api_app(site: Site) -> Starlette:
         Route(records + "/{id:int}/actions/{action}", endpoint(api_records.act),
               methods=["POST"]),
     ]
-    app = Starlette(routes=routes, exception_handlers={HTTPException: _error})
+    app = Starlette(routes=routes, middleware=[Middleware(BusyDatabase, api=True)],
+                    exception_handlers={HTTPException: _error})
     app.state.site = site
     return app
 

@@ -36,6 +36,7 @@ from . import (
 )
 from .access import SignInNeeded
 from .api import api_app
+from .busy import BusyDatabase
 from .respond import page
 from .sessions import SECRET_ENV, secret_key, signed_in
 from .site import Clock, Site, utc_now
@@ -89,7 +90,8 @@ def create_app(deployment: Deployment, *, engine: Engine | None = None,
         *plugin_pages.mounted(site),
     ]
     middleware = [Middleware(SessionMiddleware, secret_key=key, session_cookie=SESSION_COOKIE,
-                             max_age=SESSION_AGE, same_site="lax", https_only=False)]
+                             max_age=SESSION_AGE, same_site="lax", https_only=False),
+                  Middleware(BusyDatabase)]
     app = Starlette(routes=routes, middleware=middleware,
                     exception_handlers={SignInNeeded: _to_signin, HTTPException: _error,
                                         PluginFailed: _plugin_failed})

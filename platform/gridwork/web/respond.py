@@ -32,3 +32,16 @@ def unread(site: Site, user: User | None) -> int | None:
         return None
     with site.engine.connect() as conn:
         return inbox.unread_count(conn, site.deployment, user.id)
+
+
+def unavailable_page(request: Request) -> HTMLResponse:
+    """The page for a database that is busy or out of reach (503): rendered without asking
+    the database who is signed in or what is unread."""
+    site: Site = request.app.state.site
+    html = site.render("error.html", request=request, user=None, nav=[], csrf="",
+                       title=site.label(site.deployment.deployment.title), unread=None,
+                       heading=site.t("Busy, please try again"),
+                       message=site.t("Many people are saving at once, or the database is "
+                                      "briefly out of reach. Nothing was saved: please try "
+                                      "again in a moment."))
+    return HTMLResponse(html, status_code=503)
