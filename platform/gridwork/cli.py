@@ -26,17 +26,26 @@ class _Commands(click.Group):
 
     def invoke(self, ctx: click.Context) -> object:
         """Run the command; a database that cannot be reached (no server, no such database,
-        refused) is the driver's message on stderr and exit code 1, not a traceback. Errors
-        of a statement (no statement is sent before connecting) keep their traceback."""
+        refused) or one that stayed busy (another process held SQLite's write lock for the
+        whole wait) is a message on stderr and exit code 1, not a traceback; the work
+        already committed stays, the rest is done by the next run. Other errors of a
+        statement keep their traceback."""
         try:
             return super().invoke(ctx)
         except Exception as err:
             if "sqlalchemy" in sys.modules:  # else the error cannot be the database's
                 from sqlalchemy.exc import OperationalError
 
+                from .storage.writes import LOCK_WAIT_SECONDS, unavailable
+
                 if isinstance(err, OperationalError) and err.statement is None:
                     raise click.ClickException(
                         f"cannot reach the database: {err.orig}") from err
+                if unavailable(err):
+                    raise click.ClickException(
+                        f"the database stayed busy for {LOCK_WAIT_SECONDS} s or went out "
+                        f"of reach ({str(err).splitlines()[0]}); what was done is saved, "
+                        "run the command again for the rest") from err
             raise
 
     def _from_plugins(self) -> dict[str, click.Command]:

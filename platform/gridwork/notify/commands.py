@@ -33,8 +33,7 @@ def deliver(path: Path, db: str | None, batch: int) -> None:
     try:
         while True:
             counts = deliver_pending(engine, deployment, clock=_now, batch=batch)
-            for name in ("sent", "retrying", "failed", "digests"):
-                setattr(total, name, getattr(total, name) + getattr(counts, name))
+            total.add(counts)
             if not counts.handled:
                 break
     finally:

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, RowMapping, select, update
 
 from ..config import Deployment
+from ..storage.writes import run_writing
 from .channels import ChannelType, channel_types
 from .message import Message, PermanentFailure
 from .outbox import DIGESTED_CAUSES
@@ -48,6 +49,13 @@ class Counts:
     digests: int = 0
     """Messages that carried several rows (each of those rows counts as sent)."""
 
+    def add(self, other: Counts) -> None:
+        """Add what ``other`` counted."""
+        self.sent += other.sent
+        self.retrying += other.retrying
+        self.failed += other.failed
+        self.digests += other.digests
+
     @property
     def handled(self) -> int:
         """Rows this run finished or rescheduled."""
@@ -65,13 +73,22 @@ def deliver_pending(engine: Engine, deployment: Deployment, *,
     """Send up to ``batch`` due messages (a digest counts once); return what happened."""
     kinds = types if types is not None else channel_types(deployment)
     counts = Counts()
+
+    def one(conn: Connection) -> Counts | None:
+        now, done = clock(), Counts()
+        leader = _claim_next(conn, now)
+        if leader is None:
+            return None
+        _deliver(conn, deployment, kinds, policy, leader, now, done)
+        return done
+
     for _ in range(batch):
-        with engine.begin() as conn:
-            now = clock()
-            leader = _claim_next(conn, now)
-            if leader is None:
-                break
-            _deliver(conn, deployment, kinds, policy, leader, now, counts)
+        # A transaction PostgreSQL aborts (a deadlock) rolled back and runs again; what it
+        # counted is added once it committed.
+        done = run_writing(engine, one)
+        if done is None:
+            break
+        counts.add(done)
     return counts
 
 

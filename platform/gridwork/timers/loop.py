@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from ..config import Deployment
 from ..notify.delivery import Counts, deliver_pending
 from ..storage import Schema
+from .leader import Leadership
 from .sweep import SweepReport, sweep
 
 log = logging.getLogger(__name__)
@@ -36,8 +37,7 @@ def deliver_due(engine: Engine, deployment: Deployment, *, clock: Clock,
     total = Counts()
     while True:
         counts = deliver_pending(engine, deployment, clock=clock, batch=batch)
-        for name in ("sent", "retrying", "failed", "digests"):
-            setattr(total, name, getattr(total, name) + getattr(counts, name))
+        total.add(counts)
         if counts.handled < batch:
             return total
 
@@ -58,12 +58,14 @@ def tick(engine: Engine, deployment: Deployment, *, clock: Clock = utc_now,
 
 
 class TimerThread:
-    """Run ``tick`` every ``interval`` seconds in a daemon thread until ``stop``."""
+    """Run ``tick`` every ``interval`` seconds in a daemon thread until ``stop`` — only
+    while ``leadership`` (when given) says this process is the one to."""
 
     def __init__(self, engine: Engine, deployment: Deployment, *, interval: float,
-                 clock: Clock = utc_now, schema: Schema | None = None) -> None:
+                 clock: Clock = utc_now, schema: Schema | None = None,
+                 leadership: Leadership | None = None) -> None:
         self.engine, self.deployment, self.interval = engine, deployment, interval
-        self.clock, self.schema = clock, schema
+        self.clock, self.schema, self.leadership = clock, schema, leadership
         self.ticks = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="gridwork-timers", daemon=True)
@@ -77,6 +79,8 @@ class TimerThread:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout)
+        if self.leadership is not None:
+            self.leadership.release()
 
     @property
     def running(self) -> bool:
@@ -86,9 +90,11 @@ class TimerThread:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                done = tick(self.engine, self.deployment, clock=self.clock, schema=self.schema)
-                if done.swept.fired_count or done.delivered.handled:
-                    log.info("timers: %s; messages: %s", done.swept, done.delivered)
+                if self.leadership is None or self.leadership.held():
+                    done = tick(self.engine, self.deployment, clock=self.clock,
+                                schema=self.schema)
+                    if done.swept.fired_count or done.delivered.handled:
+                        log.info("timers: %s; messages: %s", done.swept, done.delivered)
             except Exception:  # noqa: BLE001 - the loop outlives a failed tick; it retries
                 log.exception("timer tick failed; retrying in %s s", self.interval)
             self.ticks += 1
