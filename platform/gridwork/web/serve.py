@@ -65,7 +65,11 @@ def serve(path: Path, db: str | None, host: str, port: int, workers: int,
     if workers > 1:
         from ..storage.engine import ENV_VAR
 
+        from .sessions import secret_key
+
         engine.dispose()
+        # Made here, once: N processes starting at once would each make their own.
+        secret_key(deployment.root / deployment.deployment.data_dir)
         os.environ[PATH_ENV] = str(path.resolve())
         os.environ[ENV_VAR] = url
         uvicorn.run(f"{__name__}:worker_app", factory=True, workers=workers, host=host,
