@@ -148,11 +148,29 @@ def _scratch(url: str | None) -> Iterator[str | None]:
         admin.dispose()
 
 
+def api_create_8_clients(_url: str | None = None) -> Figure:
+    """API creates per second with 8 clients on SQLite, as a ratio to a bare Starlette
+    endpoint making the same inserts; goal ≥ 0.5 and no 5xx (SQLite only: it is the
+    default that must hold up)."""
+    from .web.load_bench import api_create_8_clients as figure
+
+    return figure()
+
+
+def list_page_p95_8_clients(_url: str | None = None) -> Figure:
+    """The p95 of the scoped list page over 100,000 records with 8 clients (SQLite)."""
+    from .web.load_bench import list_page_p95_8_clients as figure
+
+    return figure()
+
+
 FIGURES: dict[str, Callable[[str | None], Figure]] = {
     "config_check_20k_nodes": config_check_20k_nodes,
     "subtree_count_1m": subtree_count_1m,
     "sweep_100k_due": sweep_100k_due,
     "sweep_idle_1m_open": sweep_idle_1m_open,
+    "api_create_8_clients": api_create_8_clients,
+    "list_page_p95_8_clients": list_page_p95_8_clients,
 }
 
 
