@@ -82,7 +82,7 @@ def test_kill_9_during_a_burst_loses_no_acknowledged_record(database: str,
     token = prepare(database)
     with serving(database, tmp_path / "serve.log") as server:
         with Burst(server.base, token, "killed") as burst:
-            burst.wait_for(lambda answers: sum(a.status == 201 for *_, a in answers) >= 40)
+            burst.wait_for(lambda answers: sum(a.status == 201 for *_, a in answers) >= 24)
             server.kill()
         acknowledged = burst.acknowledged()
     assert all(answer.status in (201, 0) for *_, answer in burst.answers)
@@ -164,11 +164,11 @@ def test_postgresql_restarted_mid_burst_gives_503_then_recovers(
     token = prepare(url)
     with serving(url, tmp_path / "serve.log") as server:
         with Burst(server.base, token, "restart") as burst:
-            burst.wait_for(lambda answers: sum(a.status == 201 for *_, a in answers) >= 16)
+            burst.wait_for(lambda answers: sum(a.status == 201 for *_, a in answers) >= 8)
             burst.phase = "stopping"
             private_postgresql.stop()
             burst.phase = "down"
-            burst.wait_for(lambda answers: sum(b == e == "down" for b, e, _ in answers) >= 16)
+            burst.wait_for(lambda answers: sum(b == e == "down" for b, e, _ in answers) >= 8)
             burst.phase = "starting"
             private_postgresql.start()
             burst.phase = "back"

@@ -5,9 +5,9 @@ SQLite has one writer at a time. A transaction begun with a plain (deferred) BEG
 later writes is refused at once when another writer got there first — SQLite will not wait
 for it, whatever ``busy_timeout`` says, since both could be waiting for each other. So every
 write transaction begins IMMEDIATE: it takes the write lock first, waiting up to
-`LOCK_WAIT_SECONDS` for it, and reads inside it see the latest data. Within one process the
-writers queue on a lock of their own first: SQLite's busy handler polls, and under load a
-polling writer can lose its turn again and again until its timeout runs out. Reads begin deferred and
+`LOCK_WAIT_SECONDS` for it, and reads inside it see the latest data. Writers queue on locks
+of their own first (`_Queue`): SQLite's busy handler polls slowly, and under load a polling
+writer can lose its turn again and again until its timeout runs out. Reads begin deferred and
 never turn into writes (write code goes through `writing`, or ``engine.begin()``, which
 engines from `make_engine` route here).
 
@@ -19,6 +19,8 @@ which `retrying` does a bounded number of times. Past the bounds the error stand
 
 from __future__ import annotations
 
+import fcntl
+import os
 import random
 import threading
 import time
@@ -56,35 +58,87 @@ T = TypeVar("T")
 
 
 class WriteQueueTimeout(Exception):
-    """A SQLite write waited `LOCK_WAIT_SECONDS` behind this process's other writers."""
+    """A SQLite write waited `LOCK_WAIT_SECONDS` behind other writers."""
 
 
-_QUEUES: weakref.WeakKeyDictionary[object, threading.RLock] = weakref.WeakKeyDictionary()
+class _Queue:
+    """The writers of one SQLite database: the threads of this process take turns on a
+    lock, and processes on a file lock beside the database (``…-writers``), which a waiter
+    asks for every few milliseconds — SQLite's own busy handler sleeps up to 100 ms between
+    tries, so a process that writes again and again (a delivery run) would starve it."""
+
+    def __init__(self, database: str | None) -> None:
+        self.threads = threading.Lock()
+        self.path = f"{database}-writers" if database and database != ":memory:" else None
+        self.owner: int | None = None
+
+    @contextmanager
+    def turn(self) -> Iterator[bool]:
+        """Wait for this thread's turn; yield whether it is the outermost (a thread already
+        writing gets no second turn: its second connection begins deferred, as before)."""
+        if self.owner == threading.get_ident():
+            yield False
+            return
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        if not self.threads.acquire(timeout=LOCK_WAIT_SECONDS):
+            raise WriteQueueTimeout(f"no turn to write within {LOCK_WAIT_SECONDS} s")
+        try:
+            with self._file(deadline):
+                self.owner = threading.get_ident()
+                try:
+                    yield True
+                finally:
+                    self.owner = None
+        finally:
+            self.threads.release()
+
+    @contextmanager
+    def _file(self, deadline: float) -> Iterator[None]:
+        if self.path is None:
+            yield
+            return
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise WriteQueueTimeout(
+                            f"no turn to write within {LOCK_WAIT_SECONDS} s") from None
+                    time.sleep(0.002)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
+
+
+_QUEUES: weakref.WeakKeyDictionary[object, _Queue] = weakref.WeakKeyDictionary()
 _QUEUES_LOCK = threading.Lock()
 
 
 @contextmanager
-def _turn(engine: Engine) -> Iterator[None]:
-    """On SQLite, wait behind this process's other writers to the same database."""
+def _turn(engine: Engine) -> Iterator[bool]:
+    """On SQLite, wait behind the other writers to the same database; yield whether this
+    transaction should take the write lock at once (always on PostgreSQL, where the option
+    means nothing)."""
     if engine.dialect.name != "sqlite":
-        yield
+        yield True
         return
     with _QUEUES_LOCK:
-        queue = _QUEUES.setdefault(engine.pool, threading.RLock())
-    if not queue.acquire(timeout=LOCK_WAIT_SECONDS):
-        raise WriteQueueTimeout(f"no turn to write within {LOCK_WAIT_SECONDS} s")
-    try:
-        yield
-    finally:
-        queue.release()
+        queue = _QUEUES.get(engine.pool)
+        if queue is None:
+            queue = _QUEUES[engine.pool] = _Queue(engine.url.database)
+    with queue.turn() as outermost:
+        yield outermost
 
 
 @contextmanager
 def writing(engine: Engine) -> Iterator[Connection]:
     """A write transaction on ``engine``: on SQLite it holds the write lock from its first
     statement (waiting its turn for it); committed on success, else rolled back."""
-    with _turn(engine), engine.connect() as conn:
-        conn.execution_options(**{WRITE_OPTION: True})
+    with _turn(engine) as first, engine.connect() as conn:
+        conn.execution_options(**{WRITE_OPTION: first})
         with conn.begin():
             yield conn
 
