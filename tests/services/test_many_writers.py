@@ -6,13 +6,17 @@ the database with its history row."""
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
 import threading
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from serving import burst, community, prepare, serving, sign_in, stored
+from serving import (COMMUNITY, PLATFORM, burst, community, prepare, serving, sign_in,
+                     stored)
 from sqlalchemy import Engine, insert, literal, select
 
 from gridwork.storage import build_schema, make_engine
@@ -106,3 +110,14 @@ def _reminders_every_6_hours(engine: Engine, count: int) -> None:
                 select(literal("event"), events.c.id, literal("reminder"), events.c.state,
                        events.c.round, literal(0),
                        literal(now + dt.timedelta(hours=6 * n), UTCDateTime))))
+
+
+def test_serving_sqlite_on_several_processes_is_refused(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "gridwork", "serve", str(COMMUNITY), "--db",
+         f"sqlite:///{tmp_path / 'community.sqlite3'}", "--workers", "2"],
+        env={**os.environ, "PYTHONPATH": str(PLATFORM)}, capture_output=True, text=True,
+        timeout=300, check=False)
+    assert done.returncode == 1
+    assert "--workers needs PostgreSQL" in done.stderr
+    assert not (tmp_path / "community.sqlite3").exists(), "refused before opening anything"
