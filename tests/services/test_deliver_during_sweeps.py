@@ -19,7 +19,7 @@ from timers.sweep_world import HOUR, START, SweepWorld, make_world
 from gridwork.timers.loop import deliver_due, utc_now
 
 PLATFORM = Path(__file__).resolve().parents[2] / "platform"
-ROUNDS, PER_ROUND = 10, 30
+ROUNDS, PER_ROUND = 10, 12
 
 
 @pytest.fixture

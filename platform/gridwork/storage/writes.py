@@ -97,8 +97,10 @@ class _Queue:
         if self.path is None:
             yield
             return
+        waiting = os.open(f"{self.path}-waiting", os.O_RDWR | os.O_CREAT, 0o600)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
+            fcntl.flock(waiting, fcntl.LOCK_SH)  # "a writer is waiting", while it waits
             while True:
                 try:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -108,9 +110,24 @@ class _Queue:
                         raise WriteQueueTimeout(
                             f"no turn to write within {LOCK_WAIT_SECONDS} s") from None
                     time.sleep(0.002)
+            fcntl.flock(waiting, fcntl.LOCK_UN)
             yield
         finally:
             os.close(fd)  # releases the lock
+            others = _held(waiting)
+            os.close(waiting)
+        if others:  # step back a moment so that a waiting process gets its turn
+            time.sleep(0.02)
+
+
+def _held(fd: int) -> bool:
+    """Whether another process holds a lock on ``fd``'s file."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    fcntl.flock(fd, fcntl.LOCK_UN)
+    return False
 
 
 _QUEUES: weakref.WeakKeyDictionary[object, _Queue] = weakref.WeakKeyDictionary()
