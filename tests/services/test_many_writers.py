@@ -23,7 +23,7 @@ from gridwork.storage import build_schema, make_engine
 from gridwork.storage.types import UTCDateTime
 from gridwork.timers.sweep import sweep
 
-CLIENTS, EACH = 8, 25
+CLIENTS, EACH = 8, 20
 """8 clients at once; `gridwork bench`'s api_create_8_clients makes 250 each."""
 
 
@@ -60,7 +60,7 @@ def test_8_clients_creating_at_once_get_no_5xx_and_lose_nothing(served: tuple[st
 def test_every_demo_user_signing_in_4_times_at_once_while_the_sweep_runs(
         tmp_path: Path) -> None:
     database = f"sqlite:///{tmp_path / 'community.sqlite3'}"
-    prepare(database, records=120)
+    prepare(database, records=48)
     deployment = community()
     users = list(deployment.roles)
     engine = make_engine(database)
