@@ -11,11 +11,11 @@ from sqlalchemy import Engine
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from ..config import Deployment
 from ..storage import build_schema, database_url, make_engine
@@ -37,14 +37,14 @@ from . import (
 from .access import SignInNeeded
 from .api import api_app
 from .respond import page
-from .sessions import SECRET_ENV, secret_key, signed_in
+from .sessions import SECRET_ENV, SessionCookies, secret_key, signed_in
 from .site import Clock, Site, utc_now
 
 TILES_ENV = "GRIDWORK_MAP_TILES"
 STATIC = Path(__file__).parent / "static"
-SESSION_COOKIE = "gridwork_session"
-SESSION_AGE = 12 * 3600
-"""A working day and then some: staff sign in once per shift."""
+TRUST_PROXY_ENV = "GRIDWORK_TRUST_PROXY"
+"""Addresses of reverse proxies (comma-separated, or `*`) whose X-Forwarded-Proto and
+X-Forwarded-For are believed, so that a request that came over HTTPS gets Secure cookies."""
 
 
 def create_app(deployment: Deployment, *, engine: Engine | None = None,
@@ -86,8 +86,11 @@ def create_app(deployment: Deployment, *, engine: Engine | None = None,
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
         *plugin_pages.mounted(site),
     ]
-    middleware = [Middleware(SessionMiddleware, secret_key=key, session_cookie=SESSION_COOKIE,
-                             max_age=SESSION_AGE, same_site="lax", https_only=False)]
+    middleware = [Middleware(SessionCookies, key=key)]
+    proxies = os.environ.get(TRUST_PROXY_ENV, "").strip()
+    if proxies:
+        middleware.insert(0, Middleware(ProxyHeadersMiddleware, trusted_hosts=[
+            host.strip() for host in proxies.split(",") if host.strip()]))
     app = Starlette(routes=routes, middleware=middleware,
                     exception_handlers={SignInNeeded: _to_signin, HTTPException: _error,
                                         PluginFailed: _plugin_failed})

@@ -299,8 +299,7 @@ async def pending_photo(request: Request) -> Response:
     """A photo this session sent with a form that is not saved yet (its preview)."""
     site, _user = require(request)
     reference = request.path_params["ref"]
-    if not uploads.REFERENCE.match(reference) or reference not in request.session.get(
-            "uploads", []):
+    if not uploads.REFERENCE.match(reference) or reference not in pending_uploads(request):
         raise HTTPException(404)
     path = uploads.folder(site.data_dir) / reference
     if not path.is_file():
