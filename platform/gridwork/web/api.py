@@ -11,6 +11,7 @@ from starlette.routing import Route
 
 from . import api_messages, api_people, api_records
 from .api_call import endpoint, json_response
+from .params import ID
 from .site import Site
 
 
@@ -23,8 +24,8 @@ def api_app(site: Site) -> Starlette:
         Route("/messages", endpoint(api_messages.messages)),
         Route("/registers/{register}", endpoint(api_records.register)),
         Route(records, endpoint(api_records.records), methods=["GET", "POST"]),
-        Route(records + "/{id:int}", endpoint(api_records.record)),
-        Route(records + "/{id:int}/actions/{action}", endpoint(api_records.act),
+        Route(records + "/" + ID, endpoint(api_records.record)),
+        Route(records + "/" + ID + "/actions/{action}", endpoint(api_records.act),
               methods=["POST"]),
     ]
     app = Starlette(routes=routes, exception_handlers={HTTPException: _error})

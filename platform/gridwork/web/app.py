@@ -35,6 +35,7 @@ from . import (
     plugin_pages,
 )
 from .access import SignInNeeded
+from .params import ID
 from .api import api_app
 from .respond import page
 from .sessions import SECRET_ENV, SessionCookies, secret_key, signed_in
@@ -59,6 +60,7 @@ def create_app(deployment: Deployment, *, engine: Engine | None = None,
     site.templates.globals["queue_nav"] = partial(pages_queue.counts, site)
     key = secret or os.environ.get(SECRET_ENV) or secret_key(folder)
     register = "/registers/{register}"
+    record = f"{register}/{ID}"
     routes = [
         Route("/", pages_home.home),
         Route("/signin", pages_auth.signin, methods=["GET", "POST"]),
@@ -69,13 +71,13 @@ def create_app(deployment: Deployment, *, engine: Engine | None = None,
         Route(register + "/new", pages_record.new_record, methods=["GET", "POST"]),
         Route(register + "/form", pages_htmx.form_changed, methods=["POST"]),
         Route(register + "/field/{name}", pages_htmx.field_checked, methods=["POST"]),
-        Route(register + "/{id:int}", pages_record.show_record),
-        Route(register + "/{id:int}/edit", pages_record.edit_record, methods=["GET", "POST"]),
-        Route(register + "/{id:int}/photos/{ref}", pages_record.record_photo),
-        Route(register + "/{id:int}/actions/{action}", pages_actions.action_page),
-        Route(register + "/{id:int}/actions/{action}", pages_actions.take, methods=["POST"]),
-        Route(register + "/{id:int}/supervise", pages_actions.supervise_page),
-        Route(register + "/{id:int}/supervise", pages_actions.supervise, methods=["POST"]),
+        Route(record, pages_record.show_record),
+        Route(record + "/edit", pages_record.edit_record, methods=["GET", "POST"]),
+        Route(record + "/photos/{ref}", pages_record.record_photo),
+        Route(record + "/actions/{action}", pages_actions.action_page),
+        Route(record + "/actions/{action}", pages_actions.take, methods=["POST"]),
+        Route(record + "/supervise", pages_actions.supervise_page),
+        Route(record + "/supervise", pages_actions.supervise, methods=["POST"]),
         Route("/queues/{name}", pages_queue.queue_page),
         Route("/uploads/{ref}", pages_record.pending_photo),
         Route("/inbox", pages_inbox.inbox_page),
