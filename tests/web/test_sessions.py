@@ -206,3 +206,37 @@ def test_behind_a_trusted_proxy_forwarded_https_gets_secure_cookies(
                                       ).headers["set-cookie"].lower()
     assert "secure" not in make_client().get("/signin").headers["set-cookie"].lower()
 
+
+
+def test_old_sessions_are_deleted_when_their_user_signs_in(
+        make_client: Callable[..., TestClient], clock: Clock) -> None:
+    client = make_client(username="grid_worker")
+    make_client(username="grid_leader")
+    client.post("/signout", data={"csrf": token(client)})
+    site = client.app.state.site  # type: ignore[attr-defined]
+    sessions, users = site.schema.system("sessions"), site.schema.system("users")
+
+    def kept() -> list[str]:
+        with site.engine.connect() as conn:
+            return sorted(conn.execute(select(users.c.username).join(
+                sessions, sessions.c.user == users.c.id)).scalars())
+    clock.advance(days=29)
+    make_client(username="grid_worker")
+    assert kept() == ["grid_leader", "grid_worker", "grid_worker"]
+    clock.advance(days=2)
+    make_client(username="grid_worker")
+    assert kept() == ["grid_leader", "grid_worker", "grid_worker"]  # the 31-day-old one left
+
+
+def test_working_time_is_no_session_timeout(tmp_path: Path) -> None:
+    from gridwork.config import ConfigError
+
+    folder = tmp_path / "working"
+    shutil.copytree(CONFIGS / "community", folder)
+    path = folder / "deployment.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("deployment:\n", "deployment:\n  sessions: {idle: 1wd}\n", 1),
+                    encoding="utf-8")
+    with pytest.raises(ConfigError) as refused:
+        load_deployment(folder)
+    assert "positive calendar time" in str([p.format() for p in refused.value.problems])

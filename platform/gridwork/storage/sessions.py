@@ -9,13 +9,15 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, delete, select, update
 
 from .schema import Schema
 
 SIGNED_OUT, EXPIRED, DISABLED, PASSWORD, REVOKED = (
     "signed_out", "expired", "disabled", "password", "revoked")
 """Why a session ended, as `sessions.ended_why` records it."""
+KEEP = dt.timedelta(days=30)
+"""How long an ended session stays listed for administrators."""
 
 
 @dataclass(frozen=True)
@@ -46,10 +48,16 @@ def secret_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-def start(conn: Connection, schema: Schema, user_id: int, now: dt.datetime) -> str:
-    """A new session of ``user_id``; returns the secret for the browser's cookie."""
+def start(conn: Connection, schema: Schema, user_id: int, now: dt.datetime, *,
+          absolute: dt.timedelta) -> str:
+    """A new session of ``user_id``; returns the secret for the browser's cookie. The
+    user's sessions over for longer than KEEP (or ``absolute``) are deleted."""
+    sessions = schema.system("sessions")
+    cutoff = now - max(KEEP, absolute)
+    conn.execute(delete(sessions).where(
+        sessions.c.user == user_id, (sessions.c.ended_at < cutoff) | (sessions.c.seen_at < cutoff)))
     secret = secrets.token_urlsafe(32)
-    conn.execute(schema.system("sessions").insert().values(
+    conn.execute(sessions.insert().values(
         user=user_id, token_hash=secret_hash(secret), created_at=now, seen_at=now))
     return secret
 

@@ -154,8 +154,8 @@ def sign_in(request: Request, conn: Connection, user: User) -> None:
     now = site.clock()
     if state.secret is not None:
         stored.end(conn, site.schema, state.secret, now, stored.SIGNED_OUT)
-    state.secret = stored.start(conn, site.schema, user.id, now)
     absolute = site.deployment.deployment.sessions.absolute.calendar_delta()
+    state.secret = stored.start(conn, site.schema, user.id, now, absolute=absolute)
     state.set_cookie, state.max_age = True, int(absolute.total_seconds())
     state.looked_up, state.user, state.found = False, None, None
 
