@@ -35,8 +35,8 @@ from . import (
     plugin_pages,
 )
 from .access import SignInNeeded
-from .params import ID
 from .api import api_app
+from .params import ID
 from .respond import page
 from .sessions import SECRET_ENV, SessionCookies, secret_key, signed_in
 from .site import Clock, Site, utc_now

@@ -1,5 +1,6 @@
-"""The `{id:id}` path convertor: a record id is ASCII digits that fit an `Integer` column;
-anything else matches no route, so it answers 404 instead of reaching the database."""
+"""Numbers in the pages' paths and queries. A record id (`{id:id}`) is ASCII digits that
+fit an `Integer` column, anything else matches no route and answers 404 before reaching the
+database; a malformed page number answers 400."""
 
 from __future__ import annotations
 
