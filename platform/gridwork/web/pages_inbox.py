@@ -11,8 +11,8 @@ from ..integers import parse_int
 from ..notify import inbox
 from .access import require
 from .display import when
-from .params import page_number
 from .pages_messages import ADMIN
+from .params import page_number
 from .respond import page
 from .sessions import posted_form
 
