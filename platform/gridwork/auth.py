@@ -1,8 +1,8 @@
 """Users: password checks with argon2, lock-out after repeated failures, what a role may do,
 and the API tokens that stand for a user in `/api/v1` requests.
 
-Failed and successful sign-ins are rows of the history table (``register = "_signin"``,
-no register may start with ``_``), so a lock-out holds across processes and restarts.
+Failed and successful sign-ins are rows of the `signins` table, so a lock-out holds across
+processes and restarts.
 """
 
 from __future__ import annotations
@@ -20,11 +20,10 @@ from sqlalchemy import Connection, func, insert, select, update
 from .config import Deployment
 from .hierarchy import Grant, user_grants
 from .storage.schema import Schema
+from .storage.system import CODE
 
 MAX_FAILURES = 5
 LOCK_FOR = dt.timedelta(minutes=15)
-SIGNIN_SUBJECT = "_signin"
-FAILED, SUCCEEDED = "signin_failed", "signin"
 
 _HASHER = PasswordHasher()
 _DUMMY_HASH = _HASHER.hash("not a password anyone has")
@@ -77,30 +76,29 @@ def authenticate(conn: Connection, schema: Schema, username: str, password: str,
     stored = row.password_hash if row is not None else None
     valid = _verify(stored or _DUMMY_HASH, password) and stored is not None
     if row is None or not valid:
-        _note(conn, schema, FAILED, row.id if row else None, username, now)
+        _note(conn, schema, False, row.id if row else None, username, now)
         if failures(conn, schema, username, now) >= MAX_FAILURES:
             return Outcome.LOCKED, None
         return Outcome.WRONG, None
-    _note(conn, schema, SUCCEEDED, row.id, username, now)
+    _note(conn, schema, True, row.id, username, now)
     return Outcome.OK, load_user(conn, schema, row.id)
 
 
 def failures(conn: Connection, schema: Schema, username: str, now: dt.datetime) -> int:
     """Failed attempts for ``username`` within the lock-out window since its last success."""
-    history = schema.system("history")
-    mine = (history.c.register == SIGNIN_SUBJECT) & (history.c.comment == username)
-    last_ok = conn.execute(select(func.max(history.c.at))
-                           .where(mine, history.c.action == SUCCEEDED)).scalar()
+    signins = schema.system("signins")
+    mine = signins.c.username == username[:CODE]
+    last_ok = conn.execute(select(func.max(signins.c.at))
+                           .where(mine, signins.c.ok.is_(True))).scalar()
     since = now - LOCK_FOR if last_ok is None else max(now - LOCK_FOR, last_ok)
-    return int(conn.execute(select(func.count()).select_from(history).where(
-        mine, history.c.action == FAILED, history.c.at > since)).scalar_one())
+    return int(conn.execute(select(func.count()).select_from(signins).where(
+        mine, signins.c.ok.is_(False), signins.c.at > since)).scalar_one())
 
 
-def _note(conn: Connection, schema: Schema, action: str, user_id: int | None, username: str,
+def _note(conn: Connection, schema: Schema, ok: bool, user_id: int | None, username: str,
           now: dt.datetime) -> None:
-    conn.execute(insert(schema.system("history")).values(
-        register=SIGNIN_SUBJECT, record=user_id or 0, actor=user_id, at=now, action=action,
-        comment=username))
+    conn.execute(insert(schema.system("signins")).values(
+        username=username[:CODE], user=user_id, at=now, ok=ok))
 
 
 def _verify(password_hash: str, password: str) -> bool:

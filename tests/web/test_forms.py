@@ -174,8 +174,11 @@ def test_editing_writes_what_changed(make_client: Callable[..., TestClient]) -> 
     assert 'value="楼上漏水"' in form_page
     photo = re.search(rf'src="{path}/photos/([0-9a-f]{{64}}\.png)"', form_page)
     assert photo
+    version = re.search(r'name="version" value="(\d+)"', form_page)
+    assert version
     edited = client.post(path + "/edit", data=_event(client, title="楼上漏水已修",
-                                                    photos=photo.group(1), severity="general"),
+                                                    photos=photo.group(1), severity="general",
+                                                    version=version.group(1)),
                          follow_redirects=False)
     assert edited.status_code == 303 and edited.headers["location"] == path
     site = _site(client)

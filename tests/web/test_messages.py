@@ -35,6 +35,7 @@ def test_the_log_shows_each_message_with_its_cause_and_filters_them(
     admin = make_client("community", "admin")
     escalate(admin, clock, ["grid_worker", "street_officer"], 31, step=1)
     clock.advance(days=2)
+    admin = make_client("community", "admin")  # two days later: signed in again
     escalate(admin, clock, ["grid_worker"], 32, step=2)
 
     page = admin.get("/messages").text

@@ -36,6 +36,7 @@ def test_inbox_log_and_tree_picker_on_postgresql(
         worker, admin = client("grid_worker"), client("admin")
         escalate(worker, clock, ["grid_worker"], 7)
         clock.advance(days=1)
+        worker, admin = client("grid_worker"), client("admin")  # a day later: signed in again
         escalate(worker, clock, ["grid_worker"], 8, step=2)
         assert worker.get("/inbox").text.count('class="card message unread"') == 2
         after = worker.post("/inbox/read", data={"csrf": token(worker, "/inbox")})

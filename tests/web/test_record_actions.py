@@ -265,6 +265,7 @@ def test_supervision_and_timer_steps_show_on_the_record(flow_client: FlowClient,
     clock.now = deadline + (deadline - clock.now) * 3
     fired = sweep(site.engine, site.deployment, now=clock.now, schema=site.schema)
     assert fired.fired
+    leader = flow_client("grid_leader")  # days later: the old session timed out
     page = leader.get(f"/registers/event/{record_id}").text
     assert 'id="record-overdue"' in page
     system_steps = re.findall(r'<li class="system">\s*<time>[^<]*</time> <span class="actor">'

@@ -117,7 +117,7 @@ def test_personal_data_stays_masked_and_unchanged_in_an_edit(
     assert row.phone not in page and ' name="phone"' not in page
     assert mask(row.phone) in page
     form = {**state, "phone": "13900000000", "address": "新地址 1 号", "csrf": token(inspector),
-            "node": site.nodes()[row.node].code}
+            "node": site.nodes()[row.node].code, "version": str(row.version)}
     form.pop("location_lat", None), form.pop("location_lon", None)
     saved = inspector.post(f"/registers/enterprise/{row.id}/edit", data=form,
                            follow_redirects=False)

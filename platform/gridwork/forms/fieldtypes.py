@@ -15,6 +15,7 @@ import phonenumbers
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
+from ..integers import parse_int
 from ..plugins import FieldType, hookimpl
 
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -48,10 +49,9 @@ def _bound(value: Any) -> str:
 def _integer(value: Any, spec: Any) -> int:
     if isinstance(value, bool):
         raise ValueError("a whole number is needed")
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        raise ValueError("a whole number is needed") from None
+    number = parse_int(value if isinstance(value, int) else str(value))
+    if number is None:
+        raise ValueError("a whole number is needed")
     return int(_in_range(number, spec))
 
 
@@ -194,10 +194,10 @@ def _geo_point(value: Any, spec: Any) -> tuple[float, float]:
 
 
 def _reference(value: Any, spec: Any) -> int:
-    try:
-        return int(str(value).strip())
-    except ValueError:
-        raise ValueError("pick a record") from None
+    number = parse_int(value if isinstance(value, int) else str(value), lo=1)
+    if number is None:
+        raise ValueError("pick a record")
+    return number
 
 
 def _code(value: Any, spec: Any) -> str:

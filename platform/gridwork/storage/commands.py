@@ -217,6 +217,47 @@ def users_export(path: Path, file: Path, db: str | None) -> None:
     click.echo(f"exported {count} users to {file}")
 
 
+@users.command("sessions")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.argument("username")
+@click.option("--db", help=DB_HELP)
+@click.option("--revoke", is_flag=True, help="Sign the user out everywhere now.")
+def users_sessions(path: Path, username: str, db: str | None, revoke: bool) -> None:
+    """List USERNAME's browser sessions, or with --revoke end every one still open."""
+    import datetime as dt
+
+    from sqlalchemy import select
+
+    from . import build_schema
+    from . import sessions as stored
+
+    deployment = deployment_or_exit(path)
+    engine = current_engine(deployment, db)
+    schema = build_schema(deployment)
+    users = schema.system("users")
+    try:
+        with engine.begin() as conn:
+            user_id = conn.execute(select(users.c.id).where(users.c.username == username)
+                                   ).scalar()
+            if user_id is None:
+                click.echo(f"error: no user '{username}'", err=True)
+                sys.exit(1)
+            now, limits = dt.datetime.now(dt.UTC), deployment.deployment.sessions
+            if revoke:
+                ended = stored.end_for_user(conn, schema, user_id, now, stored.REVOKED)
+                click.echo(f"{username}: {ended} session(s) ended")
+                return
+            for row in stored.listed(conn, schema, user_id):
+                timed_out = (now - row.created_at >= limits.absolute.calendar_delta()
+                             or now - row.seen_at >= limits.idle.calendar_delta())
+                status = ("timed out" if timed_out else "open") if row.ended_at is None else (
+                    f"ended {row.ended_at:%Y-%m-%d %H:%M} ({row.ended_why})")
+                click.echo(f"{row.id}\tsigned in {row.created_at:%Y-%m-%d %H:%M}\t"
+                           f"last seen {row.seen_at:%Y-%m-%d %H:%M}\t{status}")
+    finally:
+        engine.dispose()
+
+
 @click.command()
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--demo", is_flag=True, required=True,

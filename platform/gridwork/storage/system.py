@@ -169,6 +169,29 @@ def add_system_tables(metadata: MetaData) -> None:
         Column("last_used_at", UTCDateTime),
         Column("revoked_at", UTCDateTime),
     )
+    # A signed-in browser holds only a random id; its SHA-256 finds the row, which ends
+    # (sign-out, expiry, disabled user, new password, administrator) by getting `ended_at`.
+    Table(
+        "sessions", metadata, _id(),
+        Column("user", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False,
+               index=True),
+        Column("token_hash", String(64), nullable=False, unique=True),
+        Column("created_at", UTCDateTime, nullable=False),
+        Column("seen_at", UTCDateTime, nullable=False),
+        Column("ended_at", UTCDateTime),
+        Column("ended_why", String(CODE)),
+        Column("uploads", JSON),
+    )
+    # Every sign-in attempt, by the name typed (which may belong to nobody): five failures
+    # in a row lock that name for a while, across processes and restarts.
+    Table(
+        "signins", metadata, _id(),
+        Column("username", String(CODE), nullable=False),
+        Column("user", Integer, ForeignKey("users.id", ondelete="CASCADE")),
+        Column("at", UTCDateTime, nullable=False),
+        Column("ok", Boolean, nullable=False),
+        Index(None, "username", "at"),
+    )
     Table(
         "config_versions", metadata, _id(),
         Column("hash", String(64), nullable=False),
@@ -179,4 +202,4 @@ def add_system_tables(metadata: MetaData) -> None:
 
 
 SYSTEM_TABLES = ("nodes", "departments", "users", "grants", "history", "timers",
-                 "supervisions", "outbox", "api_tokens", "config_versions")
+                 "supervisions", "outbox", "api_tokens", "sessions", "signins", "config_versions")

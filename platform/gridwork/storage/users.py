@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from ..config import Deployment
+from . import sessions
 from .cells import Lookups
 from .importer import ImportFailed
 from .passwords import hash_password, initial_password
@@ -91,7 +92,8 @@ def _apply(conn: Connection, schema: Schema, plans: dict[str, UserPlan],
     generated: list[tuple[str, str, str]] = []
     for plan in plans.values():
         if plan.username in stored:
-            changes = _update(conn, schema, ids, plan, stored[plan.username], with_grants)
+            changes = _update(conn, schema, ids, plan, stored[plan.username], with_grants,
+                              now)
             if changes:
                 result.updated[plan.username] = changes
             else:
@@ -177,7 +179,7 @@ def _create(conn: Connection, schema: Schema, ids: dict[str, dict[str, int]], pl
 
 
 def _update(conn: Connection, schema: Schema, ids: dict[str, dict[str, int]], plan: UserPlan,
-            stored: _Stored, with_grants: bool) -> list[str]:
+            stored: _Stored, with_grants: bool, now: dt.datetime) -> list[str]:
     """Apply what differs from the stored user; return the names of what changed."""
     changes: list[str] = [key for key in ("name", "active", "phone", "email")
                if key in plan.account and plan.account[key] != stored.account[key]]
@@ -193,6 +195,10 @@ def _update(conn: Connection, schema: Schema, ids: dict[str, dict[str, int]], pl
         _add_grants(conn, schema, ids, stored.id, plan.grants)
     if changes:
         conn.execute(update(users).where(users.c.id == stored.id).values(values))
+    ended_why = (sessions.DISABLED if "active" in changes and not plan.account["active"]
+                 else sessions.PASSWORD if "password" in changes else None)
+    if ended_why is not None:
+        sessions.end_for_user(conn, schema, stored.id, now, ended_why)
     return changes
 
 

@@ -13,6 +13,7 @@ from starlette.routing import Route
 from . import api_messages, api_people, api_records
 from .api_call import endpoint, json_response
 from .busy import BusyDatabase
+from .params import ID
 from .site import Site
 
 
@@ -25,8 +26,8 @@ def api_app(site: Site) -> Starlette:
         Route("/messages", endpoint(api_messages.messages)),
         Route("/registers/{register}", endpoint(api_records.register)),
         Route(records, endpoint(api_records.records), methods=["GET", "POST"]),
-        Route(records + "/{id:int}", endpoint(api_records.record)),
-        Route(records + "/{id:int}/actions/{action}", endpoint(api_records.act),
+        Route(records + "/" + ID, endpoint(api_records.record)),
+        Route(records + "/" + ID + "/actions/{action}", endpoint(api_records.act),
               methods=["POST"]),
     ]
     app = Starlette(routes=routes, middleware=[Middleware(BusyDatabase, api=True)],

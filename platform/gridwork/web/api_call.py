@@ -19,6 +19,10 @@ from .api_shapes import dumps
 from .sessions import site_of
 from .site import Site
 
+MAX_BODY = 1024 * 1024
+"""Bytes of JSON a request may send: records and actions are small; photos go elsewhere."""
+MAX_DEPTH = 32
+"""How deep a body may nest: field values are at most a list of objects of lists."""
 _STATUS: dict[type[Exception], int] = {NotFound: 404, Forbidden: 403, Conflict: 409,
                                        PluginFailed: 500}
 
@@ -76,16 +80,55 @@ def endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     async def run(request: Request) -> Response:
         body: Any = None
         if request.method == "POST":
-            raw = await request.body()
+            raw = await _body(request)
+            if raw is None:
+                return json_response(400, {"error": f"the request body is over {MAX_BODY} bytes"})
             try:
                 body = json.loads(raw) if raw.strip() else {}
-            except ValueError:
+            except (ValueError, RecursionError):
                 return json_response(400, {"error": "the request body is not JSON"})
             if not isinstance(body, dict):
                 return json_response(400, {"error": "the request body must be a JSON object"})
+            if not _plain(body):
+                return json_response(400, {"error": "the request body nests deeper than "
+                                                    f"{MAX_DEPTH} or holds text that is not "
+                                                    "Unicode (a lone surrogate)"})
         return await run_in_threadpool(_answer, handler, request, body)
 
     return run
+
+
+async def _body(request: Request) -> bytes | None:
+    """The request body, or None past MAX_BODY (read no further than that)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isascii() and declared.isdigit() and int(declared) > MAX_BODY:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _plain(body: Any) -> bool:
+    """Whether ``body`` nests at most MAX_DEPTH deep and all its text encodes as UTF-8."""
+    pending: list[tuple[Any, int]] = [(body, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+        elif isinstance(value, (dict, list)):
+            if depth > MAX_DEPTH:
+                return False
+            items = [*value.keys(), *value.values()] if isinstance(value, dict) else value
+            pending.extend((item, depth + 1) for item in items)
+    return True
 
 
 def _answer(handler: Handler, request: Request, body: Any) -> Response:

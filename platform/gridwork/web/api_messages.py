@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from ..auth import may
+from ..integers import INT_MAX, parse_int
 from ..notify.log import COLUMNS, count, message_log
 from .api_call import ApiError, Call
 
@@ -26,8 +27,8 @@ def messages(call: Call) -> Any:
     errors: dict[str, list[str]] = {}
     since = _instant(call.param("from"), zone, "from", errors)
     until = _instant(call.param("to"), zone, "to", errors)
-    page = call.param("page") or "1"
-    if not page.isdigit() or int(page) < 1:
+    number = parse_int(call.param("page") or "1", lo=1, hi=INT_MAX)
+    if number is None:
         errors["page"] = ["a page number from 1"]
     filters: dict[str, Any] = {"channel": call.param("channel"),
                                "status": call.param("status"), "since": since, "until": until}
@@ -38,9 +39,8 @@ def messages(call: Call) -> Any:
                 users.c.username == username)).scalar()
             if filters["recipient"] is None:
                 errors["recipient"] = [f"no user '{username}'"]
-        if errors:
+        if errors or number is None:
             raise ApiError(422, errors=errors)
-        number = int(page)
         total = count(conn, **filters)
         rows = message_log(conn, **filters, limit=PER_PAGE,
                                offset=(number - 1) * PER_PAGE)

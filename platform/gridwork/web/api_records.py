@@ -9,6 +9,7 @@ from sqlalchemy import Connection, func, select
 
 from ..auth import User
 from ..hierarchy import scope_filter, subtree_ids
+from ..integers import INT_MAX, parse_int
 from ..workflow import available_actions, create_entry, create_record, take_action, timeline
 from ..workflow.actors import with_verb
 from .api_call import ApiError, Call
@@ -47,7 +48,7 @@ def act(call: Call) -> Any:
         _visible(conn, site, call.user, name, record_id)
     version, values, comment = body.get("version"), body.get("values") or {}, body.get("comment")
     errors: dict[str, list[str]] = {}
-    if not isinstance(version, int) or isinstance(version, bool):
+    if not isinstance(version, int) or parse_int(version) is None:
         errors["version"] = ["required: the version of the record you read"]
     if not isinstance(values, dict):
         errors["values"] = ["must be an object of field values"]
@@ -120,12 +121,11 @@ def _list(call: Call, name: str) -> Any:
             errors["category"] = [f"no category '{category}'"]
         else:
             where.append(table.c.category.in_(codes))
-    page = call.param("page") or "1"
-    if not page.isdigit() or int(page) < 1:
+    number = parse_int(call.param("page") or "1", lo=1, hi=INT_MAX)
+    if number is None:
         errors["page"] = ["a page number from 1"]
-    if errors:
+    if errors or number is None:
         raise ApiError(422, errors=errors)
-    number = int(page)
     with site.engine.connect() as conn:
         total = conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
         ids = list(conn.execute(select(table.c.id).where(*where).order_by(table.c.id.desc())

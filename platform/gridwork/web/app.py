@@ -11,11 +11,11 @@ from sqlalchemy import Engine
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from ..config import Deployment
 from ..storage import build_schema, database_url, make_engine
@@ -37,15 +37,16 @@ from . import (
 from .access import SignInNeeded
 from .api import api_app
 from .busy import BusyDatabase
+from .params import ID
 from .respond import page
-from .sessions import SECRET_ENV, secret_key, signed_in
+from .sessions import SECRET_ENV, SessionCookies, secret_key, signed_in
 from .site import Clock, Site, utc_now
 
 TILES_ENV = "GRIDWORK_MAP_TILES"
 STATIC = Path(__file__).parent / "static"
-SESSION_COOKIE = "gridwork_session"
-SESSION_AGE = 12 * 3600
-"""A working day and then some: staff sign in once per shift."""
+TRUST_PROXY_ENV = "GRIDWORK_TRUST_PROXY"
+"""Addresses of reverse proxies (comma-separated, or `*`) whose X-Forwarded-Proto and
+X-Forwarded-For are believed, so that a request that came over HTTPS gets Secure cookies."""
 
 
 def create_app(deployment: Deployment, *, engine: Engine | None = None,
@@ -60,6 +61,7 @@ def create_app(deployment: Deployment, *, engine: Engine | None = None,
     site.templates.globals["queue_nav"] = partial(pages_queue.counts, site)
     key = secret or os.environ.get(SECRET_ENV) or secret_key(folder)
     register = "/registers/{register}"
+    record = f"{register}/{ID}"
     routes = [
         Route("/", pages_home.home),
         Route("/signin", pages_auth.signin, methods=["GET", "POST"]),
@@ -70,13 +72,13 @@ def create_app(deployment: Deployment, *, engine: Engine | None = None,
         Route(register + "/new", pages_record.new_record, methods=["GET", "POST"]),
         Route(register + "/form", pages_htmx.form_changed, methods=["POST"]),
         Route(register + "/field/{name}", pages_htmx.field_checked, methods=["POST"]),
-        Route(register + "/{id:int}", pages_record.show_record),
-        Route(register + "/{id:int}/edit", pages_record.edit_record, methods=["GET", "POST"]),
-        Route(register + "/{id:int}/photos/{ref}", pages_record.record_photo),
-        Route(register + "/{id:int}/actions/{action}", pages_actions.action_page),
-        Route(register + "/{id:int}/actions/{action}", pages_actions.take, methods=["POST"]),
-        Route(register + "/{id:int}/supervise", pages_actions.supervise_page),
-        Route(register + "/{id:int}/supervise", pages_actions.supervise, methods=["POST"]),
+        Route(record, pages_record.show_record),
+        Route(record + "/edit", pages_record.edit_record, methods=["GET", "POST"]),
+        Route(record + "/photos/{ref}", pages_record.record_photo),
+        Route(record + "/actions/{action}", pages_actions.action_page),
+        Route(record + "/actions/{action}", pages_actions.take, methods=["POST"]),
+        Route(record + "/supervise", pages_actions.supervise_page),
+        Route(record + "/supervise", pages_actions.supervise, methods=["POST"]),
         Route("/queues/{name}", pages_queue.queue_page),
         Route("/uploads/{ref}", pages_record.pending_photo),
         Route("/inbox", pages_inbox.inbox_page),
@@ -89,9 +91,11 @@ def create_app(deployment: Deployment, *, engine: Engine | None = None,
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
         *plugin_pages.mounted(site),
     ]
-    middleware = [Middleware(SessionMiddleware, secret_key=key, session_cookie=SESSION_COOKIE,
-                             max_age=SESSION_AGE, same_site="lax", https_only=False),
-                  Middleware(BusyDatabase)]
+    middleware = [Middleware(SessionCookies, key=key), Middleware(BusyDatabase)]
+    proxies = os.environ.get(TRUST_PROXY_ENV, "").strip()
+    if proxies:
+        middleware.insert(0, Middleware(ProxyHeadersMiddleware, trusted_hosts=[
+            host.strip() for host in proxies.split(",") if host.strip()]))
     app = Starlette(routes=routes, middleware=middleware,
                     exception_handlers={SignInNeeded: _to_signin, HTTPException: _error,
                                         PluginFailed: _plugin_failed})

@@ -17,6 +17,7 @@ from starlette.datastructures import QueryParams
 from ..auth import User
 from ..config.models import Register
 from ..hierarchy import subtree_ids
+from .params import page_number
 from .records import scoped
 from .site import Site
 
@@ -53,10 +54,7 @@ def read_filters(register: Register, params: QueryParams) -> Filters:
     """The filters a query string asks for; unknown or malformed values are ignored."""
     choices = {spec.name: params.get(f"f_{spec.name}", "") for spec in register.fields
                if spec.type == "choice" and spec.show_if is None}
-    try:
-        page = max(int(params.get("page", "1")), 1)
-    except ValueError:
-        page = 1
+    page = page_number(params.get("page"))
     return Filters(node=params.get("node", ""), state=params.get("state", ""),
                    category=params.get("category", ""), q=params.get("q", "").strip(),
                    start=params.get("from", ""), end=params.get("to", ""),

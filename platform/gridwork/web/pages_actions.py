@@ -13,6 +13,7 @@ from starlette.responses import RedirectResponse, Response
 
 from .. import workflow
 from ..auth import User
+from ..integers import parse_int
 from .access import require
 from .pages_record import record_page, record_photos
 from .records import fetch
@@ -42,6 +43,9 @@ async def take(request: Request) -> Response:
     site, user = require(request, register)
     form = await posted_form(request)
     try:
+        version = parse_int(str(form.get("version") or "0"))
+        if version is None:
+            raise HTTPException(400, "version: the version of the record you read")
         with site.engine.connect() as conn:
             row = _row(conn, site, user, register, record_id)
             possible = _available(conn, site, user, register, record_id, name) is not None
@@ -57,7 +61,6 @@ async def take(request: Request) -> Response:
         await form.close()
     extras = {key: str(form.get(key) or "") for key in SYSTEM_VALUES if key in form}
     comment = str(form.get("comment") or "").strip()
-    version = str(form.get("version") or "")
     with site.engine.begin() as conn:
         values = engine_values(site, register, state, asked.require) | {
             key: value for key, value in extras.items() if key in asked.require}
@@ -66,7 +69,7 @@ async def take(request: Request) -> Response:
             try:
                 workflow.take_action(conn, site.deployment, site.schema, user, register,
                                      record_id, name,
-                                     version=int(version) if version.isdigit() else 0,
+                                     version=version,
                                      values=values, comment=comment or None,
                                      clock=site.clock)
             except workflow.Conflict:

@@ -7,7 +7,7 @@ from starlette.responses import RedirectResponse, Response
 
 from ..auth import Outcome, authenticate
 from .respond import page
-from .sessions import posted_form, sign_in, signed_in, site_of
+from .sessions import posted_form, sign_in, sign_out, signed_in, site_of
 
 
 def _next(request: Request, given: str | None) -> str:
@@ -28,9 +28,10 @@ async def signin(request: Request) -> Response:
     username, password = str(form.get("username") or ""), str(form.get("password") or "")
     with site.engine.begin() as conn:
         outcome, user = authenticate(conn, site.schema, username, password, site.clock())
+        if outcome is Outcome.OK and user is not None:
+            sign_in(request, conn, user)
     target = _next(request, str(form.get("next") or ""))
     if outcome is Outcome.OK and user is not None:
-        sign_in(request, user)
         return RedirectResponse(target, 303)
     message = ("Too many failed attempts: this account is locked for 15 minutes."
                if outcome is Outcome.LOCKED else "The username or password is wrong.")
@@ -39,7 +40,7 @@ async def signin(request: Request) -> Response:
 
 
 async def signout(request: Request) -> Response:
-    """End the session."""
+    """End the session, in the database too: its cookie no longer opens anything."""
     await posted_form(request)
-    request.session.clear()
+    sign_out(request)
     return RedirectResponse("/signin", 303)

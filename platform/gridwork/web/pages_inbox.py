@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from ..auth import may
+from ..integers import parse_int
 from ..notify import inbox
 from .access import require
 from .display import when
 from .pages_messages import ADMIN
+from .params import page_number
 from .respond import page
 from .sessions import posted_form
 
@@ -19,7 +22,7 @@ PAGE_SIZE = 30
 async def inbox_page(request: Request) -> Response:
     """The user's messages, a page at a time."""
     site, user = require(request)
-    number = _page_number(request.query_params.get("page"))
+    number = page_number(request.query_params.get("page"))
     with site.engine.connect() as conn:
         rows = inbox.messages(conn, site.deployment, user.id, limit=PAGE_SIZE + 1,
                               offset=(number - 1) * PAGE_SIZE)
@@ -41,12 +44,12 @@ async def mark_read(request: Request) -> Response:
     site, user = require(request)
     form = await posted_form(request)
     given = [str(v) for v in form.getlist("id")]
-    ids = [int(v) for v in given if v.isdigit()] if given else None
+    parsed = [parse_int(v, lo=1) for v in given]
+    if None in parsed:
+        raise HTTPException(400, "id: message ids")
+    ids = [number for number in parsed if number is not None] if given else None
     with site.engine.begin() as conn:
         inbox.mark_read(conn, site.deployment, user.id, now=site.clock(), ids=ids)
-    number = _page_number(str(form.get("page") or ""))
+    number = page_number(str(form.get("page") or ""))
     return RedirectResponse("/inbox" + (f"?page={number}" if number > 1 else ""), 303)
 
-
-def _page_number(text: str | None) -> int:
-    return max(int(text), 1) if text and text.isdigit() else 1

@@ -19,6 +19,7 @@ from ..notify.tables import FAILED, PENDING, SENT
 from .access import require
 from .display import when
 from .i18n import N_
+from .params import page_number
 from .respond import page
 from .site import Site
 
@@ -68,7 +69,7 @@ async def message_log(request: Request) -> Response:
         raise HTTPException(403)
     filters = LogFilters.read(site, request.query_params)
     page_text = request.query_params.get("page", "")
-    number = max(int(page_text), 1) if page_text.isdigit() else 1
+    number = page_number(page_text)
     zone = zoneinfo.ZoneInfo(site.deployment.deployment.timezone)
     with site.engine.connect() as conn:
         channel, status = filters.channel or None, filters.status or None

@@ -16,6 +16,7 @@ from .. import workflow
 from ..auth import User
 from .access import require
 from .display import state_label, when
+from .params import page_number
 from .respond import page
 from .site import Site
 from .widgets import record_title_column
@@ -58,7 +59,7 @@ async def queue_page(request: Request) -> Response:
     site, user = require(request)
     name = request.path_params["name"]
     raw_page = request.query_params.get("page", "1")
-    number = int(raw_page) if raw_page.isdigit() and int(raw_page) > 0 else 1
+    number = page_number(raw_page)
     with site.engine.connect() as conn:
         found = next((q for q in workflow.queue_counts(conn, site.deployment, site.schema,
                                                        user, clock=site.clock)

@@ -179,10 +179,10 @@ def _store(conn: Connection, site: Site, user: User, register: str, old: Row[Any
     """Store a checked form: a new record through the engine (of a workflow: its initial
     state, dispatch, timers, history and messages), an edit directly; return the id.
 
-    An edit names the version it was made on; a stale one raises Conflict."""
+    An edit names the version it was made on; a stale or missing one raises Conflict."""
     assert sub.clean is not None
     if old is not None:
-        if version not in ("", str(old.version)):
+        if version != str(old.version):
             raise workflow.Conflict(f"{register} #{old.id}")
         update_record(conn, site, user, register, old, sub.clean, stored)
         if site.deployment.registers[register].workflow is not None:
@@ -299,8 +299,7 @@ async def pending_photo(request: Request) -> Response:
     """A photo this session sent with a form that is not saved yet (its preview)."""
     site, _user = require(request)
     reference = request.path_params["ref"]
-    if not uploads.REFERENCE.match(reference) or reference not in request.session.get(
-            "uploads", []):
+    if not uploads.REFERENCE.match(reference) or reference not in pending_uploads(request):
         raise HTTPException(404)
     path = uploads.folder(site.data_dir) / reference
     if not path.is_file():

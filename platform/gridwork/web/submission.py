@@ -15,6 +15,7 @@ from ..auth import User
 from ..config.models import FieldSpec
 from ..forms.models import computed_values, validate_record, visible_fields
 from ..hierarchy import HasGrants
+from ..integers import parse_int
 from . import uploads
 from .map_points import flag_points
 from .records import fetch, scope_node_ids
@@ -170,9 +171,11 @@ class _Resolver:
                 raise ValueError("no such user")
             return found
         if spec.type == "reference" and spec.register_name:
-            if fetch(self.conn, self.site, self.user, spec.register_name, int(value)) is None:
+            number = parse_int(value if isinstance(value, int) else str(value), lo=1)
+            if number is None or fetch(self.conn, self.site, self.user, spec.register_name,
+                                       number) is None:
                 raise ValueError("no such record")
-            return int(value)
+            return number
         return value
 
     def _nodes(self) -> set[int]:

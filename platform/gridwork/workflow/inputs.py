@@ -14,6 +14,7 @@ from ..forms.inputs import is_blank
 from ..forms.messages import REQUIRED, message
 from ..forms.models import form_model
 from ..hierarchy import HasGrants, scope_filter
+from ..integers import parse_int
 from ..storage import Schema
 from .dispatch import category_lineage
 from .errors import Invalid
@@ -106,8 +107,9 @@ def _resolve(conn: Connection, schema: Schema, spec: FieldSpec, value: Any,
         return found
     if spec.type == "reference" and spec.register_name in schema.registers:
         table = schema.table(spec.register_name)
-        query = select(table.c.id).where(table.c.id == int(value))
-        if conn.execute(query).first() is None:
+        number = parse_int(value if isinstance(value, int) else str(value), lo=1)
+        query = select(table.c.id).where(table.c.id == (number or 0))
+        if number is None or conn.execute(query).first() is None:
             raise ValueError(f"no record #{value}")
         if user is not None and conn.execute(
                 query.where(scope_filter(user, table))).first() is None:

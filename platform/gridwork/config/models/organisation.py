@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
-from ..types import Code, DurationType, LabelType, Name, Regex, parse_duration
+from ..types import Code, Duration, DurationType, LabelType, Name, Regex, parse_duration
 from .base import WEEKDAYS, Model, OneOrMany, OrText, either
 
 VERBS = ("view", "create", "edit", "delete", "export", "import",
@@ -24,6 +24,23 @@ class Timers(Model):
 
     interval: DurationType = parse_duration("60s")
     """How often `gridwork serve` sweeps due timers (calendar time)."""
+
+
+class Sessions(Model):
+    """How long a signed-in browser stays signed in (calendar time)."""
+
+    idle: DurationType = parse_duration("2h")
+    """Signed out after this long without a request."""
+    absolute: DurationType = parse_duration("12h")
+    """Signed out this long after signing in, however busy."""
+
+    @field_validator("idle", "absolute")
+    @classmethod
+    def _calendar_time(cls, value: Duration) -> Duration:
+        if value.working or value.amount <= 0:
+            raise ValueError(f"'{value}' must be a positive calendar time such as '2h' or "
+                             "'30min'")
+        return value
 
 
 class DeploymentInfo(Model):
@@ -41,6 +58,8 @@ class DeploymentInfo(Model):
     """How the embedded timer loop runs."""
     data_dir: str = "data"
     """Folder (relative to the deployment) for the SQLite file and uploads."""
+    sessions: Sessions = Sessions()
+    """When a signed-in browser must sign in again."""
 
     @field_validator("timezone")
     @classmethod
