@@ -5,10 +5,12 @@ register whose photo is required (safety's hazard) can be reported through the A
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import Callable
 from typing import Any
 
 from api_support import HttpWorld, photo_bytes
+from PIL import Image
 
 REGISTER = "hazard"
 HAZARD = {"title": "安全出口堵塞", "description": "仓库安全出口被货物堵塞",
@@ -54,6 +56,10 @@ def test_an_upload_is_judged_by_its_whole_content_and_size(
         refused = world.upload(REPORTER, REGISTER, "photos", content, name)
         assert refused.status_code == 422
         assert refused.json() == {"errors": {"file": ["only JPEG, PNG or WebP images"]}}
+    bomb = io.BytesIO()  # a few KB that would take hundreds of MB to decode
+    Image.new("1", (9000, 8000)).save(bomb, "PNG")
+    refused = world.upload(REPORTER, REGISTER, "photos", bomb.getvalue(), "bomb.png")
+    assert refused.json() == {"errors": {"file": ["only JPEG, PNG or WebP images"]}}
     big = photo_bytes("big") + b"\0" * (5 * 1024 * 1024)
     refused = world.upload(REPORTER, REGISTER, "photos", big, "big.png")
     assert refused.json() == {"errors": {"file": ["larger than 5MB"]}}
@@ -70,6 +76,7 @@ def test_uploads_need_a_token_and_a_multipart_body(http: Callable[..., HttpWorld
                                                            "field": "photos"},
                                   files={"file": ("a.png", photo_bytes("a"), "image/png")})
     assert anonymous.status_code == 401
+    assert world.client.post("/api/v1/uploads", json={}).status_code == 401
     as_json = world.post(REPORTER, "/uploads", {"register": REGISTER, "field": "photos"})
     assert as_json.status_code == 415
     assert world.client.get("/api/v1/uploads").status_code == 405

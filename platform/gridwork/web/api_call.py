@@ -79,7 +79,7 @@ def endpoint(handler: Handler, *,
         body: Any = None
         if multipart:
             if not request.headers.get("content-type", "").startswith("multipart/form-data"):
-                return json_response(415, {"error": "send the file as multipart/form-data"})
+                return await run_in_threadpool(_answer, _not_multipart, request, None)
             async with request.form(max_files=1, max_fields=10) as form:
                 return await run_in_threadpool(_answer, handler, request, form)
         if request.method == "POST":
@@ -93,6 +93,10 @@ def endpoint(handler: Handler, *,
         return await run_in_threadpool(_answer, handler, request, body)
 
     return run
+
+
+def _not_multipart(call: Call) -> Any:
+    raise ApiError(415, "send the file as multipart/form-data")
 
 
 def _answer(handler: Handler, request: Request, body: Any) -> Response:

@@ -36,6 +36,8 @@ MARKUP = re.compile(rb"<(script|html|head|body|iframe|object|embed|svg|!doctype)
                     re.IGNORECASE)
 """Markup a browser could run if it ever took the file for a page: no photo holds it."""
 NOT_AN_IMAGE = "only JPEG, PNG or WebP images"
+MAX_PIXELS = 64_000_000
+"""Larger than any phone's photo; decoding more would take too much memory."""
 
 
 class Store(Protocol):
@@ -150,7 +152,8 @@ def whole_image(content: bytes, kind: str) -> bool:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(content)) as image:
-                if image.format not in PILLOW_FORMATS[kind]:
+                width, height = image.size
+                if image.format not in PILLOW_FORMATS[kind] or width * height > MAX_PIXELS:
                     return False
                 image.load()
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombWarning,
