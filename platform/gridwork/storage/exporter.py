@@ -4,7 +4,7 @@ deployment's labels) or raw, in the shape `gridwork import` reads back."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -51,7 +51,8 @@ def export_file(engine: Engine, deployment: Deployment, register: str, path: Pat
 
 def raw_table(conn: Connection, deployment: Deployment, schema: Schema, register: str,
               rows: Sequence[Row[Any]],
-              shown: Any = None) -> tuple[list[str], Iterator[list[Any]]]:
+              shown: Callable[[FieldSpec, Any], Any] | None = None,
+              ) -> tuple[list[str], Iterator[list[Any]]]:
     """The header and rows of a raw export; ``shown(spec, value)``, when given, may hide a
     value (a personal one the reader may not see)."""
     spec = deployment.registers[register]

@@ -78,7 +78,7 @@ class BucketStore:
     """Objects in an S3-compatible bucket, under a prefix."""
 
     def __init__(self, url: str) -> None:
-        import boto3
+        import boto3  # type: ignore[import-untyped]
 
         parts = urlsplit(url)
         options = {key: values[-1] for key, values in parse_qs(parts.query).items()}
@@ -90,7 +90,7 @@ class BucketStore:
         return f"{self.prefix}/{key}" if self.prefix else key
 
     def exists(self, key: str) -> bool:
-        from botocore.exceptions import ClientError
+        from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 
         try:
             self.client.head_object(Bucket=self.bucket, Key=self._key(key))
@@ -101,7 +101,7 @@ class BucketStore:
         return True
 
     def read(self, key: str) -> bytes | None:
-        from botocore.exceptions import ClientError
+        from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 
         try:
             found = self.client.get_object(Bucket=self.bucket, Key=self._key(key))
