@@ -3,11 +3,14 @@ API tokens, and whose create/act/actions go over HTTP instead of calling the eng
 
 from __future__ import annotations
 
+import io
 import sys
+import zlib
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from PIL import Image
 from starlette.testclient import TestClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow"))
@@ -60,6 +63,14 @@ def make_tokens(world: World) -> dict[str, str]:
                 for name in world.usernames}
 
 
+def photo_bytes(name: str, kind: str = "PNG") -> bytes:
+    """A small image of its own colour for each ``name`` (so each gets its own id)."""
+    seed = zlib.crc32(name.encode())
+    out = io.BytesIO()
+    Image.new("RGB", (8, 6), (seed & 255, seed >> 8 & 255, seed >> 16 & 255)).save(out, kind)
+    return out.getvalue()
+
+
 def bearer(token: str) -> dict[str, str]:
     """The header that carries ``token``."""
     return {"Authorization": f"Bearer {token}"}
@@ -97,12 +108,35 @@ class HttpWorld(World):
         return self.client.post(f"/api/v1{path}", json=plain(body),
                                 headers=bearer(self.tokens[who]))
 
+    def upload(self, who: str, register: str, field: str, content: bytes,
+               filename: str = "photo.png") -> Any:
+        """Send a photo to ``/api/v1/uploads`` as ``who``; the response."""
+        assert self.client is not None and self.tokens is not None
+        return self.client.post("/api/v1/uploads", data={"register": register, "field": field},
+                                files={"file": (filename, content, "image/png")},
+                                headers=bearer(self.tokens[who]))
+
+    def with_uploads(self, who: str, register: str, values: dict[str, Any]) -> dict[str, Any]:
+        """``values`` with every photo (named by the scripts, like `exit.jpg`) sent first
+        and replaced by its upload id, as a client does."""
+        sent = dict(values)
+        for spec in self.deployment.registers[register].fields:
+            if spec.type in ("photo", "file") and sent.get(spec.name):
+                ids = []
+                for name in sent[spec.name]:
+                    response = self.upload(who, register, spec.name, photo_bytes(name))
+                    assert response.status_code == 201, response.text
+                    ids.append(response.json()["id"])
+                sent[spec.name] = ids
+        return sent
+
     def create(self, who: str, register: str, values: dict[str, Any],  # type: ignore[override]
                node: str | None = None) -> ApiRecord:
         level = (self.deployment.registers[register].attach_to
                  or self.deployment.hierarchy.levels[-1].key)
         response = self.post(who, f"/registers/{register}/records",
-                             {"node": node or self.at[level], "values": values})
+                             {"node": node or self.at[level],
+                              "values": self.with_uploads(who, register, values)})
         assert response.status_code == 201, response.text
         return ApiRecord.of(response.json())
 
@@ -112,7 +146,9 @@ class HttpWorld(World):
         self.clock.tick(minutes=30)
         assert action in self.actions(who, record)
         response = self.post(who, f"/registers/{record.register}/records/{record.id}/actions/"
-                             f"{action}", {"version": record.version, "values": values or {},
+                             f"{action}", {"version": record.version,
+                                           "values": self.with_uploads(who, record.register,
+                                                                       values or {}),
                                            "comment": comment})
         assert response.status_code == 200, response.text
         return ApiRecord.of(response.json())

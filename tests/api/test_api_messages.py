@@ -39,6 +39,8 @@ def test_message_log_for_administrators(http: Callable[..., HttpWorld]) -> None:
     assert (mine["attempts"], mine["last_error"], mine["record"]) == (
         5, "550 mailbox unavailable", made["id"])
     assert all(item["status"] == "failed" for item in failed)
+    assert mine["cause_text"] and mine["cause_text"] != mine["cause"], "the cause in words"
+    assert mine["error_text"] == "550 mailbox unavailable" and "payload" not in mine
 
     channel, recipient = mine["channel"], mine["recipient"]
     for key, value in (("channel", channel), ("recipient", recipient)):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
@@ -9,14 +10,16 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import Engine, delete, func, select
+from openpyxl import load_workbook  # type: ignore[import-untyped]
 from stdnum.cn import uscc
-from storage_support import Config
+from storage_support import Config, add_record
 
 from gridwork.cli import main
 from gridwork.config import Deployment
 from gridwork.storage import build_schema
 from gridwork.storage.exporter import export_file
 from gridwork.storage.importer import ImportFailed, import_file
+from gridwork.storage.tabular import read_table
 
 
 def _code(body: str) -> str:
@@ -112,7 +115,7 @@ def test_export_then_import_round_trips(migrated: Deployment, engine: Engine,
         before = [tuple(r)[3:] for r in conn.execute(select(table).order_by(table.c.id))]
     for suffix in (".xlsx", ".csv"):
         exported = tmp_path / f"out{suffix}"
-        assert export_file(engine, migrated, "place", exported) == 2
+        assert export_file(engine, migrated, "place", exported, raw=True) == 2
         with engine.begin() as conn:
             conn.execute(delete(table))
         assert import_file(engine, migrated, "place", exported) == 2
@@ -137,3 +140,68 @@ def test_import_and_export_commands(migrated: Deployment, config: Config, db_url
     config.edit(lambda d: d["registers"]["place"]["fields"].append({"name": "x", "type": "text"}))
     result = runner.invoke(main, ["export", str(config.root), "place", str(out), "--db", db_url])
     assert result.exit_code == 1 and "gridwork migrate" in result.output
+
+
+def test_export_speaks_the_deployments_language(migrated: Deployment, config: Config,
+                                                db_url: str, engine: Engine,
+                                                tmp_path: Path) -> None:
+    photo = "a" * 64 + ".jpg"
+    import_file(engine, migrated, "place", _csv(
+        tmp_path, "node,name,grade,open,tags,photos\n"
+                  f"S1C1G1,甲店,A,true,\"a,b\",{photo}\n"))
+    schema = build_schema(migrated)
+    with engine.begin() as conn:
+        add_record(conn, schema.table("case"), "S1C1G1", title="占道", state="open",
+                   category="city", severity="major", round=1, version=1)
+    runner = CliRunner()
+    out = tmp_path / "places.csv"
+    result = runner.invoke(main, ["export", str(config.root), "place", str(out), "--db", db_url,
+                                  "--url", "https://grid.example/"])
+    assert result.exit_code == 0, result.output
+    header, rows = read_table(out)
+    row = dict(zip(header, rows[0][1], strict=True))
+    assert header[:3] == ["编号", "区域", "name"]
+    assert (row["grade"], row["open"], row["tags"]) == ("甲", "是", "a、b")
+    assert row["photos"] == f"https://grid.example/registers/place/1/photos/{photo}"
+    cases = tmp_path / "cases.xlsx"
+    assert runner.invoke(main, ["export", str(config.root), "case", str(cases),
+                                "--db", db_url]).exit_code == 0
+    header, rows = read_table(cases)
+    row = dict(zip(header, rows[0][1], strict=True))
+    assert (row["状态"], row["类别"], row["等级"]) == ("待办", "市容", "重大")
+    raw = tmp_path / "raw.csv"
+    assert runner.invoke(main, ["export", str(config.root), "case", str(raw), "--db", db_url,
+                                "--raw"]).exit_code == 0
+    header, rows = read_table(raw)
+    row = dict(zip(header, rows[0][1], strict=True))
+    assert (row["node"], row["state"], row["category"], row["severity"]) == (
+        "S1C1G1", "open", "city", "major")
+
+
+FORMULAS = ["=cmd|' /C calc'!A0", "+SUM(A1)", "-2+3", "@SUM(A1)", "\tTAB", "'=quoted"]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_export_writes_formula_text_as_text(migrated: Deployment, engine: Engine,
+                                            tmp_path: Path, suffix: str) -> None:
+    table = build_schema(migrated).table("place")
+    with engine.begin() as conn:
+        for text in FORMULAS:
+            add_record(conn, table, "S1C1G1", name=text, open=True)
+    for raw in (True, False):
+        out = tmp_path / f"out-{raw}{suffix}"
+        export_file(engine, migrated, "place", out, raw=raw)
+        if suffix == ".csv":
+            lines = list(csv.reader(out.read_text(encoding="utf-8-sig").splitlines()))
+            names = [line[2] for line in lines[1:]]
+            assert names == ["'" + text for text in FORMULAS]
+        else:
+            sheet = load_workbook(out).active
+            cells = [sheet.cell(row=n, column=3) for n in range(2, len(FORMULAS) + 2)]
+            assert [(c.value, c.data_type) for c in cells] == [(t, "s") for t in FORMULAS]
+    with engine.begin() as conn:
+        conn.execute(delete(table))
+    assert import_file(engine, migrated, "place", tmp_path / f"out-True{suffix}") == len(FORMULAS)
+    with engine.connect() as conn:  # as typed again, but for the blanks import trims
+        assert list(conn.execute(select(table.c.name).order_by(table.c.id)).scalars()) == [
+            text.strip() for text in FORMULAS]

@@ -75,7 +75,7 @@ def test_export_holds_the_filtered_list(make_client: Callable[..., TestClient],
     grid = branch_node(deployments["community"], "grid")
     listing = client.get(f"/registers/event?node={grid}")
     count = int(re.search(r"共 (\d+) 条", listing.text).group(1))  # type: ignore[union-attr]
-    csv = client.get(f"/registers/event/export.csv?node={grid}")
+    csv = client.get(f"/registers/event/export.csv?node={grid}&raw=1")
     assert csv.headers["content-type"].startswith("text/csv")
     rows = csv.content.decode("utf-8-sig").strip().splitlines()
     assert rows[0].startswith("id,node,title")

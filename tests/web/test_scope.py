@@ -65,7 +65,7 @@ def test_a_filter_cannot_reach_outside_the_scope(make_client: Callable[..., Test
 def test_export_is_scoped(make_client: Callable[..., TestClient]) -> None:
     leader = make_client("community", "grid_leader")
     home = _home(leader, "grid_leader")
-    rows = leader.get("/registers/event/export.csv").content.decode("utf-8-sig").splitlines()
+    rows = leader.get("/registers/event/export.csv?raw=1").content.decode("utf-8-sig").splitlines()
     assert len(rows) > 1
     assert all(row.split(",")[1].startswith(home) for row in rows[1:])
     other, _ = _outside_and_inside(leader, "event", home)

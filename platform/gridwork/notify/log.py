@@ -11,8 +11,8 @@ from .tables import OUTBOX, USERS
 
 COLUMNS = ("id", "channel", "recipient", "address", "subject", "status", "attempts",
            "last_error", "register", "record", "cause", "step", "created_at", "due_at",
-           "sent_at", "receipt", "digest_of")
-"""What a log line shows, plus `recipient_name`."""
+           "sent_at", "receipt", "digest_of", "payload")
+"""What a log line shows (the payload holds the step that caused it), plus `recipient_name`."""
 
 
 def message_log(conn: Connection, *, channel: str | None = None, status: str | None = None,

@@ -125,8 +125,14 @@ def import_(path: Path, register: str, file: Path, db: str | None) -> None:
 @click.argument("register")
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--db", help=DB_HELP)
-def export(path: Path, register: str, file: Path, db: str | None) -> None:
-    """Export REGISTER's records to FILE (.csv or .xlsx), in the shape import reads."""
+@click.option("--raw", is_flag=True,
+              help="Keys and codes instead of labels: the shape `gridwork import` reads back.")
+@click.option("--url", "base_url", default="", metavar="URL",
+              help="The site's address, to make photo links absolute (e.g. https://grid.example).")
+def export(path: Path, register: str, file: Path, db: str | None, raw: bool,
+           base_url: str) -> None:
+    """Export REGISTER's records to FILE (.csv or .xlsx): with the labels of the
+    deployment's language and photos as links, or with --raw as import reads them."""
     from .exporter import export_file
     from .tabular import TableFileError
 
@@ -141,7 +147,7 @@ def export(path: Path, register: str, file: Path, db: str | None) -> None:
         sys.exit(1)
     engine = current_engine(deployment, db)
     try:
-        count = export_file(engine, deployment, register, file)
+        count = export_file(engine, deployment, register, file, raw=raw, base_url=base_url)
     except TableFileError as err:
         click.echo(f"error: {err}", err=True)
         sys.exit(1)

@@ -1,14 +1,15 @@
-"""`gridwork export`: write a register's records to CSV/XLSX in the shape import reads back."""
+"""`gridwork export`: write a register's records to CSV/XLSX, as people read them (the
+deployment's labels) or raw, in the shape `gridwork import` reads back."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, Row, select
+from sqlalchemy import Connection, Engine, Row, select
 
 from ..config import Deployment
 from ..config.models import FieldSpec
@@ -21,31 +22,60 @@ WORKFLOW_OUT = ("state", "category", "severity")
 
 
 def export_file(engine: Engine, deployment: Deployment, register: str, path: Path, *,
-                schema: Schema | None = None, user: HasGrants | None = None) -> int:
-    """Write the records of ``register`` (those ``user`` may see, if given); return the count."""
+                schema: Schema | None = None, user: HasGrants | None = None,
+                raw: bool = False, base_url: str = "") -> int:
+    """Write the records of ``register`` (those ``user`` may see, if given); return the count.
+
+    Raw files name columns and values by their keys and codes; the others use the labels of
+    the deployment's locale and give photos as links under ``base_url``.
+    """
     schema = schema or build_schema(deployment)
-    spec = deployment.registers[register]
     table = schema.table(register)
-    nodes, users = schema.system("nodes"), schema.system("users")
-    extra = SYSTEM_OUT + (WORKFLOW_OUT if spec.workflow else ())
-    header = ["id", "node", *(f.name for f in spec.fields), *extra]
-    query = (select(table, nodes.c.code.label("node_code"))
-             .join(nodes, nodes.c.id == table.c.node).order_by(table.c.id))
+    query = select(table).order_by(table.c.id)
     if user is not None:
         query = query.where(scope_filter(user, table))
     with engine.connect() as conn:
-        codes = dict(conn.execute(select(nodes.c.id, nodes.c.code)).all())
-        names = dict(conn.execute(select(users.c.id, users.c.username)).all())
+        rows = conn.execute(query).all()
+        if raw:
+            header, cells = raw_table(conn, deployment, schema, register, rows)
+        else:
+            from ..web.export_table import labelled_table
+            from ..web.site import Site
 
-        def rows() -> Iterator[list[Any]]:
-            for row in conn.execute(query):
-                yield [row.id, row.node_code,
-                       *(_out(f, row, codes, names) for f in spec.fields),
-                       *(_plain(getattr(row, c)) for c in extra)]
-        return write_table(path, header, rows())
+            site = Site(deployment, schema, engine, lambda: dt.datetime.now(dt.UTC),
+                        deployment.root / deployment.deployment.data_dir)
+            header, cells = labelled_table(conn, site, register, rows, unmask=True,
+                                           base_url=base_url)
+        return write_table(path, header, cells)
 
 
-def _out(spec: FieldSpec, row: Row[Any], codes: dict[int, str], names: dict[int, str]) -> Any:
+def raw_table(conn: Connection, deployment: Deployment, schema: Schema, register: str,
+              rows: Sequence[Row[Any]],
+              shown: Callable[[FieldSpec, Any], Any] | None = None,
+              ) -> tuple[list[str], Iterator[list[Any]]]:
+    """The header and rows of a raw export; ``shown(spec, value)``, when given, may hide a
+    value (a personal one the reader may not see)."""
+    spec = deployment.registers[register]
+    nodes, users = schema.system("nodes"), schema.system("users")
+    extra = SYSTEM_OUT + (WORKFLOW_OUT if spec.workflow else ())
+    header = ["id", "node", *(f.name for f in spec.fields), *extra]
+    codes = dict(conn.execute(select(nodes.c.id, nodes.c.code)).all())
+    names = dict(conn.execute(select(users.c.id, users.c.username)).all())
+
+    def cell(field: FieldSpec, row: Row[Any]) -> Any:
+        value = raw_value(field, row, codes, names)
+        return value if shown is None or value is None else shown(field, value)
+
+    def cells() -> Iterator[list[Any]]:
+        for row in rows:
+            yield [row.id, codes.get(row.node), *(cell(f, row) for f in spec.fields),
+                   *(_plain(getattr(row, c)) for c in extra)]
+    return header, cells()
+
+
+def raw_value(spec: FieldSpec, row: Row[Any], codes: dict[int, str],
+              names: dict[int, str]) -> Any:
+    """One field of ``row`` as an import reads it: codes for nodes, usernames for users."""
     if spec.type == "geo_point":
         lat, lon = getattr(row, f"{spec.name}_lat"), getattr(row, f"{spec.name}_lon")
         return None if lat is None else f"{lat}, {lon}"

@@ -13,6 +13,8 @@ from typing import Any
 from sqlalchemy import Connection, MetaData, Table, select
 from sqlalchemy.sql import ColumnElement
 
+from .tabular import csv_cell
+
 
 @dataclass(frozen=True)
 class Export:
@@ -51,12 +53,10 @@ class Export:
 
 
 def _cell(value: Any) -> Any:
-    if value is None:
-        return ""
     if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    return value
+        value = json.dumps(value, ensure_ascii=False)
+    elif isinstance(value, (dt.date, dt.datetime)):
+        value = value.isoformat()
+    elif isinstance(value, Decimal):
+        value = str(value)
+    return csv_cell(value)

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 FORMATS = (".csv", ".xlsx")
+FORMULA_START = re.compile(r"^'*[=+\-@\t\r]")
+"""Text a spreadsheet would take for a formula (OWASP's CSV-injection list), behind any
+number of the quotes that escape it."""
+NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
 
 
 class TableFileError(ValueError):
@@ -45,7 +50,7 @@ def write_table(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]
             writer = csv.writer(out)
             writer.writerow(header)
             for row in rows:
-                writer.writerow(["" if v is None else v for v in row])
+                writer.writerow([csv_cell(v) for v in row])
                 count += 1
         return count
     from openpyxl import Workbook  # type: ignore[import-untyped]
@@ -54,15 +59,34 @@ def write_table(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]
     sheet = book.create_sheet()
     sheet.append(list(header))
     for row in rows:
-        sheet.append([_excel(v) for v in row])
+        sheet.append([_excel(sheet, v) for v in row])
         count += 1
     book.save(path)
     return count
 
 
+def csv_cell(value: Any) -> Any:
+    """A value as a CSV cell: text a spreadsheet would run as a formula gets a leading
+    quote, which makes it text (and which reading the file back takes off again)."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and FORMULA_START.match(value) and not NUMBER.match(value):
+        return "'" + value
+    return value
+
+
+def _uncell(text: str) -> str | None:
+    """A CSV cell as written before :func:`csv_cell` escaped it."""
+    if not text.strip():
+        return None
+    if FORMULA_START.match(text) and text.startswith("'") and not NUMBER.match(text):
+        return text[1:]
+    return text
+
+
 def _read_csv(path: Path) -> list[list[Any]]:
     with path.open(newline="", encoding="utf-8-sig") as f:
-        return [[cell if cell.strip() else None for cell in row] for row in csv.reader(f)]
+        return [[_uncell(cell) for cell in row] for row in csv.reader(f)]
 
 
 def _read_xlsx(path: Path) -> list[list[Any]]:
@@ -89,8 +113,16 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def _excel(value: Any) -> Any:
-    """Excel keeps no time zone: write instants as text, ISO 8601 with their offset."""
+def _excel(sheet: Any, value: Any) -> Any:
+    """A value as an Excel cell. Text is always text, never a formula (openpyxl takes any
+    text beginning with `=` for one); Excel keeps no time zone, so instants are written as
+    text, ISO 8601 with their offset."""
+    from openpyxl.cell import WriteOnlyCell  # type: ignore[import-untyped]
+
     if isinstance(value, dt.datetime) and value.tzinfo is not None:
-        return value.isoformat()
-    return value
+        value = value.isoformat()
+    if not isinstance(value, str):
+        return value
+    cell = WriteOnlyCell(sheet, value)
+    cell.data_type = "s"
+    return cell

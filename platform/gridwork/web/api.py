@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from . import api_messages, api_people, api_records
+from . import api_messages, api_people, api_records, api_uploads
 from .api_call import endpoint, json_response
 from .busy import BusyDatabase
 from .params import ID
@@ -24,6 +24,7 @@ def api_app(site: Site) -> Starlette:
         Route("/me", endpoint(api_people.me)),
         Route("/queues", endpoint(api_people.queues)),
         Route("/messages", endpoint(api_messages.messages)),
+        Route("/uploads", endpoint(api_uploads.upload, multipart=True), methods=["POST"]),
         Route("/registers/{register}", endpoint(api_records.register)),
         Route(records, endpoint(api_records.records), methods=["GET", "POST"]),
         Route(records + "/" + ID, endpoint(api_records.record)),

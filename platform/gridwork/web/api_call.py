@@ -74,11 +74,18 @@ def json_response(status: int, content: Any) -> Response:
     return Response(dumps(content), status_code=status, media_type="application/json")
 
 
-def endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
-    """An ASGI endpoint around a handler: read the JSON body, check the token, map errors."""
+def endpoint(handler: Handler, *,
+             multipart: bool = False) -> Callable[[Request], Awaitable[Response]]:
+    """An ASGI endpoint around a handler: read the JSON body (or, for a ``multipart``
+    handler, the form with its files), check the token, map errors."""
 
     async def run(request: Request) -> Response:
         body: Any = None
+        if multipart:
+            if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+                return await run_in_threadpool(_answer, _not_multipart, request, None)
+            async with request.form(max_files=1, max_fields=10) as form:
+                return await run_in_threadpool(_answer, handler, request, form)
         if request.method == "POST":
             raw = await _body(request)
             if raw is None:
@@ -129,6 +136,10 @@ def _plain(body: Any) -> bool:
             items = [*value.keys(), *value.values()] if isinstance(value, dict) else value
             pending.extend((item, depth + 1) for item in items)
     return True
+
+
+def _not_multipart(call: Call) -> Any:
+    raise ApiError(415, "send the file as multipart/form-data")
 
 
 def _answer(handler: Handler, request: Request, body: Any) -> Response:

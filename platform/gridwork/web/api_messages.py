@@ -1,5 +1,6 @@
 """`/api/v1/messages`: the message log for administrators (roles that may `admin`): every
-message with its channel, recipient, status, attempts, last error and what caused it."""
+message with its channel, recipient, status, attempts, last error and what caused it (also
+in the words of the log page: `cause_text`, `error_text`)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from ..auth import may
 from ..integers import INT_MAX, parse_int
 from ..notify.log import COLUMNS, count, message_log
 from .api_call import ApiError, Call
+from .pages_messages import cause_text, error_text
 
 PER_PAGE = 50
 
@@ -46,9 +48,11 @@ def messages(call: Call) -> Any:
                                offset=(number - 1) * PER_PAGE)
         names = dict(conn.execute(select(users.c.id, users.c.username).where(
             users.c.id.in_({row["recipient"] for row in rows} - {None}))).all())
-    items = [{**{name: row[name] for name in COLUMNS if name != "recipient"},
+    items = [{**{name: row[name] for name in COLUMNS if name not in ("recipient", "payload")},
               "recipient": names.get(row["recipient"]),
-              "recipient_name": row["recipient_name"]} for row in rows]
+              "recipient_name": row["recipient_name"],
+              "cause_text": cause_text(site, row),
+              "error_text": error_text(site, row["last_error"])} for row in rows]
     return {"items": items, "total": total, "page": number, "per_page": PER_PAGE}
 
 

@@ -14,7 +14,8 @@ from ..workflow import available_actions, create_entry, create_record, take_acti
 from ..workflow.actors import with_verb
 from .api_call import ApiError, Call
 from .api_shapes import actions_json, history_json, record_rows, records_json, register_json
-from .records import fetch
+from .api_uploads import photo_values
+from .records import fetch, row_values
 from .site import Site
 
 PER_PAGE = 50
@@ -45,7 +46,7 @@ def act(call: Call) -> Any:
     name, record_id = call.register(), int(call.request.path_params["id"])
     site, body = call.site, call.body
     with site.engine.connect() as conn:
-        _visible(conn, site, call.user, name, record_id)
+        own = row_values(site, name, _visible(conn, site, call.user, name, record_id))
     version, values, comment = body.get("version"), body.get("values") or {}, body.get("comment")
     errors: dict[str, list[str]] = {}
     if not isinstance(version, int) or parse_int(version) is None:
@@ -56,6 +57,7 @@ def act(call: Call) -> Any:
         errors["comment"] = ["must be text"]
     if errors:
         raise ApiError(422, errors=errors)
+    values = photo_values(call, name, values, own)
     take_action(site.engine, site.deployment, site.schema, call.user, name, record_id,
                 call.request.path_params["action"], version=version, values=values,
                 comment=comment, clock=site.clock)
@@ -74,10 +76,12 @@ def full_record(conn: Connection, site: Site, user: User, name: str,
     return shape
 
 
-def _visible(conn: Connection, site: Site, user: User, name: str, record_id: int) -> None:
-    """404 unless the record exists within the caller's scope."""
-    if fetch(conn, site, user, name, record_id) is None:
+def _visible(conn: Connection, site: Site, user: User, name: str, record_id: int) -> Any:
+    """The record's row; 404 unless it exists within the caller's scope."""
+    row = fetch(conn, site, user, name, record_id)
+    if row is None:
         raise ApiError(404, f"no {name} #{record_id} in your area")
+    return row
 
 
 def _create(call: Call, name: str) -> Any:
@@ -90,6 +94,7 @@ def _create(call: Call, name: str) -> Any:
         errors["values"] = ["must be an object of field values"]
     if errors:
         raise ApiError(422, errors=errors)
+    values = photo_values(call, name, values)
     create = create_entry if site.deployment.registers[name].workflow is None else create_record
     made = create(site.engine, site.deployment, site.schema, call.user, name, node.strip(),
                   values, clock=site.clock)

@@ -59,6 +59,7 @@ def create_app(deployment: Deployment, *, engine: Engine | None = None,
                 engine or make_engine(database_url(deployment)), clock or utc_now, folder,
                 os.environ.get(TILES_ENV, ""))
     site.templates.globals["queue_nav"] = partial(pages_queue.counts, site)
+    site.templates.globals["may_read_log"] = partial(pages_messages.may_read_log, site)
     key = secret or os.environ.get(SECRET_ENV) or secret_key(folder)
     register = "/registers/{register}"
     record = f"{register}/{ID}"

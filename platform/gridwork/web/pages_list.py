@@ -14,14 +14,16 @@ from starlette.responses import Response
 
 from ..auth import may
 from ..config.models import FieldSpec
+from ..storage.exporter import raw_table
 from ..storage.tabular import write_table
 from .access import require
 from .display import Names, category_labels, show, state_label, system_labels, when
+from .export_table import labelled_table
 from .listing import PAGE_SIZE, filtered, node_choices, read_filters
 from .records import row_values, scope_node_ids
 from .respond import page
 from .site import Site
-from .widgets import choice_options
+from .widgets import choice_options, mask
 
 LIST_COLUMNS = 5
 _LISTABLE = ("text", "integer", "decimal", "date", "datetime", "choice", "phone", "email",
@@ -89,24 +91,25 @@ async def register_export(request: Request) -> Response:
     site, user = require(request, register, "export")
     spec = site.deployment.registers[register]
     unmask = may(site.deployment, user, "unmask", register)
-    table, query = filtered(site, user, register, read_filters(spec, request.query_params),
-                            unmask)
-    extra = [c for c in ("state", "category", "severity") if c in table.c]
-    header = ["id", "node", *(f.name for f in spec.fields), *extra, "created_at", "updated_at"]
-    nodes = site.nodes()
+    _table, query = filtered(site, user, register, read_filters(spec, request.query_params),
+                             unmask)
+    raw = request.query_params.get("raw") == "1"
     with site.engine.connect() as conn, tempfile.TemporaryDirectory() as folder:
         rows = conn.execute(query).all()
-        names = Names.load(conn, site, register, rows)
+        if raw:
+            header, cells = raw_table(conn, site.deployment, site.schema, register, rows,
+                                      None if unmask else _masked)
+        else:
+            header, cells = labelled_table(conn, site, register, rows, unmask=unmask,
+                                           base_url=str(request.base_url))
         path = Path(folder) / f"{register}.{kind}"
-
-        def cells(row: Any) -> list[Any]:
-            values = row_values(site, register, row)
-            return [row.id, nodes[row.node].code if row.node in nodes else row.node,
-                    *(show(site, f, values.get(f.name), names, unmask) for f in spec.fields),
-                    *(getattr(row, c) for c in extra),
-                    when(site, row.created_at), when(site, row.updated_at)]
-        write_table(path, header, (cells(row) for row in rows))
+        write_table(path, header, cells)
         content = path.read_bytes()
     filename = quote(f"{site.label(spec.label, register)}.{kind}")
     return Response(content, media_type=EXPORT_TYPES[kind], headers={
         "Content-Disposition": f"attachment; filename*=UTF-8''{filename}"})
+
+
+def _masked(spec: FieldSpec, value: Any) -> Any:
+    """A personal value hidden from a reader without `unmask`."""
+    return mask(str(value)) if spec.is_personal else value

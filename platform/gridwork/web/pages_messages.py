@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import zoneinfo
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, RowMapping, select
 from starlette.datastructures import QueryParams
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..auth import may
+from ..auth import User, may
 from ..notify import log
 from ..notify.tables import FAILED, PENDING, SENT
 from .access import require
@@ -27,6 +30,23 @@ ADMIN = "admin"
 """The verb a role needs to read every message (a deployment grants it: `can: [admin]`)."""
 PAGE_SIZE = 50
 STATUSES = {PENDING: N_("pending"), SENT: N_("sent"), FAILED: N_("failed")}
+CAUSES = {"transition": N_("Workflow step"), "reminder": N_("Deadline reminder"),
+          "escalation": N_("Escalation"), "supervision": N_("Supervision"),
+          "test": N_("Test message")}
+"""What made a message, as the log names it."""
+ERRORS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"^user (?P<user>.+) has no address for channel '(?P<channel>.+)' \(.+\)$"),
+     N_("{user} has no address for this channel: add one to their account")),
+    (re.compile(r"^no channel type '(?P<type>.+)' is loaded"),
+     N_("no channel of type {type} is installed (is its plugin installed?)")),
+    (re.compile(r"^GRIDWORK_SMTP_URL is not set"),
+     N_("no mail server is set up (GRIDWORK_SMTP_URL is not set)")),
+    (re.compile(r"^GRIDWORK_SMTP_URL must look like"),
+     N_("the mail server setting GRIDWORK_SMTP_URL is not valid")),
+    (re.compile(r"^the server refused (?P<address>\S+): (?P<reply>.*)$", re.DOTALL),
+     N_("the mail server refused {address}: {reply}")),
+)
+"""Delivery errors people meet, in their words (others are shown as the channel said)."""
 
 
 @dataclass
@@ -88,6 +108,9 @@ async def message_log(request: Request) -> Response:
     items = [{**row, "at": when(site, row["created_at"]), "sent": when(site, row["sent_at"]),
               "channel_label": channels.get(row["channel"], row["channel"]),
               "status_label": site.t(STATUSES.get(row["status"], row["status"] or "")),
+              "error": error_text(site, row["last_error"]),
+              "cause_text": cause_text(site, row),
+              "title": _title(site, row),
               "link": f"/registers/{row['register']}/{row['record']}"
               if row["register"] in registers and row["record"] is not None else None,
               "register_label": site.label(registers[row["register"]].label, row["register"])
@@ -97,6 +120,51 @@ async def message_log(request: Request) -> Response:
                 pages=pages, filters=filters,
                 channels=list(channels.items()),
                 statuses=[(code, site.t(text)) for code, text in STATUSES.items()])
+
+
+def may_read_log(site: Site, user: User | None) -> bool:
+    """Whether ``user`` may read the message log (the navigation links it for them)."""
+    return user is not None and may(site.deployment, user, ADMIN)
+
+
+def cause_text(site: Site, row: RowMapping) -> str:
+    """What made a message, as people say it: the workflow step taken, a reminder, the
+    level of an escalation…"""
+    cause = row["cause"] or ""
+    words = site.t(CAUSES[cause]) if cause in CAUSES else cause
+    step = _context(row).get("step")
+    if cause == "transition" and isinstance(step, str) and step:
+        return f"{words}：{step}" if site.locale == "zh" else f"{words}: {step}"
+    if cause == "escalation" and row["step"] is not None:
+        return site.t("{cause}, level {step}", cause=words, step=row["step"])
+    return words
+
+
+def error_text(site: Site, error: str | None) -> str:
+    """A delivery error in the deployment's language, when it is one people meet."""
+    if not error:
+        return ""
+    for pattern, message_id in ERRORS:
+        found = pattern.match(error)
+        if found:
+            return site.t(message_id, **found.groupdict())
+    return error
+
+
+def _context(row: RowMapping) -> Mapping[str, Any]:
+    payload = row.get("payload")
+    context = payload.get("context") if isinstance(payload, dict) else None
+    return context if isinstance(context, dict) else {}
+
+
+def _title(site: Site, row: RowMapping) -> str:
+    """The title of the record a message is about, as it was when the message was made."""
+    spec = site.deployment.registers.get(row["register"] or "")
+    values = _context(row).get("record")
+    if spec is None or not isinstance(values, dict):
+        return ""
+    title = values.get(spec.title or spec.fields[0].name)
+    return str(title) if isinstance(title, str | int) else ""
 
 
 def _recipient(conn: Connection, site: Site, username: str) -> int | None:

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Connection, Row
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import FileResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 
 from .. import workflow
 from ..auth import User, may
@@ -288,11 +288,7 @@ async def record_photo(request: Request) -> Response:
                    if f.type in ("photo", "file")) and reference not in history_photos(
                 conn, site, register, row.id):
             raise HTTPException(404)
-    path = uploads.folder(site.data_dir) / reference
-    if not path.is_file():
-        raise HTTPException(404)
-    return FileResponse(path, media_type=uploads.MEDIA_TYPES[reference.rsplit(".", 1)[1]],
-                        headers={"Cache-Control": "private, max-age=86400"})
+    return await uploads.serve(site.data_dir, reference, max_age=86400)
 
 
 async def pending_photo(request: Request) -> Response:
@@ -301,11 +297,7 @@ async def pending_photo(request: Request) -> Response:
     reference = request.path_params["ref"]
     if not uploads.REFERENCE.match(reference) or reference not in pending_uploads(request):
         raise HTTPException(404)
-    path = uploads.folder(site.data_dir) / reference
-    if not path.is_file():
-        raise HTTPException(404)
-    return FileResponse(path, media_type=uploads.MEDIA_TYPES[reference.rsplit(".", 1)[1]],
-                        headers={"Cache-Control": "private, max-age=3600"})
+    return await uploads.serve(site.data_dir, reference, max_age=3600)
 
 
 def record_photos(site: Site, register: str, row: Row[Any] | None) -> set[str]:
