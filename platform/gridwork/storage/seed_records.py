@@ -184,6 +184,7 @@ class Records:
         title = register.title or register.fields[0].name
         for spec in register.fields:
             if keep is not None and (spec.type not in ("geo_point", "text")
+                                     or spec.computed is not None
                                      or keep.get(spec.name) is None):
                 values[spec.name] = keep.get(spec.name)
             elif (spec.computed is not None or not filled(spec.name)
@@ -195,7 +196,23 @@ class Records:
                 values[spec.name] = self._title(register, node, system.get("category"))
             else:
                 values[spec.name] = self._value(spec, node, reported)
+        if keep is None:
+            self._settle(register, values)
         return values
+
+    def _settle(self, register: Register, values: dict[str, Any]) -> None:
+        """Birth dates agree with the ID card beside them; computed fields are computed."""
+        card = next((values[f.name] for f in register.fields
+                     if f.type == "id_card" and values.get(f.name)), None)
+        for spec in register.fields:
+            if card and spec.type == "date" and "birth" in spec.name and values[spec.name]:
+                values[spec.name] = dt.date(int(card[6:10]), int(card[10:12]), int(card[12:14]))
+        for spec in register.fields:
+            if spec.computed is not None:
+                try:
+                    values[spec.name] = spec.computed.evaluate(values, self.functions)
+                except Exception:  # noqa: BLE001 - what the engine could not compute stays empty
+                    values[spec.name] = None
 
     def _shown(self, spec: FieldSpec, scope: Mapping[str, Any]) -> bool:
         if spec.show_if is None:
