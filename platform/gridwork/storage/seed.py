@@ -21,6 +21,7 @@ from .demo_values import DemoValues
 from .passwords import hash_password
 from .schema import Schema, build_schema
 from .seed_flow import DemoGrant, DemoUser
+from .seed_records import Records
 
 DEMO_PASSWORD = "demo"
 DEMO_MAIL_DOMAIN = "example.org"
@@ -59,8 +60,6 @@ def seed_demo(engine: Engine, deployment: Deployment, *, records: int = 3000, se
               schema: Schema | None = None, echo: Callable[[str], None] = print,
               now: dt.datetime | None = None) -> SeedResult:
     """Create the demo users (password `demo`) and about ``records`` demo records."""
-    from .seed_records import Records  # the workflow engine's timers load on use
-
     schema = schema or build_schema(deployment)
     values = DemoValues(deployment, seed, now=now)
     result = SeedResult()

@@ -123,7 +123,7 @@ class Records:
                        "severity": rnd.choice(severities) if severities else None,
                        "department": department}
         states = list(workflow.states)
-        by_department = bool(register.workflow)
+        by_department = "department" in self.schema.table(name).c
         for attempt in range(len(states)):
             state = states[(i + attempt) % len(states)]
             final = workflow.states[state].final
