@@ -164,7 +164,7 @@ class _People:
 
 def demo_address(username: str) -> str:
     """A demo user's e-mail address, on a domain that delivers nothing."""
-    return f"{username.replace('_', '.')}@{DEMO_MAIL_DOMAIN}"
+    return f"{username}@{DEMO_MAIL_DOMAIN}"
 
 
 def _where(grant: DemoGrant, deployment: Deployment) -> str:
