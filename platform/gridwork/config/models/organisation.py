@@ -115,7 +115,7 @@ class Calendar(Model):
         {2027: {"holidays": ["2027-01-01"], "workdays": []}}])
     """Holidays and 调休 working days by year; a year listed here replaces the `cn` data
     for that year (the library knows 2004–2026). Weekdays not listed follow
-    `working_days`."""
+    `working_days`. The `calendar:` section may live in an included file of its own."""
 
     @field_validator("years")
     @classmethod
