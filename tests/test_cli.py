@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from support import CONFIGS, FIXTURES, run_cli
+from support import CHECK_TODAY, CONFIGS, FIXTURES, run_cli
 
 from gridwork.bench import FIGURES, generate_tree
 from gridwork.cli import main
@@ -30,7 +30,7 @@ def test_top_level_help_lists_the_subcommands() -> None:
 
 
 def test_check_prints_a_summary_for_a_valid_deployment() -> None:
-    code, out, err = run_cli("check", str(FIXTURES / "minimal"))
+    code, out, err = run_cli("check", "--today", CHECK_TODAY, str(FIXTURES / "minimal"))
     assert (code, out) == (0, "")
     assert err.strip() == "minimal: valid — 3 nodes, 2 registers, 1 workflows"
 
@@ -77,7 +77,7 @@ def test_schema_markdown_is_the_reference_page() -> None:
 def test_a_checker_bug_still_reads_like_a_report(monkeypatch: pytest.MonkeyPatch) -> None:
     import gridwork.config
 
-    def broken(path: object) -> None:
+    def broken(path: object, **_: object) -> None:
         raise KeyError("oops")
 
     monkeypatch.setattr(gridwork.config, "check", broken)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import json
 import sys
 from pathlib import Path
@@ -70,7 +72,10 @@ def main() -> None:
 @main.command()
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--quiet", "-q", is_flag=True, help="Print problems only, no summary line.")
-def check(path: Path, quiet: bool) -> None:
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Check as on this date (YYYY-MM-DD), e.g. whether next year's holidays "
+                   "are known; default: today on the deployment's clock.")
+def check(path: Path, quiet: bool, today: dt.datetime | None) -> None:
     """Validate the deployment at PATH and report every problem.
 
     Each problem is one line, FILE:LINE:COL: error|warning: MESSAGE, with FILE
@@ -79,7 +84,7 @@ def check(path: Path, quiet: bool) -> None:
     from .config import check as run_check
 
     try:
-        result = run_check(path)
+        result = run_check(path, today=today.date() if today else None)
     except Exception as err:  # noqa: BLE001 - a checker bug must still read like a report
         click.echo(f"deployment.yaml:1:1: error: internal error while checking "
                    f"({type(err).__name__}: {err}); please report it with your config")

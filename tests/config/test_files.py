@@ -144,22 +144,3 @@ def test_missing_and_empty_deployment_files(tmp_path: Path) -> None:
 
 def test_check_accepts_the_deployment_file_itself() -> None:
     assert run_check(FIXTURES / "minimal" / "deployment.yaml") == (0, [])
-
-
-def test_holiday_data_running_out_is_a_warning() -> None:
-    import datetime as dt
-
-    from chinese_calendar import constants
-
-    from gridwork.config.context import Context
-    from gridwork.config.lints import _holiday_years
-    from gridwork.plugins import field_types
-
-    known = max(day.year for day in constants.holidays)
-    ctx = Context(load_deployment(FIXTURES / "minimal"), field_types())
-    _holiday_years(ctx, dt.date(known, 12, 31))
-    assert ctx.problems == []
-    _holiday_years(ctx, dt.date(known + 1, 1, 2))
-    assert [p.message for p in ctx.problems] == [
-        f"the installed Chinese holiday data ends with {known}; deadlines after that ignore "
-        "holidays and adjusted working days until you upgrade it (pip install -U chinese-calendar)"]

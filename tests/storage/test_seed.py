@@ -24,7 +24,7 @@ class _User:
 
 def test_seed_makes_users_and_valid_records(migrated: Deployment, engine: Engine) -> None:
     result = seed_demo(engine, migrated, records=200, echo=quiet)
-    assert result.users == ["worker", "leader", "officer", "staff"]
+    assert result.users == ["worker", "leader", "officer", "staff", "cg"]
     assert result.records == {"place": 100, "case": 100}
     schema = build_schema(migrated)
     users, place, case = schema.system("users"), schema.table("place"), schema.table("case")

@@ -7,6 +7,8 @@ then cross-references and lints. ``load_deployment(path)`` returns an immutable
 
 from __future__ import annotations
 
+import datetime as dt
+
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,8 +53,11 @@ def deployment_root(path: str | Path) -> Path:
     return root.parent if root.name == MAIN_FILE and root.is_file() else root
 
 
-def check(path: str | Path) -> CheckResult:
-    """Load and check the deployment at ``path``; never raises for a bad input file."""
+def check(path: str | Path, *, today: dt.date | None = None) -> CheckResult:
+    """Load and check the deployment at ``path``; never raises for a bad input file.
+
+    ``today`` is the date lints that look at the calendar take as today (default: today on
+    the deployment's clock)."""
     root = deployment_root(path)
     if not (root / MAIN_FILE).is_file():
         return CheckResult([Problem(f"no {MAIN_FILE} in {root}", file=MAIN_FILE, line=1, col=1)])
@@ -79,7 +84,7 @@ def check(path: str | Path) -> CheckResult:
     check_structure(ctx)
     check_flows(ctx)
     if not any(p.severity == "error" for p in problems + ctx.problems):
-        lint(ctx)
+        lint(ctx, today)
         if manager is not None:
             ctx.problems.extend(loaded_problems(manager, deployment))
     problems.extend(ctx.problems)

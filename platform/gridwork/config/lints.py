@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from chinese_calendar import constants as chinese_holidays  # type: ignore[import-untyped]
 
@@ -10,14 +11,15 @@ from .context import Context
 from .models import Category, Workflow
 
 
-def lint(ctx: Context) -> None:
-    """Run every lint."""
+def lint(ctx: Context, today: dt.date | None = None) -> None:
+    """Run every lint; ``today`` defaults to today on the deployment's clock."""
     for name, workflow in ctx.deployment.workflows.items():
         _workflow(ctx, name, workflow)
     _category_limits(ctx)
     _escalation_height(ctx)
     _duties(ctx)
-    _holiday_years(ctx, dt.date.today())
+    zone = ZoneInfo(ctx.deployment.deployment.timezone)
+    _holiday_years(ctx, today or dt.datetime.now(zone).date())
 
 
 def _workflow(ctx: Context, name: str, wf: Workflow) -> None:
@@ -116,11 +118,16 @@ def _duties(ctx: Context) -> None:
 
 
 def _holiday_years(ctx: Context, today: dt.date) -> None:
-    """Warn when the installed holiday data has run out: 调休 would be missed."""
-    if ctx.deployment.calendar.holidays != "cn":
+    """Warn when this year or the next has no holiday data: its deadlines would be guesses."""
+    calendar = ctx.deployment.calendar
+    if calendar.holidays != "cn":
         return
     known = max(day.year for day in chinese_holidays.holidays)
-    if today.year > known:
-        ctx.warn(("calendar", "holidays"), f"the installed Chinese holiday data ends with "
-                 f"{known}; deadlines after that ignore holidays and adjusted working days "
-                 "until you upgrade it (pip install -U chinese-calendar)")
+    for year in (today.year, today.year + 1):
+        if year in calendar.years or year <= known:
+            continue
+        ctx.warn(("calendar", "years") if calendar.years else ("calendar", "holidays"),
+                 f"no holiday data for {year}: the installed chinese-calendar knows up to "
+                 f"{known}, so deadlines in {year} would count its statutory holidays as "
+                 f"working days; state them under 'calendar: years: {year}: {{holidays: "
+                 "[...], workdays: [...]}' (or upgrade chinese-calendar)", at="key")

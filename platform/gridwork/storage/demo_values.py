@@ -26,17 +26,19 @@ _DEFAULT_BOX = (120.0, 30.0, 120.4, 30.4)
 class DemoValues:
     """Makes field values; deterministic for a given seed."""
 
-    def __init__(self, deployment: Deployment, seed: int = 0) -> None:
+    def __init__(self, deployment: Deployment, seed: int = 0,
+                 now: dt.datetime | None = None) -> None:
         self.deployment = deployment
         self.random = random.Random(seed)
         self.fake = Faker("zh_CN")
         self.fake.seed_instance(seed)
-        self.now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        self.now = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
+        self._parents = {n.code: n.parent for n in deployment.nodes}
+        self._names = {n.code: n.name for n in deployment.nodes}
         self._seen: dict[str, set[Any]] = {}
         points = [p for g in deployment.boundaries.values() for p in _points(g)]
-        self.box = (min(p[0] for p in points), min(p[1] for p in points),
-                    max(p[0] for p in points), max(p[1] for p in points)) if points \
-            else _DEFAULT_BOX
+        self.box = _box(points) if points else _DEFAULT_BOX
+        self._boxes: dict[str, tuple[float, float, float, float]] = {}
 
     def value(self, spec: FieldSpec, node: str) -> Any:
         """A valid value for ``spec`` on a record at ``node`` (unique where it must be)."""
@@ -52,20 +54,35 @@ class DemoValues:
         raise ValueError(f"cannot make a unique demo value for '{spec.name}'")
 
     def point(self, node: str) -> tuple[float, float]:
-        """A point inside ``node``'s boundary when one holds it, else inside the map's box."""
-        min_lon, min_lat, max_lon, max_lat = self.box
+        """A point inside ``node``'s boundary (or its nearest bounded ancestor's) when one
+        holds it, else inside the map's box."""
+        area = node
+        while area is not None and area not in self.deployment.boundaries:
+            area = self._parents.get(area)
+        min_lon, min_lat, max_lon, max_lat = (
+            self._boxes.setdefault(area, _box(_points(self.deployment.boundaries[area])))
+            if area is not None else self.box)
         for _ in range(200):
             lat = self.random.uniform(min_lat, max_lat)
             lon = self.random.uniform(min_lon, max_lon)
-            if not self.deployment.boundaries or locate(self.deployment, lat, lon) == node:
+            if area is None or locate(self.deployment, lat, lon) == area:
                 return round(lat, 6), round(lon, 6)
         return round((min_lat + max_lat) / 2, 6), round((min_lon + max_lon) / 2, 6)
+
+    def address(self, node: str) -> str:
+        """A street address inside the district: the names above ``node``, then a number."""
+        names: list[str] = []
+        at = self._parents.get(node)
+        while at is not None:
+            names.insert(0, self._names[at])
+            at = self._parents.get(at)
+        return "".join(names) + f"{self.random.randint(1, 200)}号"
 
     def _text(self, spec: FieldSpec, node: str) -> str:
         limit = spec.max_length or 60
         name = spec.name.lower()
         if "address" in name or "addr" in name:
-            text = self.fake.address()
+            text = self.address(node)
         elif name == "name" or name.endswith("_name") or name == "title":
             text = self.fake.company() if self.random.random() < 0.6 else self.fake.name()
         else:
@@ -132,6 +149,11 @@ class DemoValues:
 
     def _other(self, spec: FieldSpec, node: str) -> None:
         """Files, references, nodes and users are filled by the seeder, plugin types not at all."""
+
+
+def _box(points: list[tuple[float, float]]) -> tuple[float, float, float, float]:
+    return (min(p[0] for p in points), min(p[1] for p in points),
+            max(p[0] for p in points), max(p[1] for p in points))
 
 
 def _points(geometry: dict[str, Any]) -> list[tuple[float, float]]:

@@ -1,4 +1,10 @@
-"""`gridwork seed --demo`: demo users on one branch of the tree and records all over it."""
+"""`gridwork seed --demo`: demo users on one branch of the tree and records all over it.
+
+Besides one user per role, every department a category routes events to gets a user named
+after its code, so each seeded event can be taken on by somebody who can sign in. Open
+workflow records are reported a few days back and their timers planned as the engine plans
+them, so the first sweep reminds and escalates.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +16,16 @@ from typing import Any
 from sqlalchemy import Connection, Engine, insert, select
 
 from ..config import Deployment
-from ..config.models import Register
+from ..config.models import Department, Register, Role
 from .demo_values import DemoValues
 from .passwords import hash_password
 from .schema import Schema, build_schema
+from .seed_flow import DemoGrant, DemoUser
+from .seed_records import Records
 
 DEMO_PASSWORD = "demo"
+DEMO_MAIL_DOMAIN = "example.org"
+"""Demo users' addresses are on a domain reserved for examples: nothing reaches anyone."""
 
 
 @dataclass
@@ -38,11 +48,20 @@ def demo_branch(deployment: Deployment) -> list[str]:
     return branch
 
 
+def routed_departments(deployment: Deployment) -> list[str]:
+    """Codes of the departments that some category sends events to, in config order."""
+    routed = {cat.department for cat, _ in deployment.all_categories() if cat.department}
+    routed |= {rule.department for wf in deployment.workflows.values()
+               for rule in wf.routing if rule.department}
+    return [dep.code for dep in deployment.departments if dep.code in routed]
+
+
 def seed_demo(engine: Engine, deployment: Deployment, *, records: int = 3000, seed: int = 0,
-              schema: Schema | None = None, echo: Callable[[str], None] = print) -> SeedResult:
-    """Create one user per role (password `demo`) and about ``records`` demo records."""
+              schema: Schema | None = None, echo: Callable[[str], None] = print,
+              now: dt.datetime | None = None) -> SeedResult:
+    """Create the demo users (password `demo`) and about ``records`` demo records."""
     schema = schema or build_schema(deployment)
-    values = DemoValues(deployment, seed)
+    values = DemoValues(deployment, seed, now=now)
     result = SeedResult()
     with engine.begin() as conn:
         nodes = schema.system("nodes")
@@ -54,8 +73,10 @@ def seed_demo(engine: Engine, deployment: Deployment, *, records: int = 3000, se
         branch = demo_branch(deployment)
         level_of = {n.code: n.level for n in deployment.nodes}
         on_branch = {level_of[code]: code for code in branch}
-        users = _users(conn, schema, node_ids, on_branch, values.now, result, echo)
-        seeder = _Records(conn, schema, values, node_ids, by_level, on_branch, users)
+        people = _People(conn, schema, node_ids, on_branch, values.now, result, echo)
+        people.make()
+        seeder = Records(conn, schema, values, node_ids, by_level, on_branch, people.by_role,
+                         people.demo)
         per_register = max(records // max(len(deployment.registers), 1), 1)
         for name in _in_reference_order(deployment.registers):
             result.records[name] = seeder.fill(name, per_register)
@@ -63,43 +84,95 @@ def seed_demo(engine: Engine, deployment: Deployment, *, records: int = 3000, se
     return result
 
 
-def _users(conn: Connection, schema: Schema, node_ids: dict[str, int],
-           on_branch: dict[str, str], now: dt.datetime, result: SeedResult,
-           echo: Callable[[str], None]) -> dict[str, int]:
-    """Create each role's demo user (unless there) with its grant; return role → user id."""
-    d = schema.deployment
-    users, grants, departments = (schema.system(n) for n in ("users", "grants", "departments"))
-    dept_ids = dict(conn.execute(select(departments.c.code, departments.c.id)).all())
-    existing = dict(conn.execute(select(users.c.username, users.c.id)).all())
-    made: dict[str, int] = {}
-    echo(f"demo users (password '{DEMO_PASSWORD}'):")
-    for key, role in d.roles.items():
-        department = None
-        if role.department is not None:
-            department = d.department(role.department) if role.department != "*" else next(
-                (dep for dep in d.departments if dep.node in (None, *on_branch.values())),
-                d.departments[0] if d.departments else None)
+class _People:
+    """The demo users: one per role, one per department events are routed to."""
+
+    def __init__(self, conn: Connection, schema: Schema, node_ids: dict[str, int],
+                 on_branch: dict[str, str], now: dt.datetime, result: SeedResult,
+                 echo: Callable[[str], None]) -> None:
+        self.conn, self.schema, self.node_ids, self.on_branch = conn, schema, node_ids, on_branch
+        self.now, self.result, self.echo = now, result, echo
+        users, departments = schema.system("users"), schema.system("departments")
+        self.dept_ids: dict[str, int] = dict(conn.execute(
+            select(departments.c.code, departments.c.id)).all())
+        self.existing: dict[str, int] = dict(conn.execute(
+            select(users.c.username, users.c.id)).all())
+        self.password = hash_password(DEMO_PASSWORD)
+        """One hash for every demo user: they share the password, and hashing is slow."""
+        self.by_role: dict[str, int] = {}
+        """Role → its demo user's id (the user that fields naming a role get)."""
+        self.demo: list[DemoUser] = []
+
+    def make(self) -> None:
+        """Create the users that are not there yet, and echo who is who."""
+        d = self.schema.deployment
+        locale = d.deployment.locale
+        self.echo(f"demo users (password '{DEMO_PASSWORD}'):")
+        for key, role in d.roles.items():
+            department = self._department_of(role)
+            grant = self._grant(key, role, department)
+            self.by_role[key] = self._user(key, role.label.text(locale), department, (grant,))
+        for code in routed_departments(d):
+            department = d.department(code)
+            assert department is not None
+            roles = [k for k, r in d.roles.items() if r.department == code] or [
+                k for k, r in d.roles.items() if r.department == "*"]
+            if not roles or code in d.roles:
+                continue
+            grants = tuple(self._grant(k, d.roles[k], department) for k in roles)
+            name = f"{department.name.text(locale)}·{d.roles[roles[0]].label.text(locale)}"
+            self._user(code, name, department, grants)
+
+    def _department_of(self, role: Role) -> Department | None:
+        d = self.schema.deployment
+        if role.department is None:
+            return None
+        if role.department != "*":
+            return d.department(role.department)
+        return next((dep for dep in d.departments if dep.node in (None, *self.on_branch.values())),
+                    d.departments[0] if d.departments else None)
+
+    def _grant(self, key: str, role: Role, department: Department | None) -> DemoGrant:
         level = role.at or (department.level if department else None)
-        node = (department.node if department and department.node else on_branch.get(level or ""))
-        where = f"{node} ({level})" if node else "no node"
-        if department is not None:
-            where += f", department {department.code}"
-        if key in existing:
-            made[key] = existing[key]
-            echo(f"  {key}: already there")
-            continue
-        user_id = conn.execute(insert(users).values(
-            username=key, display_name=role.label.text(d.deployment.locale),
-            password_hash=hash_password(DEMO_PASSWORD), active=True, created_at=now,
-            department=dept_ids.get(department.code) if department else None,
-        ).returning(users.c.id)).scalar_one()
-        conn.execute(insert(grants).values(
-            user=user_id, role=key, scope=role.scope, node=node_ids.get(node or ""),
-            department=dept_ids.get(department.code) if department else None))
-        made[key] = user_id
-        result.users.append(key)
-        echo(f"  {key}: {role.label.text(d.deployment.locale)} at {where}")
-    return made
+        node = department.node if department and department.node else self.on_branch.get(
+            level or "")
+        return DemoGrant(key, role.scope, node, department.code if department else None)
+
+    def _user(self, username: str, display: str, department: Department | None,
+              grants: tuple[DemoGrant, ...]) -> int:
+        users, table = self.schema.system("users"), self.schema.system("grants")
+        user_id = self.existing.get(username)
+        where = ", ".join(_where(g, self.schema.deployment) for g in grants)
+        if user_id is None:
+            user_id = self.conn.execute(insert(users).values(
+                username=username, display_name=display, email=demo_address(username),
+                password_hash=self.password, active=True, created_at=self.now,
+                department=self.dept_ids.get(department.code) if department else None,
+            ).returning(users.c.id)).scalar_one()
+            self.conn.execute(insert(table), [
+                {"user": user_id, "role": g.role, "scope": g.scope,
+                 "node": self.node_ids.get(g.node or ""),
+                 "department": self.dept_ids.get(g.department or "")} for g in grants])
+            self.existing[username] = user_id
+            self.result.users.append(username)
+            self.echo(f"  {username}: {display} at {where}")
+        else:
+            self.echo(f"  {username}: already there")
+        self.demo.append(DemoUser(username, user_id, grants))
+        return user_id
+
+
+def demo_address(username: str) -> str:
+    """A demo user's e-mail address, on a domain that delivers nothing."""
+    return f"{username}@{DEMO_MAIL_DOMAIN}"
+
+
+def _where(grant: DemoGrant, deployment: Deployment) -> str:
+    level = {n.code: n.level for n in deployment.nodes}.get(grant.node or "")
+    where = f"{grant.node} ({level})" if grant.node else "no node"
+    if grant.department is not None:
+        where += f", department {grant.department}"
+    return where
 
 
 def _in_reference_order(registers: dict[str, Register]) -> list[str]:
@@ -116,93 +189,3 @@ def _in_reference_order(registers: dict[str, Register]) -> list[str]:
     for name in registers:
         visit(name, ())
     return done
-
-
-class _Records:
-    """Fills registers with demo records and their `create` history rows."""
-
-    def __init__(self, conn: Connection, schema: Schema, values: DemoValues,
-                 node_ids: dict[str, int], by_level: dict[str, list[str]],
-                 on_branch: dict[str, str], users: dict[str, int]) -> None:
-        self.conn, self.schema, self.values = conn, schema, values
-        self.node_ids, self.by_level, self.on_branch, self.users = (
-            node_ids, by_level, on_branch, users)
-        self.ids: dict[str, list[int]] = {}
-        d = schema.deployment
-        self.dept_ids = dict(conn.execute(select(schema.system("departments").c.code,
-                                                 schema.system("departments").c.id)).all())
-        resolved: dict[str, tuple[Any, Any]] = {}
-        for cat, parent in d.all_categories():  # parents first: children inherit
-            above = resolved[parent.code] if parent else (None, None)
-            resolved[cat.code] = (cat.severities or above[0], cat.department or above[1])
-        self.categories = [(cat.code, *resolved[cat.code]) for cat, _ in d.all_categories()
-                           if not cat.children]
-        lowest = d.hierarchy.levels[-1].key
-        self.reporter = next((users[k] for k, r in d.roles.items() if r.at == lowest), None)
-
-    def fill(self, name: str, count: int) -> int:
-        """Insert ``count`` records into register ``name``; return the count."""
-        d, rnd = self.schema.deployment, self.values.random
-        register = d.registers[name]
-        level = register.attach_to or d.hierarchy.levels[-1].key
-        places = self.by_level.get(level, [])
-        if not places:
-            return 0
-        home = self.on_branch.get(level, places[0])
-        rows = []
-        for i in range(count):
-            node = home if i % 10 == 0 else rnd.choice(places)
-            row: dict[str, Any] = {"node": self.node_ids[node], "created_at": self.values.now,
-                                   "updated_at": self.values.now, "version": 1,
-                                   "reporter": self.reporter}
-            for spec in register.fields:
-                if spec.computed is not None or spec.show_if is not None:
-                    value = None
-                elif spec.type == "reference":
-                    targets = self.ids.get(spec.register_name or "", [])
-                    value = rnd.choice(targets) if targets else None
-                elif spec.type == "node":
-                    value = self.node_ids[rnd.choice(self.by_level.get(spec.level or level,
-                                                                       places))]
-                elif spec.type == "user":
-                    value = self.users.get(spec.role or "") or rnd.choice([*self.users.values(),
-                                                                            None])
-                else:
-                    value = self.values.value(spec, node)
-                if spec.type == "geo_point":
-                    point = value if isinstance(value, tuple) else (None, None)
-                    row |= {f"{spec.name}_lat": point[0], f"{spec.name}_lon": point[1]}
-                else:
-                    row[spec.name] = value
-            if register.workflow or register.categorized:
-                row |= self._flow(register, i)
-            rows.append(row)
-        table = self.schema.table(name)
-        ids = self.conn.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
-                                rows).scalars().all()
-        self.ids[name] = list(ids)
-        self.conn.execute(insert(self.schema.system("history")), [
-            {"register": name, "record": record_id, "actor": self.reporter,
-             "at": self.values.now, "action": "create", "to_state": row.get("state")}
-            for record_id, row in zip(ids, rows, strict=True)])
-        return len(rows)
-
-    def _flow(self, register: Register, i: int) -> dict[str, Any]:
-        """Category, state, department and deadline: every state gets open records."""
-        rnd, now = self.values.random, self.values.now
-        out: dict[str, Any] = {}
-        if self.categories:
-            code, severities, department = rnd.choice(self.categories)
-            out |= {"category": code, "severity": rnd.choice(severities) if severities else None}
-            if register.workflow:
-                out["department"] = self.dept_ids.get(department or "")
-        if register.workflow:
-            workflow = self.schema.deployment.workflows[register.workflow]
-            states = list(workflow.states)
-            state = states[i % len(states)]
-            final = workflow.states[state].final
-            out |= {"state": state, "round": 1, "priority": None, "assignee": None,
-                    "deadline": None if final else now + dt.timedelta(
-                        hours=rnd.randint(-72, 240))}
-        return out
-

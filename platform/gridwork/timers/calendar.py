@@ -64,6 +64,13 @@ class BusinessCalendar:
         """Whether ``day`` is a working day (holidays, 调休 and extra dates applied)."""
         return self._days.is_working_day(day)
 
+    def unknown_years(self, start: dt.datetime, end: dt.datetime) -> tuple[int, ...]:
+        """Years from ``start`` to ``end`` (local) whose holidays are not known: working time
+        counted in them treats every working weekday as a working day."""
+        first, last = sorted((_aware(start).astimezone(self.tz).year,
+                              _aware(end).astimezone(self.tz).year))
+        return tuple(year for year in range(first, last + 1) if not self._days.knows(year))
+
     def is_working_time(self, at: dt.datetime) -> bool:
         """Whether ``at`` falls inside working hours of a working day."""
         day = _aware(at).astimezone(self.tz).date()

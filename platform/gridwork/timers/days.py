@@ -7,6 +7,7 @@ once per date and kept: the arithmetic then walks day by day, never minute by mi
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterator
 from zoneinfo import ZoneInfo
 
@@ -25,6 +26,16 @@ Span = tuple[dt.datetime, dt.datetime]
 def _wall(text: str) -> dt.timedelta:
     hours, minutes = text.split(":")
     return dt.timedelta(hours=int(hours), minutes=int(minutes))
+
+
+@functools.cache
+def library_knows(year: int) -> bool:
+    """Whether the installed Chinese holiday library has data for ``year``."""
+    try:
+        chinese_calendar.get_holiday_detail(dt.date(year, 1, 1))
+    except NotImplementedError:
+        return False
+    return True
 
 
 def _statutory(day: dt.date) -> bool | None:
@@ -57,17 +68,31 @@ class WorkingDays:
         self._spans: dict[dt.date, tuple[Span, ...]] = {}
 
     def is_working_day(self, day: dt.date) -> bool:
-        """Whether ``day`` has working hours: extra dates, then statutory ones, then weekdays."""
+        """Whether ``day`` has working hours: extra dates, then the year stated in config, then
+        statutory ones, then weekdays."""
         found = self._working.get(day)
         if found is None:
             found = self._working[day] = self._decide(day)
         return found
+
+    def knows(self, year: int) -> bool:
+        """Whether holidays and 调休 of ``year`` are known (from config or the library), or
+        not wanted (``holidays: none``); else its weekdays are only a guess."""
+        config = self._config
+        return year in config.years or config.holidays != "cn" or library_knows(year)
 
     def _decide(self, day: dt.date) -> bool:
         if day in self._config.extra_working_days:
             return True
         if day in self._config.extra_holidays:
             return False
+        stated = self._config.years.get(day.year)
+        if stated is not None:
+            if day in stated.holidays:
+                return False
+            if day in stated.workdays:
+                return True
+            return day.weekday() in self._weekdays
         if self._config.holidays == "cn":
             fact = _statutory(day)
             if fact is not None:

@@ -22,6 +22,8 @@ Rules:
 - A step with ``repeat`` fires again every ``repeat`` while the record stays in the state;
   a plan holds its first firing and ``MAX_REPEATS`` repetitions (leaving the state cancels
   them all).
+- A plan names the years without holiday data (neither the library nor ``calendar: years``)
+  that its working time runs through, so the caller can say the deadline is a guess.
 - A paused state (``paused: true``) has no plan: its clock is stopped. ``Deadlines.resume``
   moves a plan on by the paused time when the record returns.
 """
@@ -105,6 +107,9 @@ class TimerPlan:
     """The escalation ladder's name (it may have no steps)."""
     timers: tuple[Timer, ...]
     """In time order; at one instant reminders, then the deadline, then escalation."""
+    unknown_years: tuple[int, ...] = ()
+    """Years the plan counts working time in without knowing their holidays: there every
+    working weekday was taken for a working day, which may be wrong."""
 
 
 class Deadlines:
@@ -188,7 +193,15 @@ class Deadlines:
             entered_at=entered_at, limit=limit, length=length, deadline=deadline,
             ladder=ladder, timers=(),
         )
-        return replace(plan, timers=self._timers(plan, deadline, steps))
+        timers = self._timers(plan, deadline, steps)
+        return replace(plan, timers=timers, unknown_years=self._guessed(plan, timers))
+
+    def _guessed(self, plan: TimerPlan, timers: tuple[Timer, ...]) -> tuple[int, ...]:
+        """The years without holiday data that the plan's working time runs through."""
+        working = [t.at for t in timers if t.clock == "working"]
+        if not working:
+            return ()
+        return self.calendar.unknown_years(plan.entered_at, max(working))
 
     def resume(self, plan: TimerPlan, paused_at: dt.datetime,
                resumed_at: dt.datetime) -> TimerPlan:
@@ -201,9 +214,9 @@ class Deadlines:
         deadline = self.calendar.resume(plan.deadline, paused_at, resumed_at, working=working)
         pending = {timer.key for timer in plan.timers if timer.at > paused_at}
         _, steps = self.ladder(plan.category, plan.severity)
-        timers = self._timers(plan, deadline, steps)
-        return replace(plan, deadline=deadline,
-                       timers=tuple(t for t in timers if t.key in pending))
+        timers = tuple(t for t in self._timers(plan, deadline, steps) if t.key in pending)
+        return replace(plan, deadline=deadline, timers=timers,
+                       unknown_years=self._guessed(plan, timers))
 
     def _timers(self, plan: TimerPlan, deadline: dt.datetime,
                 steps: tuple[EscalationStep, ...]) -> tuple[Timer, ...]:

@@ -46,7 +46,7 @@ ELSEWHERE = (
     N_("created"), N_("edited"),
     # The timeline's names of history actions that are no workflow transition (web.workflow_view).
     N_("supervision opened"), N_("deadline passed"), N_("reminder sent"), N_("escalated"),
-    N_("moved up a level"), N_("priority raised"),
+    N_("moved up a level"), N_("priority raised"), N_("no holiday data"),
 )
 """Messages passed to ``t`` as a variable: listed here so the catalogue keeps them."""
 

@@ -8,6 +8,7 @@ import datetime as dt
 from sqlalchemy import ColumnElement, Connection, Table, insert, select, update
 
 from ..storage import Schema
+from ..timers import guesses
 from ..timers.deadlines import Deadlines, Timer, TimerPlan
 from .records import Record
 
@@ -29,11 +30,13 @@ def write_plan(conn: Connection, schema: Schema, record: Record, plan: TimerPlan
     coming = [timer for timer in plan.timers if timer.at > now]
     firsts = {(timer.kind, timer.step): timer for timer in reversed(coming)}
     _insert(conn, schema, record, plan, round_,
-            [timer for timer in coming if firsts[timer.kind, timer.step] is timer])
+            [timer for timer in coming if firsts[timer.kind, timer.step] is timer], now)
 
 
 def _insert(conn: Connection, schema: Schema, record: Record, plan: TimerPlan, round_: int,
-            chosen: list[Timer]) -> None:
+            chosen: list[Timer], now: dt.datetime) -> None:
+    """Write the chosen timers; a plan counted in years without holiday data says so."""
+    guesses.mark(conn, schema, record.register, record.id, round_, plan.unknown_years, now)
     rows = [{"register": record.register, "record": record.id, "kind": timer.kind,
              "state": plan.state, "round": round_, "step": timer.step, "due_at": timer.at}
             for timer in chosen]
@@ -96,7 +99,7 @@ def replan(conn: Connection, schema: Schema, deadlines: Deadlines, workflow: str
             firings = [timer for timer in firings if timer.at > now]
         if firings:
             chosen.append(firings[0])
-    _insert(conn, schema, record, plan, record.round, chosen)
+    _insert(conn, schema, record, plan, record.round, chosen, now)
     return plan.deadline
 
 

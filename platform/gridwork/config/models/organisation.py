@@ -107,6 +107,16 @@ def _one_or_many_days(value: Any) -> Any:
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 
+class HolidayYear(Model):
+    """One year's statutory holidays and adjusted working days (调休), as the State Council
+    publishes them each autumn; stated here for a year the holiday library does not know."""
+
+    holidays: tuple[dt.date, ...] = ()
+    """Days off, e.g. `2027-01-01`."""
+    workdays: tuple[dt.date, ...] = ()
+    """Weekend days that are working days (调休)."""
+
+
 class Calendar(Model):
     """The business calendar that working-time limits (`wd`, `wh`) count on."""
 
@@ -120,6 +130,23 @@ class Calendar(Model):
     """Further days off, e.g. a local festival."""
     extra_working_days: tuple[dt.date, ...] = ()
     """Further working days on what would be a day off."""
+    years: dict[int, HolidayYear] = Field(default_factory=dict, examples=[
+        {2027: {"holidays": ["2027-01-01"], "workdays": []}}])
+    """Holidays and 调休 working days by year; a year listed here replaces the `cn` data
+    for that year (the library knows 2004–2026). Weekdays not listed follow
+    `working_days`. The `calendar:` section may live in an included file of its own."""
+
+    @field_validator("years")
+    @classmethod
+    def _in_their_year(cls, value: dict[int, HolidayYear]) -> dict[int, HolidayYear]:
+        for year, days in value.items():
+            for day in (*days.holidays, *days.workdays):
+                if day.year != year:
+                    raise ValueError(f"{day} is listed under {year}; list it under {day.year}")
+            both = set(days.holidays) & set(days.workdays)
+            if both:
+                raise ValueError(f"{min(both)} is both a holiday and a working day in {year}")
+        return value
 
     @field_validator("hours")
     @classmethod
