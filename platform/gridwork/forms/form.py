@@ -128,22 +128,24 @@ class Form:
                     clean[name] = value if resolve is None else resolve(field.spec, value)
                 except ValueError as err:
                     errors[name] = [message(str(err))]
-        if not errors:
-            errors = self.broken_rules(self.rules, scope, functions, only)
+        for name, texts in self.broken_rules(self.rules, scope, functions, only,
+                                             skip=set(errors)).items():
+            errors.setdefault(name, []).extend(texts)
         return clean, errors
 
     def broken_rules(self, rules: tuple[Rule, ...], scope: Mapping[str, Any],
                      functions: Functions | None, only: Collection[str] | None = None,
-                     ) -> dict[str, list[str]]:
+                     skip: Collection[str] = ()) -> dict[str, list[str]]:
         """The messages of the rules that do not hold, by the field each shows beside.
 
-        A rule waits while it reads a field outside ``only`` (a later step takes it); one
-        that cannot be evaluated (an empty value compared) does not refuse."""
+        A rule waits while it reads a field outside ``only`` (a later step takes it) or one
+        of ``skip`` (whose own value is wrong); one that cannot be evaluated (an empty value
+        compared) does not refuse."""
         names = {field.name for field in self.fields}
         errors: dict[str, list[str]] = {}
         for rule in rules:
             read = [name for name, _ in rule.rule.names if name in names]
-            if only is not None and any(name not in only for name in read):
+            if any(name in skip or (only is not None and name not in only) for name in read):
                 continue
             try:
                 holds = bool(rule.rule.evaluate(scope, functions))

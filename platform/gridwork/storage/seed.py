@@ -174,6 +174,7 @@ class _Records:
                     row |= {f"{spec.name}_lat": point[0], f"{spec.name}_lon": point[1]}
                 else:
                     row[spec.name] = value
+            self.values.settle(register, row)
             if register.workflow or register.categorized:
                 row |= self._flow(register, i)
             rows.append(row)

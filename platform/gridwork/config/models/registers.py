@@ -130,9 +130,9 @@ class Register(Model):
     title: Name | None = None
     """The field that names a record in lists; default: the first field."""
     create: tuple[Name, ...] | None = None
-    """The fields the form for a new record shows and takes. Default: every field no
-    transition of its workflow asks for (`require`, `optional`) or sets, and the computed
-    fields that read one of those shown."""
+    """The fields the form for a new record shows and takes (the API refuses others).
+    Default: every field no transition of its workflow asks for (`require`, `optional`)
+    or sets (`set:`), and every computed field but those reading only such fields."""
     rules: Annotated[tuple[Rule, ...], PydanticField(alias="validate")] = ()
     """Checks across fields, each `{rule: EXPRESSION, message: {zh: …, en: …}}`, made
     whenever a record is created, edited or moved (over the fields that step takes)."""
