@@ -29,7 +29,9 @@ def parse_size(value: Any) -> int:
 
 ChoiceOptions = dict[Code, LabelType]
 Choices = either(text=Name, list=tuple[Code, ...], mapping=ChoiceOptions)
-Bound = either(number=float, date=dt.date, text=MomentType)
+_Date = Annotated[dt.date, WithJsonSchema({"type": "string", "format": "date",
+                                            "pattern": r"^\d{4}-\d{2}-\d{2}$"})]
+Bound = either(number=float, date=_Date, text=MomentType)
 
 
 class FieldSpec(Model):
