@@ -140,7 +140,9 @@ def _comparable(value: dt.datetime, bound: dt.datetime) -> dt.datetime:
     """A value without a zone is the deployment's local time, as its bounds are."""
     if (value.tzinfo is None) == (bound.tzinfo is None):
         return value
-    return value.replace(tzinfo=bound.tzinfo) if value.tzinfo is None else value.replace(tzinfo=None)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=bound.tzinfo)
+    return value.replace(tzinfo=None)
 
 
 def _codes(spec: Any) -> list[str] | None:
