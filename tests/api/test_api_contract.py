@@ -94,7 +94,8 @@ def test_new_record_answers_201_with_its_state_version_and_actions(
     assert body["history"][0]["actor"] == "grid_worker" and body["history"][1]["actor"] is None
     staff = community.get("dept_staff@ldbz", f"/registers/event/records/{body['id']}").json()
     assert {a["name"] for a in staff["actions"]} >= {"accept", "reject"}
-    assert all(set(a) == {"name", "label", "to", "require"} for a in staff["actions"])
+    assert all(set(a) == {"name", "label", "to", "require", "optional"}
+               for a in staff["actions"])
 
 
 def test_bad_new_record_answers_422_with_errors_by_field(community: HttpWorld) -> None:

@@ -87,7 +87,7 @@ SAFETY = Script(
     feedback=("feedback", {"result": "已清理", "result_photos": ["after.jpg"]}, None),
     fail=("verify_fail", {"verification": "仍有堆放"}, None),
     second_feedback=("second_feedback", {"result": "已清空", "result_photos": ["a2.jpg"]}, None),
-    second_ok=("second_verify_ok", {"verification": "合格", "verified_on": dt.date(2026, 6, 5)},
+    second_ok=("second_verify_ok", {"verification": "合格", "verified_on": dt.date(2026, 6, 1)},
                None),
     archive=("sign_off", {}, None),
 )

@@ -10,6 +10,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from pydantic import ValidationError
 
 from .. import plugins
+from .check_structure import check_rule
 from .context import Context
 from .models import SPECIAL_TARGETS, Target, Workflow
 from .problems import unknown
@@ -56,9 +57,15 @@ def _workflow(ctx: Context, name: str, wf: Workflow) -> None:
         ctx.name_in((*tpath, "to"), "state", tr.to, states)
         for i, role in enumerate(tr.by):
             ctx.name_in(_item(tpath, "by", i, tr.by), "role", role, roles)
-        for i, field in enumerate(tr.require):
-            ctx.name_in(_item(tpath, "require", i, tr.require),
-                        f"field of the registers following '{name}'", field, [*fields, "comment"])
+        for key in ("require", "optional"):
+            names = getattr(tr, key)
+            for i, field in enumerate(names):
+                ctx.name_in(_item(tpath, key, i, names),
+                            f"field of the registers following '{name}'", field,
+                            [*fields, "comment"])
+        for i, rule in enumerate(tr.rules):
+            check_rule(ctx, (*tpath, "validate", i), rule, [*fields, "comment"],
+                       [*fields, "comment"], f"field of the registers following '{name}'")
         if tr.guard is not None:
             ctx.expression((*tpath, "guard"), tr.guard, fields, "field")
         for i, action in enumerate(tr.actions):

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from .context import Context
-from .models import SPECIAL_TARGETS, SYSTEM_FIELDS, VERBS, FieldSpec, Register
+from .models import SPECIAL_TARGETS, SYSTEM_FIELDS, VERBS, FieldSpec, Register, Rule
 from .models.organisation import RECORD_VERBS
 from .problems import unknown
+from .types import Moment
 
 _COMMON_OPTIONS = {"name", "type", "label", "help", "required", "unique", "default",
                    "personal", "show_if", "computed", "renamed_from"}
@@ -122,6 +123,20 @@ def _register(ctx: Context, name: str, register: Register) -> None:
                 ctx.error((*fpath, option), f"'{option}' of '{spec.name}' may not read the "
                           "field itself", offset=col)
             ctx.expression((*fpath, option), expr, [*others, spec.name], f"field of register '{name}'")
+    if register.create is not None:
+        for i, field in enumerate(register.create):
+            ctx.name_in((*path, "create", i), f"field of register '{name}'", field, names)
+    for index, rule in enumerate(register.rules):
+        check_rule(ctx, (*path, "validate", index), rule, readable, list(names),
+                   f"field of register '{name}'")
+
+
+def check_rule(ctx: Context, path: tuple[Any, ...], rule: Rule, readable: list[str],
+               fields: list[str], what: str) -> None:
+    """Check a `validate:` rule: the names and functions it uses, and where it shows."""
+    ctx.expression((*path, "rule"), rule.rule, readable, what)
+    if rule.field is not None:
+        ctx.name_in((*path, "field"), what, rule.field, fields)
 
 
 def _field(ctx: Context, path: tuple[Any, ...], spec: FieldSpec) -> None:
@@ -148,7 +163,12 @@ def _field(ctx: Context, path: tuple[Any, ...], spec: FieldSpec) -> None:
         ctx.name_in((*path, "level"), "level", spec.level, ctx.levels)
     if spec.role is not None and "role" in field_type.options:
         ctx.name_in((*path, "role"), "role", spec.role, d.roles)
-    if spec.min is not None and spec.max is not None and type(spec.min) is type(spec.max):
+    for key in ("min", "max"):
+        if isinstance(getattr(spec, key), Moment) and spec.type not in ("date", "datetime"):
+            ctx.error((*path, key), f"'{getattr(spec, key)}' moves with the clock; only date and "
+                      f"datetime fields take it, not {spec.type} fields")
+    if (spec.min is not None and spec.max is not None and type(spec.min) is type(spec.max)
+            and not isinstance(spec.min, Moment)):
         if spec.min > spec.max:  # type: ignore[operator]
             ctx.error((*path, "max"), f"max {_number(spec.max)} is below min {_number(spec.min)}")
     if spec.default is not None:

@@ -17,6 +17,8 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 from pydantic_core import PydanticCustomError
 from simpleeval import EvalWithCompoundTypes
+from stdnum.cn import ric
+from stdnum.exceptions import ValidationError as StdnumError
 
 _ALLOWED_NODES = (
     ast.Expression, ast.BoolOp, ast.BinOp, ast.UnaryOp, ast.Compare, ast.IfExp, ast.Call,
@@ -37,10 +39,39 @@ def _as_date(value: dt.date | dt.datetime) -> dt.date:
     return value.date() if isinstance(value, dt.datetime) else value
 
 
+def _id_card_number(value: Any) -> str | None:
+    """An 18-character ID-card number with a real birth date, compacted; else None."""
+    if value is None:
+        return None
+    number = ric.compact(str(value))
+    if len(number) != 18 or not number[:17].isdigit():
+        return None
+    try:
+        ric.get_birth_date(number)
+    except StdnumError:
+        return None
+    return str(number)
+
+
+def _id_card_birth_date(value: Any) -> dt.date | None:
+    """The birth date an 18-character ID-card number holds (characters 7-14); else null."""
+    number = _id_card_number(value)
+    return None if number is None else ric.get_birth_date(number)
+
+
+def _id_card_sex(value: Any) -> str | None:
+    """The sex an ID-card number holds, as GB/T 2261.1 codes it: '1' male (odd 17th
+    digit), '2' female (even); else null."""
+    number = _id_card_number(value)
+    return None if number is None else ("1" if int(number[16]) % 2 else "2")
+
+
 BUILTIN_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "len": len, "min": min, "max": max, "abs": abs, "round": round, "sum": sum,
     "int": int, "float": float, "str": str, "bool": bool, "any": any, "all": all,
-    "today": dt.date.today, "days_between": _days_between,
+    "today": dt.date.today, "now": lambda: dt.datetime.now().astimezone(),
+    "days_between": _days_between,
+    "id_card_birth_date": _id_card_birth_date, "id_card_sex": _id_card_sex,
 }
 """Functions every expression may call; plugins add more through a hook."""
 

@@ -17,10 +17,10 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from .expressions import Expression
+from .expressions import BUILTIN_FUNCTIONS, Expression
 from .models import TOP_LEVEL_KEYS, Deployment
 from .models.base import _one_or_many
-from .types import Duration, Label, Offset, _code, _name
+from .types import Duration, Label, Moment, Offset, _code, _name
 
 SCHEMA_ID = "https://gridwork.dev/schema/gridwork.schema.json"
 SHIPPED = ("community", "safety", "environment")
@@ -43,7 +43,7 @@ def json_schema() -> dict[str, Any]:
 
 _SCALARS = {Label: "label", Duration: "duration", Offset: "duration or %",
             Expression: "expression", str: "text", int: "integer", float: "number",
-            bool: "true/false", typing.Any: "any"}
+            bool: "true/false", typing.Any: "any", Moment: "moment"}
 
 
 def markdown_reference(configs: Path | None = None) -> str:
@@ -65,6 +65,14 @@ def markdown_reference(configs: Path | None = None) -> str:
         "of the time limit (`25%`); an **expression** is a safe formula over field names,",
         "e.g. `risk_grade in ['A', 'B'] and employees > 50`. A list of one item may be",
         "written as the item itself.",
+        "",
+        "Expressions may call " + ", ".join(f"`{name}`" for name in BUILTIN_FUNCTIONS)
+        + " (plugins add more). `today()` and `now()` read the deployment's clock in its",
+        "time zone; `id_card_birth_date(x)` is the birth date in an 18-character ID-card",
+        "number and `id_card_sex(x)` its sex as GB/T 2261.1 codes it (`'1'` male, `'2'`",
+        "female), both null for anything else. A **moment** bounds a date or datetime field",
+        "relative to the clock: `today`, `now`, or either plus or minus an amount of `y`,",
+        "`mo`, `w`, `d`, `h` or `min` (`today - 120y`, `now + 1d`).",
         "",
     ]
     for model in _models():
@@ -160,7 +168,7 @@ def _default(info: FieldInfo) -> str:
 
 
 def _show(value: Any) -> str:
-    if isinstance(value, (Duration, Offset, Expression)):
+    if isinstance(value, (Duration, Offset, Expression, Moment)):
         return str(value)
     if isinstance(value, tuple):
         return "[" + ", ".join(_show(v) for v in value) + "]"

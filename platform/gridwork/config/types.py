@@ -7,8 +7,9 @@ Each type accepts the short YAML form an administrator writes (``3wd``, ``25%``,
 from __future__ import annotations
 
 import re
+from calendar import monthrange
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
@@ -242,3 +243,70 @@ def show_value(value: Any) -> str:
     if value is None:
         return "nothing"
     return repr(value) if not isinstance(value, str) else f"'{value}'"
+
+
+# --- moments relative to the clock ------------------------------------------
+
+MOMENT_PATTERN = r"^(today|now)(\s*[+-]\s*\d+\s*(y|mo|w|d|h|min))?$"
+_MOMENT_RE = re.compile(r"^(today|now)(?:\s*([+-])\s*(\d+)\s*(y|mo|w|d|h|min))?$")
+_MOMENT_DELTA = {"w": "weeks", "d": "days", "h": "hours", "min": "minutes"}
+
+
+@dataclass(frozen=True)
+class Moment:
+    """A bound that moves with the clock: ``today``/``now``, plus or minus an amount
+    (``today - 120y``, ``now + 1d``), taken on the deployment's clock in its time zone."""
+
+    base: str
+    amount: int = 0
+    unit: str = "d"
+
+    def resolve(self, now: datetime) -> date | datetime:
+        """The bound at ``now`` (an aware instant in the deployment's zone): a date for
+        ``today…``, an instant for ``now…``."""
+        if self.unit in ("y", "mo"):
+            months = self.amount * (12 if self.unit == "y" else 1)
+            moved = _add_months(now, months)
+        else:
+            moved = now + timedelta(**{_MOMENT_DELTA[self.unit]: self.amount})
+        return moved.date() if self.base == "today" else moved
+
+    def __str__(self) -> str:
+        if not self.amount:
+            return self.base
+        sign = "-" if self.amount < 0 else "+"
+        return f"{self.base} {sign} {abs(self.amount)}{self.unit}"
+
+
+def _add_months(moment: datetime, months: int) -> datetime:
+    """``moment`` that many months on; the 31st becomes the month's last day (29 Feb → 28)."""
+    index = moment.year * 12 + moment.month - 1 + months
+    year, month = divmod(index, 12)
+    last = monthrange(year, month + 1)[1]
+    return moment.replace(year=year, month=month + 1, day=min(moment.day, last))
+
+
+def parse_moment(value: Any) -> Moment:
+    """Parse ``today``, ``now`` or either with ``+``/``-`` an amount of y, mo, w, d, h, min."""
+    if isinstance(value, Moment):
+        return value
+    match = _MOMENT_RE.match(value.strip()) if isinstance(value, str) else None
+    if not match:
+        raise ValueError(
+            f"{show_value(value)} is not a moment; write 'today' or 'now', optionally with "
+            "an amount of y, mo, w, d, h or min, e.g. 'today - 120y' or 'now + 1d'")
+    base, sign, amount, unit = match.groups()
+    if base == "today" and unit in ("h", "min"):
+        raise ValueError(f"'{value}': 'today' moves by y, mo, w or d; use 'now' for {unit}")
+    count = int(amount or 0)
+    return Moment(base, -count if sign == "-" else count, unit or "d")
+
+
+MomentType = Annotated[
+    Moment,
+    BeforeValidator(parse_moment),
+    PlainSerializer(str),
+    WithJsonSchema({"type": "string", "pattern": MOMENT_PATTERN,
+                    "examples": ["today", "today - 120y", "now + 1d"]}),
+]
+"""A bound relative to the clock, for date and datetime fields."""

@@ -15,10 +15,15 @@ import phonenumbers
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
+from ..config.types import Moment
 from ..integers import parse_int
 from ..plugins import FieldType, hookimpl
 
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_DECIMAL_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_PHONE_RE = re.compile(r"^\+?[\d\s()-]+$")
+"""What a phone number may be typed with: digits, spaces, brackets, '-', a leading '+'.
+Anything else is refused, not read: phonenumbers would turn letters into keypad digits."""
 _TEXT_OPTIONS = frozenset({"min_length", "max_length", "pattern"})
 _RANGE = frozenset({"min", "max"})
 
@@ -35,14 +40,29 @@ def _text(value: Any, spec: Any) -> str:
 
 
 def _in_range(value: Any, spec: Any) -> Any:
-    if spec.min is not None and value < spec.min:
-        raise ValueError(f"must be at least {_bound(spec.min)}")
-    if spec.max is not None and value > spec.max:
-        raise ValueError(f"must be at most {_bound(spec.max)}")
+    """``value`` unless it lies outside the field's min/max. A bound that moves with the
+    clock (``today``) is settled by the form before this runs; unsettled, it is skipped."""
+    low, high = _settled(spec.min), _settled(spec.max)
+    if isinstance(value, dt.date):
+        if low is not None and value < low:
+            raise ValueError(f"must not be before {_bound(low)}")
+        if high is not None and value > high:
+            raise ValueError(f"must not be after {_bound(high)}")
+        return value
+    if low is not None and value < low:
+        raise ValueError(f"must be at least {_bound(low)}")
+    if high is not None and value > high:
+        raise ValueError(f"must be at most {_bound(high)}")
     return value
 
 
+def _settled(bound: Any) -> Any:
+    return None if isinstance(bound, Moment) else bound
+
+
 def _bound(value: Any) -> str:
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
@@ -56,14 +76,16 @@ def _integer(value: Any, spec: Any) -> int:
 
 
 def _decimal(value: Any, spec: Any) -> Decimal:
+    text = str(value).strip()
+    if isinstance(value, bool) or not _DECIMAL_RE.match(text):
+        raise ValueError("a number is needed")
     try:
-        number = Decimal(str(value).strip())
+        number = Decimal(text)
     except InvalidOperation:
         raise ValueError("a number is needed") from None
-    if not number.is_finite():
-        raise ValueError("a number is needed")
-    if spec.decimals is not None:
-        number = round(number, spec.decimals)
+    # More digits than the field keeps are refused, not rounded away unseen.
+    if spec.decimals is not None and number != round(number, spec.decimals):
+        raise ValueError(f"at most {spec.decimals} digits after the point")
     return Decimal(_in_range(number, spec))
 
 
@@ -90,12 +112,37 @@ def _date(value: Any, spec: Any) -> dt.date:
 
 
 def _datetime(value: Any, spec: Any) -> dt.datetime:
-    if isinstance(value, dt.datetime):
+    if not isinstance(value, dt.datetime):
+        try:
+            value = dt.datetime.fromisoformat(str(value).strip())
+        except ValueError:
+            raise ValueError("a date and time like 2026-10-01 09:30 is needed") from None
+    low, high = _instant(spec.min, value, dt.time.min), _instant(spec.max, value, dt.time.max)
+    if low is not None and _comparable(value, low) < low:
+        raise ValueError(f"must not be before {_bound(low)}")
+    if high is not None and _comparable(value, high) > high:
+        raise ValueError(f"must not be after {_bound(high)}")
+    return value
+
+
+def _instant(bound: Any, like: dt.datetime, time: dt.time) -> dt.datetime | None:
+    """A datetime field's bound as an instant: a date bound starts (min) or ends (max)
+    its day."""
+    bound = _settled(bound)
+    if bound is None or isinstance(bound, dt.datetime):
+        return bound
+    if isinstance(bound, dt.date):
+        return dt.datetime.combine(bound, time, like.tzinfo)
+    return None
+
+
+def _comparable(value: dt.datetime, bound: dt.datetime) -> dt.datetime:
+    """A value without a zone is the deployment's local time, as its bounds are."""
+    if (value.tzinfo is None) == (bound.tzinfo is None):
         return value
-    try:
-        return dt.datetime.fromisoformat(str(value).strip())
-    except ValueError:
-        raise ValueError("a date and time like 2026-10-01 09:30 is needed") from None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=bound.tzinfo)
+    return value.replace(tzinfo=None)
 
 
 def _codes(spec: Any) -> list[str] | None:
@@ -121,8 +168,11 @@ def _multichoice(value: Any, spec: Any) -> list[str]:
 
 
 def _phone(value: Any, spec: Any) -> str:
+    text = str(value).strip()
+    if not _PHONE_RE.match(text) or not any(c.isdigit() for c in text):
+        raise ValueError("only digits, spaces, brackets, '-' and a leading '+'")
     try:
-        number = phonenumbers.parse(str(value).strip(), "CN")
+        number = phonenumbers.parse(text, "CN")
     except phonenumbers.NumberParseException:
         raise ValueError("not a phone number") from None
     if not phonenumbers.is_valid_number(number):
@@ -218,7 +268,7 @@ BUILTIN_TYPES = (
     FieldType("decimal", _decimal, _RANGE | {"decimals"}),
     FieldType("boolean", _boolean),
     FieldType("date", _date, _RANGE),
-    FieldType("datetime", _datetime),
+    FieldType("datetime", _datetime, _RANGE),
     FieldType("choice", _choice, frozenset({"choices"}), frozenset({"choices"})),
     FieldType("multichoice", _multichoice, frozenset({"choices"}), frozenset({"choices"})),
     FieldType("phone", _phone),

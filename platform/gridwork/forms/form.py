@@ -1,22 +1,27 @@
 """One register's form, compiled once: check each field, settle show_if and computed fields.
 
 The order of a check is fixed: read the input (blank means not given), fill defaults,
-check each value with its field type, settle which fields show (a hidden field's value is
-dropped), compute the computed fields from what remains, then ask for what is required
-and hand ids and codes to the caller's ``resolve``.
+check each value with its field type (bounds like ``today`` on the caller's clock), settle
+which fields show (a hidden field's value is dropped), compute the computed fields from
+what remains, ask for what is required, hand ids and codes to the caller's ``resolve``,
+and, when every field is good, check the register's cross-field rules.
+
+A step of a workflow takes only some fields (``only``): the others read as not given,
+are never required, and rules reading them wait for the step that takes them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, get_origin
 from zoneinfo import ZoneInfo
 
 from ..config.expressions import Expression
-from ..config.models import SYSTEM_FIELDS, Deployment, FieldSpec
+from ..config.models import SYSTEM_FIELDS, Deployment, FieldSpec, Rule
+from ..config.types import Moment
 from ..plugins import FieldType
 from .inputs import RawInput, is_blank, read, read_point
 from .messages import REQUIRED, SINGLE_VALUE, message
@@ -82,6 +87,8 @@ class Form:
 
     fields: tuple[FormField, ...]
     timezone: ZoneInfo
+    rules: tuple[Rule, ...] = ()
+    locale: str = "zh"
 
     @classmethod
     def build(cls, deployment: Deployment, register_name: str,
@@ -90,13 +97,16 @@ class Form:
         register = deployment.registers[register_name]
         fields = tuple(FormField(_inline_choices(spec, deployment.choices), types[spec.type])
                        for spec in register.fields)
-        return cls(fields, ZoneInfo(deployment.deployment.timezone))
+        return cls(fields, ZoneInfo(deployment.deployment.timezone), register.rules,
+                   deployment.deployment.locale)
 
     def clean(self, raw: RawInput, *, system: Mapping[str, Any] | None = None,
               functions: Functions | None = None, resolve: Resolve | None = None,
+              only: Collection[str] | None = None,
               ) -> tuple[dict[str, Any], dict[str, list[str]]]:
-        """Every field's clean value (None when hidden or empty) and every field's errors."""
-        checked = self._check_all(raw, system)
+        """Every field's clean value (None when hidden, empty or not among ``only``) and
+        every field's errors."""
+        checked = self._check_all(raw, system, functions, only)
         visible, scope = self._settle(checked, functions)
         clean: dict[str, Any] = {}
         errors: dict[str, list[str]] = {}
@@ -104,6 +114,8 @@ class Form:
             name = field.name
             value = scope.get(name) if name in visible else None
             if name not in visible or field.spec.computed is not None:
+                clean[name] = value
+            elif only is not None and name not in only:
                 clean[name] = value
             elif name in checked.problems:
                 errors[name] = [checked.problems[name]]
@@ -116,23 +128,61 @@ class Form:
                     clean[name] = value if resolve is None else resolve(field.spec, value)
                 except ValueError as err:
                     errors[name] = [message(str(err))]
+        for name, texts in self.broken_rules(self.rules, scope, functions, only,
+                                             skip=set(errors)).items():
+            errors.setdefault(name, []).extend(texts)
         return clean, errors
 
+    def broken_rules(self, rules: tuple[Rule, ...], scope: Mapping[str, Any],
+                     functions: Functions | None, only: Collection[str] | None = None,
+                     skip: Collection[str] = ()) -> dict[str, list[str]]:
+        """The messages of the rules that do not hold, by the field each shows beside.
+
+        A rule waits while it reads a field outside ``only`` (a later step takes it) or one
+        of ``skip`` (whose own value is wrong); one that cannot be evaluated (an empty value
+        compared) does not refuse."""
+        names = {field.name for field in self.fields}
+        errors: dict[str, list[str]] = {}
+        for rule in rules:
+            read = [name for name, _ in rule.rule.names if name in names]
+            if any(name in skip or (only is not None and name not in only) for name in read):
+                continue
+            try:
+                holds = bool(rule.rule.evaluate(scope, functions))
+            except Exception:  # noqa: BLE001 - a rule that fails on these values holds
+                holds = True
+            if not holds:
+                where = rule.field or (read[0] if read else "")
+                errors.setdefault(where, []).append(rule.message.text(self.locale))
+        return errors
+
     def visible(self, raw: RawInput, *, system: Mapping[str, Any] | None = None,
-                functions: Functions | None = None) -> set[str]:
+                functions: Functions | None = None,
+                only: Collection[str] | None = None) -> set[str]:
         """The names of the fields shown for these input values."""
-        return self._settle(self._check_all(raw, system), functions)[0]
+        return self._settle(self._check_all(raw, system, functions, only), functions)[0]
 
     def computed(self, raw: RawInput, *, system: Mapping[str, Any] | None = None,
-                 functions: Functions | None = None) -> dict[str, Any]:
+                 functions: Functions | None = None,
+                 only: Collection[str] | None = None) -> dict[str, Any]:
         """The values of the shown computed fields for these input values."""
-        visible, scope = self._settle(self._check_all(raw, system), functions)
+        visible, scope = self._settle(self._check_all(raw, system, functions, only),
+                                      functions)
         return {field.name: scope.get(field.name) for field in self.fields
                 if field.spec.computed is not None and field.name in visible}
 
-    def _check_all(self, raw: RawInput, system: Mapping[str, Any] | None) -> _Checked:
+    def now(self, functions: Functions | None) -> dt.datetime:
+        """The caller's clock (its ``now`` function) in the deployment's zone."""
+        clock = (functions or {}).get("now")
+        now = clock() if clock is not None else dt.datetime.now(self.timezone)
+        return now.astimezone(self.timezone)
+
+    def _check_all(self, raw: RawInput, system: Mapping[str, Any] | None,
+                   functions: Functions | None = None,
+                   only: Collection[str] | None = None) -> _Checked:
         values: dict[str, Any] = {}
         problems: dict[str, str] = {}
+        now = self.now(functions)
         for field in self.fields:
             if field.spec.computed is not None:
                 continue
@@ -140,9 +190,10 @@ class Form:
             if value is None:
                 continue
             try:
-                values[field.name] = self._check(field, value)
+                values[field.name] = self._check(field, value, now)
             except ValueError as err:
-                problems[field.name] = message(str(err))
+                if only is None or field.name in only:
+                    problems[field.name] = message(str(err))
         # Expressions may read system fields (category, node…): from the input, unless the
         # caller knows them better (the stored record's category when editing).
         given = {name: read(raw, name) for name in SYSTEM_FIELDS}
@@ -164,10 +215,15 @@ class Form:
             value = False
         return value
 
-    def _check(self, field: FormField, value: Any) -> Any:
+    def _check(self, field: FormField, value: Any, now: dt.datetime | None = None) -> Any:
         if field.scalar and isinstance(value, (list, tuple, set, frozenset, Mapping)):
             raise ValueError(message(SINGLE_VALUE))
-        clean = field.field_type.validate(value, field.spec)
+        spec = field.spec
+        if now is not None and (isinstance(spec.min, Moment) or isinstance(spec.max, Moment)):
+            spec = spec.model_copy(update={
+                key: _settle_bound(getattr(spec, key), now, spec.type)
+                for key in ("min", "max")})
+        clean = field.field_type.validate(value, spec)
         # A browser's datetime-local input has no zone: it means the deployment's local time.
         if isinstance(clean, dt.datetime) and clean.tzinfo is None:
             clean = clean.replace(tzinfo=self.timezone)
@@ -209,6 +265,14 @@ class Form:
             return None if is_blank(value) else self._check(field, value)
         except Exception:  # noqa: BLE001 - a formula that fails on these values gives no value
             return None
+
+
+def _settle_bound(bound: Any, now: dt.datetime, kind: str) -> Any:
+    """A bound that moves with the clock, as it stands at ``now``: a date for a date field."""
+    if not isinstance(bound, Moment):
+        return bound
+    moment = bound.resolve(now)
+    return moment.date() if kind == "date" and isinstance(moment, dt.datetime) else moment
 
 
 def _holds(condition: Expression, scope: Mapping[str, Any], functions: Functions | None) -> bool:

@@ -13,7 +13,7 @@ through the ``resolve`` callback).
 from __future__ import annotations
 
 import weakref
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any, ClassVar
 
 import pluggy
@@ -41,7 +41,8 @@ Errors = dict[str, list[str]]
 class FormModel(BaseModel):
     """Base of the generated models: the clean values of one record of one register.
 
-    ``model_validate(raw, context={"system": …, "functions": …, "resolve": …})`` takes
+    ``model_validate(raw, context={"system": …, "functions": …, "resolve": …, "only": …})``
+    takes
     the same options as `validate_record`.
     """
 
@@ -57,7 +58,7 @@ class FormModel(BaseModel):
         options = info.context or {}
         clean, errors = cls.gridwork_form.clean(
             data, system=options.get("system"), functions=options.get("functions"),
-            resolve=options.get("resolve"))
+            resolve=options.get("resolve"), only=options.get("only"))
         if errors:
             details = [InitErrorDetails(type=PydanticCustomError("invalid", text), loc=(name,),
                                         input=read(data, name))
@@ -94,6 +95,7 @@ def form_model(deployment: Deployment, register_name: str, *,
 def validate_record(deployment: Deployment, register_name: str, raw: RawInput, *,
                     system: Mapping[str, Any] | None = None,
                     functions: Functions | None = None, resolve: Resolve | None = None,
+                    only: Collection[str] | None = None,
                     plugin_manager: pluggy.PluginManager | None = None,
                     ) -> tuple[dict[str, Any] | None, Errors]:
     """Check one record's input; return (every field's clean value, {}) or (None, errors).
@@ -104,9 +106,10 @@ def validate_record(deployment: Deployment, register_name: str, raw: RawInput, *
             over the same names in ``raw``.
         functions: what expressions may call; pass ``today`` from the injectable clock.
         resolve: turns a checked value into the stored one, or raises ValueError.
+        only: the fields this step's form takes (see `forms.steps`); default all.
     """
     model = form_model(deployment, register_name, plugin_manager=plugin_manager)
-    context = {"system": system, "functions": functions, "resolve": resolve}
+    context = {"system": system, "functions": functions, "resolve": resolve, "only": only}
     try:
         record = model.model_validate(raw, context=context)
     except ValidationError as err:
@@ -116,10 +119,13 @@ def validate_record(deployment: Deployment, register_name: str, raw: RawInput, *
 
 def visible_fields(deployment: Deployment, register_name: str, values: RawInput, *,
                    system: Mapping[str, Any] | None = None, functions: Functions | None = None,
+                   only: Collection[str] | None = None,
                    plugin_manager: pluggy.PluginManager | None = None) -> set[str]:
-    """The fields shown for these (raw or clean) values: what the form re-renders on a change."""
+    """The fields shown for these (raw or clean) values: what the form re-renders on a change.
+    With ``only``, the step's form shows none but those."""
     form = form_model(deployment, register_name, plugin_manager=plugin_manager).gridwork_form
-    return form.visible(values, system=system, functions=functions)
+    shown = form.visible(values, system=system, functions=functions, only=only)
+    return shown if only is None else shown & set(only)
 
 
 def computed_values(deployment: Deployment, register_name: str, values: RawInput, *,

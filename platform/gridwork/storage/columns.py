@@ -24,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import conv
 
 from ..config.models import FieldSpec
+from ..config.types import Moment
 from .system import CODE
 from .types import ExactDecimal, UTCDateTime
 
@@ -89,7 +90,9 @@ def field_columns(spec: FieldSpec, table: str, choices: Mapping[str, Mapping[str
     quoted = f'"{spec.name}"'
     if spec.type in _RANGED:
         for bound, op in ((spec.min, ">="), (spec.max, "<=")):
-            if bound is not None:
+            # A bound that moves with the clock (`today`) is the form's to check, not a
+            # constraint: yesterday's valid row must stay valid.
+            if bound is not None and not isinstance(bound, Moment):
                 out.checks.append(_check(table, spec.name, f"{quoted} {op} {_literal(bound)}"))
     if spec.type == "choice":
         codes = choice_codes(spec, choices)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import random
 from collections.abc import Callable
@@ -12,7 +13,8 @@ from faker import Faker
 from stdnum.cn import uscc
 
 from ..config import Deployment
-from ..config.models import FieldSpec
+from ..config.expressions import parse_expression
+from ..config.models import FieldSpec, Register
 from ..forms.fieldtypes import id_card_number
 from ..hierarchy import locate
 from ..plugins import field_types
@@ -52,6 +54,19 @@ class DemoValues:
                 seen.add(value)
                 return value
         raise ValueError(f"cannot make a unique demo value for '{spec.name}'")
+
+    def settle(self, register: Register, row: dict[str, Any]) -> None:
+        """Make ``row`` keep the register's equality rules (``birth_date ==
+        f(id_card)``): the field on the left takes the value the right side gives."""
+        for rule in register.rules:
+            body = rule.rule.tree.body
+            if (isinstance(body, ast.Compare) and isinstance(body.left, ast.Name)
+                    and len(body.ops) == 1 and isinstance(body.ops[0], ast.Eq)
+                    and register.field(body.left.id) is not None):
+                right = ast.Expression(body.comparators[0])
+                value = parse_expression(ast.unparse(right)).evaluate(row)
+                if value is not None:
+                    row[body.left.id] = value
 
     def point(self, node: str) -> tuple[float, float]:
         """A point inside ``node``'s boundary (or its nearest bounded ancestor's) when one

@@ -201,12 +201,9 @@ class Records:
         return values
 
     def _settle(self, register: Register, values: dict[str, Any]) -> None:
-        """Birth dates agree with the ID card beside them; computed fields are computed."""
-        card = next((values[f.name] for f in register.fields
-                     if f.type == "id_card" and values.get(f.name)), None)
-        for spec in register.fields:
-            if card and spec.type == "date" and "birth" in spec.name and values[spec.name]:
-                values[spec.name] = dt.date(int(card[6:10]), int(card[10:12]), int(card[12:14]))
+        """Values keep the register's equality rules (a birth date from the ID card);
+        computed fields are computed."""
+        self.values.settle(register, values)
         for spec in register.fields:
             if spec.computed is not None:
                 try:

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select
 
 from ..config import Deployment
+from ..forms.steps import create_fields
 from ..hierarchy import in_subtree, locate
 from ..storage import Schema
 from ..storage.columns import choice_codes
@@ -97,8 +98,9 @@ def plausible_values(deployment: Deployment, register: str, category: str, node:
     text = label.text(deployment.deployment.locale)
     local = reported_at.replace(tzinfo=None)
     values: dict[str, Any] = {}
+    asked = create_fields(deployment, register)
     for spec in deployment.registers[register].fields:
-        if not spec.required or spec.computed is not None:
+        if not spec.required or spec.computed is not None or spec.name not in asked:
             continue
         if spec.default is not None:
             values[spec.name] = spec.default

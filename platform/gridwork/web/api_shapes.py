@@ -13,6 +13,8 @@ from sqlalchemy import Connection, select
 
 from ..auth import User, may
 from ..config.models import FieldSpec
+from ..config.types import Moment
+from ..forms.steps import create_fields
 from ..workflow import Available, Entry
 from ..workflow.records import department_ids, field_values
 from .site import Site
@@ -49,9 +51,14 @@ def field_json(site: Site, spec: FieldSpec) -> dict[str, Any]:
     if spec.help is not None:
         shape["help"] = site.label(spec.help)
     extras = {"register": spec.register_name, "level": spec.level, "role": spec.role,
-              "min": spec.min, "max": spec.max, "max_length": spec.max_length,
+              "min": _bound(spec.min), "max": _bound(spec.max), "max_length": spec.max_length,
               "multiple": spec.multiple or None}
     return shape | {name: value for name, value in extras.items() if value is not None}
+
+
+def _bound(bound: Any) -> Any:
+    """A field's min or max as JSON holds it: one that moves with the clock as written."""
+    return str(bound) if isinstance(bound, Moment) else bound
 
 
 def register_json(site: Site, name: str) -> dict[str, Any]:
@@ -61,6 +68,7 @@ def register_json(site: Site, name: str) -> dict[str, Any]:
         "name": name, "label": site.label(spec.label, name), "workflow": spec.workflow,
         "level": spec.attach_to or site.deployment.hierarchy.levels[-1].key,
         "fields": [field_json(site, field) for field in spec.fields],
+        "create": list(create_fields(site.deployment, name)),
     }
     if spec.categorized and site.deployment.categories:
         shape["categories"] = [
@@ -119,5 +127,6 @@ def history_json(entries: Iterable[Entry]) -> list[dict[str, Any]]:
 
 def actions_json(found: Iterable[Available]) -> list[dict[str, Any]]:
     """The actions the caller may take now."""
-    return [{"name": a.name, "label": a.label, "to": a.to, "require": list(a.require)}
+    return [{"name": a.name, "label": a.label, "to": a.to, "require": list(a.require),
+             "optional": list(a.optional)}
             for a in found]

@@ -55,15 +55,15 @@ async def take(request: Request) -> Response:
         # Photos are stored only for an action the user may take now: one refused, or
         # overtaken by someone else's, must not leave files behind.
         upload_errors, stored_refs = await take_uploads(site, register, form, state, allowed,
-                                                        asked.require, store=possible)
+                                                        asked.asks, store=possible)
         remember_uploads(request, stored_refs)
     finally:
         await form.close()
     extras = {key: str(form.get(key) or "") for key in SYSTEM_VALUES if key in form}
     comment = str(form.get("comment") or "").strip()
     with site.engine.begin() as conn:
-        values = engine_values(site, register, state, asked.require) | {
-            key: value for key, value in extras.items() if key in asked.require}
+        values = engine_values(site, register, state, asked.asks) | {
+            key: value for key, value in extras.items() if key in asked.asks}
         status, conflict, errors = 422, False, dict(upload_errors)
         if not errors:
             try:
@@ -149,7 +149,7 @@ def _transition(site: Site, register: str, name: str) -> workflow.Available:
     if found is None:
         raise HTTPException(404)
     label = found.label.text(site.locale) if found.label else found.name
-    return workflow.Available(found.name, label, found.to, found.require)
+    return workflow.Available(found.name, label, found.to, found.require, found.optional)
 
 
 def _done(request: Request, register: str, record_id: int) -> Response:

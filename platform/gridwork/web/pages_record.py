@@ -27,6 +27,7 @@ from .submission import (
     engine_values,
     evaluate,
     form_state,
+    new_fields,
     node_in_scope,
     take_uploads,
 )
@@ -51,7 +52,8 @@ def form_page(request: Request, conn: Connection, site: Site, user: User, regist
         "register": register, "register_label": site.label(spec.label, register),
         "record": record, "fields": build_views(conn, site, user, register, sub.state,
                                                 sub.errors, sub.visible,
-                                                _kept_personal(site, user, register, record)),
+                                                _kept_personal(site, user, register, record),
+                                                sub.only),
         "computed": sub.computed, "system": sub.system, "errors": sub.errors,
         "node_options": nodes, "level_label": site.level_label(level),
         "categories": list(category_labels(site).items())
@@ -100,14 +102,15 @@ async def new_record(request: Request) -> Response:
     if request.method == "POST":
         return await _save(request, site, user, register, None)
     spec = site.deployment.registers[register]
+    only = new_fields(site, register)
     state: FormState = {f.name: _default(f.default) for f in spec.fields
-                        if f.default is not None}
+                        if f.default is not None and f.name in only}
     with site.engine.connect() as conn:
         places = _place_options(conn, site, user, attach_level(site, spec))
         system = {"node": places[0][0] if len(places) == 1 else ""}
-        visible, computed = evaluate(site, register, state, system)
+        visible, computed = evaluate(site, register, state, system, only)
         return form_page(request, conn, site, user, register,
-                         Submission(state, system, {}, None, visible, computed), None)
+                         Submission(state, system, {}, None, visible, computed, only), None)
 
 
 async def edit_record(request: Request) -> Response:
@@ -149,7 +152,8 @@ async def _save(request: Request, site: Site, user: User, register: str,
             stored = state_from_record(site, register, row_values(site, register, old),
                                        id_codes(conn, site))
             state.update({name: stored.get(name, "") for name in kept})
-        sub = check(conn, site, user, register, state, system, upload_errors)
+        sub = check(conn, site, user, register, state, system, upload_errors,
+                    new_fields(site, register) if old is None else None)
         stored, problems = _system_values(conn, site, user, register, system,
                                           "create" if old is None else "edit")
         sub.errors.update(problems)
@@ -189,7 +193,7 @@ def _store(conn: Connection, site: Site, user: User, register: str, old: Row[Any
             workflow.replan(conn, site.deployment, site.schema, register, old.id,
                             clock=site.clock)
         return int(old.id)
-    values = engine_values(site, register, sub.state) | {
+    values = engine_values(site, register, sub.state, sub.only) | {
         name: sub.system[name] for name in ("category", "severity") if sub.system.get(name)}
     if site.deployment.registers[register].workflow is None:
         return workflow.create_entry(conn, site.deployment, site.schema, user, register,

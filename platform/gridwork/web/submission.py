@@ -14,6 +14,7 @@ from .. import plugins
 from ..auth import User
 from ..config.models import FieldSpec
 from ..forms.models import computed_values, validate_record, visible_fields
+from ..forms.steps import create_fields
 from ..hierarchy import HasGrants
 from ..integers import parse_int
 from . import uploads
@@ -36,6 +37,8 @@ class Submission:
     clean: dict[str, Any] | None = None
     visible: set[str] = field(default_factory=set)
     computed: dict[str, Any] = field(default_factory=dict)
+    only: tuple[str, ...] | None = None
+    """The fields this form takes (a new record's: see `forms.steps`); None: all."""
 
 
 def form_state(site: Site, register: str, form: FormData) -> tuple[FormState, dict[str, str]]:
@@ -61,33 +64,42 @@ def functions(site: Site) -> dict[str, Any]:
     in the deployment's zone (the same set the workflow engine gives its guards)."""
     zone = zoneinfo.ZoneInfo(site.deployment.deployment.timezone)
     return {**plugins.functions(plugins.for_deployment(site.deployment)),
-            "today": lambda: site.clock().astimezone(zone).date()}
+            "today": lambda: site.clock().astimezone(zone).date(),
+            "now": lambda: site.clock().astimezone(zone)}
 
 
-def evaluate(site: Site, register: str, state: FormState,
-             system: dict[str, str]) -> tuple[set[str], dict[str, Any]]:
+def new_fields(site: Site, register: str) -> tuple[str, ...]:
+    """The fields the form for a new record shows and takes."""
+    return create_fields(site.deployment, register)
+
+
+def evaluate(site: Site, register: str, state: FormState, system: dict[str, str],
+             only: tuple[str, ...] | None = None) -> tuple[set[str], dict[str, Any]]:
     """Which fields show and what the computed ones come to, for these typed values."""
     raw = _raw(site, register, state)
     known = {k: v for k, v in system.items() if v}
     return (visible_fields(site.deployment, register, raw, system=known,
-                           functions=functions(site)),
+                           functions=functions(site), only=only),
             computed_values(site.deployment, register, raw, system=known,
                             functions=functions(site)))
 
 
 def check(conn: Connection, site: Site, user: User, register: str, state: FormState,
-          system: dict[str, str], upload_errors: dict[str, list[str]]) -> Submission:
-    """Check the typed values with the register's form model and the user's scope."""
+          system: dict[str, str], upload_errors: dict[str, list[str]],
+          only: tuple[str, ...] | None = None) -> Submission:
+    """Check the typed values (of the ``only`` fields the form takes) with the register's
+    form model and the user's scope."""
     raw = _raw(site, register, state)
     known = {k: v for k, v in system.items() if v}
     clean, errors = validate_record(site.deployment, register, raw, system=known,
                                     functions=functions(site),
-                                    resolve=_Resolver(conn, site, user))
+                                    resolve=_Resolver(conn, site, user), only=only)
     for name, messages in upload_errors.items():
         errors.setdefault(name, []).extend(messages)
-    visible, computed = evaluate(site, register, state, system)
+    visible, computed = evaluate(site, register, state, system, only)
     flag_points(conn, site, user, register, state, system, errors, visible)
-    return Submission(state, system, errors, None if errors else clean, visible, computed)
+    return Submission(state, system, errors, None if errors else clean, visible, computed,
+                      only)
 
 
 async def take_uploads(site: Site, register: str, form: FormData, state: FormState,

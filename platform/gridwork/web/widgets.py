@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -125,10 +125,14 @@ def _widget(site: Site, kind: str) -> str:
 
 def build_views(conn: Connection, site: Site, user: User, register: str, state: FormState,
                 errors: Mapping[str, list[str]], visible: set[str],
-                masked: frozenset[str] = frozenset()) -> list[FieldView]:
-    """A view of every field of the register's form; ``masked`` ones show read-only, masked."""
+                masked: frozenset[str] = frozenset(),
+                only: Collection[str] | None = None) -> list[FieldView]:
+    """A view of every field of the register's form (or of the ``only`` ones it takes);
+    ``masked`` ones show read-only, masked."""
     views = []
     for spec in site.deployment.registers[register].fields:
+        if only is not None and spec.name not in only:
+            continue
         widget = "computed" if spec.computed is not None else _widget(site, spec.type)
         if widget == "choice":
             options = choice_options(site, spec)

@@ -174,14 +174,14 @@ def action_form(conn: Connection, site: Site, user: User, register: str, record_
                 version: int, available: workflow.Available, state: FormState | None = None,
                 extras: Mapping[str, str] | None = None, comment: str = "",
                 errors: Mapping[str, list[str]] | None = None) -> ActionForm:
-    """The form of one action: the fields it requires, a comment, the record's version."""
+    """The form of one action: the fields it asks for, a comment, the record's version."""
     spec = site.deployment.registers[register]
     errors = dict(errors or {})
-    wanted = [name for name in available.require if spec.field(name) is not None]
+    wanted = [name for name in available.asks if spec.field(name) is not None]
     views = {view.spec.name: view for view in build_views(
         conn, site, user, register, state or {}, errors, set(wanted))}
     for view in views.values():
-        if view.spec.name in wanted:
+        if view.spec.name in available.require:
             view.spec = view.spec.model_copy(update={"required": True})
     given = dict(extras or {})
     return ActionForm(
@@ -189,7 +189,7 @@ def action_form(conn: Connection, site: Site, user: User, register: str, record_
         url=f"{record_url(register, record_id)}/actions/{available.name}", version=version,
         fields=[views[name] for name in wanted],
         extras=[_extra(site, name, given.get(name, ""), errors.get(name, []))
-                for name in available.require if name in SYSTEM_VALUES],
+                for name in available.asks if name in SYSTEM_VALUES],
         comment=comment, comment_required="comment" in available.require,
         errors={name: [site.t(text) for text in texts] for name, texts in errors.items()
                 if name == "comment" or name in SYSTEM_VALUES})

@@ -18,6 +18,8 @@ from ..config import Deployment
 from ..config.models import Transition, Workflow
 from ..forms.inputs import is_blank
 from ..forms.messages import REQUIRED, message
+from ..forms.models import form_model
+from ..forms.steps import create_fields, transition_fields
 from ..storage import Schema
 from ..timers.deadlines import Deadlines
 from . import actions, history, stays, supervision
@@ -25,6 +27,7 @@ from .actors import Actor, holds_node, with_verb
 from .dispatch import route
 from .errors import Conflict, Forbidden, NotFound
 from .inputs import (
+    NOT_ASKED,
     SETTABLE,
     category_errors,
     clean_fields,
@@ -40,8 +43,6 @@ from .transaction import transaction
 Clock = Callable[[], dt.datetime]
 """The injectable clock: returns the current instant, time-zone aware."""
 
-NOT_ASKED = "not asked by this action"
-
 TRACKED = ("category", "severity", "department", "assignee", "priority")
 """System values whose changes history records beside the fields."""
 
@@ -54,6 +55,12 @@ class Available:
     label: str
     to: str
     require: tuple[str, ...]
+    optional: tuple[str, ...] = ()
+
+    @property
+    def asks(self) -> tuple[str, ...]:
+        """Everything its form takes: the required values, then the optional ones."""
+        return (*self.require, *(n for n in self.optional if n not in self.require))
 
 
 @dataclass
@@ -85,7 +92,7 @@ def _functions(deployment: Deployment, now: dt.datetime) -> dict[str, Callable[.
     """What expressions may call: the plugins' functions and `today` on the call's clock."""
     tz = ZoneInfo(deployment.deployment.timezone)
     return {**plugins.functions(plugins.for_deployment(deployment)),
-            "today": lambda: now.astimezone(tz).date()}
+            "today": lambda: now.astimezone(tz).date(), "now": lambda: now.astimezone(tz)}
 
 
 def available_actions(conn: Connection, deployment: Deployment, schema: Schema, user: Actor,
@@ -101,7 +108,8 @@ def available_actions(conn: Connection, deployment: Deployment, schema: Schema, 
         if in_scope(conn, schema, user, record, transition) and guard_holds(
                 transition, record.scope(), run.functions):
             label = transition.label.text(locale) if transition.label else transition.name
-            found.append(Available(transition.name, label, transition.to, transition.require))
+            found.append(Available(transition.name, label, transition.to, transition.require,
+                                   transition.optional))
     return found
 
 
@@ -214,7 +222,8 @@ def _new(conn: Connection, deployment: Deployment, schema: Schema, user: Actor, 
     errors: dict[str, list[str]] = {}
     if node.level != level:
         errors["node"] = [message("records sit at a node of level '{level}'", level=level)]
-    fields, system = split(spec, values, system_names, errors)
+    asked = create_fields(deployment, register)
+    fields, system = split(spec, values, system_names, errors, asked)
     columns: dict[str, Any] = {}
     if "priority" in system_names:
         columns |= system_columns(conn, schema, {"priority": system.get("priority")}, errors)
@@ -223,7 +232,8 @@ def _new(conn: Connection, deployment: Deployment, schema: Schema, user: Actor, 
     if spec.categorized:
         columns |= {"category": category, "severity": severity}
     clean, field_errors = clean_fields(conn, schema, register, fields, {
-        "category": category, "severity": severity, "node": node_code}, functions, user)
+        "category": category, "severity": severity, "node": node_code}, functions, user,
+        only=asked)
     raise_if({**errors, **problems, **field_errors,
               **unique_clashes(conn, schema, register, clean)})
     return _NewRecord(clean, {**field_columns(spec, clean), **columns, "node": node.id},
@@ -252,14 +262,16 @@ def _checked(run: _Run, user: Actor, record: Record, transition: Transition,
     schema, spec = run.schema, run.schema.deployment.registers[record.register]
     # An action changes only what it asks for: any other value (a field, the department,
     # the assignee) would let it do what the user's role may not.
+    asks = (*transition.require, *transition.optional)
     errors: dict[str, list[str]] = {name: [message(NOT_ASKED)] for name in given
-                                    if name not in transition.require}
-    fields, system = split(spec, {n: v for n, v in given.items() if n in transition.require},
+                                    if name not in asks}
+    fields, system = split(spec, {n: v for n, v in given.items() if n in asks},
                            SETTABLE, errors)
     columns = system_columns(run.conn, schema, system, errors)
     clean, field_errors = clean_fields(run.conn, schema, record.register,
                                        {**record.values, **fields}, record.scope(),
-                                       run.functions, user, record.values)
+                                       run.functions, user, record.values,
+                                       only=transition_fields(spec, transition))
     for name in (*fields, *transition.require):
         if name in field_errors:
             errors[name] = field_errors[name]
@@ -268,6 +280,10 @@ def _checked(run: _Run, user: Actor, record: Record, transition: Transition,
         value = comment if name == "comment" else scope.get(name)
         if is_blank(value) and name not in errors:
             errors[name] = [message(REQUIRED)]
+    if not errors:
+        form = form_model(schema.deployment, record.register).gridwork_form
+        errors = form.broken_rules(transition.rules, {**scope, "comment": comment},
+                                   run.functions)
     raise_if(errors)
     computed = {s.name: clean.get(s.name) for s in spec.fields if s.computed is not None}
     changed = {n: clean.get(n) for n in fields} | {

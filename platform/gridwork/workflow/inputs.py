@@ -4,7 +4,7 @@ the fields a transition requires."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -26,13 +26,21 @@ SETTABLE = ("department", "assignee", "priority")
 Errors = dict[str, list[str]]
 
 
+NOT_ASKED = "not asked by this action"
+NOT_ON_FORM = "not on the form for a new record"
+
+
 def split(register: Register, given: Mapping[str, Any], allowed: tuple[str, ...],
-          errors: Errors) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Separate the register's field values from the allowed system values; note others."""
+          errors: Errors, asked: Collection[str] | None = None,
+          ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Separate the register's field values (those ``asked``, by default all) from the
+    allowed system values; note others."""
     fields: dict[str, Any] = {}
     system: dict[str, Any] = {}
     for name, value in given.items():
-        if register.field(name) is not None:
+        if register.field(name) is not None and asked is not None and name not in asked:
+            errors[name] = [message(NOT_ON_FORM)]
+        elif register.field(name) is not None:
             fields[name] = value
         elif name in allowed:
             system[name] = value
@@ -72,7 +80,7 @@ def system_columns(conn: Connection, schema: Schema, given: Mapping[str, Any],
 def clean_fields(conn: Connection, schema: Schema, register_name: str, raw: Mapping[str, Any],
                  system: Mapping[str, Any], functions: Mapping[str, Callable[..., Any]],
                  user: HasGrants | None = None, kept: Mapping[str, Any] | None = None,
-                 ) -> tuple[dict[str, Any], Errors]:
+                 only: Collection[str] | None = None) -> tuple[dict[str, Any], Errors]:
     """Every field's clean value and every field's errors, through the register's form.
 
     With ``user``, a reference must point to a record in the user's scope, unless it is the
@@ -86,7 +94,7 @@ def clean_fields(conn: Connection, schema: Schema, register_name: str, raw: Mapp
         scope = None if user is None or held.get(spec.name) == value else user
         return _resolve(conn, schema, spec, value, scope)
 
-    return form.clean(raw, system=known, functions=functions, resolve=resolve)
+    return form.clean(raw, system=known, functions=functions, resolve=resolve, only=only)
 
 
 def _resolve(conn: Connection, schema: Schema, spec: FieldSpec, value: Any,

@@ -21,7 +21,7 @@ from .organisation import (
     Role,
 )
 from .outputs import Assessment, Notifications, PluginType
-from .registers import SYSTEM_FIELDS, FieldSpec, Register
+from .registers import SYSTEM_FIELDS, FieldSpec, Register, Rule
 from .timing import SPECIAL_TARGETS, EscalationStep, LimitRule, Reminder, Schedule, Target
 from .workflows import Category, Queue, State, Transition, Workflow
 
@@ -117,5 +117,5 @@ __all__ = [
     "SPECIAL_TARGETS", "SYSTEM_FIELDS", "TOP_LEVEL_KEYS", "VERBS", "Assessment", "Calendar",
     "Category", "Department", "Deployment", "DeploymentInfo", "EscalationStep", "FieldSpec",
     "Hierarchy", "Level", "LimitRule", "Node", "Notifications", "Queue", "Register",
-    "Reminder", "Role", "Schedule", "State", "Target", "Transition", "Workflow",
+    "Reminder", "Role", "Rule", "Schedule", "State", "Target", "Transition", "Workflow",
 ]

@@ -10,7 +10,7 @@ from pydantic import Field as PydanticField
 from pydantic import WithJsonSchema, field_validator
 
 from ..expressions import ExpressionType
-from ..types import Code, LabelType, Name, Regex
+from ..types import Code, LabelType, MomentType, Name, Regex
 from .base import Model, either
 
 _SIZE_RE = re.compile(r"^(\d+)\s*(KB|MB|GB)$", re.IGNORECASE)
@@ -29,7 +29,9 @@ def parse_size(value: Any) -> int:
 
 ChoiceOptions = dict[Code, LabelType]
 Choices = either(text=Name, list=tuple[Code, ...], mapping=ChoiceOptions)
-Bound = either(number=float, date=dt.date)
+_Date = Annotated[dt.date, WithJsonSchema({"type": "string", "format": "date",
+                                            "pattern": r"^\d{4}-\d{2}-\d{2}$"})]
+Bound = either(number=float, date=_Date, text=MomentType)
 
 
 class FieldSpec(Model):
@@ -50,9 +52,11 @@ class FieldSpec(Model):
     unique: bool = False
     """No two records may share a value."""
     min: Bound | None = None
-    """Smallest allowed value (integer, decimal, date)."""
+    """Smallest allowed value (integer, decimal, date, datetime). Dates and times may
+    also move with the clock: `today`, `now`, `today - 120y`, `now + 1d` (units y, mo,
+    w, d, h, min), on the deployment's clock in its time zone."""
     max: Bound | None = None
-    """Largest allowed value (integer, decimal, date)."""
+    """Largest allowed value, as `min` (e.g. `max: today` for a date of birth)."""
     min_length: Annotated[int, PydanticField(ge=0)] | None = None
     """Fewest characters (text)."""
     max_length: Annotated[int, PydanticField(ge=1)] | None = None
@@ -100,6 +104,18 @@ class FieldSpec(Model):
         return self.type in ("id_card", "phone")
 
 
+class Rule(Model):
+    """A check across fields: a value is refused, with `message`, unless `rule` holds."""
+
+    rule: ExpressionType
+    """An expression over the form's fields, e.g.
+    `birth_date == id_card_birth_date(id_card)`; an empty field reads as null."""
+    message: LabelType
+    """What the user is told when the rule does not hold."""
+    field: Name | None = None
+    """The field the message shows beside; default: the first field the rule reads."""
+
+
 class Register(Model):
     """A register (台账): a kind of record with its fields, kept in its own table."""
 
@@ -115,6 +131,13 @@ class Register(Model):
     """The hierarchy level records sit at; default: the lowest level."""
     title: Name | None = None
     """The field that names a record in lists; default: the first field."""
+    create: tuple[Name, ...] | None = None
+    """The fields the form for a new record shows and takes (the API refuses others).
+    Default: every field no transition of its workflow asks for (`require`, `optional`)
+    or sets (`set:`), and every computed field but those reading only such fields."""
+    rules: Annotated[tuple[Rule, ...], PydanticField(alias="validate")] = ()
+    """Checks across fields, each `{rule: EXPRESSION, message: {zh: …, en: …}}`, made
+    whenever a record is created, edited or moved (over the fields that step takes)."""
     renamed_from: Name | None = None
     """The register's former name, so `gridwork migrate` keeps its data."""
 

@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 from ..expressions import ExpressionType
 from ..types import Code, DurationType, LabelType, Name
 from .base import Model, OneOrMany, either
+from .registers import Rule
 
 LimitSpec = either(text=DurationType, number=DurationType, mapping=dict[Code, DurationType])
 """A time limit: one duration, or one per severity (`{general: 3wd, major: 1wd}`)."""
@@ -85,6 +86,10 @@ class Transition(Model):
     or staff of its handling department."""
     require: OneOrMany[Name] = ()
     """Fields that must be filled to take it (`comment` for a written reason)."""
+    optional: OneOrMany[Name] = ()
+    """Fields its form also shows and takes, which may be left empty."""
+    rules: Annotated[tuple[Rule, ...], Field(alias="validate")] = ()
+    """Checks across the record's fields made when it is taken, as a register's `validate`."""
     guard: ExpressionType | None = None
     """Allowed only when this expression holds (for the system's `auto` steps too)."""
     actions: tuple[dict[str, Any], ...] = ()
