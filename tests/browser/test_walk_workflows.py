@@ -57,9 +57,10 @@ def department_users(engine: Engine, deployment: Deployment, tmp_path: Path) -> 
         import_users(engine, deployment, path, schema=schema)
 
 
-def _to_final(flow: Workflow) -> dict[str, int]:
-    """How many steps each state is from a final one."""
-    distance = {name: 0 for name, state in flow.states.items() if state.final}
+def _to_end(flow: Workflow) -> dict[str, int]:
+    """How many steps each state is from the workflow's first final state (its usual end)."""
+    end = next(name for name, state in flow.states.items() if state.final)
+    distance = {end: 0}
     queue = deque(distance)
     while queue:
         state = queue.popleft()
@@ -125,16 +126,16 @@ def _reporter(deployment: Deployment, register: str) -> str:
 
 
 def _try_action(walk: Walk, deployment: Deployment, register: str, url: str,
-                action: str, roles: list[str], shot: str) -> bool:
+                action: str, roles: list[str], shot: str, shown: str) -> bool:
     """Take the action as the first demo user shown it, typing and Tabbing through its
-    form first; False when no demo user is offered it."""
+    form first; False when no demo user is offered it. Department users whose department
+    ``shown`` names are tried first."""
     from playwright.sync_api import expect
 
-    candidates = list(roles) + [
-        d.code for d in deployment.departments
-        if any(deployment.roles[r].department is not None for r in roles
-               if r in deployment.roles)]
-    for username in candidates:
+    departments = sorted((d for d in deployment.departments
+                          if any(deployment.roles[r].department is not None for r in roles)),
+                         key=lambda d: d.name.text(deployment.deployment.locale) not in shown)
+    for username in [*roles, *(d.code for d in departments)]:
         page = walk.page(username)
         page.goto(walk.base + url)
         button = page.locator(f'.record-actions a[data-action="{action}"]')
@@ -145,11 +146,13 @@ def _try_action(walk: Walk, deployment: Deployment, register: str, url: str,
         expect(form).to_be_visible()
         typed = fill_form(page, "#action-form", deployment, register)
         assert not still_there(page, typed), (action, username, still_there(page, typed))
-        _shoot(page, f"{shot}-{action}-form")
+        page.set_viewport_size({"width": WIDTHS["phone"], "height": 900})
+        form.screenshot(path=str(SHOTS / f"{shot}-{action}-form-phone.png"))
+        page.set_viewport_size({"width": WIDTHS["desktop"], "height": 900})
         page.click("#action-form button[type=submit]")
         page.wait_for_url(re.compile(re.escape(walk.base + url) + "$"))
         expect(page.locator("#action-form")).to_have_count(0)
-        _shoot(page, f"{shot}-{action}-done")
+        _shoot(page, f"{shot}-{action}")
         return True
     return False
 
@@ -173,21 +176,22 @@ def _walk_one(walk: Walk, deployment: Deployment, name: str, flow: Workflow) -> 
     _shoot(page, f"{shot}-0-reported")
     labels = {s.label.text(deployment.deployment.locale): key for key, s in flow.states.items()
               if s.label}
-    distance, visited, taken = _to_final(flow), set(), []
+    distance, visited, taken = _to_end(flow), set(), []
     for step in range(1, MAX_STEPS):
         page.goto(walk.base + url)
         state = labels[page.locator("#record-state").inner_text().strip()]
+        shown = page.locator("#workflow").inner_text()
         visited.add(state)
         if flow.states[state].final:
             return taken
-        # Prefer states not seen yet, then the longer way round (more forms met).
+        # The usual way to the end: states not seen yet, the nearest to the end first.
         moves = sorted((t for t in flow.transitions if t.by and state in (
             [t.from_] if isinstance(t.from_, str) else t.from_)),
-            key=lambda t: (t.to in visited, -distance.get(t.to, -99)))
+            key=lambda t: (t.to in visited, distance.get(t.to, MAX_STEPS)))
         for move in moves:
             roles = [move.by] if isinstance(move.by, str) else list(move.by)
             if _try_action(walk, deployment, register, url, move.name, roles,
-                           f"{shot}-{step}"):
+                           f"{shot}-{step}", shown):
                 taken.append(move.name)
                 break
         else:

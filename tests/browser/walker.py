@@ -15,7 +15,9 @@ from gridwork.config import Deployment
 from gridwork.config.models import FieldSpec
 
 SETTLED = """window.gwSettled = 0;
-document.addEventListener("htmx:afterSettle", () => { window.gwSettled += 1; });"""
+document.addEventListener("htmx:afterSettle", () => { window.gwSettled += 1; });
+document.addEventListener("htmx:afterRequest", (e) => {
+  window.gwLast = e.detail.xhr.status + " " + e.detail.xhr.responseText.slice(0, 300); });"""
 """Counts htmx swaps, so a test waits for the field check a Tab sends (add as init script)."""
 
 _TYPED = {"phone": "13812345678", "email": "demo@example.com", "id_card": "11010519491231002X",
@@ -71,7 +73,7 @@ def _fill_field(page: Any, box: str, spec: FieldSpec | None) -> Typed:
     field = page.locator(box)
     controls = field.locator("input:not([type=hidden]):not([type=search]):not([disabled]), "
                              "select, textarea")
-    if controls.count() == 0:
+    if controls.count() == 0 or not field.is_visible():  # a choice before it hid it
         return Typed(box, "", "")
     first = controls.first
     kind = first.evaluate("e => e.tagName === 'INPUT' ? e.type : e.tagName.toLowerCase()")
@@ -102,12 +104,12 @@ def _fill_field(page: Any, box: str, spec: FieldSpec | None) -> Typed:
             if not spec.required:  # a point must lie in the record's area: leave it
                 return Typed(box, "", "")
             for control, number in zip(controls.all(), ("30.2741", "120.1551"), strict=True):
-                control.click()
+                control.fill("")
                 control.press_sequentially(number)
             result = Typed(f"{box} input[name$=_lat]", "value", "30.2741")
         else:
             value = value_for(spec, kind)
-            first.click()
+            first.fill("")  # a default is replaced, as people select it and type over
             first.press_sequentially(value)
             result = Typed(f"{box} {'textarea' if kind == 'textarea' else 'input'}", "value",
                            value)
@@ -121,7 +123,7 @@ def _tab_out(page: Any, field: Any, last: Any) -> None:
     before = page.evaluate("() => window.gwSettled || 0")
     last.focus()
     for _ in range(8):  # a date input takes a Tab per part before focus leaves it
-        last.press("Tab")
+        page.keyboard.press("Tab")
         if not field.evaluate("f => f.contains(document.activeElement)"):
             break
     if checked:
@@ -131,7 +133,8 @@ def _tab_out(page: Any, field: Any, last: Any) -> None:
             page.wait_for_function(f"() => (window.gwSettled || 0) > {before}", timeout=5000)
         except Error:
             raise AssertionError(f"no field check came back after Tab out of "
-                                 f"#{field.get_attribute('id')}") from None
+                                 f"#{field.get_attribute('id')}: "
+                                 f"{page.evaluate('window.gwLast')}") from None
 
 
 def still_there(page: Any, typed: list[Typed]) -> list[str]:
