@@ -62,3 +62,20 @@ def test_lists_queues_and_home(browser: Any, serve: Callable[..., str]) -> None:
         worker.context.close()
     finally:
         admin.context.close()
+
+
+def test_phone_tap_targets_and_name(browser: Any, serve: Callable[..., str]) -> None:
+    """At 390 px: nav links and choice inputs are at least 40 px tall, the name is shown."""
+    from playwright.sync_api import expect
+
+    base = serve("community")
+    page = _signed_in(browser, base, "grid_worker")
+    try:
+        expect(page.locator(".signout .who")).to_be_visible()
+        for link in page.locator("nav.registers a").all()[:3]:
+            assert link.bounding_box()["height"] >= 40
+        page.goto(base + "/registers/event/new")
+        option = page.locator("label.option").first
+        assert option.bounding_box()["height"] >= 40
+    finally:
+        page.context.close()
