@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from conftest import ARTIFACTS
 from sqlalchemy import Engine, select
-from walker import SETTLED, fill_form, still_there
+from walker import SETTLED, Typed, fill_form, still_there
 
 from gridwork.config import Deployment, load_deployment
 from gridwork.config.models import Workflow
@@ -130,9 +130,10 @@ def _reporter(deployment: Deployment, register: str) -> str:
 
 def _try_action(walk: Walk, deployment: Deployment, register: str, url: str,
                 action: str, roles: list[str], shot: str, shown: str) -> bool:
-    """Take the action as the first demo user shown it, typing and Tabbing through its
-    form first; False when no demo user is offered it. Department users whose department
-    ``shown`` names are tried first."""
+    """Take the action as the first demo user shown it; False when no demo user is offered
+    it. Every other action that user is offered is opened and typed into first; the
+    action's own form is refused once (a required field emptied) before it is sent.
+    Department users whose department ``shown`` names are tried first."""
     from playwright.sync_api import expect
 
     departments = sorted((d for d in deployment.departments
@@ -141,16 +142,19 @@ def _try_action(walk: Walk, deployment: Deployment, register: str, url: str,
     for username in [*roles, *(d.code for d in departments)]:
         page = walk.page(username)
         page.goto(walk.base + url)
-        button = page.locator(f'.record-actions a[data-action="{action}"]')
-        if button.count() == 0:
+        offered = page.locator(".record-actions a[data-action]").evaluate_all(
+            "els => els.map(e => e.dataset.action)")
+        if action not in offered:
             continue
-        button.click()
-        form = page.locator("#action-form")
-        expect(form).to_be_visible()
-        typed = fill_form(page, "#action-form", deployment, register)
-        assert not still_there(page, typed), (action, username, still_there(page, typed))
+        for other in [*(a for a in offered if a != action), action]:
+            page.click(f'.record-actions a[data-action="{other}"]')
+            expect(page.locator("#action-form h2")).to_have_text(
+                page.locator(f'.record-actions a[data-action="{other}"]').inner_text())
+            typed = fill_form(page, "#action-form", deployment, register)
+            assert not still_there(page, typed), (other, username, still_there(page, typed))
+        _refuse_once(page, typed)
         page.set_viewport_size({"width": WIDTHS["phone"], "height": 900})
-        form.screenshot(path=str(SHOTS / f"{shot}-{action}-form-phone.png"))
+        page.locator("#action-form").screenshot(path=str(SHOTS / f"{shot}-{action}-form.png"))
         page.set_viewport_size({"width": WIDTHS["desktop"], "height": 900})
         page.click("#action-form button[type=submit]")
         page.wait_for_url(re.compile(re.escape(walk.base + url) + "$"))
@@ -158,6 +162,26 @@ def _try_action(walk: Walk, deployment: Deployment, register: str, url: str,
         _shoot(page, f"{shot}-{action}")
         return True
     return False
+
+
+def _refuse_once(page: Any, typed: list[Typed]) -> None:
+    """Empty the last required text typed, send the form: it comes back refused with that
+    field marked and everything else still as typed; then type it again."""
+    from playwright.sync_api import expect
+
+    required = [t for t in typed if t.kind == "value" and page.locator(
+        t.selector).locator("xpath=ancestor::div[contains(@class,'field')][1]//*[@class='req']"
+                            ).count()]
+    if not required:
+        return
+    last = required[-1]
+    page.locator(last.selector).fill("")
+    page.click("#action-form button[type=submit]")
+    box = page.locator(last.selector).locator("xpath=ancestor::div[contains(@class,'field')][1]")
+    expect(box.locator(".error")).to_be_visible()
+    rest = [t for t in typed if t is not last]
+    assert not still_there(page, rest), still_there(page, rest)
+    page.locator(last.selector).press_sequentially(last.value)
 
 
 def _walk_one(walk: Walk, deployment: Deployment, name: str, flow: Workflow) -> list[str]:
@@ -187,10 +211,12 @@ def _walk_one(walk: Walk, deployment: Deployment, name: str, flow: Workflow) -> 
         visited.add(state)
         if flow.states[state].final:
             return taken
-        # The usual way to the end: states not seen yet, the nearest to the end first.
+        # The usual way to the end: states not seen yet, steps that need no explanation
+        # (a comment: rejecting, voiding, holding…), the nearest to the end.
         moves = sorted((t for t in flow.transitions if t.by and state in (
             [t.from_] if isinstance(t.from_, str) else t.from_)),
-            key=lambda t: (t.to in visited, distance.get(t.to, MAX_STEPS)))
+            key=lambda t: (t.to in visited, "comment" in t.require,
+                           distance.get(t.to, MAX_STEPS)))
         for move in moves:
             roles = [move.by] if isinstance(move.by, str) else list(move.by)
             if _try_action(walk, deployment, register, url, move.name, roles,

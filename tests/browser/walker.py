@@ -18,6 +18,7 @@ SETTLED = """window.gwSettled = 0;
 document.addEventListener("htmx:afterSettle", () => { window.gwSettled += 1; });
 document.addEventListener("htmx:afterRequest", (e) => {
   window.gwLast = e.detail.xhr.status + " " + e.detail.xhr.responseText.slice(0, 300); });"""
+"""Also keeps the last htmx answer, to say what came back when a field check went wrong."""
 """Counts htmx swaps, so a test waits for the field check a Tab sends (add as init script)."""
 
 _TYPED = {"phone": "13812345678", "email": "demo@example.com", "id_card": "11010519491231002X",
@@ -75,6 +76,7 @@ def _fill_field(page: Any, box: str, spec: FieldSpec | None) -> Typed:
                              "select, textarea")
     if controls.count() == 0 or not field.is_visible():  # a choice before it hid it
         return Typed(box, "", "")
+    checked = field.get_attribute("hx-post") is not None
     first = controls.first
     kind = first.evaluate("e => e.tagName === 'INPUT' ? e.type : e.tagName.toLowerCase()")
     result = Typed(box, "", "")
@@ -113,13 +115,12 @@ def _fill_field(page: Any, box: str, spec: FieldSpec | None) -> Typed:
             first.press_sequentially(value)
             result = Typed(f"{box} {'textarea' if kind == 'textarea' else 'input'}", "value",
                            value)
-    _tab_out(page, field, controls.last)
+    _tab_out(page, field, controls.last, checked)
     return result
 
 
-def _tab_out(page: Any, field: Any, last: Any) -> None:
+def _tab_out(page: Any, field: Any, last: Any, checked: bool) -> None:
     """Press Tab from the field's last control; wait for the field check it sends."""
-    checked = field.get_attribute("hx-post") is not None
     before = page.evaluate("() => window.gwSettled || 0")
     last.focus()
     for _ in range(8):  # a date input takes a Tab per part before focus leaves it
@@ -132,9 +133,9 @@ def _tab_out(page: Any, field: Any, last: Any) -> None:
         try:
             page.wait_for_function(f"() => (window.gwSettled || 0) > {before}", timeout=5000)
         except Error:
-            raise AssertionError(f"no field check came back after Tab out of "
-                                 f"#{field.get_attribute('id')}: "
+            raise AssertionError("no field check came back after Tab out of a field: "
                                  f"{page.evaluate('window.gwLast')}") from None
+        assert field.count() == 1, "the field vanished when focus left it"
 
 
 def still_there(page: Any, typed: list[Typed]) -> list[str]:
@@ -142,7 +143,7 @@ def still_there(page: Any, typed: list[Typed]) -> list[str]:
     lost = []
     for item in typed:
         control = page.locator(item.selector).first
-        if control.count() == 0:
+        if control.count() == 0 or not control.is_visible():
             lost.append(f"{item.selector}: gone")
         elif item.kind == "checked" and not control.is_checked():
             lost.append(f"{item.selector}: unchecked")
