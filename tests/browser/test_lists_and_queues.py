@@ -65,7 +65,8 @@ def test_lists_queues_and_home(browser: Any, serve: Callable[..., str]) -> None:
 
 
 def test_phone_tap_targets_and_name(browser: Any, serve: Callable[..., str]) -> None:
-    """At 390 px: nav links and choice inputs are at least 40 px tall, the name is shown."""
+    """At 390 px: nav links and choice inputs are at least 40 px tall, the name is shown; a
+    limited text counts what is typed; the page has an icon."""
     from playwright.sync_api import expect
 
     base = serve("community")
@@ -77,5 +78,13 @@ def test_phone_tap_targets_and_name(browser: Any, serve: Callable[..., str]) -> 
         page.goto(base + "/registers/event/new")
         option = page.locator("label.option").first
         assert option.bounding_box()["height"] >= 40
+
+        counter = page.locator("#field-title .counter")
+        expect(counter).to_have_text("0 / 60")
+        page.locator("#in-title").press_sequentially("楼道堆物")
+        expect(counter).to_have_text("4 / 60")
+        icon = page.locator('link[rel="icon"]').get_attribute("href")
+        response = page.request.get(base + str(icon))
+        assert response.status == 200 and b"<svg" in response.body()
     finally:
         page.context.close()

@@ -28,6 +28,24 @@
     });
   }
 
+  // A text with a length limit shows how much of it is used, rather than stopping silently.
+  function counters(root) {
+    root.querySelectorAll(".field input[maxlength], .field textarea[maxlength]").forEach(function (input) {
+      if (input.dataset.counted) return;
+      input.dataset.counted = "1";
+      var counter = document.createElement("small");
+      counter.className = "counter";
+      counter.setAttribute("aria-live", "polite");
+      var show = function () {
+        counter.textContent = input.value.length + " / " + input.maxLength;
+        counter.classList.toggle("full", input.value.length >= input.maxLength);
+      };
+      input.addEventListener("input", show);
+      input.insertAdjacentElement("afterend", counter);
+      show();
+    });
+  }
+
   function searchable(root) {
     root.querySelectorAll("select[data-search]").forEach(function (select) {
       if (select.dataset.bound) return;
@@ -104,6 +122,7 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     previews(document);
+    counters(document);
     searchable(document);
     pickers(document);
   });
@@ -113,6 +132,7 @@
   document.addEventListener("htmx:afterSwap", function (e) {
     var root = e.detail.target.parentElement || document;
     previews(root);
+    counters(root);
     searchable(root);
     pickers(root);
   });
