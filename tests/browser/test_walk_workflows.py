@@ -158,18 +158,22 @@ def _try_action(walk: Walk, deployment: Deployment, register: str, url: str,
         page.set_viewport_size({"width": WIDTHS["desktop"], "height": 900})
         page.click("#action-form button[type=submit]")
         page.wait_for_url(re.compile(re.escape(walk.base + url) + "$"))
-        expect(page.locator("#action-form")).to_have_count(0)
+        try:
+            expect(page.locator("#action-form")).to_have_count(0)
+        except AssertionError:
+            raise AssertionError(f"{action} refused: {_errors(page)}") from None
         _shoot(page, f"{shot}-{action}")
         return True
     return False
 
 
 def _refuse_once(page: Any, typed: list[Typed]) -> None:
-    """Empty the last required text typed, send the form: it comes back refused with that
+    """Empty the last required text typed (not a date), send the form: it comes back refused with that
     field marked and everything else still as typed; then type it again."""
     from playwright.sync_api import expect
 
-    required = [t for t in typed if t.kind == "value" and page.locator(
+    required = [t for t in typed if t.kind == "value" and page.locator(t.selector).evaluate(
+        "e => !['date', 'datetime-local'].includes(e.type)") and page.locator(
         t.selector).locator("xpath=ancestor::div[contains(@class,'field')][1]//*[@class='req']"
                             ).count()]
     if not required:
