@@ -9,6 +9,7 @@ PORT ?= 8000
 install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml plugins/*/pyproject.toml
+	@echo "Installing gridwork and its dependencies into $(VENV) (first run: a few minutes)..."
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test]' -e plugins/gridwork-sms-http -e plugins/gridwork-nearest-dispatch

@@ -17,9 +17,10 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from sqlalchemy import Engine
 from support import CONFIGS, ROOT
 
-from gridwork.config import load_deployment
+from gridwork.config import Deployment, load_deployment
 from gridwork.storage import make_engine, migrate
 from gridwork.storage.seed import seed_demo
 from gridwork.web import create_app
@@ -63,16 +64,20 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture
-def serve(tmp_path: Path) -> Iterator[Callable[[str], str]]:
-    """Serve a shipped deployment (migrated, seeded) on a free port; return its base URL."""
+def serve(tmp_path: Path) -> Iterator[Callable[..., str]]:
+    """Serve a shipped deployment (migrated, seeded with ``records`` demo records, then
+    ``prepare``d) on a free port; return its base URL."""
     servers: list[tuple[uvicorn.Server, threading.Thread]] = []
 
-    def start(name: str) -> str:
+    def start(name: str, records: int = 60,
+              prepare: Callable[[Engine, Deployment, Path], None] | None = None) -> str:
         deployment = load_deployment(CONFIGS / name)
         url = f"sqlite:///{tmp_path / name}.sqlite3"
         migrate(url, deployment, echo=lambda _: None)
         engine = make_engine(url)
-        seed_demo(engine, deployment, records=60, echo=lambda _: None)
+        seed_demo(engine, deployment, records=records, echo=lambda _: None)
+        if prepare is not None:
+            prepare(engine, deployment, tmp_path)
         app = create_app(deployment, engine=engine, secret="browser-" + "x" * 24,
                          data_dir=tmp_path / "data",
                          clock=lambda: dt.datetime.now(dt.UTC))

@@ -66,3 +66,15 @@ def test_marking_read_needs_the_csrf_token_and_touches_only_ones_own_messages(
     assert unread_in_nav(worker.get("/inbox").text) == 1
     assert make_client("community").get("/inbox", follow_redirects=False
                                           ).headers["location"].startswith("/signin")
+
+
+def test_a_message_says_what_happened_to_which_record_without_a_raw_address(
+        make_client: Callable[..., TestClient], clock: Clock) -> None:
+    worker = make_client("community", "grid_worker")
+    escalate(worker, clock, ["grid_worker"], 31)
+    page = worker.get("/inbox").text
+    message = page[page.index('class="card message'):page.index("</li>")]
+    happened = re.search(r'<p class="happened">([^<]*)</p>', message)
+    assert happened and happened.group(1).startswith("事件 #31 · "), message
+    shown = re.sub(r"<[^>]+>", " ", message)
+    assert "/registers/" not in shown, "the address is a link, not text to read"

@@ -21,7 +21,8 @@ from .params import page_number
 from .records import scoped
 from .site import Site
 
-PAGE_SIZE = 50
+PAGE_SIZE = 20
+"""Records a list page shows: a phone screen or two."""
 TEXT_TYPES = ("text", "textarea", "phone", "email", "id_card", "credit_code")
 SORTABLE = ("text", "integer", "decimal", "date", "datetime", "choice", "phone", "email",
             "credit_code", "boolean")
@@ -40,12 +41,14 @@ class Filters:
     choices: dict[str, str] = field(default_factory=dict)
     sort: str = "-id"
     page: int = 1
+    overdue: bool = False
 
     def query_string(self, **changes: Any) -> str:
         """The query string of these filters with ``changes``, for links and exports."""
         values = {"node": self.node, "state": self.state, "category": self.category,
                   "q": self.q, "from": self.start, "to": self.end, "sort": self.sort,
-                  **{f"f_{k}": v for k, v in self.choices.items()}, "page": self.page}
+                  **{f"f_{k}": v for k, v in self.choices.items()}, "page": self.page,
+                  "overdue": "1" if self.overdue else ""}
         values.update(changes)
         return str(QueryParams({k: v for k, v in values.items() if v not in ("", None)}))
 
@@ -59,7 +62,7 @@ def read_filters(register: Register, params: QueryParams) -> Filters:
                    category=params.get("category", ""), q=params.get("q", "").strip(),
                    start=params.get("from", ""), end=params.get("to", ""),
                    choices=choices, sort=params.get("sort", "-id"),
-                   page=page)
+                   page=page, overdue=params.get("overdue") == "1")
 
 
 def filtered(site: Site, user: User, register: str, filters: Filters,
@@ -67,6 +70,10 @@ def filtered(site: Site, user: User, register: str, filters: Filters,
     """The register's table and a SELECT of the records in scope that match ``filters``."""
     table, query = scoped(site, user, register)
     spec = site.deployment.registers[register]
+    if filters.overdue:
+        open_states = open_state_names(site, register)
+        query = query.where(table.c.deadline < site.clock(), table.c.state.in_(open_states)
+                            ) if open_states else query.where(false())
     if filters.node:
         node = site.node_by_code(filters.node)
         nodes = site.schema.system("nodes")
@@ -93,6 +100,12 @@ def filtered(site: Site, user: User, register: str, filters: Filters,
         query = query.where(or_(*(func.lower(c).like(pattern.lower()) for c in searched))
                             if searched else false())
     return table, query.order_by(*_order(spec, table, filters.sort))
+
+
+def open_state_names(site: Site, register: str) -> list[str]:
+    """The states of the register's workflow that are not final (none without one)."""
+    flow = site.deployment.workflows.get(site.deployment.registers[register].workflow or "")
+    return [key for key, state in flow.states.items() if not state.final] if flow else []
 
 
 def _category(site: Site, table: Table, code: str) -> ColumnElement[bool]:

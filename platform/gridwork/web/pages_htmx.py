@@ -8,6 +8,7 @@ from starlette.responses import Response
 
 from .access import require
 from .respond import page
+from .site import Site
 from .sessions import posted_form
 from .submission import check, evaluate, form_state
 from .widgets import build_views
@@ -37,5 +38,16 @@ async def field_checked(request: Request) -> Response:
         sub = check(conn, site, user, register, state, system, {})
         view = next(v for v in build_views(conn, site, user, register, state, sub.errors,
                                            sub.visible) if v.name == name)
+    if name in _action_requires(site, register, str(form.get("_action") or "")):
+        # In an action's form the field is shown and required whatever the register says.
+        view.hidden = False
+        view.spec = view.spec.model_copy(update={"required": True})
     return page(request, site, user, "_field.html", field=view, register=register,
                 computed=sub.computed)
+
+
+def _action_requires(site: Site, register: str, action: str) -> tuple[str, ...]:
+    """The fields the workflow's action ``action`` asks for (none for a record's own form)."""
+    flow = site.deployment.workflows.get(site.deployment.registers[register].workflow or "")
+    found = next((t for t in flow.transitions if t.name == action), None) if flow else None
+    return tuple(found.require) if found else ()

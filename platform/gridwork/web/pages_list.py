@@ -19,7 +19,7 @@ from ..storage.tabular import write_table
 from .access import require
 from .display import Names, category_labels, show, state_label, system_labels, when
 from .export_table import labelled_table
-from .listing import PAGE_SIZE, filtered, node_choices, read_filters
+from .listing import PAGE_SIZE, filtered, node_choices, open_state_names, read_filters
 from .records import row_values, scope_node_ids
 from .respond import page
 from .site import Site
@@ -59,10 +59,17 @@ async def register_list(request: Request) -> Response:
         scope = scope_node_ids(conn, site, user)
     nodes = site.nodes()
     items = []
+    open_states, now = open_state_names(site, register), site.clock()
+    categories = category_labels(site) if spec.categorized else {}
     for row in rows:
         values = row_values(site, register, row)
+        deadline = getattr(row, "deadline", None)
         items.append({"id": row.id, "node": nodes[row.node].name if row.node in nodes else "",
                       "state": state_label(site, register, getattr(row, "state", None)),
+                      "category": categories.get(getattr(row, "category", None) or "", ""),
+                      "deadline": when(site, deadline),
+                      "overdue": deadline is not None and deadline < now
+                      and getattr(row, "state", None) in open_states,
                       "created": when(site, row.created_at),
                       "cells": [show(site, f, values.get(f.name), names, unmask)
                                 for f in columns]})
@@ -76,8 +83,7 @@ async def register_list(request: Request) -> Response:
                 filters=filters, items=items, total=total, pages=pages,
                 columns=[(f.name, site.label(f.label, f.name)) for f in columns],
                 node_options=node_choices(site, scope), states=states,
-                categories=list(category_labels(site).items())
-                if spec.categorized else [],
+                categories=list(categories.items()),
                 choice_filters=choice_filters, system=system_labels(site),
                 can_create=may(site.deployment, user, "create", register),
                 can_export=may(site.deployment, user, "export", register))

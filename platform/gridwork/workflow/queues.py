@@ -43,22 +43,33 @@ class _Grants:
     grants: tuple[Grant, ...]
 
 
+def _admin_roles(deployment: Deployment, user: Actor) -> set[str]:
+    """The user's roles that administer the deployment: they see every queue in scope."""
+    return {g.role for g in user.grants if g.role in deployment.roles
+            and "admin" in deployment.roles[g.role].can}
+
+
 def _queues(deployment: Deployment, user: Actor) -> list[tuple[str, Workflow, str, Queue]]:
     """(workflow name, workflow, queue name, queue) for every queue one of the user's roles
-    sees, in config order."""
+    sees (an administrator sees them all), in config order."""
     roles = {g.role for g in user.grants}
+    admin = bool(_admin_roles(deployment, user))
     return [(wname, workflow, qname, queue)
             for wname, workflow in deployment.workflows.items()
-            for qname, queue in workflow.queues.items() if roles & set(queue.roles)]
+            for qname, queue in workflow.queues.items() if admin or roles & set(queue.roles)]
 
 
 def _condition(table: Table, workflow: Workflow, queue: Queue, user: Actor,
-               now: dt.datetime) -> ColumnElement[bool]:
-    """SQL: the table's rows that belong in the queue for this user."""
+               now: dt.datetime, admin: set[str]) -> ColumnElement[bool]:
+    """SQL: the table's rows that belong in the queue for this user; an administrator's
+    are every row of the queue's states within their scope."""
     states = list(queue.states) or [n for n, s in workflow.states.items() if not s.final]
     grants = tuple(g for g in user.grants if g.role in queue.roles)
-    if queue.assigned == "me":
-        whom: ColumnElement[bool] = table.c.assignee == user.id
+    if not grants and admin:
+        whom: ColumnElement[bool] = scope_filter(
+            _Grants(tuple(g for g in user.grants if g.role in admin)), table)
+    elif queue.assigned == "me":
+        whom = table.c.assignee == user.id
     elif queue.assigned == "my_department":
         departments = [g.department for g in grants if g.department is not None]
         whom = table.c.department.in_(departments) if departments else false()
@@ -81,7 +92,8 @@ def _union(deployment: Deployment, schema: Schema, workflow_name: str, workflow:
         parts.append(select(literal(register).label("register"), table.c.id.label("id"),
                             table.c.deadline.label("deadline"),
                             table.c.created_at.label("created_at"))
-                     .where(_condition(table, workflow, queue, user, now)))
+                     .where(_condition(table, workflow, queue, user, now,
+                                       _admin_roles(deployment, user))))
     return union_all(*parts).subquery() if parts else None
 
 

@@ -29,6 +29,24 @@
     });
   }
 
+  // A text with a length limit shows how much of it is used, rather than stopping silently.
+  function counters(root) {
+    root.querySelectorAll(".field input[maxlength], .field textarea[maxlength]").forEach(function (input) {
+      if (input.dataset.counted) return;
+      input.dataset.counted = "1";
+      var counter = document.createElement("small");
+      counter.className = "counter";
+      counter.setAttribute("aria-live", "polite");
+      var show = function () {
+        counter.textContent = input.value.length + " / " + input.maxLength;
+        counter.classList.toggle("full", input.value.length >= input.maxLength);
+      };
+      input.addEventListener("input", show);
+      input.insertAdjacentElement("afterend", counter);
+      show();
+    });
+  }
+
   function searchable(root) {
     root.querySelectorAll("select[data-search]").forEach(function (select) {
       if (select.dataset.bound) return;
@@ -50,6 +68,7 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     previews(document);
+    counters(document);
     searchable(document);
   });
   document.addEventListener("htmx:oobAfterSwap", function (e) {
@@ -58,6 +77,7 @@
   document.addEventListener("htmx:afterSwap", function (e) {
     var root = e.detail.target.parentElement || document;
     previews(root);
+    counters(root);
     searchable(root);
   });
 })();
