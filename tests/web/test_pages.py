@@ -92,3 +92,15 @@ def test_unknown_register_and_record_are_404(make_client: Callable[..., TestClie
     assert client.get("/registers/event/999999").status_code == 404
     missing = client.get("/registers/event/999999/edit")
     assert missing.status_code == 404 and "未找到" in missing.text
+
+
+def test_area_select_indents_below_the_users_own_node(
+        make_client: Callable[..., TestClient]) -> None:
+    page = make_client("community", "street_officer").get("/registers/event").text
+    select = re.search(r'<select[^>]*name="node"[^>]*>(.*?)</select>', page, re.S)
+    assert select, "the list has an area filter"
+    names = re.findall(r"<option[^>]*>([^<]*)</option>", select.group(1))
+    named = [n for n in names if n.strip()]
+    assert "\u3000" not in "".join(names)  # full-width spaces break type-to-find
+    assert not named[0].startswith("\u00a0")  # the officer's own street stands at the left
+    assert any(n.startswith("\u00a0\u00a0") and not n.startswith("\u00a0" * 3) for n in named)

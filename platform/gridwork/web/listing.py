@@ -20,6 +20,7 @@ from ..hierarchy import subtree_ids
 from .params import page_number
 from .records import scoped
 from .site import Site
+from .widgets import node_options
 
 PAGE_SIZE = 20
 """Records a list page shows: a phone screen or two."""
@@ -136,6 +137,5 @@ def _date(text: str) -> dt.date | None:
 
 def node_choices(site: Site, scope: list[int]) -> list[tuple[str, str]]:
     """(code, indented name) of the nodes a user may filter by: their subtrees."""
-    nodes = site.nodes()
-    return [(nodes[i].code, "　" * nodes[i].depth + nodes[i].name) for i in scope]
+    return node_options(site, scope)
 

@@ -77,9 +77,8 @@ def field_options(conn: Connection, site: Site, user: User, spec: FieldSpec,
         return choice_options(site, spec)
     if spec.type == "node":
         nodes = site.nodes()
-        return [(nodes[i].code, "　" * nodes[i].depth + nodes[i].name)
-                for i in scope_node_ids(conn, site, user)
-                if spec.level is None or nodes[i].level == spec.level]
+        return node_options(site, [i for i in scope_node_ids(conn, site, user)
+                                   if spec.level is None or nodes[i].level == spec.level])
     if spec.type == "user":
         users, grants = site.schema.system("users"), site.schema.system("grants")
         query = select(users.c.username, users.c.display_name).where(users.c.active.is_(True))
@@ -181,3 +180,11 @@ def id_codes(conn: Connection, site: Site) -> dict[str, dict[int, str]]:
     return {"node": {node.id: node.code for node in site.nodes().values()},
             "user": dict(conn.execute(select(users.c.id, users.c.username)).all())}
 
+
+def node_options(site: Site, ids: list[int]) -> list[tuple[str, str]]:
+    """(code, name) of each node, indented below the shallowest one with no-break spaces
+    (plain spaces collapse in an option; full-width ones break type-to-find)."""
+    nodes = site.nodes()
+    top = min((nodes[i].depth for i in ids), default=0)
+    return [(nodes[i].code, "\u00a0\u00a0" * (nodes[i].depth - top) + nodes[i].name)
+            for i in ids]
