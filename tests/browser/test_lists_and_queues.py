@@ -75,9 +75,11 @@ def test_phone_tap_targets_and_name(browser: Any, serve: Callable[..., str]) -> 
         expect(page.locator(".signout .who")).to_be_visible()
         for link in page.locator("nav.registers a").all()[:3]:
             assert link.bounding_box()["height"] >= 40
-        page.goto(base + "/registers/event/new")
+        page.goto(base + "/registers/visit/new")  # 走访类型: three radio buttons
         option = page.locator("label.option").first
         assert option.bounding_box()["height"] >= 40
+
+        page.goto(base + "/registers/event/new")
 
         counter = page.locator("#field-title .counter")
         expect(counter).to_have_text("0 / 60")

@@ -116,6 +116,10 @@ def _fill_field(page: Any, box: str, spec: FieldSpec | None) -> Typed:
             result = Typed(f"{box} {'textarea' if kind == 'textarea' else 'input'}", "value",
                            value)
     _tab_out(page, field, controls.last, checked)
+    if spec is not None and spec.type == "geo_point":
+        confirm = page.locator(f'{box} input[name="{spec.name}_confirm"]')
+        if confirm.count() and confirm.first.is_visible():  # the point lies outside the
+            confirm.first.check()                           # grid: a person confirms it
     return result
 
 
@@ -143,6 +147,9 @@ def still_there(page: Any, typed: list[Typed]) -> list[str]:
     lost = []
     for item in typed:
         control = page.locator(item.selector).first
+        if control.count() and control.evaluate(
+                "c => !!c.closest('.field[hidden], .field[style*=\"display: none\"]')"):
+            continue  # hidden by a choice made after it was typed (its show_if): not lost
         if control.count() == 0 or not control.is_visible():
             lost.append(f"{item.selector}: gone")
         elif item.kind == "checked" and not control.is_checked():
