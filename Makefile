@@ -12,7 +12,7 @@ $(VENV)/.installed: pyproject.toml plugins/*/pyproject.toml
 	@echo "Installing gridwork and its dependencies into $(VENV) (first run: a few minutes)..."
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test]' -e plugins/gridwork-sms-http -e plugins/gridwork-nearest-dispatch
+	$(PY) -m pip install --progress-bar off -e '.[test]' -e plugins/gridwork-sms-http -e plugins/gridwork-nearest-dispatch
 	touch $@
 
 ## Migrate and serve the demo deployment on SQLite, seeding demo users on first run.
