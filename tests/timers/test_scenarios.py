@@ -11,7 +11,8 @@ import pytest
 from support import CONFIGS, SHIPPED, run_cli
 
 from gridwork.config import load_deployment
-from gridwork.timers.scenarios import load_scenario, run_scenario, scenario_files
+from gridwork.config.scenarios import load_scenario, scenario_files
+from gridwork.timers.scenarios import run_scenario
 from gridwork.timers.simulate import Simulator
 
 SCENARIOS = sorted(CONFIGS.glob("*/scenarios/*.yaml"))

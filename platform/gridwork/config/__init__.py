@@ -24,6 +24,7 @@ from .models import Deployment
 from .nodes import load_boundaries, load_nodes
 from .plugin_checks import load_plugins, loaded_problems
 from .problems import ConfigError, Problem
+from .scenarios import load_scenario, scenario_files
 from .schema_errors import schema_problems
 
 __all__ = ["CheckResult", "ConfigError", "Deployment", "Problem", "check", "load_deployment"]
@@ -89,6 +90,9 @@ def check(path: str | Path, *, today: dt.date | None = None) -> CheckResult:
             ctx.problems.extend(loaded_problems(manager, deployment))
     problems.extend(ctx.problems)
     located = _located(sources, problems)
+    if not any(p.severity == "error" for p in located):
+        located.extend(p for path in scenario_files(deployment)
+                       for p in load_scenario(path, deployment)[1])
     has_errors = any(p.severity == "error" for p in located)
     deployment._source_hash = sources.digest()
     return CheckResult(located, None if has_errors else deployment)

@@ -3,6 +3,7 @@ schedules, notifications, assessment and plugins."""
 
 from __future__ import annotations
 
+import ast
 from typing import Any
 
 from jinja2 import TemplateSyntaxError
@@ -44,6 +45,7 @@ def _workflow(ctx: Context, name: str, wf: Workflow) -> None:
                                                 for f in r.fields)]
     else:
         fields = ctx.workflow_fields(name)
+    codes = ctx.codes(ctx.registers_of(name), states)
     taken: dict[tuple[str, str], int] = {}
     for index, tr in enumerate(wf.transitions):
         tpath = (*path, "transitions", index)
@@ -67,9 +69,9 @@ def _workflow(ctx: Context, name: str, wf: Workflow) -> None:
             check_rule(ctx, (*tpath, "validate", i), rule, [*fields, "comment"],
                        [*fields, "comment"], f"field of the registers following '{name}'")
         if tr.guard is not None:
-            ctx.expression((*tpath, "guard"), tr.guard, fields, "field")
+            ctx.expression((*tpath, "guard"), tr.guard, fields, "field", codes)
         for i, action in enumerate(tr.actions):
-            _action(ctx, (*tpath, "actions", i), action, fields)
+            _action(ctx, (*tpath, "actions", i), action, fields, codes)
     for state_name, state in wf.states.items():
         if state.auto is None:
             continue
@@ -97,7 +99,7 @@ def _workflow(ctx: Context, name: str, wf: Workflow) -> None:
         if rule.assign is not None:
             ctx.name_in((*rpath, "assign"), "role", rule.assign, roles)
         if rule.where is not None:
-            ctx.expression((*rpath, "where"), rule.where, fields, "field")
+            ctx.expression((*rpath, "where"), rule.where, fields, "field", codes)
         if rule.strategy is not None and not ctx.plugins_failed:
             ctx.name_in((*rpath, "strategy"), "routing strategy", rule.strategy,
                         plugins.offered(ctx.plugins, "gridwork_routing_strategies"))
@@ -114,7 +116,8 @@ def _item(path: tuple[Any, ...], key: str, index: int, items: tuple[Any, ...]) -
     return (*path, key, index) if len(items) > 1 else (*path, key)
 
 
-def _action(ctx: Context, path: tuple[Any, ...], action: dict[str, Any], fields: list[str]) -> None:
+def _action(ctx: Context, path: tuple[Any, ...], action: dict[str, Any], fields: list[str],
+            codes: dict[str, list[str]]) -> None:
     if len(action) != 1:
         ctx.error(path, "an action is one 'name: argument' pair, e.g. {notify: [reporter]}")
         return
@@ -140,8 +143,16 @@ def _action(ctx: Context, path: tuple[Any, ...], action: dict[str, Any], fields:
         if not isinstance(argument, dict):
             ctx.error((*path, name), "'set' takes field: value pairs")
         else:
-            for field in argument:
-                ctx.name_in((*path, name, field), "field", field, fields)
+            for field, value in argument.items():
+                if ctx.name_in((*path, name, field), "field", field, fields, at="key"):
+                    _code(ctx, (*path, name, field), field, value, codes)
+
+
+def _code(ctx: Context, path: tuple[Any, ...], field: str, value: Any,
+          codes: dict[str, list[str]]) -> None:
+    """Report a value given to a field that holds codes when it is none of them."""
+    if field in codes and value is not None:
+        ctx.name_in(path, f"code of '{field}'", str(value), codes[field])
 
 
 def _limits(ctx: Context) -> None:
@@ -251,7 +262,8 @@ def _schedules(ctx: Context) -> None:
             if ctx.name_in((*path, "register"), "register", source, d.registers):
                 if schedule.where is not None:
                     ctx.expression((*path, "where"), schedule.where,
-                                   ctx.register_names(source), f"field of register '{source}'")
+                                   ctx.register_names(source), f"field of register '{source}'",
+                                   ctx.codes([source]))
                 _sampling(ctx, path, schedule, source)
         if schedule.each is not None:
             ctx.name_in((*path, "each"), "level", schedule.each, ctx.levels)
@@ -262,10 +274,13 @@ def _schedules(ctx: Context) -> None:
             created = [f.name for f in d.registers[schedule.creates].fields]
             # A per-node duty reads its node; a per-entry duty reads the entry's fields.
             readable = ctx.register_names(source) if source in d.registers else ["node"]
+            codes = ctx.codes([schedule.creates])
             for field, expr in schedule.fill.items():
                 ctx.name_in((*path, "fill", field), f"field of register '{schedule.creates}'",
-                            field, created)
+                            field, created, at="key")
                 ctx.expression((*path, "fill", field), expr, readable, "field")
+                if isinstance(expr.tree.body, ast.Constant):
+                    _code(ctx, (*path, "fill", field), field, expr.tree.body.value, codes)
         ctx.name_in((*path, "assign"), "role", schedule.assign, d.roles)
 
 
@@ -277,19 +292,10 @@ def _sampling(ctx: Context, path: tuple[Any, ...], schedule: Any, source: str) -
     if spec is None or spec.type != "choice":
         ctx.error((*path, "sample", "by"), f"'{sample.by}' is not a choice field of '{source}'")
         return
-    codes = _choice_codes(ctx, spec.choices)
+    codes = ctx.choice_codes(spec.choices)
     if codes is not None:
         for code in sample.rates:
             ctx.name_in((*path, "sample", "rates", code), "option", code, codes, at="key")
-
-
-def _choice_codes(ctx: Context, choices: Any) -> list[str] | None:
-    if isinstance(choices, str):
-        options = ctx.deployment.choices.get(choices)
-        return [str(c) for c in options] if options is not None else None
-    if choices is None:
-        return None
-    return [str(c) for c in choices]
 
 
 def _notifications(ctx: Context) -> None:

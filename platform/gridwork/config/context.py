@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,12 +63,17 @@ class Context:
         self.error(path, unknown(kind, str(name), options), at=at)
         return False
 
-    def expression(self, path: Path, expr: Expression, names: Iterable[str], what: str) -> None:
-        """Report names and functions an expression uses that do not exist where it runs."""
+    def expression(self, path: Path, expr: Expression, names: Iterable[str], what: str,
+                   codes: Mapping[str, Sequence[str]] | None = None) -> None:
+        """Report names and functions an expression uses that do not exist where it runs,
+        and texts compared with a field that holds codes (``codes``) but are none of them."""
         known = set(names)
         for name, col in expr.names:
             if name not in known:
                 self.error(path, unknown(what, name, known), offset=col)
+        for name, text, col in expr.compared():
+            if codes and name in codes and text not in codes[name]:
+                self.error(path, unknown(f"code of '{name}'", text, codes[name]), offset=col)
         for name, col in expr.calls:
             if name not in self.functions and not self.plugins_failed:
                 self.error(path, unknown("function", name, self.functions), offset=col)
@@ -89,6 +94,33 @@ class Context:
     def registers_of(self, workflow: str) -> list[str]:
         """Registers whose records follow ``workflow``."""
         return [n for n, r in self.deployment.registers.items() if r.workflow == workflow]
+
+    def codes(self, registers: Iterable[str], states: Iterable[str] = ()) -> dict[str, list[str]]:
+        """The codes each field of ``registers`` that names a code may hold: the record's
+        own category, department, severity, priority and state, and fields with choices."""
+        d = self.deployment
+        found: dict[str, list[str]] = {"category": list(self.categories),
+                                       "department": sorted(self.departments)}
+        for name in ("severity", "priority"):
+            if name in d.choices:
+                found[name] = [str(code) for code in d.choices[name]]
+        if states:
+            found["state"] = list(states)
+        for register in registers:
+            for spec in d.registers[register].fields:
+                options = self.choice_codes(spec.choices)
+                if options is not None:
+                    found[spec.name] = sorted({*found.get(spec.name, ()), *options})
+        return found
+
+    def choice_codes(self, choices: Any) -> list[str] | None:
+        """The codes a field's ``choices:`` allows; None when it names no known list."""
+        if isinstance(choices, str):
+            options = self.deployment.choices.get(choices)
+            return [str(c) for c in options] if options is not None else None
+        if choices is None:
+            return None
+        return [str(c) for c in choices]
 
     def workflow_fields(self, workflow: str) -> list[str]:
         """Fields (with system fields) of every register that follows ``workflow``."""

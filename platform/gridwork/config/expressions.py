@@ -112,6 +112,24 @@ class Expression:
         )
         return evaluator.eval(self.source, previously_parsed=self.tree.body)
 
+    def compared(self) -> tuple[tuple[str, str, int], ...]:
+        """Each text a name is compared with (``state == 'open'``, ``grade in ['A', 'B']``),
+        as (name, text, column of the text), so a check can tell a misspelt code."""
+        lead = len(self.source) - len(self.source.lstrip())
+        found: list[tuple[str, str, int]] = []
+        for node in ast.walk(self.tree):
+            if not isinstance(node, ast.Compare) or len(node.comparators) != 1:
+                continue
+            left, right = node.left, node.comparators[0]
+            if isinstance(right, ast.Name) and isinstance(left, ast.Constant):
+                left, right = right, left
+            if not isinstance(left, ast.Name):
+                continue
+            items = right.elts if isinstance(right, (ast.List, ast.Tuple, ast.Set)) else [right]
+            found.extend((left.id, item.value, lead + item.col_offset) for item in items
+                         if isinstance(item, ast.Constant) and isinstance(item.value, str))
+        return tuple(found)
+
     def __str__(self) -> str:
         return self.source
 

@@ -79,7 +79,8 @@ def test(path: Path, names: tuple[str, ...]) -> None:
     Prints each scenario as PASS or FAIL (with a diff of expected and actual timeline
     lines, or the problems in its file), then `N passed, M failed`; exits 1 on a failure.
     """
-    from .scenarios import report_lines, run_scenario, scenario_files
+    from ..config.scenarios import scenario_files
+    from .scenarios import report_lines, run_scenario
     from .simulate import Simulator
 
     deployment = deployment_or_exit(path)
