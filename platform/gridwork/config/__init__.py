@@ -19,7 +19,7 @@ from .check_flows import check_flows
 from .check_structure import check_structure
 from .context import Context
 from .lints import lint
-from .loader import MAIN_FILE, Sources, load_sources, quote_width, raw_at
+from .loader import MAIN_FILE, Sources, block_position, load_sources, quote_width, raw_at
 from .models import Deployment
 from .nodes import load_boundaries, load_nodes
 from .plugin_checks import load_plugins, loaded_problems
@@ -106,14 +106,27 @@ def load_deployment(path: str | Path) -> Deployment:
     return result.deployment
 
 
+def _in_block(sources: Sources, problem: Problem) -> Problem:
+    """A problem ``offset`` characters into a block scalar (``|``, ``>``), at the line and
+    column of that character in the file."""
+    at = sources.locate(Problem(problem.message, problem.severity, problem.path, problem.at))
+    assert at.file is not None and at.line is not None
+    lines = sources.read(at.file).decode("utf-8").splitlines()
+    line, col = block_position(lines, at.line, problem.offset)
+    return Problem(problem.message, problem.severity, problem.path, problem.at,
+                   problem.offset, at.file, line, col)
+
+
 def _located(sources: Sources, problems: list[Problem]) -> list[Problem]:
     located = []
     for problem in problems:
         if problem.offset and problem.file is None:
             shift = quote_width(raw_at(sources, problem.path))
-            offset = 0 if shift is None else problem.offset + shift
+            if shift is None:
+                located.append(_in_block(sources, problem))
+                continue
             problem = Problem(problem.message, problem.severity, problem.path, problem.at,
-                              offset)
+                              problem.offset + shift)
         located.append(sources.locate(problem))
     located.sort(key=lambda p: (p.file != MAIN_FILE, p.file or "", p.line or 0, p.col or 0))
     return located

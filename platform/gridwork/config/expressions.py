@@ -115,7 +115,7 @@ class Expression:
     def compared(self) -> tuple[tuple[str, str, int], ...]:
         """Each text a name is compared with (``state == 'open'``, ``grade in ['A', 'B']``),
         as (name, text, column of the text), so a check can tell a misspelt code."""
-        lead = len(self.source) - len(self.source.lstrip())
+        lead = len(self.source) - len(self.source.replace("\n", " ").lstrip())
         found: list[tuple[str, str, int]] = []
         for node in ast.walk(self.tree):
             if not isinstance(node, ast.Compare) or len(node.comparators) != 1:
@@ -145,14 +145,17 @@ def parse_expression(value: Any) -> Expression:
     if not isinstance(value, str) or not value.strip():
         raise ExpressionError("expected an expression, e.g. \"risk_grade in ['A', 'B']\"")
     source = value
+    # A block scalar (`score: |`) keeps its line breaks; read them as spaces, which keeps
+    # every column an offset into the whole text.
+    flat = source.replace("\n", " ")
     try:
-        tree = ast.parse(source.strip(), mode="eval")
+        tree = ast.parse(flat.strip(), mode="eval")
     except SyntaxError as err:
-        offset = max((err.offset or 1) - 1, 0) + (len(source) - len(source.lstrip()))
+        offset = max((err.offset or 1) - 1, 0) + (len(flat) - len(flat.lstrip()))
         raise ExpressionError(f"invalid expression: {err.msg}", offset) from None
     names: list[tuple[str, int]] = []
     calls: list[tuple[str, int]] = []
-    lead = len(source) - len(source.lstrip())
+    lead = len(flat) - len(flat.lstrip())
     for node in ast.walk(tree):
         col = lead + getattr(node, "col_offset", 0)
         if not isinstance(node, _ALLOWED_NODES):

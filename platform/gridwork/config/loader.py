@@ -157,6 +157,29 @@ def quote_width(raw: Any) -> int | None:
     return 1 if isinstance(raw, (DoubleQuotedScalarString, SingleQuotedScalarString)) else 0
 
 
+def block_position(lines: list[str], header: int, offset: int) -> tuple[int, int]:
+    """The 1-based line and column of the character ``offset`` characters into a block
+    scalar whose indicator (``|``, ``>-``…) is on line ``header``: its text is the indented
+    lines below, each counted with the one character (newline or folded space) joining it
+    to the next."""
+    def indent(text: str) -> int:
+        return len(text) - len(text.lstrip(" "))
+
+    key = indent(lines[header - 1])
+    body: list[str] = []
+    for text in lines[header:]:
+        if text.strip() and indent(text) <= key:
+            break
+        body.append(text)
+    base = min((indent(t) for t in body if t.strip()), default=key)
+    for number, text in enumerate(body, start=header + 1):
+        content = text[base:]
+        if offset < len(content):
+            return number, base + offset + 1
+        offset -= len(content) + 1
+    return header, 1
+
+
 def raw_at(sources: Sources, path: ProblemPath) -> Any:
     """The raw YAML value at a config path (for quote-aware column offsets), or None."""
     node: Any = sources.merged()
