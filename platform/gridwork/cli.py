@@ -108,16 +108,19 @@ def check(path: Path, quiet: bool, today: dt.datetime | None) -> None:
 
 @main.command()
 @click.option("--markdown", is_flag=True, help="Print the config reference page instead.")
-def schema(markdown: bool) -> None:
+@click.option("--scenario", is_flag=True, help="Print the JSON Schema of scenario files.")
+def schema(markdown: bool, scenario: bool) -> None:
     """Print the JSON Schema of the configuration language.
 
     Point yaml-language-server at it (the shipped configs carry the modeline) to get
     validation and completion while editing.
     """
-    from .config.reference import json_schema, markdown_reference
+    from .config.reference import json_schema, markdown_reference, scenario_schema
 
     if markdown:
         click.echo(markdown_reference(), nl=False)
+    elif scenario:
+        click.echo(json.dumps(scenario_schema(), ensure_ascii=False, indent=2))
     else:
         click.echo(json.dumps(json_schema(), ensure_ascii=False, indent=2))
 

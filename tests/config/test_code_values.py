@@ -71,3 +71,19 @@ def test_check_reads_the_scenario_files(tmp_path: Path) -> None:
         "scenarios/late.yaml:4:80: error: unknown code 'cgg' of 'department'; did you mean "
         "'cg'?"]
     assert code == 1
+
+
+def test_a_limit_rule_that_categories_always_beat_is_reported(tmp_path: Path) -> None:
+    text = BASE.replace("    limits: {handling: {general: 3wd, major: 1wd}}\n",
+                        "    limits: {handling: {general: 3wd, major: 1wd}, reported: 4wh}\n")
+    (tmp_path / "deployment.yaml").write_text(text, encoding="utf-8")
+    code, report = run_check(tmp_path)
+    assert code == 0
+    assert [line for line in report if "never applies" in line] == [
+        "deployment.yaml:75:5: warning: this rule never applies: every category it covers has "
+        "its own limit for 'reported' (e.g. 'city'), which comes first; add 'override: true' "
+        "to make the rule beat the categories' limits, or remove it"]
+    overriding = text.replace("  - {state: reported, within: 2wh}\n",
+                              "  - {state: reported, within: 2wh, override: true}\n")
+    (tmp_path / "deployment.yaml").write_text(overriding, encoding="utf-8")
+    assert not [line for line in run_check(tmp_path)[1] if "never applies" in line]

@@ -9,7 +9,7 @@ import pytest
 from ruamel.yaml import YAML
 from support import CONFIGS, ROOT, SHIPPED, run_cli
 
-from gridwork.config.reference import json_schema, markdown_reference
+from gridwork.config.reference import json_schema, markdown_reference, scenario_schema
 
 
 def test_reference_page_is_fresh() -> None:
@@ -20,6 +20,19 @@ def test_reference_page_is_fresh() -> None:
 def test_json_schema_is_fresh() -> None:
     committed = json.loads((ROOT / "schema" / "gridwork.schema.json").read_text(encoding="utf-8"))
     assert committed == json_schema(), "run: gridwork schema > schema/gridwork.schema.json"
+
+
+def test_scenario_schema_is_fresh_and_takes_every_shipped_scenario() -> None:
+    path = ROOT / "schema" / "scenario.schema.json"
+    committed = json.loads(path.read_text(encoding="utf-8"))
+    assert committed == scenario_schema(), "run: gridwork schema --scenario > " + str(path)
+    files = sorted(CONFIGS.glob("*/scenarios/*.yaml"))
+    assert len(files) >= 5
+    for file in files:
+        text = file.read_text(encoding="utf-8")
+        assert text.startswith("# yaml-language-server: $schema=../../../schema/scenario.schema.json")
+        jsonschema.validate(json.loads(json.dumps(YAML(typ="safe").load(text), default=str)),
+                            committed)
 
 
 def test_schema_command_prints_the_schema() -> None:

@@ -75,6 +75,7 @@ limits:
   - {state: reported, within: 30min, severity: urgent}
   - {workflow: flow, state: accepting, within: 1wd, if: accept_limit}
   - {workflow: flow, state: accepting, within: 10min, if: fast_lane}
+  - {workflow: flow, state: handling, category: a, within: 30min, if: fast_lane, override: true}
   - {state: handling, within: 5wd}
   - {state: handling, within: 1h, severity: urgent}
   - {state: handling, category: b, within: 2wd}

@@ -60,6 +60,14 @@ def test_switches_decide_which_rules_apply(switched: Deadlines) -> None:
     assert _limit(switched, "accepting", "a2", "general") == "2h"     # categories are not switched
 
 
+def test_an_overriding_rule_beats_the_categories_own_limits_while_its_switch_is_on(
+        timing: Deadlines, switched: Deadlines) -> None:
+    assert _limit(timing, "handling", "a1x", "major") == "4wh"        # fast_lane off
+    assert _limit(switched, "handling", "a", "major") == "30min"      # on: beats a's 1wd
+    assert _limit(switched, "handling", "a1x", None) == "30min"       # ...and a1x's own 4wh
+    assert _limit(switched, "handling", "b", "general") == "2wd"      # outside its category
+
+
 def test_unknown_category(timing: Deadlines) -> None:
     with pytest.raises(KeyError, match="nope"):
         timing.limit("flow", "handling", "nope", None)

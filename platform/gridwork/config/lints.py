@@ -16,6 +16,7 @@ def lint(ctx: Context, today: dt.date | None = None) -> None:
     for name, workflow in ctx.deployment.workflows.items():
         _workflow(ctx, name, workflow)
     _category_limits(ctx)
+    _shadowed_rules(ctx)
     _escalation_height(ctx)
     _duties(ctx)
     zone = ZoneInfo(ctx.deployment.deployment.timezone)
@@ -45,6 +46,63 @@ def _workflow(ctx: Context, name: str, wf: Workflow) -> None:
         if not tr.by and tr.name not in auto:
             ctx.warn((*path, "transitions", index), f"no role may take transition '{tr.name}' "
                      "and no state takes it automatically; add 'by:'", at="key")
+
+
+def _shadowed_rules(ctx: Context) -> None:
+    """A `limits:` rule that every record it could time gets from its category's own limit
+    instead never applies: say so, and how to make it win."""
+    d = ctx.deployment
+    parents = {cat.code: parent for cat, parent in d.all_categories()}
+    severities = [str(code) for code in d.choices.get("severity", {})] or [None]
+    for index, rule in enumerate(d.limits):
+        if rule.override:
+            continue
+        flows = [rule.workflow] if rule.workflow else [
+            name for name, wf in d.workflows.items() if rule.state in wf.states]
+        registers = [r for r in d.registers.values() if r.workflow in flows]
+        if not registers or not all(r.categorized for r in registers):
+            continue
+        shadow = None
+        for cat, _ in d.all_categories():
+            lineage = _lineage(cat, parents)
+            if rule.category and not any(c.code in rule.category for c in lineage):
+                continue
+            for severity in rule.severity or severities:
+                owner = _own_limit(lineage, rule.state, severity)
+                if owner is None:
+                    break
+                shadow = shadow or owner
+            else:
+                continue
+            break
+        else:
+            if shadow is not None:
+                ctx.warn(("limits", index), f"this rule never applies: every category it "
+                         f"covers has its own limit for '{rule.state}' (e.g. '{shadow}'), "
+                         "which comes first; add 'override: true' to make the rule beat "
+                         "the categories' limits, or remove it", at="key")
+
+
+def _lineage(cat: Category, parents: dict[str, Category | None]) -> list[Category]:
+    """The category, then its ancestors up to the top."""
+    found: list[Category] = []
+    node: Category | None = cat
+    while node is not None:
+        found.append(node)
+        node = parents.get(node.code)
+    return found
+
+
+def _own_limit(lineage: list[Category], state: str, severity: str | None) -> str | None:
+    """The code of the nearest category that sets its own limit for ``state`` (for
+    ``severity``), or None."""
+    for node in lineage:
+        spec = node.limits.get(state)
+        if isinstance(spec, dict):
+            spec = spec.get(severity) if severity is not None else None
+        if spec is not None:
+            return node.code
+    return None
 
 
 def _category_limits(ctx: Context) -> None:

@@ -20,9 +20,11 @@ from pydantic.fields import FieldInfo
 from .expressions import BUILTIN_FUNCTIONS, Expression
 from .models import TOP_LEVEL_KEYS, Deployment
 from .models.base import _one_or_many
+from .scenarios import Scenario
 from .types import Duration, Label, Moment, Offset, _code, _name
 
 SCHEMA_ID = "https://gridwork.dev/schema/gridwork.schema.json"
+SCENARIO_SCHEMA_ID = "https://gridwork.dev/schema/scenario.schema.json"
 SHIPPED = ("community", "safety", "environment")
 
 
@@ -77,7 +79,100 @@ def markdown_reference(configs: Path | None = None) -> str:
     ]
     for model in _models():
         lines.extend(_section(model, examples))
+    lines.extend(_RULES)
+    lines.extend(["# Scenario files", "", *_SCENARIOS])
+    for model in _scenario_models():
+        lines.extend(_section(model, {}))
     return "\n".join(lines).rstrip() + "\n"
+
+
+def scenario_schema() -> dict[str, Any]:
+    """The JSON Schema of a scenario file (``scenarios/*.yaml``)."""
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": SCENARIO_SCHEMA_ID, **Scenario.model_json_schema(by_alias=True)}
+
+
+def _scenario_models() -> list[type[BaseModel]]:
+    return [Scenario, *(m for info in Scenario.model_fields.values()
+                        for m in _inner_models(info.annotation))]
+
+
+_RULES = [
+    "# Rules the models do not show",
+    "",
+    "## Permissions (`can:`)",
+    "",
+    "A role's `can:` lists what its users may do, within the areas of their grants (the node",
+    "of each grant and everything below it). A record verb may name a register",
+    "(`create:event`) to hold for that register only.",
+    "",
+    "- `view`: see records in lists, queues, search and the record page",
+    "- `create`: report new records (pages, API, Open311 when enabled)",
+    "- `edit`: change a record's fields (the edit form, `PATCH` in the API)",
+    "- `delete`: reserved: records are never deleted (they are closed or cancelled); it"
+    " unlocks nothing yet",
+    "- `export`: download a list as Excel or CSV",
+    "- `import`: reserved for imports through the pages; `gridwork import` is an"
+    " administrator's command and needs no role",
+    "- `supervise`: open a supervision (督办) on records in the area, and see them in"
+    " supervision queues",
+    "- `unmask`: see personal fields (ID-card numbers, phones, fields with"
+    " `personal: true`) in full",
+    "- `assess`: reserved for score sheets; it unlocks nothing yet",
+    "- `admin`: administrators' pages: the message log of every user, guessed deadlines",
+    "",
+    "## Fields every record has",
+    "",
+    "The engine keeps these columns on every record of every register; expressions,",
+    "`require:`, `set:` and routing read them by name: `id`, `node` (the grid node it sits",
+    "on), `state`, `category`, `severity`, `department` (the department it is routed to),",
+    "`assignee` and `reporter` (user ids), `priority`, `round` (how many times it went back",
+    "for rework), `created_at`, `updated_at`, `deadline` (of the current state), `version`",
+    "(raised by each change; a stale version is refused with 409). A transition may also",
+    "`require: [comment]`, a written reason kept in the history. `gridwork check` checks",
+    "every code given to `category`, `department`, `severity`, `priority`, `state` and",
+    "fields with `choices` — in `set:`, in texts compared in guards and `where:`, in constant",
+    "`fill:` values and in scenario files.",
+    "",
+    "## Which time limit applies",
+    "",
+    "For a record entering a state: first the most specific top-level `limits:` rule with",
+    "`override: true` that matches (an emergency mode's limits, usually with `if:` a switch);",
+    "else the category's own `limits:` for the state, else its parent's, up the tree (a",
+    "per-severity mapping without the record's severity counts as none); else the most",
+    "specific other top-level rule that matches. A rule matches by state and, when given,",
+    "workflow, category (the category or an ancestor), severity and `if:` switch (off: the",
+    "rule does not apply). Specificity compares, in order: how close the rule's category is,",
+    "whether it names a severity, a workflow, a switch; the first rule in the file breaks a",
+    "tie. `gridwork check` warns about a rule that can never apply because the categories'",
+    "own limits always come first.",
+    "",
+    "## What changes while the system runs",
+    "",
+    "The configuration is read once when `gridwork serve` or `gridwork worker` starts. Any",
+    "change to the folder — switches included — takes effect at the next start, after",
+    "`gridwork check` passes and `gridwork migrate` has applied what the change needs. Users",
+    "and passwords change at any time with `gridwork users import`; sessions end as",
+    "`deployment.sessions` says.",
+    "",
+    "## Signing in",
+    "",
+    "People sign in at `/signin` with their username and password; API clients send",
+    "`Authorization: Bearer TOKEN` with a token from `gridwork token`. Five wrong passwords",
+    "in a row lock a username for 15 minutes.",
+    "",
+]
+
+_SCENARIOS = [
+    "A deployment's `scenarios/*.yaml` are its own tests: each says what is reported where",
+    "and when, who acts when, and the timeline it expects (transitions, deadlines,",
+    "reminders, escalations, notifications). `gridwork check` reads them with the rest of the",
+    "config (unknown roles, actions, states and codes are errors at their line);",
+    "`gridwork test PATH` simulates each on the business calendar and shows a diff of what",
+    "differs. Times are on the deployment's clock. Editors complete them with",
+    "`schema/scenario.schema.json` (`gridwork schema --scenario`).",
+    "",
+]
 
 
 def _models() -> list[type[BaseModel]]:

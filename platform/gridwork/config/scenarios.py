@@ -41,7 +41,7 @@ DEFAULT_KINDS: tuple[Kind, ...] = ("deadline", "reminder", "escalation", "transi
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
 def _instant(value: Any) -> Any:
@@ -53,13 +53,19 @@ class Report(_Model):
     """The record: its category, severity, node, report time and (optionally) reporter."""
 
     category: str
+    """The category code it is reported under."""
     severity: str | None = None
+    """A code of the `severity` choices."""
     at: str | None = None
     """A node code; default the first node of the register's level."""
     time: dt.datetime
+    """When it is reported, e.g. `2026-11-06 17:00`."""
     by: str | None = None
+    """The reporting role; default a role that may create records of the register."""
     register_: str | None = Field(None, alias="register")
+    """Default: the first register with a workflow and categories."""
     values: dict[str, Any] = {}
+    """Field values of the report; default plausible values for required fields."""
 
     _time = field_validator("time", mode="before")(_instant)
 
@@ -68,10 +74,15 @@ class Step(_Model):
     """Someone acting: ``by`` (a role) takes ``action`` at ``at``."""
 
     at: dt.datetime
+    """When, e.g. `2026-11-09 09:45`."""
     by: str
+    """The role acting; `ROLE@DEPT` for a departmental role's user of that department."""
     action: str
+    """The transition taken."""
     values: dict[str, Any] = {}
+    """Values of the fields the transition requires."""
     comment: str | None = None
+    """The written reason, where the transition requires `comment`."""
 
     _at = field_validator("at", mode="before")(_instant)
 
@@ -80,8 +91,11 @@ class Expected(_Model):
     """One expected line of the timeline."""
 
     at: dt.datetime
+    """When it happens."""
     kind: Kind
+    """What happens."""
     state: str
+    """The state the record is in (or enters, for a transition)."""
     to: list[str] = []
     """Roles told (each once, any order)."""
     moves_to: str | None = None
@@ -94,11 +108,17 @@ class Scenario(_Model):
     """One scenario file."""
 
     description: str | None = None
+    """What the scenario shows, for the report of `gridwork test`."""
     report: Report
+    """The record reported."""
     steps: list[Step] = []
+    """People acting on it, in time order."""
     until: dt.datetime | None = None
+    """Stop simulating here; default 90 days after the report."""
     kinds: list[Kind] = Field(default_factory=lambda: list(DEFAULT_KINDS))
+    """Which kinds of line `expect` lists (the others are not compared)."""
     expect: list[Expected]
+    """The whole timeline of those kinds, in order."""
 
     _until = field_validator("until", mode="before")(_instant)
 

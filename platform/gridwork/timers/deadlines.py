@@ -2,13 +2,15 @@
 
 Rules:
 
-- The limit for (workflow, state, category, severity) is the category's own ``limits`` entry
-  for the state, else its parent's, up the tree (a per-severity mapping that lacks the
-  severity counts as no entry). Failing that, the most specific top-level ``limits:`` rule
-  that matches: a rule names the state and may narrow by workflow, category (the category or
-  an ancestor), severity and an ``if`` switch (a rule whose switch is off never applies).
-  Specificity compares, in order: how close the rule's category is to the record's, whether
-  it names a severity, a workflow, a switch; the first such rule in the file breaks a tie.
+- The limit for (workflow, state, category, severity) is, first, the most specific
+  top-level ``limits:`` rule with ``override: true`` that matches (an emergency mode's
+  limits); else the category's own ``limits`` entry for the state, else its parent's, up the
+  tree (a per-severity mapping that lacks the severity counts as no entry); failing that,
+  the most specific other top-level rule that matches. A rule names the state and may
+  narrow by workflow, category (the category or an ancestor), severity and an ``if`` switch
+  (a rule whose switch is off never applies). Specificity compares, in order: how close the
+  rule's category is to the record's, whether it names a severity, a workflow, a switch; the
+  first such rule in the file breaks a tie.
 - A rule with ``until`` takes the deadline from a date or datetime field of the record
   (``values`` given to ``plan``); a date means the end of that day, a naive datetime is on
   the deployment's clock, and an empty field means no deadline. Its clock is calendar time
@@ -137,15 +139,27 @@ class Deadlines:
               severity: str | None = None) -> TimeLimit | None:
         """The time allowed in ``state``, or None when nothing limits it."""
         lineage = self._lineage(category)
+        switches = self.deployment.workflows[workflow].switches
+        overriding = self._rule(workflow, state, lineage, severity, switches, override=True)
+        if overriding is not None:
+            return overriding
         for node in lineage:
             spec = node.limits.get(state)
             if isinstance(spec, dict):
                 spec = spec.get(severity) if severity is not None else None
             if spec is not None:
                 return TimeLimit(spec, None, node)
-        switches = self.deployment.workflows[workflow].switches
+        return self._rule(workflow, state, lineage, severity, switches, override=False)
+
+    def _rule(self, workflow: str, state: str, lineage: tuple[Category, ...],
+              severity: str | None, switches: dict[str, bool], *,
+              override: bool) -> TimeLimit | None:
+        """The most specific top-level rule that applies, among those that do (or do not)
+        override the categories' own limits."""
         best: tuple[tuple[int, bool, bool, bool], LimitRule] | None = None
         for rule in self.deployment.limits:
+            if rule.override != override:
+                continue
             score = _specificity(rule, workflow, state, lineage, severity, switches)
             if score is not None and (best is None or score > best[0]):
                 best = score, rule

@@ -49,7 +49,9 @@ class LimitRule(Model):
     """Only for these severities."""
     if_: Annotated[Name | None, Field(alias="if")] = None
     """Only while this workflow switch is on (the proposal's per-interval on/off)."""
-
+    override: bool = False
+    """Beat the categories' own `limits:` (while its switch is on), e.g. an emergency
+    mode's shorter limits; without it a category's own limit for the state comes first."""
 
     @model_validator(mode="after")
     def _one_limit(self) -> LimitRule:
