@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -200,6 +200,46 @@ def users_import(path: Path, file: Path, db: str | None, passwords: Path | None)
     if done.passwords:
         click.echo(f"initial passwords of new users written to {done.passwords}; hand them "
                    "out, then delete the file")
+    _report_short(done.short)
+
+
+def _report_short(short: list[Any], shown: int = 20) -> None:
+    """Say which nodes have too few users of a role (the first ``shown``, then a count)."""
+    if not short:
+        return
+    click.echo(f"warning: {len(short)} node(s) or department(s) have too few users "
+               "(`gridwork users staffing` lists all):", err=True)
+    for found in short[:shown]:
+        click.echo(f"  {found.describe()}", err=True)
+    if len(short) > shown:
+        click.echo(f"  … and {len(short) - shown} more", err=True)
+
+
+@users.command("staffing")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--db", help=DB_HELP)
+def users_staffing(path: Path, db: str | None) -> None:
+    """List every node (department) with fewer or more active users of a role than its
+    `min_per_node` / `max_per_node`; exit 1 when there is any."""
+    from .schema import build_schema
+    from .staffing import out_of_bounds
+
+    deployment = deployment_or_exit(path)
+    engine = current_engine(deployment, db)
+    try:
+        with engine.connect() as conn:
+            found = out_of_bounds(conn, deployment, build_schema(deployment))
+    finally:
+        engine.dispose()
+    for item in found:
+        click.echo(item.describe())
+    bounded = [k for k, r in deployment.roles.items()
+               if r.min_per_node is not None or r.max_per_node is not None]
+    if not bounded:
+        click.echo("no role sets min_per_node or max_per_node", err=True)
+    elif not found:
+        click.echo("every node is staffed as its roles require", err=True)
+    sys.exit(1 if found else 0)
 
 
 @users.command("export")
@@ -278,11 +318,17 @@ def seed(path: Path, demo: bool, db: str | None, records: int, seed_value: int) 
     One user per role, named as the role key with password `demo`, all on the branch
     from the root to the first grid; records spread over the tree, in every state.
     """
+    from .schema import build_schema
     from .seed import seed_demo
+    from .staffing import out_of_bounds
 
     deployment = deployment_or_exit(path)
     engine = current_engine(deployment, db)
     try:
         seed_demo(engine, deployment, records=records, seed=seed_value, echo=click.echo)
+        with engine.connect() as conn:
+            _report_short([found for found in out_of_bounds(conn, deployment,
+                                                            build_schema(deployment))
+                           if found.short])
     finally:
         engine.dispose()

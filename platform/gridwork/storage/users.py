@@ -21,6 +21,7 @@ from .cells import Lookups
 from .importer import ImportFailed
 from .passwords import hash_password, initial_password
 from .schema import Schema, build_schema
+from .staffing import Staffing, out_of_bounds
 from .tabular import TableFileError, read_table, write_table
 from .user_rows import USER_COLUMNS, GrantSpec, RowReader, UserPlan, map_columns
 
@@ -35,6 +36,8 @@ class UsersImported:
     unchanged: list[str] = field(default_factory=list)
     passwords: Path | None = None
     """The file holding the initial passwords of new users given none."""
+    short: list[Staffing] = field(default_factory=list)
+    """Nodes (departments) left with fewer users of a role than its `min_per_node`."""
 
 
 def default_passwords_file(path: Path) -> Path:
@@ -74,6 +77,11 @@ def import_users(engine: Engine, deployment: Deployment, path: Path, *,
             raise ImportFailed(problems)
         result, generated = _apply(conn, schema, plans, stored, "role" in columns.values(),
                                    now or dt.datetime.now(dt.UTC))
+        bounds = out_of_bounds(conn, deployment, schema)
+        crowded = [f"{path.name}: {found.describe()}" for found in bounds if not found.short]
+        if crowded:
+            raise ImportFailed(crowded)
+        result.short = [found for found in bounds if found.short]
         if generated:
             try:
                 _write_passwords(passwords, generated)

@@ -32,6 +32,7 @@ from . import (
     pages_messages,
     pages_queue,
     pages_record,
+    pages_staffing,
     plugin_pages,
 )
 from .access import SignInNeeded
@@ -85,6 +86,7 @@ def create_app(deployment: Deployment, *, engine: Engine | None = None,
         Route("/inbox", pages_inbox.inbox_page),
         Route("/inbox/read", pages_inbox.mark_read, methods=["POST"]),
         Route("/messages", pages_messages.message_log),
+        Route("/staffing", pages_staffing.staffing_page),
         Route("/nodes/tree", node_picker.node_tree),
         Route("/nodes/area", pages_map.area),
         Route("/nodes/locate", pages_map.locate),

@@ -226,9 +226,19 @@ class Role(Model):
     """Which records a user sees: those of their own node, or of its whole subtree."""
     can: OneOrMany[str] = ()
     """Granted verbs, each alone or for one register: `view`, `create:event`, `supervise`."""
+    min_per_node: Annotated[int, Field(ge=1)] | None = None
+    """Fewest active users each node of its level (each department, for a departmental
+    role) should have, e.g. 1 for 每格至少一名责任人; nodes short are listed after
+    `gridwork users import` and `seed`, by `gridwork users staffing` and on `/staffing`."""
+    max_per_node: Annotated[int, Field(ge=1)] | None = None
+    """Most active users a node (department) may have: an import that would exceed it is
+    refused."""
 
     @model_validator(mode="after")
     def _placed(self) -> Role:
         if (self.at is None) == (self.department is None):
             raise ValueError("a role needs exactly one of 'at' (a level) or 'department'")
+        if (self.min_per_node is not None and self.max_per_node is not None
+                and self.max_per_node < self.min_per_node):
+            raise ValueError("'max_per_node' is smaller than 'min_per_node'")
         return self
