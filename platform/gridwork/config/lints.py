@@ -18,6 +18,7 @@ def lint(ctx: Context, today: dt.date | None = None) -> None:
     _category_limits(ctx)
     _escalation_height(ctx)
     _duties(ctx)
+    _assignee_first(ctx)
     zone = ZoneInfo(ctx.deployment.deployment.timezone)
     _holiday_years(ctx, today or dt.datetime.now(zone).date())
 
@@ -115,6 +116,28 @@ def _duties(ctx: Context) -> None:
         if at in levels and role.at in levels and levels.index(role.at) > levels.index(at):
             ctx.warn((*path, "assign"), f"'{schedule.assign}' sits at '{role.at}', below the "
                      f"'{at}' nodes these duties are for; nobody could be assigned")
+
+
+def _assignee_first(ctx: Context) -> None:
+    """A first step for the assignee only needs one: a new record's reporter becomes it
+    when they may take that step, so some role that reports must be able to."""
+    d = ctx.deployment
+    for name, register in d.registers.items():
+        workflow = d.workflows.get(register.workflow or "")
+        if workflow is None:
+            continue
+        reporting = {key for key, role in d.roles.items()
+                     if "create" in role.can or f"create:{name}" in role.can}
+        for step in workflow.assignee_steps(workflow.initial_state):
+            if reporting & set(step.by):
+                continue
+            index = workflow.transitions.index(step)
+            ctx.warn(("workflows", register.workflow, "transitions", index, "scope"),
+                     f"only the assignee may take '{step.name}' out of the first state, and "
+                     f"a new record's assignee is its reporter when they may take it; no role "
+                     f"that may create '{name}' records ({', '.join(sorted(reporting)) or 'none'})"
+                     f" is among its 'by:' roles, so those records wait for an assignee "
+                     "nobody sets. Add a reporting role to 'by:' or leave out 'scope: assigned'")
 
 
 def _holiday_years(ctx: Context, today: dt.date) -> None:

@@ -161,3 +161,8 @@ class Workflow(Model):
     def initial_state(self) -> str:
         """The state new records start in."""
         return next(name for name, state in self.states.items() if state.initial)
+
+    def assignee_steps(self, state: str) -> tuple[Transition, ...]:
+        """The steps out of ``state`` that people take, and only the record's assignee."""
+        return tuple(t for t in self.transitions
+                     if state in t.from_ and t.by and t.scope == "assigned")
