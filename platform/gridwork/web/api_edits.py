@@ -43,8 +43,9 @@ def edit(call: Call) -> Any:
     fields, _ = split(spec, values, (), errors)
     for field in [f for f in fields if f not in editable]:
         steps = taken_by(site.deployment, name, field)
-        errors[field] = [f"not changed by an edit: the step {', '.join(steps)} takes it"
-                         if steps else "not changed by an edit"]
+        errors[field] = ["not changed by an edit" + (
+            " but by the action " + " or ".join(f"'{step}'" for step in steps) if steps
+            else ": it is computed from fields an action sets")]
         del fields[field]
     if version != row.version:
         raise Conflict(f"{name} #{record_id} was changed by someone else; reload it")
