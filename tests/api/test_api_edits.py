@@ -87,6 +87,16 @@ def test_an_edit_needs_a_role_that_may_edit_and_a_version(community: HttpWorld) 
     assert set(unversioned.json()["errors"]) == {"version"}
 
 
+def test_a_role_that_sees_personal_data_masked_cannot_change_it(community: HttpWorld) -> None:
+    event = _event(community)
+    handler = COMMUNITY.handler  # department staff: may edit events, sees phones masked
+    response = _patch(community, handler, event, {
+        "version": event["version"], "values": {"caller_phone": "13800000000"}})
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"] == {
+        "caller_phone": ["personal data you see masked: your roles may not change it"]}
+
+
 class _Ref:
     """A record as `HttpWorld.read` names it."""
 

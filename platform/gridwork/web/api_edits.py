@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..auth import may
 from ..forms.steps import edit_fields, taken_by
 from ..integers import parse_int
 from ..workflow import Conflict, Forbidden, replan
@@ -47,6 +48,10 @@ def edit(call: Call) -> Any:
             " but by the action " + " or ".join(f"'{step}'" for step in steps) if steps
             else ": it is computed from fields an action sets")]
         del fields[field]
+    if not may(site.deployment, call.user, "unmask", name):
+        for field in [f for f in fields if (found := spec.field(f)) and found.is_personal]:
+            errors[field] = ["personal data you see masked: your roles may not change it"]
+            del fields[field]
     if version != row.version:
         raise Conflict(f"{name} #{record_id} was changed by someone else; reload it")
     with site.engine.begin() as conn:
