@@ -45,6 +45,8 @@ def test_an_edit_changes_what_was_reported(community: HttpWorld) -> None:
     assert edited["state"] == event["state"]
     assert edited["history"][-1]["action"] == "edit"
     assert edited["history"][-1]["actor"] == "community_worker"
+    described = community.get("community_worker", "/registers/event").json()
+    assert "title" in described["edit"] and "result" not in described["edit"]
 
 
 def test_an_edit_refuses_a_handling_field_and_stores_nothing(community: HttpWorld) -> None:
