@@ -177,6 +177,8 @@ CASES = [
      ["deployment.yaml:67:7: warning: state 'closed' has no way out; add a transition from it or mark it 'final: true'"]),
     ('lint_transition_nobody_takes', [('{name: accept, from: reported, to: handling, by: dept_staff}', '{name: accept, from: reported, to: handling}')], 0,
      ["deployment.yaml:69:9: warning: no role may take transition 'accept' and no state takes it automatically; add 'by:'"]),
+    ('lint_first_step_for_an_assignee_no_reporter_may_be', [('{name: accept, from: reported, to: handling, by: dept_staff}', '{name: accept, from: reported, to: handling, by: dept_staff, scope: assigned}')], 0,
+     ["deployment.yaml:69:77: warning: only the assignee may take 'accept', a first step, and a new record's assignee is its reporter only when they may take it; no role that may create 'event' records (grid_worker) is among its 'by:' roles, so their records would wait for an assignee nobody sets; add a reporting role to 'by:' or leave out 'scope: assigned'"]),
     ('lint_category_without_limit', [('    limits: {handling: {general: 3wd, major: 1wd}}\n', ''), ('limits:\n  - {state: reported, within: 2wh}\n', '')], 0,
      ["deployment.yaml:59:9: warning: category 'litter' has no time limit in any state; give it 'limits:' or add a default under 'limits:'"]),
     ('lint_escalation_above_top', [('move_up: community, supervise: true}', 'move_up: 3, supervise: true}')], 0,

@@ -6,17 +6,18 @@ import csv
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import Engine, delete, func, insert, select
 from openpyxl import load_workbook  # type: ignore[import-untyped]
 from stdnum.cn import uscc
-from storage_support import Config, add_record
+from storage_support import Config, add_record, quiet
 
 from gridwork.cli import main
 from gridwork.config import Deployment
-from gridwork.storage import build_schema
+from gridwork.storage import build_schema, migrate
 from gridwork.storage.exporter import export_file
 from gridwork.storage.importer import ImportFailed, import_file
 from gridwork.storage.tabular import read_table
@@ -205,3 +206,43 @@ def test_export_writes_formula_text_as_text(migrated: Deployment, engine: Engine
     with engine.connect() as conn:  # as typed again, but for the blanks import trims
         assert list(conn.execute(select(table.c.name).order_by(table.c.id)).scalars()) == [
             text.strip() for text in FORMULAS]
+
+
+def test_import_of_duties_for_their_assignee_names_who_does_each(
+        config: Config, db_url: str, engine: Engine, tmp_path: Path) -> None:
+    """When only the assignee may take a record's first step, each imported row names them
+    in an `assignee` column; without one (or with a user who may not take the step) the
+    file is refused and nothing is saved."""
+    def assigned(data: Any) -> None:
+        data["workflows"]["case_flow"]["transitions"][0].update(by="worker", scope="assigned")
+    deployment = config.edit(assigned)
+    migrate(db_url, deployment, echo=quiet)
+    schema = build_schema(deployment)
+    users, grants = schema.system("users"), schema.system("grants")
+    with engine.begin() as conn:
+        for username, role in (("wang", "worker"), ("li", "leader")):
+            user = conn.execute(insert(users).values(
+                username=username, display_name=username, active=True,
+                created_at=dt.datetime(2026, 1, 5, tzinfo=dt.UTC)).returning(users.c.id)
+                ).scalar_one()
+            conn.execute(insert(grants).values(user=user, role=role, scope="subtree"))
+    runner = CliRunner()
+    bad = _csv(tmp_path, "node,title,assignee\nS1C1G1,清理楼道,\nS1C1G1,巡查河道,li\n"
+                         "S1C1G2,检查消防通道,zhao\n", "cases.csv")
+    result = runner.invoke(main, ["import", str(config.root), "case", str(bad), "--db", db_url])
+    assert result.exit_code == 1
+    assert result.output.splitlines()[:3] == [
+        "cases.csv:row 2: assignee: required: only the assignee may take 'finish', the first "
+        "step; add an 'assignee' column with the username of a user with a role of worker",
+        "cases.csv:row 3: assignee: 'li' holds none of the roles that may take 'finish' "
+        "(worker)",
+        "cases.csv:row 4: assignee: no user 'zhao'"]
+    assert _count(engine, deployment, "case") == 0
+    good = _csv(tmp_path, "node,title,assignee\nS1C1G1,清理楼道,wang\n", "good.csv")
+    result = runner.invoke(main, ["import", str(config.root), "case", str(good), "--db", db_url])
+    assert result.exit_code == 0, result.output
+    table = schema.table("case")
+    with engine.connect() as conn:
+        row = conn.execute(select(table.c.state, table.c.assignee, users.c.username)
+                           .join(users, users.c.id == table.c.assignee)).one()
+    assert (row.state, row.username) == ("open", "wang")

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from starlette.testclient import TestClient
 from web_support import PNG, token
 
@@ -190,6 +190,33 @@ def test_editing_writes_what_changed(make_client: Callable[..., TestClient]) -> 
     assert last is not None and last.action == "edit"
     assert last.before == {"title": "楼上漏水"} and last.after == {"title": "楼上漏水已修"}
     assert "楼上漏水已修" in client.get(path).text
+
+
+def test_an_edit_keeps_the_handling_fields_it_does_not_show(
+        make_client: Callable[..., TestClient]) -> None:
+    """A handling result belongs to the action that sets it: the edit form neither shows
+    it nor takes it from a hand-made post, and saving an edit keeps the stored one."""
+    client = make_client("community", "grid_leader")
+    path = client.post("/registers/event/new", data=_event(client),
+                       follow_redirects=False).headers["location"]
+    site, record_id = _site(client), int(path.rsplit("/", 1)[1])
+    table = site.schema.table("event")
+    with site.engine.begin() as conn:
+        conn.execute(update(table).where(table.c.id == record_id).values(
+            result="已协调物业修好水管", satisfaction="1"))
+    form_page = client.get(path + "/edit").text
+    assert 'name="title"' in form_page
+    assert 'name="result"' not in form_page and 'name="satisfaction"' not in form_page
+    version = re.search(r'name="version" value="(\d+)"', form_page)
+    assert version
+    edited = client.post(path + "/edit", data=_event(
+        client, title="楼上漏水已修", result="改写的结果", satisfaction="3",
+        severity="general", version=version.group(1)), follow_redirects=False)
+    assert edited.status_code == 303, edited.text
+    with site.engine.connect() as conn:
+        row = conn.execute(select(table).where(table.c.id == record_id)).one()
+    assert (row.title, row.result, row.satisfaction, row.satisfaction_score) == (
+        "楼上漏水已修", "已协调物业修好水管", "1", 100)
 
 
 def test_a_photo_name_from_elsewhere_is_not_attached(

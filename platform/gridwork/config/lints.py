@@ -19,6 +19,7 @@ def lint(ctx: Context, today: dt.date | None = None) -> None:
     _shadowed_rules(ctx)
     _escalation_height(ctx)
     _duties(ctx)
+    _assignee_first(ctx)
     zone = ZoneInfo(ctx.deployment.deployment.timezone)
     _holiday_years(ctx, today or dt.datetime.now(zone).date())
 
@@ -173,6 +174,30 @@ def _duties(ctx: Context) -> None:
         if at in levels and role.at in levels and levels.index(role.at) > levels.index(at):
             ctx.warn((*path, "assign"), f"'{schedule.assign}' sits at '{role.at}', below the "
                      f"'{at}' nodes these duties are for; nobody could be assigned")
+
+
+def _assignee_first(ctx: Context) -> None:
+    """A first step for the assignee only needs one: a new record's reporter becomes it
+    when they may take that step, so some role that reports must be able to (records that
+    only schedules create get theirs from `assign:`)."""
+    d = ctx.deployment
+    for name, register in d.registers.items():
+        workflow = d.workflows.get(register.workflow or "")
+        reporting = {key for key, role in d.roles.items()
+                     if "create" in role.can or f"create:{name}" in role.can}
+        if workflow is None or not reporting:
+            continue
+        for step in workflow.assignee_steps(workflow.initial_state):
+            if reporting & set(step.by):
+                continue
+            ctx.warn(("workflows", register.workflow, "transitions",
+                      workflow.transitions.index(step), "scope"),
+                     f"only the assignee may take '{step.name}', a first step, and a new "
+                     "record's assignee is its reporter only when they may take it; no role "
+                     f"that may create '{name}' records ({', '.join(sorted(reporting))}) is "
+                     "among its 'by:' roles, so their records would wait for an assignee "
+                     "nobody sets; add a reporting role to 'by:' or leave out "
+                     "'scope: assigned'")
 
 
 def _holiday_years(ctx: Context, today: dt.date) -> None:

@@ -66,6 +66,7 @@ def import_file(engine: Engine, deployment: Deployment, register: str, path: Pat
                 except ValueError as err:
                     problems.append(f"{where}: {field.name if field else 'node'}: {err}")
             records.append(record)
+        problems += _assignees(conn, schema, header, rows, records, register, path.name)
         problems += _unique_problems(conn, table, spec, rows, records, path.name)
         problems += _reference_problems(conn, schema, spec, rows, records, path.name)
         if problems:
@@ -92,7 +93,7 @@ def _columns(name: str, header: list[str], register: Register, deployment: Deplo
     for index, cell in enumerate(header):
         key = cell.strip().lower()
         if key in SYSTEM_FIELDS and key != "node":
-            continue
+            continue  # an export's engine columns; `assignee` is read by _assignees
         if key not in names:
             problems.append(f"{name}:row 1: unknown column '{cell}'; expected the node column "
                             f"or one of {', '.join(f.name for f in register.fields)}")
@@ -106,6 +107,43 @@ def _columns(name: str, header: list[str], register: Register, deployment: Deplo
         if spec.required and spec.show_if is None and spec not in columns.values():
             problems.append(f"{name}:row 1: missing column '{spec.name}', which is required")
     return columns, problems
+
+
+def _assignees(conn: Connection, schema: Schema, header: list[str],
+               rows: list[tuple[int, list[Any]]], records: list[dict[str, Any]],
+               register: str, name: str) -> list[str]:
+    """Read the `assignee` column (usernames) into the records of a register with a
+    workflow. When a first step is for the assignee only, each row needs one who holds a
+    role of that step, or the record would wait for nobody."""
+    workflow = schema.deployment.workflows.get(
+        schema.deployment.registers[register].workflow or "")
+    if workflow is None:
+        return []
+    steps = workflow.assignee_steps(workflow.initial_state)
+    roles = sorted({role for step in steps for role in step.by})
+    at = next((i for i, cell in enumerate(header) if cell.strip().lower() == "assignee"), None)
+    users, grants = schema.system("users"), schema.system("grants")
+    held: dict[str, set[str]] = {}
+    for username, role in conn.execute(select(users.c.username, grants.c.role)
+                                       .join(grants, grants.c.user == users.c.id)):
+        held.setdefault(username, set()).add(role)
+    ids = dict(conn.execute(select(users.c.username, users.c.id)).all())
+    problems: list[str] = []
+    for (number, cells), record in zip(rows, records, strict=True):
+        cell = cells[at] if at is not None and at < len(cells) else None
+        given = "" if cell is None else str(cell).strip()
+        if not given and steps:
+            problems.append(f"{name}:row {number}: assignee: required: only the assignee may "
+                            f"take '{steps[0].name}', the first step; add an 'assignee' column "
+                            f"with the username of a user with a role of {', '.join(roles)}")
+        elif given and given not in ids:
+            problems.append(f"{name}:row {number}: assignee: no user '{given}'")
+        elif given and steps and not held.get(given, set()) & set(roles):
+            problems.append(f"{name}:row {number}: assignee: '{given}' holds none of the roles "
+                            f"that may take '{steps[0].name}' ({', '.join(roles)})")
+        elif given:
+            record["assignee"] = ids[given]
+    return problems
 
 
 def _unique_problems(conn: Connection, table: Table, register: Register,

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from . import api_messages, api_people, api_records, api_uploads
+from . import api_edits, api_messages, api_people, api_records, api_uploads
 from .api_call import endpoint, json_response
 from .busy import BusyDatabase
 from .params import ID
@@ -28,6 +28,7 @@ def api_app(site: Site) -> Starlette:
         Route("/registers/{register}", endpoint(api_records.register)),
         Route(records, endpoint(api_records.records), methods=["GET", "POST"]),
         Route(records + "/" + ID, endpoint(api_records.record)),
+        Route(records + "/" + ID, endpoint(api_edits.edit), methods=["PATCH"]),
         Route(records + "/" + ID + "/actions/{action}", endpoint(api_records.act),
               methods=["POST"]),
     ]

@@ -13,6 +13,7 @@ from ..integers import INT_MAX, parse_int
 from ..workflow import available_actions, create_entry, create_record, take_action, timeline
 from ..workflow.actors import with_verb
 from .api_call import ApiError, Call
+from .api_points import confirmed_points, new_points, refuse_outside
 from .api_shapes import actions_json, history_json, record_rows, records_json, register_json
 from .api_uploads import photo_values
 from .records import fetch, row_values
@@ -94,7 +95,11 @@ def _create(call: Call, name: str) -> Any:
         errors["values"] = ["must be an object of field values"]
     if errors:
         raise ApiError(422, errors=errors)
-    values = photo_values(call, name, values)
+    values, confirmed = confirmed_points(call, name, photo_values(call, name, values))
+    system = {key: values.get(key) for key in ("category", "severity")}
+    with site.engine.connect() as conn:
+        refuse_outside(call, conn, name, node.strip(),
+                       new_points(call, name, node.strip(), values, system), confirmed)
     create = create_entry if site.deployment.registers[name].workflow is None else create_record
     made = create(site.engine, site.deployment, site.schema, call.user, name, node.strip(),
                   values, clock=site.clock)

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, select
 from ..auth import User, may
 from ..config.models import FieldSpec
 from ..config.types import Moment
-from ..forms.steps import create_fields
+from ..forms.steps import create_fields, edit_fields
 from ..workflow import Available, Entry
 from ..workflow.records import department_ids, field_values
 from .site import Site
@@ -69,6 +69,7 @@ def register_json(site: Site, name: str) -> dict[str, Any]:
         "level": spec.attach_to or site.deployment.hierarchy.levels[-1].key,
         "fields": [field_json(site, field) for field in spec.fields],
         "create": list(create_fields(site.deployment, name)),
+        "edit": list(edit_fields(site.deployment, name)),
     }
     if spec.categorized and site.deployment.categories:
         shape["categories"] = [

@@ -11,6 +11,7 @@ from sqlalchemy import Connection
 
 from .. import hierarchy
 from ..auth import User
+from .i18n import translate
 from .records import scope_node_ids
 from .site import NodeInfo, Site
 
@@ -55,11 +56,17 @@ def scope_codes(conn: Connection, site: Site, user: User) -> set[str]:
 
 
 def note_for(conn: Connection, site: Site, user: User, lat: float, lon: float,
-             chosen: str | None, level: str | None) -> PointNote | None:
+             chosen: str | None, level: str | None, locale: str | None = None,
+             ) -> PointNote | None:
     """What to say about the point for a record at node ``chosen`` (when one is chosen) and
-    hierarchy ``level``; None when no boundary can tell."""
+    hierarchy ``level``, in ``locale`` (default the site's); None when no boundary can
+    tell."""
     if not site.deployment.boundaries:
         return None
+
+    def t(text: str, **params: Any) -> str:
+        return translate(text, locale or site.locale, **params)
+
     scope = scope_codes(conn, site, user)
     holding = hierarchy.containing(site.deployment, lat, lon)
     seen = [node for node in (site.node_by_code(code) for code in holding if code in scope)
@@ -68,56 +75,73 @@ def note_for(conn: Connection, site: Site, user: User, lat: float, lon: float,
     node = site.node_by_code(chosen) if chosen and chosen in scope else None
     if node is None:
         if offer is not None:
-            return PointNote(site.t("The point lies in {place}.", place=place_name(site, offer)),
+            return PointNote(t("The point lies in {place}.", place=place_name(site, offer)),
                              False, offer)
         if not holding:
-            return PointNote(site.t("The point lies outside every grid."), False)
+            return PointNote(t("The point lies outside every grid."), False)
         if not seen:
-            return PointNote(site.t("The point lies outside your area."), False)
-        return PointNote(site.t("The point lies in {place}.", place=place_name(site, seen[0])),
+            return PointNote(t("The point lies outside your area."), False)
+        return PointNote(t("The point lies in {place}.", place=place_name(site, seen[0])),
                          False)
     inside = hierarchy.within(site.deployment, node.code, lat, lon)
     if inside is None:
         return None
     chosen_name = place_name(site, node)
     if inside:
-        return PointNote(site.t("The point lies in {place}.", place=chosen_name), False)
+        return PointNote(t("The point lies in {place}.", place=chosen_name), False)
     if not holding:
-        return PointNote(site.t("The point lies outside every grid, not in {chosen}.",
-                                chosen=chosen_name), True)
+        return PointNote(t("The point lies outside every grid, not in {chosen}.",
+                           chosen=chosen_name), True)
     if offer is not None and offer.code != node.code:
-        return PointNote(site.t("The point lies outside {chosen}, in {place}.",
-                                chosen=chosen_name, place=place_name(site, offer)), True, offer)
+        return PointNote(t("The point lies outside {chosen}, in {place}.",
+                           chosen=chosen_name, place=place_name(site, offer)), True, offer)
     if seen:
-        return PointNote(site.t("The point lies outside {chosen}, in {place}.",
-                                chosen=chosen_name, place=place_name(site, seen[0])), True)
-    return PointNote(site.t("The point lies outside {chosen} and outside your area.",
-                            chosen=chosen_name), True)
+        return PointNote(t("The point lies outside {chosen}, in {place}.",
+                           chosen=chosen_name, place=place_name(site, seen[0])), True)
+    return PointNote(t("The point lies outside {chosen} and outside your area.",
+                       chosen=chosen_name), True)
+
+
+def outside_points(conn: Connection, site: Site, user: User, register: str,
+                   chosen: str | None, points: Mapping[str, tuple[float, float] | None],
+                   confirmed: Collection[str], locale: str | None = None,
+                   ) -> tuple[dict[str, PointNote], dict[str, list[str]]]:
+    """The rule for points, for the pages and the API alike: a point outside the record's
+    chosen node is refused until the person confirms it (a worker may well report what
+    they saw next door, but never unknowingly). Return the notes on the points that lie
+    outside, and the refusals of those not ``confirmed``, by field."""
+    spec = site.deployment.registers[register]
+    level = spec.attach_to or site.deployment.hierarchy.levels[-1].key
+    notes: dict[str, PointNote] = {}
+    if chosen is None:
+        return notes, {}
+    for name, point in points.items():
+        note = None if point is None else note_for(conn, site, user, *point, chosen, level,
+                                                   locale)
+        if note is not None and note.outside:
+            notes[name] = note
+    return notes, {name: [note.message] for name, note in notes.items()
+                   if name not in confirmed}
 
 
 def flag_points(conn: Connection, site: Site, user: User, register: str, state: FormState,
                 system: Mapping[str, str], errors: dict[str, list[Any]],
                 visible: Collection[str]) -> None:
     """Refuse a shown point outside the record's chosen node until the user ticks
-    ``NAME_confirm`` (a worker may well report what they saw next door, but never
-    unknowingly), and keep the note in ``state`` for the form to show beside the map."""
-    spec = site.deployment.registers[register]
-    level = spec.attach_to or site.deployment.hierarchy.levels[-1].key
-    chosen = system.get("node") or None
-    for field in spec.fields:
-        if (field.type != "geo_point" or field.name in errors or field.name not in visible
-                or chosen is None):
-            continue
-        point = _point(state, field.name)
-        note = None if point is None else note_for(conn, site, user, *point, chosen, level)
-        if note is None or not note.outside:
-            continue
-        state[f"{field.name}_note"] = note.message
+    ``NAME_confirm``, and keep the note in ``state`` for the form to show beside the map."""
+    points = {field.name: _point(state, field.name)
+              for field in site.deployment.registers[register].fields
+              if field.type == "geo_point" and field.name not in errors
+              and field.name in visible}
+    confirmed = {name for name in points if state.get(f"{name}_confirm")}
+    notes, refused = outside_points(conn, site, user, register, system.get("node") or None,
+                                    points, confirmed)
+    for name, note in notes.items():
+        state[f"{name}_note"] = note.message
         if note.offer is not None:
-            state[f"{field.name}_offer"] = note.offer.code
-            state[f"{field.name}_offer_name"] = place_name(site, note.offer)
-        if not state.get(f"{field.name}_confirm"):
-            errors[field.name] = [note.message]
+            state[f"{name}_offer"] = note.offer.code
+            state[f"{name}_offer_name"] = place_name(site, note.offer)
+    errors.update(refused)
 
 
 def geo_value(state: FormState, name: str) -> GeoValue:

@@ -12,6 +12,7 @@ from starlette.responses import RedirectResponse, Response
 from .. import workflow
 from ..auth import User, may
 from ..config.models import FieldSpec, Register
+from ..forms.steps import edit_fields
 from ..workflow.actors import with_verb
 from . import uploads
 from .access import require
@@ -82,6 +83,23 @@ def _record_photos(site: Site, register: str, record: Row[Any] | None) -> set[st
             if f.type in ("photo", "file") for ref in photos(values.get(f.name))}
 
 
+def _keep_stored(conn: Connection, site: Site, user: User, register: str, old: Row[Any],
+                 state: FormState, only: tuple[str, ...]) -> None:
+    """Put back what the record holds in the fields this edit may not change (those a
+    workflow step takes, personal data the user sees masked), whatever was posted: rules
+    and computed fields then read the record as it is."""
+    kept = _kept_personal(site, user, register, old)
+    stored = state_from_record(site, register, row_values(site, register, old),
+                               id_codes(conn, site))
+    for spec in site.deployment.registers[register].fields:
+        if spec.name in only and spec.name not in kept:
+            continue
+        keys = [f"{spec.name}_lat", f"{spec.name}_lon"] if spec.type == "geo_point" \
+            else [spec.name]
+        for key in keys:
+            state[key] = stored.get(key, [] if spec.type in ("photo", "file") else "")
+
+
 def _kept_personal(site: Site, user: User, register: str,
                    record: Row[Any] | None) -> frozenset[str]:
     """Personal fields of a stored record a role without `unmask` sees masked and cannot change."""
@@ -129,31 +147,29 @@ async def edit_record(request: Request) -> Response:
         system: dict[str, str] = {c: getattr(row, c) or "" for c in ("category", "severity")
                                   if c in row._fields}
         system["node"] = site.nodes()[row.node].code
-        visible, computed = evaluate(site, register, state, system)
+        only = edit_fields(site.deployment, register)
+        visible, computed = evaluate(site, register, state, system, only)
         return form_page(request, conn, site, user, register,
-                         Submission(state, system, {}, None, visible, computed), row)
+                         Submission(state, system, {}, None, visible, computed, only), row)
 
 
 async def _save(request: Request, site: Site, user: User, register: str,
                 old: Row[Any] | None) -> Response:
     form = await posted_form(request)
     version = str(form.get("version") or "")
+    only = new_fields(site, register) if old is None else edit_fields(site.deployment, register)
     try:
         state, system = form_state(site, register, form)
         upload_errors, stored_refs = await take_uploads(
             site, register, form, state,
-            {*pending_uploads(request), *record_photos(site, register, old)})
+            {*pending_uploads(request), *record_photos(site, register, old)}, only)
         remember_uploads(request, stored_refs)
     finally:
         await form.close()
     with site.engine.begin() as conn:
-        kept = _kept_personal(site, user, register, old)
-        if old is not None and kept:
-            stored = state_from_record(site, register, row_values(site, register, old),
-                                       id_codes(conn, site))
-            state.update({name: stored.get(name, "") for name in kept})
-        sub = check(conn, site, user, register, state, system, upload_errors,
-                    new_fields(site, register) if old is None else None)
+        if old is not None:
+            _keep_stored(conn, site, user, register, old, state, only)
+        sub = check(conn, site, user, register, state, system, upload_errors, only)
         stored, problems = _system_values(conn, site, user, register, system,
                                           "create" if old is None else "edit")
         sub.errors.update(problems)
@@ -188,7 +204,11 @@ def _store(conn: Connection, site: Site, user: User, register: str, old: Row[Any
     if old is not None:
         if version != str(old.version):
             raise workflow.Conflict(f"{register} #{old.id}")
-        update_record(conn, site, user, register, old, sub.clean, stored)
+        held = row_values(site, register, old)
+        fields = site.deployment.registers[register].fields
+        kept = {f.name: held.get(f.name) for f in fields
+                if f.name not in (sub.only or ()) and f.computed is None}
+        update_record(conn, site, user, register, old, sub.clean | kept, stored)
         if site.deployment.registers[register].workflow is not None:
             workflow.replan(conn, site.deployment, site.schema, register, old.id,
                             clock=site.clock)

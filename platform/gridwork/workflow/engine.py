@@ -152,14 +152,25 @@ def create_record(conn_or_engine: Connection | Engine, deployment: Deployment, s
         new = _new(conn, deployment, schema, user, register, node_code, values, run.functions,
                    ("category", "severity", "priority"))
         state = run.workflow.initial_state
+        assignee = reporter_assignee(run.workflow, user)
         record_id = _insert_new(conn, schema, register, new, state=state, round=1, version=1,
-                                reporter=user.id, created_at=run.now, updated_at=run.now)
+                                reporter=user.id, assignee=assignee, created_at=run.now,
+                                updated_at=run.now)
         history.write(conn, schema, register, record_id, actor=user.id, at=run.now,
                       action="create", from_state=None, to_state=state, round=1,
-                      after=new.after)
+                      after=new.after | ({"assignee": assignee} if assignee else {}))
         record = load_record(conn, schema, register, record_id)
         record = _enter(run, record, None)
         return _follow(run, record)
+
+
+def reporter_assignee(workflow: Workflow, user: Actor) -> int | None:
+    """Whom a new record is assigned to before any step: its reporter, when a first step
+    is for the assignee only and the reporter holds one of its roles (a grid worker logs
+    a patrol, then completes it); else nobody, and routing or an `assign` action decides."""
+    roles = {grant.role for grant in user.grants}
+    steps = workflow.assignee_steps(workflow.initial_state)
+    return user.id if any(roles.intersection(step.by) for step in steps) else None
 
 
 def create_entry(conn_or_engine: Connection | Engine, deployment: Deployment, schema: Schema,

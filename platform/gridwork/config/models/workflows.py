@@ -83,7 +83,9 @@ class Transition(Model):
     """Roles that may take it; empty for one only the system takes (see a state's `auto`)."""
     scope: Literal["subtree", "assigned", "department"] = "subtree"
     """Who among those roles: anyone whose scope holds the record, only its assignee,
-    or staff of its handling department."""
+    or staff of its handling department. A new record whose first state has a step for
+    the assignee only is assigned to its reporter when they hold one of that step's roles
+    (a grid worker logs a patrol, then completes it)."""
     require: OneOrMany[Name] = ()
     """Fields that must be filled to take it (`comment` for a written reason)."""
     optional: OneOrMany[Name] = ()
@@ -161,3 +163,8 @@ class Workflow(Model):
     def initial_state(self) -> str:
         """The state new records start in."""
         return next(name for name, state in self.states.items() if state.initial)
+
+    def assignee_steps(self, state: str) -> tuple[Transition, ...]:
+        """The steps out of ``state`` that people take, and only the record's assignee."""
+        return tuple(t for t in self.transitions
+                     if state in t.from_ and t.by and t.scope == "assigned")
