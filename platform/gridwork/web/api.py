@@ -27,7 +27,7 @@ def api_app(site: Site) -> Starlette:
         Route("/uploads", endpoint(api_uploads.upload, multipart=True), methods=["POST"]),
         Route("/registers/{register}", endpoint(api_records.register)),
         Route(records, endpoint(api_records.records), methods=["GET", "POST"]),
-        Route(records + "/" + ID, endpoint(api_records.record)),
+        Route(records + "/" + ID, endpoint(api_records.record), methods=["GET", "PUT"]),
         Route(records + "/" + ID + "/actions/{action}", endpoint(api_records.act),
               methods=["POST"]),
     ]

@@ -86,7 +86,7 @@ def endpoint(handler: Handler, *,
                 return await run_in_threadpool(_answer, _not_multipart, request, None)
             async with request.form(max_files=1, max_fields=10) as form:
                 return await run_in_threadpool(_answer, handler, request, form)
-        if request.method == "POST":
+        if request.method in ("POST", "PUT"):
             raw = await _body(request)
             if raw is None:
                 return json_response(400, {"error": f"the request body is over {MAX_BODY} bytes"})

@@ -15,10 +15,12 @@ from ..workflow import (
     available_actions,
     create_entry,
     create_record,
+    edit_record,
     take_action,
     timeline,
 )
 from ..workflow.actors import with_verb
+from ..workflow.edit import PLACE
 from .api_call import ApiError, Call
 from .api_shapes import actions_json, history_json, record_rows, records_json, register_json
 from .api_uploads import photo_values
@@ -41,7 +43,12 @@ def records(call: Call) -> Any:
 
 
 def record(call: Call) -> Any:
-    """GET: one record with its history and the actions the caller may take now."""
+    """GET: one record with its history and the actions the caller may take now; PUT: its
+    fields as the caller would have them (every one, as the edit form sends them; one left
+    out is cleared), and its node, category or severity when given, at the version the
+    caller read."""
+    if call.request.method == "PUT":
+        return _edit(call, call.register(verb="edit"))
     name, record_id = call.register(), int(call.request.path_params["id"])
     with call.site.engine.connect() as conn:
         _visible(conn, call.site, call.user, name, record_id)
@@ -109,6 +116,28 @@ def _create(call: Call, name: str) -> Any:
     with site.engine.connect() as conn:
         return 201, full_record(conn, site, call.user, name,
                                 made if isinstance(made, int) else made.id)
+
+
+def _edit(call: Call, name: str) -> Any:
+    site, body, record_id = call.site, call.body, int(call.request.path_params["id"])
+    with site.engine.connect() as conn:
+        own = _visible(conn, site, call.user, name, record_id).values
+    version, values = body.get("version"), body.get("values") or {}
+    errors: dict[str, list[str]] = {}
+    if not isinstance(version, int) or parse_int(version) is None:
+        errors["version"] = ["required: the version of the record you read"]
+    if not isinstance(values, dict):
+        errors["values"] = ["must be an object of field values"]
+    place = {key: body[key] for key in PLACE if key in body}
+    if any(not isinstance(value, str) for value in place.values()):
+        errors |= {key: ["must be a code"] for key, v in place.items() if not isinstance(v, str)}
+    if errors:
+        raise ApiError(422, errors=errors)
+    edit_record(site.engine, site.deployment, site.schema, call.user, name, record_id,
+                {**photo_values(call, name, values, own), **place}, version=version,
+                clock=site.clock)
+    with site.engine.connect() as conn:
+        return full_record(conn, site, call.user, name, record_id)
 
 
 def _list(call: Call, name: str) -> Any:
