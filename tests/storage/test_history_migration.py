@@ -8,7 +8,7 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import Engine, insert, select
-from storage_support import NOW, quiet
+from storage_support import NOW
 
 from gridwork import auth
 from gridwork.config import Deployment

@@ -144,21 +144,26 @@ async def _save(request: Request, site: Site, user: User, register: str,
     sub = Submission(state, system, dict(upload_errors), None, visible, computed, only)
     with site.engine.begin() as conn:
         flag_points(conn, site, user, register, state, system, sub.errors, visible)
-        if not sub.errors:
-            try:
-                record_id = _store(conn, site, user, register, old, sub, version)
-            except workflow.Invalid as err:
-                sub.errors.update({name: [site.t(t) for t in texts] if name in SYSTEM_INPUTS
-                                   else texts for name, texts in err.errors.items()})
-            except workflow.Forbidden:
-                sub.errors["node"] = [site.t("not within your area")]
-            except workflow.Conflict:
-                return form_page(request, conn, site, user, register, sub,
-                                 fetch(conn, site, user, register, old.id) if old else None,
-                                 status=409, conflict=True)
-            else:
-                return RedirectResponse(f"/registers/{register}/{record_id}", 303)
-        return form_page(request, conn, site, user, register, sub, old, status=422)
+        # The engine checks the form even when a photo or an unconfirmed point is wrong,
+        # so every message shows at once; its work is undone unless the page found nothing.
+        attempt = conn.begin_nested()
+        try:
+            record_id = _store(conn, site, user, register, old, sub, version)
+        except workflow.Invalid as err:
+            sub.errors.update({name: [site.t(t) for t in texts] if name in SYSTEM_INPUTS
+                               else texts for name, texts in err.errors.items()})
+        except workflow.Forbidden:
+            sub.errors["node"] = [site.t("not within your area")]
+        except workflow.Conflict:
+            attempt.rollback()
+            return form_page(request, conn, site, user, register, sub,
+                             fetch(conn, site, user, register, old.id) if old else None,
+                             status=409, conflict=True)
+        if sub.errors:
+            attempt.rollback()
+            return form_page(request, conn, site, user, register, sub, old, status=422)
+        attempt.commit()
+        return RedirectResponse(f"/registers/{register}/{record_id}", 303)
 
 
 def _store(conn: Connection, site: Site, user: User, register: str, old: Record | None,

@@ -19,7 +19,15 @@ from .actors import Actor, holds_node, with_verb
 from .engine import Clock, functions
 from .errors import Conflict, NotFound
 from .history import Change, Kind, write
-from .inputs import OUTSIDE, WRONG_LEVEL, category_errors, clean_fields, raise_if, split, unique_clashes
+from .inputs import (
+    OUTSIDE,
+    WRONG_LEVEL,
+    category_errors,
+    clean_fields,
+    raise_if,
+    split,
+    unique_clashes,
+)
 from .records import Record, field_columns, read_record, set_deadline
 from .transaction import transaction
 
