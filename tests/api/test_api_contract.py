@@ -244,7 +244,7 @@ def test_a_reference_outside_the_callers_scope_is_a_field_error(
     refused = world.post(script.reporter, "/registers/pollution_event/records",
                          {"node": home, "values": {**values, "source_ref": ids["far"]}})
     assert refused.status_code == 422 and list(refused.json()["errors"]) == ["source_ref"]
-    assert "outside your area" in refused.json()["errors"]["source_ref"][0]
+    assert refused.json()["errors"]["source_ref"] == ["not within your area"]
     assert _count(world, "pollution_event") == before
     taken = world.post(script.reporter, "/registers/pollution_event/records",
                        {"node": home, "values": {**values, "source_ref": ids["near"]}})

@@ -19,7 +19,7 @@ import pytest
 import uvicorn
 from api_support import SECRET, build_world, make_tokens
 from sqlalchemy import func, select
-from workflow_scripts import SCRIPTS, values_for
+from workflow_scripts import COMMUNITY, SCRIPTS, values_for
 from workflow_support import World, add_user
 
 from gridwork.config import Deployment
@@ -140,3 +140,80 @@ def test_two_users_acting_at_once_one_wins_one_gets_409(
             assert (final["state"], final["version"], final["department"]) == (
                 winner["state"], winner["version"], winner["department"])
             assert final["history"][-1]["actor"] in racers
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def editors_world(request: pytest.FixtureRequest, tmp_path: Path,
+                  shipped: Callable[[str], Deployment],
+                  ) -> Iterator[tuple[World, dict[str, str]]]:
+    """The community deployment with two community workers (who may edit events) at the
+    same community, with tokens."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'edit.sqlite3'}"
+    else:
+        url = request.getfixturevalue("pg_schema")()
+    world = build_world(url, shipped("community"))
+    editor = COMMUNITY.dispatcher
+    level = world.deployment.roles[editor].at
+    assert level is not None
+    twin = f"{editor}_{secrets.token_hex(2)}"
+    add_user(world.engine, world.schema, twin, editor, node=world.at[level])
+    world.usernames = (*world.usernames, twin)
+    yield world, make_tokens(world)
+    world.engine.dispose()
+
+
+def patch(url: str, token: str, body: dict[str, Any]) -> tuple[int, Any]:
+    """PATCH ``body`` as JSON; the status and the JSON answer."""
+    request = urllib.request.Request(url, data=dumps(body), method="PATCH",
+                                     headers={"Authorization": f"Bearer {token}",
+                                              "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as err:
+        with err:
+            return err.code, json.loads(err.read())
+
+
+def test_two_users_editing_the_same_version_one_wins_one_gets_409(
+        editors_world: tuple[World, dict[str, str]], tmp_path: Path) -> None:
+    world, tokens = editors_world
+    editors = [COMMUNITY.dispatcher, world.usernames[-1]]
+    level = (world.deployment.registers[COMMUNITY.register].attach_to
+             or world.deployment.hierarchy.levels[-1].key)
+    history = world.schema.system("history")
+    with serving(world, tmp_path / "data") as base:
+        records = f"{base}/registers/{COMMUNITY.register}/records"
+        status, made = call(records, tokens[COMMUNITY.reporter],
+                            {"node": world.at[level], "values": values_for(world, COMMUNITY)})
+        assert status == 201, made
+        url, version = f"{records}/{made['id']}", made["version"]
+        fields = {k: v for k, v in values_for(world, COMMUNITY).items()
+                  if k not in ("category", "severity")}
+        start = threading.Barrier(len(editors))
+        answers: dict[str, tuple[int, Any]] = {}
+
+        def edit(who: str) -> None:
+            body = {"version": version, "values": {**fields, "address": f"{who} 写的地址"}}
+            start.wait()
+            answers[who] = patch(url, tokens[who], body)
+
+        threads = [threading.Thread(target=edit, args=(who,)) for who in editors]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        assert sorted(status for status, _ in answers.values()) == [200, 409], answers
+        winner = next(who for who, (status, _) in answers.items() if status == 200)
+        final = call(url, tokens[COMMUNITY.dispatcher])[1]
+        assert final["version"] == version + 1
+        assert final["values"]["address"] == f"{winner} 写的地址"
+        assert final["history"][-1]["kind"] == "edited"
+        assert final["history"][-1]["actor"] == winner
+        with world.engine.connect() as conn:
+            edits = conn.execute(select(func.count()).where(
+                history.c.record == made["id"], history.c.kind == "edited")).scalar_one()
+        assert edits == 1
+        stale = patch(url, tokens[winner], {"version": version, "values": fields})
+        assert stale[0] == 409 and call(url, tokens[winner])[1]["version"] == version + 1

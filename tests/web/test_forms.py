@@ -203,7 +203,7 @@ def test_an_edit_keeps_the_handling_fields_it_does_not_show(
     table = site.schema.table("event")
     with site.engine.begin() as conn:
         conn.execute(update(table).where(table.c.id == record_id).values(
-            result="已协调物业修好水管", satisfaction="1"))
+            result="已协调物业修好水管", satisfaction="1", satisfaction_score=100))
     form_page = client.get(path + "/edit").text
     assert 'name="title"' in form_page
     assert 'name="result"' not in form_page and 'name="satisfaction"' not in form_page

@@ -248,9 +248,10 @@ def test_edits_while_paused_leave_the_resumed_deadline_alone(world: World) -> No
     world.clock.tick(hours=2)
     with world.engine.begin() as conn:
         for old_style in (True, False):
-            history.write(conn, world.schema, "event", paused.id, actor=None,
-                          at=world.clock(), action="edit", round=1, after={"title": "改"},
-                          from_state=None if old_style else "paused", to_state="paused")
+            history.write(conn, world.schema, history.Change(
+                history.Kind.EDITED, "event", paused.id, world.clock(), round=1,
+                after={"title": "改"}, from_state=None if old_style else "paused",
+                to_state="paused"))
     world.clock.tick(days=1)
     resumed = world.act(HANDLER, paused, "resume")
     expected = handling.deadline + (world.clock() - paused_at)

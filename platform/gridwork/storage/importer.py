@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, insert, select
+from sqlalchemy import Connection, Engine, Table, select
 
 from ..config import Deployment
 from ..config.models import SYSTEM_FIELDS, FieldSpec, Register
+from ..workflow import history
+from ..workflow.records import insert_records
 from .cells import Lookups, clean_cell, node_id
 from .schema import Schema, build_schema
 from .tabular import TableFileError, read_table
@@ -204,13 +205,8 @@ def _insert(conn: Connection, schema: Schema, register: str, records: list[dict[
                               "reporter": actor}
     if workflow:
         system |= {"state": schema.deployment.workflows[workflow].initial_state, "round": 1}
-    ids = conn.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
-                       [system | r for r in records]).scalars().all()
-    conn.execute(insert(schema.system("history")), [
-        {"register": register, "record": record_id, "actor": actor, "at": now,
-         "action": "import", "to_state": system.get("state"), "after": _jsonable(record)}
+    ids = insert_records(conn, schema, register, [system | r for r in records])
+    history.write_many(conn, schema, [
+        history.Change(history.Kind.IMPORTED, register, record_id, now, actor=actor,
+                       to_state=system.get("state"), round=system.get("round"), after=record)
         for record_id, record in zip(ids, records, strict=True)])
-
-
-def _jsonable(record: dict[str, Any]) -> dict[str, Any]:
-    return {k: str(v) if isinstance(v, (Decimal, dt.date)) else v for k, v in record.items()}

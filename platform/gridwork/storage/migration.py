@@ -16,6 +16,7 @@ from .checks import check_steps
 from .departments import department_steps
 from .diff import schema_steps
 from .engine import make_engine, shown_url
+from .history_kinds import history_steps
 from .plan import Migrator, Plan, Step
 from .renames import apply_renames
 from .schema import Schema, build_schema
@@ -68,7 +69,8 @@ def migrate(url_or_engine: str | Engine, deployment: Deployment, *, plan_only: b
             steps, retyped = schema_steps(conn, context, schema)
             drop_rules, add_rules = check_steps(conn, schema, retyped)
             plan.add(*drop_rules, *steps, *add_rules)
-            plan.add(*tree_steps(conn, schema), *department_steps(conn, schema))
+            plan.add(*tree_steps(conn, schema), *department_steps(conn, schema),
+                     *history_steps(conn, schema))
             current = applied_hash(conn, schema) == deployment.source_hash
             lines = [line for line in plan.lines(allow_destructive) if line.strip()]
             _show(echo, engine, deployment, lines, current)

@@ -13,13 +13,13 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, select
 
 from .. import plugins
 from ..config.models import FieldSpec, Register, Workflow
 from ..timers.deadlines import Deadlines
-from ..workflow import stays
-from ..workflow.records import load_record
+from ..workflow import history, stays
+from ..workflow.records import insert_records, load_record, set_deadline
 from .demo_values import DemoValues
 from .schema import Schema
 from .seed_flow import DemoUser, Reach, filled_in, placements
@@ -91,21 +91,19 @@ class Records:
                 moves.append(made[1])
         if not rows:
             return 0
-        table = self.schema.table(name)
-        ids = self.conn.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
-                                rows).scalars().all()
-        self.ids[name] = list(ids)
-        history: list[dict[str, Any]] = []
+        ids = insert_records(self.conn, self.schema, name, rows)
+        self.ids[name] = ids
+        changes: list[history.Change] = []
         for record_id, row, move in zip(ids, rows, moves, strict=True):
             first = move[1] if move else row.get("state")
-            history.append({"register": name, "record": record_id, "actor": self.reporter,
-                            "at": row["created_at"], "action": "create", "to_state": first,
-                            "round": 1 if workflow else None})
+            changes.append(history.Change(
+                history.Kind.SEEDED, name, record_id, row["created_at"], actor=self.reporter,
+                action="create", to_state=first, round=1 if workflow else None))
             if move and move[1] != row["state"]:
-                history.append({"register": name, "record": record_id, "actor": None,
-                                "at": row["updated_at"], "action": move[0],
-                                "from_state": move[1], "to_state": row["state"], "round": 1})
-        self.conn.execute(insert(self.schema.system("history")), history)
+                changes.append(history.Change(
+                    history.Kind.SEEDED, name, record_id, row["updated_at"], action=move[0],
+                    from_state=move[1], to_state=row["state"], round=1))
+        history.write_many(self.conn, self.schema, changes)
         if workflow is not None:
             self._plan(name, workflow, ids, rows)
         return len(rows)
@@ -243,7 +241,6 @@ class Records:
     def _plan(self, name: str, workflow: Workflow, ids: list[int],
               rows: list[dict[str, Any]]) -> None:
         """Plan the open records' timers as the engine does, and write their deadlines."""
-        table = self.schema.table(name)
         now = self.values.now
         for record_id, row in zip(ids, rows, strict=True):
             if workflow.states[row["state"]].final:
@@ -252,8 +249,7 @@ class Records:
             deadline = stays.replan(self.conn, self.schema, self.deadlines,
                                     self.deployment.registers[name].workflow or "", record, now)
             if deadline is not None:
-                self.conn.execute(update(table).where(table.c.id == record_id)
-                                  .values(deadline=deadline))
+                set_deadline(self.conn, self.schema, record, deadline)
 
 
 def _arrival(workflow: Workflow, state: str) -> tuple[str, str]:

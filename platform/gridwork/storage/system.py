@@ -88,6 +88,9 @@ def add_system_tables(metadata: MetaData) -> None:
         Column("actor", Integer, ForeignKey("users.id")),
         Column("at", UTCDateTime, nullable=False, index=True),
         Column("action", String(CODE), nullable=False),
+        # Nullable only so that migrations add it to a filled history; `history_kinds`
+        # fills it, and the workflow's `history.write` always sets it.
+        Column("kind", String(CODE)),
         Column("from_state", String(CODE)),
         Column("to_state", String(CODE)),
         Column("round", Integer),

@@ -138,11 +138,13 @@ def _update(m: Migrator, pairs: list[tuple[Any, WantedNode]], moved: bool = Fals
          "new_parent": ids.get(w.parent) if w.parent else None, "new_path": w.path,
          "new_boundary": w.boundary} for row, w in pairs])
     if moved:
-        m.conn.execute(insert(m.schema.system("history")), [
-            {"register": NODE_SUBJECT, "record": row.id, "at": m.now, "action": "move",
-             "comment": f"re-gridded by gridwork migrate: {row.parent_code} → {w.parent}",
-             "before": {"parent": row.parent_code, "path": row.path},
-             "after": {"parent": w.parent, "path": w.path}} for row, w in pairs])
+        # The workflow package writes every history row; a migration imports it only here.
+        from ..workflow import history
+        history.write_many(m.conn, m.schema, [history.Change(
+            history.Kind.REGRIDDED, NODE_SUBJECT, row.id, m.now,
+            comment=f"re-gridded by gridwork migrate: {row.parent_code} → {w.parent}",
+            before={"parent": row.parent_code, "path": row.path},
+            after={"parent": w.parent, "path": w.path}) for row, w in pairs])
 
 
 def _remove(conn: Connection, schema: Schema, gone: list[Any]) -> Step:

@@ -10,6 +10,7 @@ from .. import __version__
 from ..config import Deployment
 from .engine import shown_url
 from .schema import Schema, build_schema
+from .system import SYSTEM_TABLES
 
 
 class DatabaseBehind(RuntimeError):
@@ -32,14 +33,37 @@ def applied_hash(conn: Connection, schema: Schema) -> str | None:
     return conn.execute(select(table.c.hash).order_by(table.c.id.desc()).limit(1)).scalar()
 
 
+def missing_system(conn: Connection, schema: Schema) -> list[str]:
+    """The engine's own tables, and columns of them, that this version of gridwork needs and
+    the database lacks (it was migrated by an older version)."""
+    inspector = inspect(conn)
+    present = set(inspector.get_table_names())
+    missing: list[str] = []
+    for name in SYSTEM_TABLES:
+        if name not in present:
+            missing.append(name)
+            continue
+        have = {column["name"] for column in inspector.get_columns(name)}
+        missing += [f"{name}.{c.name}" for c in schema.system(name).c if c.name not in have]
+    return missing
+
+
 def ensure_current(engine: Engine, deployment: Deployment, schema: Schema | None = None) -> None:
-    """Raise DatabaseBehind, naming the command to run, unless the database matches the config."""
+    """Raise DatabaseBehind, naming the command to run, unless the database matches the config
+    and has every table and column of the engine's own this version needs."""
+    schema = schema or build_schema(deployment)
     with engine.connect() as conn:
-        applied = applied_hash(conn, schema or build_schema(deployment))
-    if applied == deployment.source_hash:
+        applied = applied_hash(conn, schema)
+        missing = missing_system(conn, schema) if applied is not None else []
+    if applied == deployment.source_hash and not missing:
         return
-    state = ("has never been migrated" if applied is None
-             else f"was migrated to config {applied[:12]}, not {deployment.source_hash[:12]}")
+    if applied is None:
+        state = "has never been migrated"
+    elif applied != deployment.source_hash:
+        state = f"was migrated to config {applied[:12]}, not {deployment.source_hash[:12]}"
+    else:
+        state = (f"lacks what this version of gridwork keeps ({', '.join(missing[:5])}"
+                 f"{', …' if len(missing) > 5 else ''})")
     raise DatabaseBehind(
         f"the database {shown_url(engine)} {state}; run: "
         f"gridwork migrate {deployment.root} --db {shown_url(engine)}")

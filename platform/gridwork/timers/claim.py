@@ -29,14 +29,14 @@ from sqlalchemy import (
     case,
     false,
     func,
-    insert,
     or_,
     select,
     update,
 )
 
 from ..storage import Schema
-from .effects import OVERDUE_COLUMNS, overdue_row, still_in
+from ..workflow import history
+from .effects import still_in
 
 Claimed = tuple[int, int]
 """A claimed timer: its id and `code`."""
@@ -115,7 +115,7 @@ def _firing_deadlines(schema: Schema, claiming: Update, now: dt.datetime,
         .label("singles_before"),
     ).select_from(joined).cte("ranked")
     fires = ranked.c.current & ~ranked.c.crowded & (ranked.c.singles_before <= effects)
-    wrote = insert(schema.system("history")).from_select(
-        OVERDUE_COLUMNS, overdue_row("postgresql", ranked.c, now).where(fires)).cte("wrote")
+    wrote = history.insert_selected(
+        schema, history.overdue_rows("postgresql", ranked.c, now).where(fires)).cte("wrote")
     return select(ranked.c.id, case((fires, WRITTEN), else_=code(schema, ranked.c))
                   ).add_cte(wrote)

@@ -24,26 +24,22 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Integer,
-    Select,
     Table,
     and_,
     any_,
     bindparam,
     func,
     insert,
-    literal,
     select,
-    update,
 )
 
 from ..config.models import EscalationStep, Target
 from ..hierarchy import ancestor_codes
 from ..notify.outbox import enqueue
 from ..storage import Schema
-from ..storage.types import UTCDateTime
 from ..workflow import history, supervision
 from ..workflow.notify import recipients
-from ..workflow.records import Record, load_record
+from ..workflow.records import Record, change_system
 from .calendar import BusinessCalendar
 from .plugin_actions import take_plugin_actions
 
@@ -89,18 +85,19 @@ class Firing:
 
     def write(self, action: str, *, before: dict[str, Any] | None = None,
               after: dict[str, Any] | None = None) -> None:
-        """Record one effect: a history row about the record, and a line of the report."""
-        history.write(self.conn, self.schema, self.record.register, self.record.id,
-                      actor=None, at=self.now, action=action, from_state=None, to_state=None,
-                      round=self.due.round, before=before, after=after)
+        """Record one effect: a history row about the record (of the kind its action
+        names; a plugin's own action is a `plugin_action`), and a line of the report."""
+        kind = next((k for k, name in history.ACTIONS.items() if name == action
+                     and k in _EFFECT_KINDS), history.Kind.PLUGIN_ACTION)
+        history.write(self.conn, self.schema, history.Change(
+            kind, self.record.register, self.record.id, self.now, action=action,
+            round=self.due.round, before=before, after=after))
         self.done.append(Done(action, {**(after or {}), **({"from": before} if before else {})}))
 
     def change(self, **values: Any) -> None:
         """Change the record's system columns (a new version) and read it again."""
-        table = self.schema.table(self.record.register)
-        self.conn.execute(update(table).where(table.c.id == self.record.id).values(
-            version=table.c.version + 1, updated_at=self.now, **values))
-        self.record = load_record(self.conn, self.schema, self.record.register, self.record.id)
+        self.record = change_system(self.conn, self.schema, self.record, at=self.now,
+                                    **values)
 
 
 def among(conn: Connection, column: ColumnElement[int],
@@ -151,31 +148,19 @@ def fire_deadlines(conn: Connection, schema: Schema, timers_by_register: Mapping
     row each (after: the state), written by one INSERT … SELECT per register (each one with
     a workflow), however many there are. Return the ids of the stale timers, which wrote
     nothing."""
-    timers, history = schema.system("timers"), schema.system("history")
+    timers = schema.system("timers")
     stale: set[int] = set()
     for register, ids in timers_by_register.items():
         table = schema.table(register)
         same = still_in(table, timers.c)
-        wrote = conn.execute(insert(history).from_select(
-            OVERDUE_COLUMNS, overdue_row(conn.dialect.name, timers.c, now)
-            .join(table, same).where(among(conn, timers.c.id, ids)))).rowcount
+        wrote = history.write_selected(conn, schema, history.overdue_rows(
+            conn.dialect.name, timers.c, now).join(table, same)
+            .where(among(conn, timers.c.id, ids)))
         if wrote < len(ids):
             stale.update(conn.execute(
                 select(timers.c.id).outerjoin(table, same)
                 .where(among(conn, timers.c.id, ids), table.c.id.is_(None))).scalars())
     return stale
-
-
-OVERDUE_COLUMNS = ["register", "record", "at", "action", "round", "after"]
-"""The history columns a deadline's `overdue` row fills."""
-
-
-def overdue_row(dialect: str, timer: Any, now: dt.datetime) -> Select[Any]:
-    """The `overdue` history row of a deadline timer (``timer``: the columns of the timers
-    table, or of a query over it), in `OVERDUE_COLUMNS` order."""
-    as_json = func.json_build_object if dialect == "postgresql" else func.json_object
-    return select(timer.register, timer.record, literal(now, UTCDateTime), literal("overdue"),
-                  timer.round, as_json("state", timer.state))
 
 
 def still_in(table: Table, timer: Any) -> ColumnElement[bool]:
@@ -283,3 +268,8 @@ EFFECTS: dict[str, Effect] = {
 }
 """The actions of an escalation step, in the order they are taken. Plugins may add their
 own; each receives the firing and the step, and does nothing when the step does not ask."""
+
+
+_EFFECT_KINDS = (history.Kind.REMINDED, history.Kind.ESCALATED, history.Kind.MOVED_UP,
+                 history.Kind.SUPERVISED, history.Kind.REPRIORITIZED)
+"""The kinds of history row the built-in escalation effects and reminders write."""

@@ -17,9 +17,8 @@ from sqlalchemy import Connection, insert, select
 
 from ..config import Deployment
 from ..storage import Schema
+from ..workflow import history
 
-ACTION = "no_holiday_data"
-"""The history action of the mark (shown as its translated name)."""
 CAUSE = "calendar"
 """The outbox cause of the administrators' message."""
 _ADMIN = "admin"
@@ -49,9 +48,8 @@ def mark(conn: Connection, schema: Schema, register: str, record: int, round_: i
         return
     d = schema.deployment
     text = explain(d, years)
-    conn.execute(insert(schema.system("history")).values(
-        register=register, record=record, actor=None, at=now, action=ACTION,
-        from_state=None, to_state=None, round=round_, comment=text))
+    history.write(conn, schema, history.Change(history.Kind.NO_HOLIDAY_DATA, register, record,
+                                               now, round=round_, comment=text))
     _tell_admins(conn, schema, register, record, years, text, now)
 
 

@@ -31,7 +31,8 @@ from sqlalchemy import (
 from ..config import Deployment, load_deployment
 from ..storage import Schema, build_schema, make_engine, migrate
 from ..storage.types import UTCDateTime
-from .effects import OVERDUE_COLUMNS, overdue_row, still_in
+from ..workflow import history
+from .effects import still_in
 from .sweep import sweep
 
 RATIO_FLOOR = 0.3
@@ -141,15 +142,14 @@ def _same_work(engine: Engine, schema: Schema, due: int) -> float:
     that the record is still in the timer's state and round are the sweep's own. Shown
     beside the goal's ratio: it is the floor DESIGN.md's one-history-row-per-firing rule
     sets."""
-    timers, history, table = (schema.system("timers"), schema.system("history"),
-                              schema.table("event"))
+    timers, table = schema.system("timers"), schema.table("event")
     pending = (timers.c.fired_at.is_(None), timers.c.cancelled_at.is_(None),
                timers.c.due_at <= NOW)
     start = time.perf_counter()
     with engine.begin() as conn:
-        conn.execute(insert(history).from_select(
-            OVERDUE_COLUMNS, overdue_row(engine.dialect.name, timers.c, NOW)
-            .join(table, still_in(table, timers.c)).where(*pending)))
+        history.write_selected(conn, schema, history.overdue_rows(
+            engine.dialect.name, timers.c, NOW)
+            .join(table, still_in(table, timers.c)).where(*pending))
         hit = conn.execute(update(timers).where(*pending).values(fired_at=NOW)).rowcount
     seconds = time.perf_counter() - start
     _reset(engine, schema)

@@ -4,13 +4,12 @@ one outside the record's node is refused until the client confirms it with
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from sqlalchemy import Connection
 
 from ..forms.models import form_model
-from ..forms.steps import create_fields
 from .api_call import ApiError, Call
 from .map_points import outside_points
 from .submission import functions
@@ -52,14 +51,15 @@ def refuse_outside(call: Call, conn: Connection, register: str, node: str,
             for name, texts in refused.items()})
 
 
-def new_points(call: Call, register: str, node: str, values: Mapping[str, Any],
-               system: Mapping[str, Any]) -> dict[str, tuple[float, float] | None]:
-    """The points a new record's values give, of the point fields its form takes and shows
-    (a point that is not one, or a field it does not take, is left for the engine to
-    refuse)."""
-    spec, asked = call.site.deployment.registers[register], create_fields(
-        call.site.deployment, register)
-    names = [f.name for f in spec.fields if f.type == "geo_point" and f.name in asked]
+def given_points(call: Call, register: str, node: str, values: Mapping[str, Any],
+                 system: Mapping[str, Any], asked: Collection[str]
+                 ) -> dict[str, tuple[float, float] | None]:
+    """The points ``values`` give, of the point fields the form (``asked``: a new record's
+    or an edit's) takes and shows; a point that is not one, or a field the form does not
+    take, is left for the engine to refuse."""
+    spec = call.site.deployment.registers[register]
+    names = [f.name for f in spec.fields
+             if f.type == "geo_point" and f.name in asked and f.name in values]
     if not names:
         return {}
     form = form_model(call.site.deployment, register).gridwork_form

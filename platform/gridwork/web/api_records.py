@@ -10,13 +10,21 @@ from sqlalchemy import Connection, func, select
 from ..auth import User
 from ..hierarchy import scope_filter, subtree_ids
 from ..integers import INT_MAX, parse_int
-from ..workflow import available_actions, create_entry, create_record, take_action, timeline
+from ..workflow import (
+    Record,
+    available_actions,
+    create_entry,
+    create_record,
+    take_action,
+    timeline,
+)
 from ..workflow.actors import with_verb
+from ..forms.steps import create_fields
 from .api_call import ApiError, Call
-from .api_points import confirmed_points, new_points, refuse_outside
+from .api_points import confirmed_points, given_points, refuse_outside
 from .api_shapes import actions_json, history_json, record_rows, records_json, register_json
 from .api_uploads import photo_values
-from .records import fetch, row_values
+from .records import fetch
 from .site import Site
 
 PER_PAGE = 50
@@ -47,7 +55,7 @@ def act(call: Call) -> Any:
     name, record_id = call.register(), int(call.request.path_params["id"])
     site, body = call.site, call.body
     with site.engine.connect() as conn:
-        own = row_values(site, name, _visible(conn, site, call.user, name, record_id))
+        own = _visible(conn, site, call.user, name, record_id).values
     version, values, comment = body.get("version"), body.get("values") or {}, body.get("comment")
     errors: dict[str, list[str]] = {}
     if not isinstance(version, int) or parse_int(version) is None:
@@ -77,7 +85,8 @@ def full_record(conn: Connection, site: Site, user: User, name: str,
     return shape
 
 
-def _visible(conn: Connection, site: Site, user: User, name: str, record_id: int) -> Any:
+def _visible(conn: Connection, site: Site, user: User, name: str,
+             record_id: int) -> Record:
     """The record's row; 404 unless it exists within the caller's scope."""
     row = fetch(conn, site, user, name, record_id)
     if row is None:
@@ -97,9 +106,10 @@ def _create(call: Call, name: str) -> Any:
         raise ApiError(422, errors=errors)
     values, confirmed = confirmed_points(call, name, photo_values(call, name, values))
     system = {key: values.get(key) for key in ("category", "severity")}
+    asked = create_fields(site.deployment, name)
     with site.engine.connect() as conn:
         refuse_outside(call, conn, name, node.strip(),
-                       new_points(call, name, node.strip(), values, system), confirmed)
+                       given_points(call, name, node.strip(), values, system, asked), confirmed)
     create = create_entry if site.deployment.registers[name].workflow is None else create_record
     made = create(site.engine, site.deployment, site.schema, call.user, name, node.strip(),
                   values, clock=site.clock)

@@ -122,8 +122,9 @@ def _masked(spec: FieldSpec | None, value: Any) -> Any:
 
 def history_json(entries: Iterable[Entry]) -> list[dict[str, Any]]:
     """A record's timeline, every round, oldest first."""
-    return [{"at": e.at, "actor": e.actor_name, "action": e.action, "from": e.from_state,
-             "to": e.to_state, "comment": e.comment, "round": e.round} for e in entries]
+    return [{"at": e.at, "actor": e.actor_name, "kind": e.kind.value, "action": e.action,
+             "from": e.from_state, "to": e.to_state, "comment": e.comment, "round": e.round}
+            for e in entries]
 
 
 def actions_json(found: Iterable[Available]) -> list[dict[str, Any]]:

@@ -17,6 +17,7 @@ from starlette.datastructures import QueryParams
 from ..auth import User
 from ..config.models import Register
 from ..hierarchy import subtree_ids
+from ..workflow import overdue_clause
 from .params import page_number
 from .records import scoped
 from .site import Site
@@ -72,9 +73,7 @@ def filtered(site: Site, user: User, register: str, filters: Filters,
     table, query = scoped(site, user, register)
     spec = site.deployment.registers[register]
     if filters.overdue:
-        open_states = open_state_names(site, register)
-        query = query.where(table.c.deadline < site.clock(), table.c.state.in_(open_states)
-                            ) if open_states else query.where(false())
+        query = query.where(overdue_clause(site.deployment, register, table, site.clock()))
     if filters.node:
         node = site.node_by_code(filters.node)
         nodes = site.schema.system("nodes")
@@ -101,12 +100,6 @@ def filtered(site: Site, user: User, register: str, filters: Filters,
         query = query.where(or_(*(func.lower(c).like(pattern.lower()) for c in searched))
                             if searched else false())
     return table, query.order_by(*_order(spec, table, filters.sort))
-
-
-def open_state_names(site: Site, register: str) -> list[str]:
-    """The states of the register's workflow that are not final (none without one)."""
-    flow = site.deployment.workflows.get(site.deployment.registers[register].workflow or "")
-    return [key for key, state in flow.states.items() if not state.final] if flow else []
 
 
 def _category(site: Site, table: Table, code: str) -> ColumnElement[bool]:

@@ -122,9 +122,8 @@ def bare_app() -> Any:
             record_id = conn.execute(insert(table).values(
                 node=body["node"], name=body["name"], created_at=now, updated_at=now,
                 version=1).returning(table.c.id)).scalar_one()
-            history.write(conn, schema, "place", record_id, actor=None, at=now,
-                          action="create", from_state=None, to_state=None, round=None,
-                          after={"name": body["name"]})
+            history.write(conn, schema, history.Change(history.Kind.CREATED, "place", record_id,
+                                                       now, after={"name": body["name"]}))
         return JSONResponse({"id": record_id}, status_code=201)
 
     async def endpoint(request: Request) -> JSONResponse:

@@ -4,9 +4,7 @@ place and a success reloads the record."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import Connection, Row
+from sqlalchemy import Connection
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -29,7 +27,7 @@ async def action_page(request: Request) -> Response:
     site, user = require(request, register)
     with site.engine.connect() as conn:
         row = _row(conn, site, user, register, record_id)
-        available = _available(conn, site, user, register, record_id, name)
+        available = _available(conn, site, user, row, name)
         if available is None:
             raise HTTPException(403)
         opened = action_form(conn, site, user, register, record_id, row.version, available)
@@ -48,7 +46,7 @@ async def take(request: Request) -> Response:
             raise HTTPException(400, "version: the version of the record you read")
         with site.engine.connect() as conn:
             row = _row(conn, site, user, register, record_id)
-            possible = _available(conn, site, user, register, record_id, name) is not None
+            possible = _available(conn, site, user, row, name) is not None
         asked = _transition(site, register, name)
         state, _system = form_state(site, register, form)
         allowed = {*pending_uploads(request), *record_photos(site, register, row)}
@@ -81,7 +79,7 @@ async def take(request: Request) -> Response:
             else:
                 return _done(request, register, record_id)
         fresh = _row(conn, site, user, register, record_id)
-        now = _available(conn, site, user, register, record_id, name)
+        now = _available(conn, site, user, fresh, name)
         opened = action_form(conn, site, user, register, record_id, fresh.version,
                              now or asked, state, extras, comment, errors)
         opened.available = now is not None
@@ -126,7 +124,7 @@ def _target(request: Request) -> tuple[str, int, str]:
 
 
 def _row(conn: Connection, site: Site, user: User, register: str,
-         record_id: int) -> Row[Any]:
+         record_id: int) -> workflow.Record:
     """The record within the user's scope, of a register with a workflow; else 404."""
     row = fetch(conn, site, user, register, record_id)
     if row is None or site.deployment.registers[register].workflow is None:
@@ -134,12 +132,12 @@ def _row(conn: Connection, site: Site, user: User, register: str,
     return row
 
 
-def _available(conn: Connection, site: Site, user: User, register: str, record_id: int,
+def _available(conn: Connection, site: Site, user: User, record: workflow.Record,
                name: str) -> workflow.Available | None:
     """The action ``name`` when the user may take it on the record now."""
     return next((a for a in workflow.available_actions(
-        conn, site.deployment, site.schema, user, register, record_id, clock=site.clock)
-        if a.name == name), None)
+        conn, site.deployment, site.schema, user, record.register, record.id,
+        clock=site.clock, record=record) if a.name == name), None)
 
 
 def _transition(site: Site, register: str, name: str) -> workflow.Available:

@@ -32,12 +32,10 @@ async def home(request: Request) -> Response:
                                     "total": conn.execute(counted).scalar_one(),
                                     "can_create": may(site.deployment, user, "create", name)}
             if register.workflow:
-                states = site.deployment.workflows[register.workflow].states
-                open_states = [key for key, state in states.items() if not state.final]
-                open_query = counted.where(table.c.state.in_(open_states))
-                card["open"] = conn.execute(open_query).scalar_one()
-                card["overdue"] = conn.execute(open_query.where(table.c.deadline < now)
-                                               ).scalar_one()
+                card["open"] = conn.execute(counted.where(workflow.open_clause(
+                    site.deployment, name, table))).scalar_one()
+                card["overdue"] = conn.execute(counted.where(workflow.overdue_clause(
+                    site.deployment, name, table, now))).scalar_one()
             cards.append(card)
         queues = workflow.queue_counts(conn, site.deployment, site.schema, user,
                                        clock=site.clock)

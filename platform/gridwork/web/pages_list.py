@@ -17,9 +17,10 @@ from ..config.models import FieldSpec
 from ..storage.exporter import raw_table
 from ..storage.tabular import write_table
 from .access import require
+from ..workflow import overdue_clause
 from .display import Names, category_labels, show, state_label, system_labels, when
 from .export_table import labelled_table
-from .listing import PAGE_SIZE, filtered, node_choices, open_state_names, read_filters
+from .listing import PAGE_SIZE, filtered, node_choices, read_filters
 from .records import row_values, scope_node_ids
 from .respond import page
 from .site import Site
@@ -48,18 +49,19 @@ async def register_list(request: Request) -> Response:
     spec = site.deployment.registers[register]
     filters = read_filters(spec, request.query_params)
     unmask = may(site.deployment, user, "unmask", register)
-    _table, query = filtered(site, user, register, filters, unmask)
+    table, query = filtered(site, user, register, filters, unmask)
     columns = list_columns(site, register)
     with site.engine.connect() as conn:
         total = conn.execute(query.with_only_columns(func.count()).order_by(None)).scalar_one()
         pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
         filters.page = min(filters.page, pages)
-        rows = conn.execute(query.limit(PAGE_SIZE).offset((filters.page - 1) * PAGE_SIZE)).all()
+        overdue = overdue_clause(site.deployment, register, table, site.clock())
+        rows = conn.execute(query.add_columns(overdue.label("_overdue")).limit(PAGE_SIZE)
+                            .offset((filters.page - 1) * PAGE_SIZE)).all()
         names = Names.load(conn, site, register, rows)
         scope = scope_node_ids(conn, site, user)
     nodes = site.nodes()
     items = []
-    open_states, now = open_state_names(site, register), site.clock()
     categories = category_labels(site) if spec.categorized else {}
     for row in rows:
         values = row_values(site, register, row)
@@ -68,8 +70,7 @@ async def register_list(request: Request) -> Response:
                       "state": state_label(site, register, getattr(row, "state", None)),
                       "category": categories.get(getattr(row, "category", None) or "", ""),
                       "deadline": when(site, deadline),
-                      "overdue": deadline is not None and deadline < now
-                      and getattr(row, "state", None) in open_states,
+                      "overdue": bool(row._overdue),
                       "created": when(site, row.created_at),
                       "cells": [show(site, f, values.get(f.name), names, unmask)
                                 for f in columns]})

@@ -119,7 +119,7 @@ def _items(conn: Connection, site: Site, records: list[workflow.Record]) -> list
                  register=site.label(site.deployment.registers[r.register].label, r.register),
                  id=r.id, title=_title(site, r), node=site.nodes()[r.node_id].name,
                  state=state_label(site, r.register, r.state), deadline=when(site, r.deadline),
-                 overdue=r.deadline is not None and r.deadline < now,
+                 overdue=workflow.is_overdue(site.deployment, r, now),
                  last_step=last.get((r.register, r.id), ""),
                  supervised=(r.register, r.id) in supervised)
             for r in records]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Connection, Row
+from sqlalchemy import Connection
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -13,23 +14,23 @@ from .. import workflow
 from ..auth import User, may
 from ..config.models import FieldSpec, Register
 from ..forms.steps import edit_fields
-from ..workflow.actors import with_verb
+from ..integers import parse_int
+from ..workflow import Record
 from . import uploads
 from .access import require
 from .display import Names, category_labels, photos, show, state_label, system_labels, when
-from .records import fetch, row_values, unique_clashes, update_record
+from .map_points import flag_points
+from .records import fetch
 from .respond import page
 from .sessions import pending_uploads, posted_form, remember_uploads
 from .site import Site
 from .submission import (
     SYSTEM_INPUTS,
     Submission,
-    check,
     engine_values,
     evaluate,
     form_state,
     new_fields,
-    node_in_scope,
     take_uploads,
 )
 from .widgets import FormState, build_views, field_options, id_codes, state_from_record
@@ -42,7 +43,7 @@ def attach_level(site: Site, register: Register) -> str:
 
 
 def form_page(request: Request, conn: Connection, site: Site, user: User, register: str,
-              sub: Submission, record: Row[Any] | None, status: int = 200,
+              sub: Submission, record: Record | None, status: int = 200,
               conflict: bool = False) -> Response:
     """The record form with the typed values, the fields shown and every message."""
     spec = site.deployment.registers[register]
@@ -62,7 +63,7 @@ def form_page(request: Request, conn: Connection, site: Site, user: User, regist
         "severities": [(c, site.label(lb, c)) for c, lb in severities.items()]
         if takes_category(site, spec) else [],
         "system_labels": system_labels(site),
-        "record_photos": _record_photos(site, register, record), "conflict": conflict,
+        "record_photos": record_photos(site, register, record), "conflict": conflict,
         "action": f"/registers/{register}/{record.id}/edit" if record is not None
         else f"/registers/{register}/new",
     }
@@ -76,32 +77,8 @@ def takes_category(site: Site, spec: Register) -> bool:
     return spec.categorized and bool(site.deployment.categories)
 
 
-def _record_photos(site: Site, register: str, record: Row[Any] | None) -> set[str]:
-    """The photos a stored record holds, which its own URL serves."""
-    values = row_values(site, register, record)
-    return {ref for f in site.deployment.registers[register].fields
-            if f.type in ("photo", "file") for ref in photos(values.get(f.name))}
-
-
-def _keep_stored(conn: Connection, site: Site, user: User, register: str, old: Row[Any],
-                 state: FormState, only: tuple[str, ...]) -> None:
-    """Put back what the record holds in the fields this edit may not change (those a
-    workflow step takes, personal data the user sees masked), whatever was posted: rules
-    and computed fields then read the record as it is."""
-    kept = _kept_personal(site, user, register, old)
-    stored = state_from_record(site, register, row_values(site, register, old),
-                               id_codes(conn, site))
-    for spec in site.deployment.registers[register].fields:
-        if spec.name in only and spec.name not in kept:
-            continue
-        keys = [f"{spec.name}_lat", f"{spec.name}_lon"] if spec.type == "geo_point" \
-            else [spec.name]
-        for key in keys:
-            state[key] = stored.get(key, [] if spec.type in ("photo", "file") else "")
-
-
 def _kept_personal(site: Site, user: User, register: str,
-                   record: Row[Any] | None) -> frozenset[str]:
+                   record: Record | None) -> frozenset[str]:
     """Personal fields of a stored record a role without `unmask` sees masked and cannot change."""
     if record is None or may(site.deployment, user, "unmask", register):
         return frozenset()
@@ -142,11 +119,10 @@ async def edit_record(request: Request) -> Response:
     if request.method == "POST":
         return await _save(request, site, user, register, row)
     with site.engine.connect() as conn:
-        state = state_from_record(site, register, row_values(site, register, row),
-                                  id_codes(conn, site))
-        system: dict[str, str] = {c: getattr(row, c) or "" for c in ("category", "severity")
-                                  if c in row._fields}
-        system["node"] = site.nodes()[row.node].code
+        state = state_from_record(site, register, row.values, id_codes(conn, site))
+        system: dict[str, str] = {"node": row.node}
+        if takes_category(site, site.deployment.registers[register]):
+            system |= {"category": row.category or "", "severity": row.severity or ""}
         only = edit_fields(site.deployment, register)
         visible, computed = evaluate(site, register, state, system, only)
         return form_page(request, conn, site, user, register,
@@ -154,7 +130,7 @@ async def edit_record(request: Request) -> Response:
 
 
 async def _save(request: Request, site: Site, user: User, register: str,
-                old: Row[Any] | None) -> Response:
+                old: Record | None) -> Response:
     form = await posted_form(request)
     version = str(form.get("version") or "")
     only = new_fields(site, register) if old is None else edit_fields(site.deployment, register)
@@ -166,88 +142,54 @@ async def _save(request: Request, site: Site, user: User, register: str,
         remember_uploads(request, stored_refs)
     finally:
         await form.close()
+    visible, computed = evaluate(site, register, state, system, only)
+    sub = Submission(state, system, dict(upload_errors), None, visible, computed, only)
     with site.engine.begin() as conn:
-        if old is not None:
-            _keep_stored(conn, site, user, register, old, state, only)
-        sub = check(conn, site, user, register, state, system, upload_errors, only)
-        stored, problems = _system_values(conn, site, user, register, system,
-                                          "create" if old is None else "edit")
-        sub.errors.update(problems)
-        if sub.clean is not None and not problems:
-            clashes = unique_clashes(conn, site, register, sub.clean,
-                                     old.id if old is not None else None)
-            sub.errors.update(clashes)
-        if sub.clean is not None and not sub.errors:
-            try:
-                record_id = _store(conn, site, user, register, old, sub, stored, version)
-            except workflow.Invalid as err:
-                sub.errors.update({name: [site.t(t) for t in texts] if name in SYSTEM_INPUTS
-                                   else texts for name, texts in err.errors.items()})
-            except workflow.Forbidden:
-                sub.errors["node"] = [site.t("not within your area")]
-            except workflow.Conflict:
-                return form_page(request, conn, site, user, register, sub,
-                                 fetch(conn, site, user, register, old.id) if old else None,
-                                 status=409, conflict=True)
-            else:
-                return RedirectResponse(f"/registers/{register}/{record_id}", 303)
-        return form_page(request, conn, site, user, register, sub, old, status=422)
+        flag_points(conn, site, user, register, state, system, sub.errors, visible)
+        # The engine checks the form even when a photo or an unconfirmed point is wrong,
+        # so every message shows at once; its work is undone unless the page found nothing.
+        attempt = conn.begin_nested()
+        try:
+            record_id = _store(conn, site, user, register, old, sub, version)
+        except workflow.Invalid as err:
+            sub.errors.update({name: [site.t(t) for t in texts] if name in SYSTEM_INPUTS
+                               else texts for name, texts in err.errors.items()})
+        except workflow.Forbidden:
+            sub.errors["node"] = [site.t("not within your area")]
+        except workflow.Conflict:
+            attempt.rollback()
+            return form_page(request, conn, site, user, register, sub,
+                             fetch(conn, site, user, register, old.id) if old else None,
+                             status=409, conflict=True)
+        if sub.errors:
+            attempt.rollback()
+            return form_page(request, conn, site, user, register, sub, old, status=422)
+        attempt.commit()
+        return RedirectResponse(f"/registers/{register}/{record_id}", 303)
 
 
-def _store(conn: Connection, site: Site, user: User, register: str, old: Row[Any] | None,
-           sub: Submission, stored: dict[str, Any], version: str) -> int:
-    """Store a checked form: a new record through the engine (of a workflow: its initial
-    state, dispatch, timers, history and messages), an edit directly; return the id.
-
-    An edit names the version it was made on; a stale or missing one raises Conflict."""
-    assert sub.clean is not None
-    if old is not None:
-        if version != str(old.version):
-            raise workflow.Conflict(f"{register} #{old.id}")
-        held = row_values(site, register, old)
-        fields = site.deployment.registers[register].fields
-        kept = {f.name: held.get(f.name) for f in fields
-                if f.name not in (sub.only or ()) and f.computed is None}
-        update_record(conn, site, user, register, old, sub.clean | kept, stored)
-        if site.deployment.registers[register].workflow is not None:
-            workflow.replan(conn, site.deployment, site.schema, register, old.id,
-                            clock=site.clock)
-        return int(old.id)
+def _store(conn: Connection, site: Site, user: User, register: str, old: Record | None,
+           sub: Submission, version: str) -> int:
+    """Hand the form to the engine, the one that checks it: a new record (of a workflow:
+    its initial state, dispatch, timers, history and messages) or an edit of ``old`` at the
+    version it was made on (a stale or missing one raises Conflict); return the id."""
     values = engine_values(site, register, sub.state, sub.only) | {
         name: sub.system[name] for name in ("category", "severity") if sub.system.get(name)}
+    node = sub.system.get("node", "")
+    if old is not None:
+        number = parse_int(version, lo=1)
+        if number is None:
+            raise workflow.Conflict(f"{register} #{old.id}")
+        return workflow.edit_record(conn, site.deployment, site.schema, user, register, old.id,
+                                    {**values, "node": node}, version=number,
+                                    clock=site.clock).id
+    if not node:
+        raise workflow.Invalid({"node": ["required"]})
     if site.deployment.registers[register].workflow is None:
-        return workflow.create_entry(conn, site.deployment, site.schema, user, register,
-                                     sub.system["node"], values, clock=site.clock)
-    record = workflow.create_record(conn, site.deployment, site.schema, user, register,
-                                    sub.system["node"], values, clock=site.clock)
-    return record.id
-
-
-def _system_values(conn: Connection, site: Site, user: User, register: str,
-                   system: dict[str, str], verb: str,
-                   ) -> tuple[dict[str, Any], dict[str, list[str]]]:
-    """The record's node (where the user may ``verb`` the register's records), category and
-    severity as stored, or what is wrong with them."""
-    spec = site.deployment.registers[register]
-    stored: dict[str, Any] = {}
-    errors: dict[str, list[str]] = {}
-    try:
-        if not system.get("node"):
-            raise ValueError("required")
-        stored["node"] = node_in_scope(conn, site, user, system["node"],
-                                       attach_level(site, spec),
-                                       granted=with_verb(site.deployment, user, verb, register))
-    except ValueError as err:
-        errors["node"] = [site.t(str(err))]
-    if takes_category(site, spec):
-        category = system.get("category", "")
-        if category not in category_labels(site):
-            errors["category"] = [site.t("required")]
-        stored["category"] = category or None
-        severity = system.get("severity", "")
-        stored["severity"] = severity if severity in site.deployment.choices.get(
-            "severity", {}) else None
-    return stored, errors
+        return workflow.create_entry(conn, site.deployment, site.schema, user, register, node,
+                                     values, clock=site.clock)
+    return workflow.create_record(conn, site.deployment, site.schema, user, register, node,
+                                  values, clock=site.clock).id
 
 
 def _default(value: Any) -> Any:
@@ -269,29 +211,29 @@ async def show_record(request: Request) -> Response:
 
 
 def record_page(request: Request, conn: Connection, site: Site, user: User, register: str,
-                row: Row[Any], *, status: int = 200, opened: ActionForm | None = None,
+                row: Record, *, status: int = 200, opened: ActionForm | None = None,
                 conflict: bool = False) -> Response:
     """The record page, with an action's form opened (its typed values and messages) and
     the note that someone else acted first, when there is one."""
     spec = site.deployment.registers[register]
     unmask = may(site.deployment, user, "unmask", register)
-    names = Names.load(conn, site, register, [row])
-    values = row_values(site, register, row)
+    values = row.values
+    names = Names.load(conn, site, register, [SimpleNamespace(reporter=row.reporter, **values)])
     fields = [{"spec": f, "label": site.label(f.label, f.name),
                "text": show(site, f, values.get(f.name), names, unmask),
                "photos": photos(values.get(f.name)) if f.type in ("photo", "file") else [],
                "point": values.get(f.name) if f.type == "geo_point" else None}
               for f in spec.fields if values.get(f.name) not in (None, "", [])]
-    flow = workflow_context(conn, site, user, register, row.id, names, unmask) \
+    flow = workflow_context(conn, site, user, row, names, unmask) \
         if spec.workflow else {"rounds": timeline_rounds(conn, site, register, row.id, names,
                                                          unmask)}
     categories = category_labels(site)
     return page(request, site, user, [f"record-{register}.html", "record.html"],
                 status=status, register=register,
                 register_label=site.label(spec.label, register), row=row,
-                fields=fields, node=site.nodes()[row.node],
-                state=state_label(site, register, getattr(row, "state", None)),
-                category=categories.get(getattr(row, "category", None) or "", ""),
+                fields=fields, node=site.nodes()[row.node_id],
+                state=state_label(site, register, row.state),
+                category=categories.get(row.category or "", ""),
                 created=when(site, row.created_at), updated=when(site, row.updated_at),
                 system=system_labels(site), opened=opened, conflict=conflict,
                 can_edit=may(site.deployment, user, "edit", register), **flow)
@@ -306,10 +248,7 @@ async def record_photo(request: Request) -> Response:
         row = fetch(conn, site, user, register, record_id)
         if row is None or not uploads.REFERENCE.match(reference):
             raise HTTPException(404)
-        values = row_values(site, register, row)
-        if not any(reference in photos(values.get(f.name))
-                   for f in site.deployment.registers[register].fields
-                   if f.type in ("photo", "file")) and reference not in history_photos(
+        if reference not in record_photos(site, register, row) and reference not in history_photos(
                 conn, site, register, row.id):
             raise HTTPException(404)
     return await uploads.serve(site.data_dir, reference, max_age=86400)
@@ -324,8 +263,8 @@ async def pending_photo(request: Request) -> Response:
     return await uploads.serve(site.data_dir, reference, max_age=3600)
 
 
-def record_photos(site: Site, register: str, row: Row[Any] | None) -> set[str]:
+def record_photos(site: Site, register: str, row: Record | None) -> set[str]:
     """The photo references a stored record holds now."""
-    values = row_values(site, register, row)
+    values = row.values if row is not None else {}
     return {ref for spec in site.deployment.registers[register].fields
             if spec.type in ("photo", "file") for ref in photos(values.get(spec.name))}

@@ -13,8 +13,6 @@ from sqlalchemy import Connection, select
 
 from .. import workflow
 from ..auth import User
-from ..hierarchy import scope_filter
-from ..workflow.actors import with_verb
 from .display import Names, photos, show, state_label, when
 from .site import Site
 from .widgets import FieldView, FormState, build_views
@@ -106,23 +104,22 @@ def action_names(site: Site, register: str) -> dict[str, str]:
     return names
 
 
-def workflow_context(conn: Connection, site: Site, user: User, register: str,
-                     record_id: int, names: Names, unmask: bool) -> dict[str, Any]:
+def workflow_context(conn: Connection, site: Site, user: User, record: workflow.Record,
+                     names: Names, unmask: bool) -> dict[str, Any]:
     """The record page's workflow part: state, deadline, supervisions, timeline, buttons."""
-    record = workflow.load_record(conn, site.schema, register, record_id)
-    final = _is_final(site, register, record.state)
+    register, record_id = record.register, record.id
     actions = workflow.available_actions(conn, site.deployment, site.schema, user, register,
-                                         record_id, clock=site.clock)
+                                         record_id, clock=site.clock, record=record)
     return {
         "wf": record,
         "deadline": when(site, record.deadline),
-        "overdue": record.deadline is not None and not final and record.deadline < site.clock(),
+        "overdue": workflow.is_overdue(site.deployment, record, site.clock()),
         "priority": _choice_label(site, "priority", record.priority),
         "department": _department_label(site, record.department),
         "supervisions": _supervisions(conn, site, register, record_id),
         "rounds": timeline_rounds(conn, site, register, record_id, names, unmask),
         "actions": actions,
-        "can_supervise": not final and _may_supervise(conn, site, user, register, record_id),
+        "can_supervise": workflow.may_supervise(site.deployment, site.schema, user, record),
     }
 
 
@@ -273,23 +270,6 @@ def _supervisions(conn: Connection, site: Site, register: str,
              "level": site.level_label(row["level"]) if row["level"] else "",
              "resolved": when(site, row["resolved_at"])}
             for row in rows]
-
-
-def _may_supervise(conn: Connection, site: Site, user: User, register: str,
-                   record_id: int) -> bool:
-    """Whether one of the user's roles may supervise and holds the record's place."""
-    allowed = with_verb(site.deployment, user, "supervise", register)
-    if not allowed.grants:
-        return False
-    table = site.schema.table(register)
-    return conn.execute(select(table.c.id).where(
-        table.c.id == record_id, scope_filter(allowed, table))).first() is not None
-
-
-def _is_final(site: Site, register: str, state: str | None) -> bool:
-    name = site.deployment.registers[register].workflow
-    states = site.deployment.workflows[name].states if name else {}
-    return state is not None and state in states and states[state].final
 
 
 def _choice_label(site: Site, choices: str, code: Any) -> str:

@@ -17,16 +17,19 @@ from .engine import (
     replan,
     take_action,
 )
+from .edit import edit_record
 from .errors import Conflict, Forbidden, Invalid, NotFound, PluginFailed, WorkflowError
-from .history import Entry, replay, timeline
+from .history import Change, Entry, Kind, replay, timeline
 from .queues import QueueCount, queue_counts, queue_records
-from .records import Record, load_record
+from .records import Record, load_record, read_record
+from .status import is_open, is_overdue, may_supervise, open_clause, overdue_clause
 from .supervision import open_supervision, supervisions
 
 __all__ = [
-    "ACTIONS", "STRATEGIES", "Actor", "Available", "Clock", "Conflict", "Entry", "Forbidden",
-    "Invalid", "NotFound", "PluginFailed", "QueueCount", "Record", "Route", "Step", "User",
-    "WorkflowError", "available_actions", "create_entry", "create_record", "load_record",
-    "load_user", "open_supervision", "queue_counts", "queue_records", "replan", "replay",
-    "supervisions", "take_action", "timeline",
+    "ACTIONS", "STRATEGIES", "Actor", "Available", "Change", "Clock", "Conflict", "Entry",
+    "Forbidden", "Invalid", "Kind", "NotFound", "PluginFailed", "QueueCount", "Record", "Route",
+    "Step", "User", "WorkflowError", "available_actions", "create_entry", "create_record",
+    "edit_record", "is_open", "is_overdue", "load_record", "load_user", "may_supervise",
+    "open_clause", "open_supervision", "overdue_clause", "queue_counts", "queue_records",
+    "read_record", "replan", "replay", "supervisions", "take_action", "timeline",
 ]

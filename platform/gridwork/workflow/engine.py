@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,6 +24,7 @@ from ..timers.deadlines import Deadlines
 from . import actions, history, stays, supervision
 from .actors import Actor, holds_node, with_verb
 from .dispatch import route
+from .history import Change, Kind
 from .errors import Conflict, Forbidden, NotFound
 from .inputs import (
     NOT_ASKED,
@@ -37,7 +37,14 @@ from .inputs import (
     unique_clashes,
 )
 from .permissions import guard_holds, in_scope
-from .records import Record, department_ids, field_columns, load_record, node_row
+from .records import (
+    Record,
+    department_ids,
+    field_columns,
+    load_record,
+    node_row,
+    set_deadline,
+)
 from .transaction import transaction
 
 Clock = Callable[[], dt.datetime]
@@ -85,10 +92,10 @@ def _run(conn: Connection, deployment: Deployment, schema: Schema, register: str
     if name is None:
         raise NotFound(f"register '{register}' has no workflow")
     return _Run(conn, schema, name, deployment.workflows[name], now,
-                _functions(deployment, now), Deadlines(deployment))
+                functions(deployment, now), Deadlines(deployment))
 
 
-def _functions(deployment: Deployment, now: dt.datetime) -> dict[str, Callable[..., Any]]:
+def functions(deployment: Deployment, now: dt.datetime) -> dict[str, Callable[..., Any]]:
     """What expressions may call: the plugins' functions and `today` on the call's clock."""
     tz = ZoneInfo(deployment.deployment.timezone)
     return {**plugins.functions(plugins.for_deployment(deployment)),
@@ -96,10 +103,13 @@ def _functions(deployment: Deployment, now: dt.datetime) -> dict[str, Callable[.
 
 
 def available_actions(conn: Connection, deployment: Deployment, schema: Schema, user: Actor,
-                      register: str, record_id: int, *, clock: Clock) -> list[Available]:
-    """The transitions ``user`` may take on the record now, in config order."""
+                      register: str, record_id: int, *, clock: Clock,
+                      record: Record | None = None) -> list[Available]:
+    """The transitions ``user`` may take on the record now, in config order (``record``:
+    the record as the caller just read it, so it is not read again)."""
     run = _run(conn, deployment, schema, register, clock())
-    record = load_record(conn, schema, register, record_id)
+    if record is None:
+        record = load_record(conn, schema, register, record_id)
     locale = deployment.deployment.locale
     found: list[Available] = []
     for transition in run.workflow.transitions:
@@ -156,9 +166,10 @@ def create_record(conn_or_engine: Connection | Engine, deployment: Deployment, s
         record_id = _insert_new(conn, schema, register, new, state=state, round=1, version=1,
                                 reporter=user.id, assignee=assignee, created_at=run.now,
                                 updated_at=run.now)
-        history.write(conn, schema, register, record_id, actor=user.id, at=run.now,
-                      action="create", from_state=None, to_state=state, round=1,
-                      after=new.after | ({"assignee": assignee} if assignee else {}))
+        history.write(conn, schema, Change(Kind.CREATED, register, record_id, run.now,
+                                           actor=user.id, to_state=state, round=1,
+                                           after=new.after | ({"assignee": assignee}
+                                                              if assignee else {})))
         record = load_record(conn, schema, register, record_id)
         record = _enter(run, record, None)
         return _follow(run, record)
@@ -185,12 +196,11 @@ def create_entry(conn_or_engine: Connection | Engine, deployment: Deployment, sc
     now = clock()
     with transaction(conn_or_engine) as conn:
         new = _new(conn, deployment, schema, user, register, node_code, values,
-                   _functions(deployment, now), ("category", "severity"))
+                   functions(deployment, now), ("category", "severity"))
         record_id = _insert_new(conn, schema, register, new, version=1, reporter=user.id,
                                 created_at=now, updated_at=now)
-        history.write(conn, schema, register, record_id, actor=user.id, at=now,
-                      action="create", from_state=None, to_state=None, round=None,
-                      after=new.after)
+        history.write(conn, schema, Change(Kind.CREATED, register, record_id, now,
+                                           actor=user.id, after=new.after))
         return record_id
 
 
@@ -248,7 +258,7 @@ def _new(conn: Connection, deployment: Deployment, schema: Schema, user: Actor, 
     raise_if({**errors, **problems, **field_errors,
               **unique_clashes(conn, schema, register, clean)})
     return _NewRecord(clean, {**field_columns(spec, clean), **columns, "node": node.id},
-                      _jsonable({k: v for k, v in clean.items() if v is not None}))
+                      {k: v for k, v in clean.items() if v is not None})
 
 
 def _claim(run: _Run, register: str, record_id: int, version: int) -> None:
@@ -319,9 +329,10 @@ def _move(run: _Run, record: Record, transition: Transition, actor: int | None,
     if run.workflow.states[transition.to].final:
         supervision.close(run.conn, run.schema, moved, run.now)
     before, after = _diff(record, moved)
-    history.write(run.conn, run.schema, record.register, record.id, actor=actor, at=run.now,
-                  action=transition.name, from_state=record.state, to_state=moved.state,
-                  round=moved.round, comment=comment, before=before, after=after)
+    history.write(run.conn, run.schema, Change(
+        Kind.MOVED, record.register, record.id, run.now, actor=actor, action=transition.name,
+        from_state=record.state, to_state=moved.state, round=moved.round, comment=comment,
+        before=before, after=after))
     return moved
 
 
@@ -334,19 +345,17 @@ def replan(conn: Connection, deployment: Deployment, schema: Schema, register: s
     record = load_record(conn, schema, register, record_id)
     if record.state is None:
         return record
-    deadline = stays.replan(conn, schema, run.deadlines, run.name, record, run.now)
-    table = schema.table(register)
-    conn.execute(update(table).where(table.c.id == record_id).values(deadline=deadline))
+    set_deadline(conn, schema, record,
+                 stays.replan(conn, schema, run.deadlines, run.name, record, run.now))
     return load_record(conn, schema, register, record_id)
 
 
 def _enter(run: _Run, record: Record, from_state: str | None, *,
            renewed: bool = False) -> Record:
     """Timers and deadline for the record's (new) state, or new round."""
-    deadline = stays.enter(run.conn, run.schema, run.deadlines, run.name, record, from_state,
-                           run.now, renewed=renewed)
-    table = run.schema.table(record.register)
-    run.conn.execute(update(table).where(table.c.id == record.id).values(deadline=deadline))
+    set_deadline(run.conn, run.schema, record, stays.enter(
+        run.conn, run.schema, run.deadlines, run.name, record, from_state, run.now,
+        renewed=renewed))
     return load_record(run.conn, run.schema, record.register, record.id)
 
 
@@ -397,17 +406,4 @@ def _diff(before: Record, after: Record) -> tuple[dict[str, Any], dict[str, Any]
     old = {**before.values, **{n: getattr(before, n) for n in TRACKED}}
     new = {**after.values, **{n: getattr(after, n) for n in TRACKED}}
     names = [n for n in new if new[n] != old.get(n)]
-    return (_jsonable({n: old.get(n) for n in names}), _jsonable({n: new[n] for n in names}))
-
-
-def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
-    """Values as JSON keeps them: dates as ISO text, decimals as text, points as lists."""
-    def one(value: Any) -> Any:
-        if isinstance(value, dt.date | dt.datetime):
-            return value.isoformat()
-        if isinstance(value, Decimal):
-            return str(value)
-        if isinstance(value, tuple | list):
-            return [one(item) for item in value]
-        return value
-    return {name: one(value) for name, value in values.items()}
+    return {n: old.get(n) for n in names}, {n: new[n] for n in names}

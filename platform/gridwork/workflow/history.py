@@ -1,15 +1,54 @@
-"""The history table: one row per change, written with it; read back as a timeline."""
+"""The history table: one typed row per change, written with it; read back as a timeline.
+
+Every history row is written here: one change by `write`, many by `write_many` (an import,
+demo data, a re-gridded tree), and the sweep's `overdue` rows set-based by
+`write_selected` (or, inside the sweep's claim statement, by `insert_selected`).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, Insert, Select, func, insert, literal, select
 
 from ..storage import Schema
+from ..storage.history_kinds import ACTIONS, Kind
+from ..storage.types import UTCDateTime
+
+__all__ = ["ACTIONS", "Change", "Entry", "Kind", "insert_selected", "jsonable",
+           "overdue_rows", "replay", "timeline", "write", "write_many", "write_selected"]
+
+
+@dataclass(frozen=True)
+class Change:
+    """One history row to write: what kind of change, on which record, by whom."""
+
+    kind: Kind
+    register: str
+    record: int
+    at: dt.datetime
+    actor: int | None = None
+    """None for the system's own steps."""
+    action: str | None = None
+    """A move's transition, a plugin action's or a seeded step's name; others: the kind's."""
+    from_state: str | None = None
+    to_state: str | None = None
+    round: int | None = None
+    comment: str | None = None
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+
+    def row(self) -> dict[str, Any]:
+        """The history row's column values."""
+        action = self.action or ACTIONS.get(self.kind)
+        if action is None:
+            raise ValueError(f"a '{self.kind}' history row needs its action's name")
+        return {**asdict(self), "kind": self.kind.value, "action": action,
+                "before": jsonable(self.before) or None, "after": jsonable(self.after) or None}
 
 
 @dataclass(frozen=True)
@@ -20,6 +59,7 @@ class Entry:
     actor: int | None
     """None for the system's own steps."""
     actor_name: str | None
+    kind: Kind
     action: str
     from_state: str | None
     to_state: str | None
@@ -29,15 +69,40 @@ class Entry:
     after: dict[str, Any] | None
 
 
-def write(conn: Connection, schema: Schema, register: str, record_id: int, *,
-          actor: int | None, at: dt.datetime, action: str, from_state: str | None,
-          to_state: str | None, round: int | None, comment: str | None = None,
-          before: dict[str, Any] | None = None, after: dict[str, Any] | None = None) -> None:
-    """Append one history row."""
-    conn.execute(insert(schema.system("history")).values(
-        register=register, record=record_id, actor=actor, at=at, action=action,
-        from_state=from_state, to_state=to_state, round=round, comment=comment,
-        before=before or None, after=after or None))
+def write(conn: Connection, schema: Schema, change: Change) -> None:
+    """Append one history row, in the caller's transaction."""
+    conn.execute(insert(schema.system("history")).values(change.row()))
+
+
+def write_many(conn: Connection, schema: Schema, changes: Sequence[Change]) -> None:
+    """Append many history rows with one statement (an import, demo data, a tree change)."""
+    if changes:
+        conn.execute(insert(schema.system("history")), [c.row() for c in changes])
+
+
+SELECTED_COLUMNS = ("register", "record", "at", "kind", "action", "round", "after")
+"""The history columns `overdue_rows` fills, in its order."""
+
+
+def overdue_rows(dialect: str, timer: Any, now: dt.datetime) -> Select[Any]:
+    """The `overdue` history row of each deadline timer (``timer``: the columns of the
+    timers table, or of a query over it), in `SELECTED_COLUMNS` order; join and filter it
+    to the timers that fire."""
+    as_json = func.json_build_object if dialect == "postgresql" else func.json_object
+    return select(timer.register, timer.record, literal(now, UTCDateTime),
+                  literal(Kind.OVERDUE.value), literal(ACTIONS[Kind.OVERDUE]), timer.round,
+                  as_json("state", timer.state))
+
+
+def insert_selected(schema: Schema, rows: Select[Any]) -> Insert:
+    """The INSERT of the history rows ``rows`` selects (see `overdue_rows`), for a
+    statement that writes them along with other changes."""
+    return insert(schema.system("history")).from_select(list(SELECTED_COLUMNS), rows)
+
+
+def write_selected(conn: Connection, schema: Schema, rows: Select[Any]) -> int:
+    """Append the history rows ``rows`` selects, set-based; return how many."""
+    return int(conn.execute(insert_selected(schema, rows)).rowcount)
 
 
 def timeline(conn: Connection, schema: Schema, register: str, record_id: int) -> list[Entry]:
@@ -47,8 +112,8 @@ def timeline(conn: Connection, schema: Schema, register: str, record_id: int) ->
              .outerjoin(users, users.c.id == history.c.actor)
              .where(history.c.register == register, history.c.record == record_id)
              .order_by(history.c.id))
-    return [Entry(row.at, row.actor, row.username, row.action, row.from_state, row.to_state,
-                  row.round, row.comment, row.before, row.after)
+    return [Entry(row.at, row.actor, row.username, Kind(row.kind), row.action, row.from_state,
+                  row.to_state, row.round, row.comment, row.before, row.after)
             for row in conn.execute(query)]
 
 
@@ -64,3 +129,16 @@ def replay(entries: Sequence[Entry]) -> str | None:
                              f"was in '{state}'")
         state = entry.to_state
     return state
+
+
+def jsonable(values: dict[str, Any] | None) -> dict[str, Any]:
+    """Values as JSON keeps them: dates as ISO text, decimals as text, points as lists."""
+    def one(value: Any) -> Any:
+        if isinstance(value, dt.date | dt.datetime):
+            return value.isoformat()
+        if isinstance(value, Decimal):
+            return str(value)
+        if isinstance(value, tuple | list):
+            return [one(item) for item in value]
+        return value
+    return {name: one(value) for name, value in (values or {}).items()}

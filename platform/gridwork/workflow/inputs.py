@@ -97,31 +97,41 @@ def clean_fields(conn: Connection, schema: Schema, register_name: str, raw: Mapp
     return form.clean(raw, system=known, functions=functions, resolve=resolve, only=only)
 
 
+OUTSIDE = "not within your area"
+WRONG_LEVEL = "not at the right level"
+
+
 def _resolve(conn: Connection, schema: Schema, spec: FieldSpec, value: Any,
              user: HasGrants | None) -> Any:
     """The stored form of a node, user or reference value; ValueError when it names nothing
-    (or, for a reference checked for ``user``, a record outside their scope)."""
+    (or, checked for ``user``, a node or record outside their scope). The messages are the
+    pages' words, so the pages show them translated."""
     if spec.type == "node":
         nodes = schema.system("nodes")
-        found = conn.execute(select(nodes.c.id).where(nodes.c.code == str(value))).scalar()
+        query = select(nodes.c.id, nodes.c.level).where(nodes.c.code == str(value))
+        if user is not None:
+            query = query.where(scope_filter(user, nodes))
+        found = conn.execute(query).first()
         if found is None:
-            raise ValueError(f"no node '{value}'")
-        return found
+            raise ValueError(message(OUTSIDE))
+        if spec.level is not None and found.level != spec.level:
+            raise ValueError(message(WRONG_LEVEL))
+        return found.id
     if spec.type == "user":
         users = schema.system("users")
         found = conn.execute(select(users.c.id).where(users.c.username == str(value))).scalar()
         if found is None:
-            raise ValueError(f"no user '{value}'")
+            raise ValueError(message("no such user"))
         return found
     if spec.type == "reference" and spec.register_name in schema.registers:
         table = schema.table(spec.register_name)
         number = parse_int(value if isinstance(value, int) else str(value), lo=1)
         query = select(table.c.id).where(table.c.id == (number or 0))
         if number is None or conn.execute(query).first() is None:
-            raise ValueError(f"no record #{value}")
+            raise ValueError(message("no such record"))
         if user is not None and conn.execute(
                 query.where(scope_filter(user, table))).first() is None:
-            raise ValueError(f"record #{value} is outside your area")
+            raise ValueError(message(OUTSIDE))
     return value
 
 

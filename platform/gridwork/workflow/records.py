@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Row, Table, select
+from sqlalchemy import Connection, Row, Table, insert, select, update
 
 from ..config import Deployment
 from ..config.models import Register
+from ..hierarchy import HasGrants, scope_filter
 from ..storage import Schema
 from .errors import NotFound
 
@@ -79,27 +81,38 @@ def load_record(conn: Connection, schema: Schema, register: str, record_id: int)
     spec = schema.deployment.registers.get(register)
     if spec is None or spec.workflow is None:
         raise NotFound(f"no register '{register}' with a workflow")
+    record = read_record(conn, schema, register, record_id)
+    if record is None:
+        raise NotFound(f"{register} #{record_id}")
+    return record
+
+
+def read_record(conn: Connection, schema: Schema, register: str, record_id: int, *,
+                within: HasGrants | None = None) -> Record | None:
+    """Read one record of any register with one statement; None when there is none (or,
+    ``within`` given, when it lies outside those grants' scope)."""
     table = schema.table(register)
     nodes, departments = schema.system("nodes"), schema.system("departments")
-    query = (select(table, nodes.c.code.label("_node_code"), nodes.c.path.label("_node_path"),
-                    departments.c.code.label("_department_code"))
-             .join(nodes, nodes.c.id == table.c.node)
-             .outerjoin(departments, departments.c.id == table.c.department)
-             .where(table.c.id == record_id))
+    query = (select(table, nodes.c.code.label("_node_code"), nodes.c.path.label("_node_path"))
+             .join(nodes, nodes.c.id == table.c.node).where(table.c.id == record_id))
+    if "department" in table.c:
+        query = query.add_columns(departments.c.code.label("_department_code")).outerjoin(
+            departments, departments.c.id == table.c.department)
+    if within is not None:
+        query = query.where(scope_filter(within, table))
     row = conn.execute(query).mappings().first()
-    if row is None:
-        raise NotFound(f"{register} #{record_id}")
-    return _record(schema.deployment, register, row)
+    return None if row is None else _record(schema.deployment, register, row)
 
 
 def _record(deployment: Deployment, register: str, row: Any) -> Record:
     return Record(
         register=register, id=row["id"], node=row["_node_code"], node_id=row["node"],
-        node_path=row["_node_path"], state=row["state"], version=row["version"],
-        round=row["round"] or 1, category=row["category"], severity=row["severity"],
-        department=row["_department_code"], department_id=row["department"],
-        assignee=row["assignee"], reporter=row["reporter"], priority=row["priority"],
-        deadline=row["deadline"], created_at=row["created_at"], updated_at=row["updated_at"],
+        node_path=row["_node_path"], state=row.get("state"), version=row["version"],
+        round=row.get("round") or 1, category=row.get("category"),
+        severity=row.get("severity"), department=row.get("_department_code"),
+        department_id=row.get("department"), assignee=row.get("assignee"),
+        reporter=row["reporter"], priority=row.get("priority"), deadline=row.get("deadline"),
+        created_at=row["created_at"], updated_at=row["updated_at"],
         values=field_values(deployment.registers[register], row))
 
 
@@ -113,3 +126,32 @@ def node_row(conn: Connection, nodes: Table, code: str) -> Row[Any, Any, Any] | 
     """The node with ``code`` (id, path, level), if any."""
     query = select(nodes.c.id, nodes.c.path, nodes.c.level).where(nodes.c.code == code)
     return conn.execute(query).first()
+
+
+def change_system(conn: Connection, schema: Schema, record: Record, *, at: dt.datetime,
+                  **columns: Any) -> Record:
+    """Change a record's system columns (node, priority…) as the system: a new version,
+    read back. The history row saying why is the caller's to write."""
+    table = schema.table(record.register)
+    conn.execute(update(table).where(table.c.id == record.id).values(
+        version=table.c.version + 1, updated_at=at, **columns))
+    return load_record(conn, schema, record.register, record.id)
+
+
+def insert_records(conn: Connection, schema: Schema, register: str,
+                   rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Insert records given as column values (an import, demo data) with one statement;
+    return their ids in order. Their history rows are the caller's to write, in the same
+    transaction, with `history.write_many`."""
+    if not rows:
+        return []
+    table = schema.table(register)
+    return list(conn.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
+                             list(rows)).scalars())
+
+
+def set_deadline(conn: Connection, schema: Schema, record: Record,
+                 deadline: dt.datetime | None) -> None:
+    """Store the deadline the plan of the record's stay gives it."""
+    table = schema.table(record.register)
+    conn.execute(update(table).where(table.c.id == record.id).values(deadline=deadline))

@@ -10,13 +10,13 @@ from sqlalchemy import Connection, Engine, insert, select, update
 
 from ..config import Deployment
 from ..config.models import Target
-from ..hierarchy import scope_filter
 from ..storage import Schema
-from .actors import Actor, with_verb
+from .actors import Actor
 from .errors import Forbidden
-from .history import write
+from .history import Change, Kind, write
 from .notify import About, recipients, send
 from .records import Record, load_record
+from .status import may_supervise
 from .transaction import transaction
 
 HANDLERS = (Target(role="assignee"), Target(role="department"))
@@ -66,16 +66,11 @@ def open_supervision(conn_or_engine: Connection | Engine, deployment: Deployment
     now = clock()
     with transaction(conn_or_engine) as conn:
         record = load_record(conn, schema, register, record_id)
-        table = schema.table(register)
-        allowed = with_verb(deployment, user, "supervise", register)
-        visible = conn.execute(select(table.c.id).where(
-            table.c.id == record_id, scope_filter(allowed, table))).first()
-        workflow = deployment.workflows[deployment.registers[register].workflow or ""]
-        if visible is None or workflow.states[record.state or ""].final:
+        if not may_supervise(deployment, schema, user, record):
             raise Forbidden(f"may not supervise {register} #{record_id}")
         supervision_id = open_row(conn, schema, record, by=user.id, reason=reason, now=now)
-        write(conn, schema, register, record_id, actor=user.id, at=now, action="supervise",
-              from_state=None, to_state=None, round=record.round, comment=reason)
+        write(conn, schema, Change(Kind.SUPERVISED, register, record_id, now, actor=user.id,
+                                   round=record.round, comment=reason))
         return supervision_id
 
 
