@@ -170,4 +170,4 @@ def test_export_command_writes_a_workbook_pyxform_converts(tmp_path: Path) -> No
     assert "resident.gender: computed 'id_card_sex(id_card)' has no XLSForm counterpart" \
         in result.output
     xform = xls2xform.convert(str(out)).xform
-    assert 'nodeset="/resident/id_card"' in xform and 'gridwork:type="id_card"' in xform
+    assert 'nodeset="/data/id_card"' in xform and 'gridwork:type="id_card"' in xform
