@@ -25,41 +25,41 @@ IMPORTABLE = ("extra_columns", "field-list", "group", "specify_other", "text_and
               "yes_or_no_question")
 REFUSED = {
     "loop": [
-        "loop.xlsx:survey:3: error: the loop 'loop_toilet_types' cannot be carried: a register "
+        ("loop.xlsx:survey:3: error: the loop 'loop_toilet_types' cannot be carried: a register "
         "keeps one record per submission; make its questions a register of their own with a "
-        "reference field to this one"],
+        "reference field to this one")],
     "or_other": [
-        "or_other.xlsx:survey:3: error: the choice_filter 'pastel=yes' of 'fav_pastel' cannot "
-        "be carried: a field offers the same options whatever else was chosen"],
+        ("or_other.xlsx:survey:3: error: the choice_filter 'pastel=yes' of 'fav_pastel' cannot "
+        "be carried: a field offers the same options whatever else was chosen")],
     "case_insensitivity": [
-        "case_insensitivity.xlsx:survey:3: error: 'q2' takes its options from outside the form "
-        "(c1); an external select cannot be carried: list the options on the choices sheet",
-        "case_insensitivity.xlsx:survey:4: error: the question type 'osm' of 'q3' has no "
+        ("case_insensitivity.xlsx:survey:3: error: 'q2' takes its options from outside the form "
+        "(c1); an external select cannot be carried: list the options on the choices sheet"),
+        ("case_insensitivity.xlsx:survey:4: error: the question type 'osm' of 'q3' has no "
         "gridwork field type; gridwork keeps text, textarea, integer, decimal, boolean, date, "
         "datetime, choice, multichoice, phone, email, id_card, credit_code, geo_point, photo, "
-        "file, reference, node, user, department"],
+        "file, reference, node, user, department")],
     "choice_filter_test": [
-        "choice_filter_test.xlsx:survey:2: error: 'state' is a column the engine keeps on "
-        "every record; rename the question",
-        "choice_filter_test.xlsx:survey:3: error: the choice_filter '${state}=cf' of 'county' "
-        "cannot be carried: a field offers the same options whatever else was chosen",
-        "choice_filter_test.xlsx:survey:4: error: the choice_filter '${county}=cf' of 'city' "
-        "cannot be carried: a field offers the same options whatever else was chosen",
-        "choice_filter_test.xlsx:choices:4: error: the choice 'king' appears twice in the list "
-        "'counties'"],
+        ("choice_filter_test.xlsx:survey:2: error: 'state' is a column the engine keeps on "
+        "every record; rename the question"),
+        ("choice_filter_test.xlsx:survey:3: error: the choice_filter '${state}=cf' of 'county' "
+        "cannot be carried: a field offers the same options whatever else was chosen"),
+        ("choice_filter_test.xlsx:survey:4: error: the choice_filter '${county}=cf' of 'city' "
+        "cannot be carried: a field offers the same options whatever else was chosen"),
+        ("choice_filter_test.xlsx:choices:4: error: the choice 'king' appears twice in the list "
+        "'counties'")],
 }
 SHARED_ERRORS = [  # attribute_columns_test and flat_xlsform_test hold the same questions
-    "survey:9: error: the media prompt (image, audio, video) of "
-    "'text_image_audio_video_test' cannot be carried: labels are text",
+    ("survey:9: error: the media prompt (image, audio, video) of "
+    "'text_image_audio_video_test' cannot be carried: labels are text"),
     "survey:30: error: the question type 'acknowledge' of 'acknowledge_test' has no gridwork",
     "survey:32: error: the question type 'time' of 'time_test' has no gridwork field type",
     "survey:35: error: the question type 'barcode' of 'barcode_test' has no gridwork",
     "survey:37: error: the question type 'audio' of 'audio_test' has no gridwork field type",
     "survey:38: error: the question type 'video' of 'video_test' has no gridwork field type",
-    "survey:56: error: the name '_1' is not a field name (lower-case letters, digits and '_', "
-    "starting with a letter); rename it, e.g. 'q_1'",
-    "survey:57: error: the name 'FALSE' is not a field name (lower-case letters, digits and "
-    "'_', starting with a letter); rename it, e.g. 'false'",
+    ("survey:56: error: the name '_1' is not a field name (lower-case letters, digits and '_', "
+    "starting with a letter); rename it, e.g. 'q_1'"),
+    ("survey:57: error: the name 'FALSE' is not a field name (lower-case letters, digits and "
+    "'_', starting with a letter); rename it, e.g. 'false'"),
 ]
 
 
@@ -144,9 +144,11 @@ def _round_trip(deployment: Any, name: str, path: Path) -> dict[str, Any]:
     return Register.model_validate(imported.register).model_dump(warnings=False)
 
 
-@pytest.mark.parametrize("config", ["community", "safety", "environment"])
-def test_shipped_registers_round_trip_through_pyxform(config: str, tmp_path: Path) -> None:
-    deployment = load_deployment(ROOT / "configs" / config)
+@pytest.mark.parametrize("config", ["configs/community", "configs/safety",
+                                    "configs/environment", "tests/fixtures/storage"])
+def test_registers_round_trip_through_pyxform(config: str, tmp_path: Path) -> None:
+    """The shipped registers, and the storage fixture's (every built-in field type)."""
+    deployment = load_deployment(ROOT / config)
     for name, register in deployment.registers.items():
         assert _round_trip(deployment, name, tmp_path / f"{name}.xlsx") == \
             register.model_dump(warnings=False), name

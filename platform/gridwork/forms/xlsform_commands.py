@@ -48,8 +48,8 @@ def import_form(file: Path, name: str, into: Path | None) -> None:
         from ..config import check
 
         result = check(into)
-        for problem in result.problems:
-            click.echo(problem.format(), err=True)
+        for found in result.problems:
+            click.echo(found.format(), err=True)
         if result.deployment is None:
             sys.exit(1)
 

@@ -158,7 +158,8 @@ class _Writer:
         if isinstance(spec.choices, dict):
             self._list(name, list(spec.choices.items()))
         else:
-            self._list(name, [(code, Label(code, code)) for code in spec.choices or ()])
+            codes: tuple[str, ...] = spec.choices or ()
+            self._list(name, [(code, Label(code, code)) for code in codes])
         return name
 
     def _list(self, name: str, options: list[tuple[str, Label]]) -> None:

@@ -265,9 +265,10 @@ def _fold(node: ast.expr) -> ast.expr:
 def _fold_one(node: ast.expr) -> ast.expr:
     if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or):
         names = {_equals_name(v) for v in node.values}
-        if len(names) == 1 and None not in names and len(node.values) > 1:
-            return ast.Compare(ast.Name(names.pop()), [ast.In()],
-                               [ast.List([v.comparators[0] for v in node.values])])  # type: ignore[attr-defined]
+        name = names.pop() if len(names) == 1 else None
+        if name is not None and len(node.values) > 1:
+            codes = [v.comparators[0] for v in node.values if isinstance(v, ast.Compare)]
+            return ast.Compare(ast.Name(name), [ast.In()], [ast.List(codes)])
     if (isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not)
             and isinstance(node.operand, ast.Compare) and len(node.operand.ops) == 1
             and isinstance(node.operand.ops[0], ast.In)

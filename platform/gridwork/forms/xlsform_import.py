@@ -10,6 +10,7 @@ record holds is lost).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from collections.abc import Mapping
@@ -41,6 +42,7 @@ _LENGTH_RE = re.compile(r"^string-length\(\s*\.\s*\)\s*(>=|<=)\s*(\d+)$")
 _REGEX_RE = re.compile(r"""^regex\(\s*\.\s*,\s*(?:'([^']*)'|"([^"]*)")\s*\)$""")
 _DATE_RE = re.compile(r"""^date\(\s*['"](\d{4}-\d{2}-\d{2})['"]\s*\)$""")
 _NUMBER_RE = re.compile(r"^-?\d+(\.\d+)?$")
+_ISO_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _RANGED = ("integer", "decimal", "date", "datetime")
 _TEXTUAL = ("text", "textarea", "phone", "email", "id_card", "credit_code")
 DEFAULT_MESSAGE = {"zh": "不符合要求", "en": "This value is not accepted"}
@@ -112,7 +114,9 @@ class _Reader:
     def index(self, definition: Any) -> None:
         """Remember each question's and each choice's row (header is row 1), and each
         text as typed: pyxform straightens curly quotes, a label keeps them."""
-        from pyxform.parsing.sheet_headers import clean_text_values
+        from pyxform.parsing.sheet_headers import (  # type: ignore[import-untyped]
+            clean_text_values,
+        )
 
         for row in [*(definition.survey or []), *(definition.choices or [])]:
             for value in row.values():
@@ -354,6 +358,8 @@ class _Reader:
             return int(value)
         if kind == "decimal" and _NUMBER_RE.match(value):
             return float(value)
+        if kind == "date" and _ISO_DATE_RE.match(value):
+            return dt.date.fromisoformat(value)
         return value
 
     def expression(self, native: str | None, carried: str | None, types: dict[str, str],
@@ -430,7 +436,7 @@ class _Reader:
             elif value == "now()" and kind == "datetime":
                 spec[key] = "now"
             elif date and kind in ("date", "datetime"):
-                spec[key] = date.group(1)
+                spec[key] = dt.date.fromisoformat(date.group(1))
             elif _NUMBER_RE.match(value) and kind in ("integer", "decimal"):
                 spec[key] = float(value) if "." in value else int(value)
             else:
@@ -451,9 +457,9 @@ def read_xlsform(path: Path, name: str,
                  dictionaries: Mapping[str, Mapping[str, Label]] | None = None) -> Imported:
     """Read the XLSForm at ``path`` as register ``name``. A list named like one of the
     deployment's shared ``dictionaries``, with the same options, is written as its name."""
-    from pyxform.errors import PyXFormError
-    from pyxform.xls2json import workbook_to_json
-    from pyxform.xls2json_backends import get_xlsform
+    from pyxform.errors import PyXFormError  # type: ignore[import-untyped]
+    from pyxform.xls2json import workbook_to_json  # type: ignore[import-untyped]
+    from pyxform.xls2json_backends import get_xlsform  # type: ignore[import-untyped]
 
     reader = _Reader(path, dictionaries or {})
     try:

@@ -65,7 +65,7 @@ def submission_columns(header: list[str], rows: Rows, register: Register,
     rebuilt: Rows = []
     for number, cells in rows:
         values = [cells[i] for i in keep]
-        for name, parts in points.items():
+        for parts in points.values():
             if "latitude" in parts and "longitude" in parts:
                 lat, lon = cells[parts["latitude"]], cells[parts["longitude"]]
                 values.append(None if lat in (None, "") and lon in (None, "")
@@ -90,7 +90,7 @@ def _tool_column(cell: str, fields: dict[str, Any]) -> bool:
         return True
     # Kobo's one-column-per-option of a multiple choice: `tags/a` beside `tags`.
     if "/" in text:
-        owner, _, option = text.rpartition("/")
+        owner = text.rpartition("/")[0]
         spec = fields.get(_leaf(owner))
         if spec is not None and spec.type == "multichoice":
             return True
