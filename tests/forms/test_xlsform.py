@@ -173,3 +173,71 @@ def test_export_command_writes_a_workbook_pyxform_converts(tmp_path: Path) -> No
         in result.output
     xform = xls2xform.convert(str(out)).xform
     assert 'nodeset="/data/id_card"' in xform and 'gridwork:type="id_card"' in xform
+
+
+SURVEY = [
+    ("type", "name", "label::Chinese (zh)", "label::English (en)", "hint::English (en)",
+     "required", "relevant", "constraint", "constraint_message::Chinese (zh)", "calculation"),
+    ("text", "full_name", "姓名", "Name", "As on the ID card", "yes"),
+    ("integer", "age", "年龄", "Age", None, None, None, ". >= 0 and . <= 120"),
+    ("date", "seen", "日期", "Date", None, None, None, ". <= today()"),
+    ("text", "code", "编码", "Code", None, None, None, "regex(., '[A-Z]{3}')"),
+    ("select_multiple tags", "tags", "标签", "Tags"),
+    ("text", "reason", "原因", "Reason", None, None, "selected(${tags}, 'other')"),
+    ("begin_group", "adult", "成年", "Adult", None, None, "${age} > 17"),
+    ("decimal", "score", "得分", "Score", None, None, None, ". > ${age}", "须大于年龄"),
+    ("integer", "double", "两倍", "Double", None, None, None, None, None, "${age} * 2"),
+    ("end_group",),
+    ("text", "lookup", "查询", "Lookup", None, None, "pulldata('f', 'a', 'b', ${code}) = 1"),
+]
+CHOICES = [("list_name", "name", "label::Chinese (zh)", "label::English (en)"),
+           ("tags", "poor", "困难", "Poor"), ("tags", "other", "其他", "Other")]
+
+
+def _workbook(path: Path, survey: list[tuple[Any, ...]]) -> Path:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "survey"
+    for row in survey:
+        sheet.append(row)
+    choices = book.create_sheet("choices")
+    for row in CHOICES:
+        choices.append(row)
+    book.save(path)
+    return path
+
+
+def test_expressions_bounds_and_languages_translate(tmp_path: Path,
+                                                   deployment_copy: Path) -> None:
+    form = _workbook(tmp_path / "person.xlsx", SURVEY)
+    refused = read_xlsform(form, "person")
+    assert [p.format() for p in refused.errors] == [
+        "person.xlsx:survey:12: error: the relevant of 'lookup' 'pulldata('f', 'a', 'b', "
+        "${code}) = 1' cannot be translated: the function pulldata() has no gridwork "
+        "counterpart"]
+    imported = read_xlsform(_workbook(tmp_path / "ok.xlsx", SURVEY[:-1]), "person")
+    assert imported.errors == []
+    register = imported.register
+    assert register is not None
+    fields = {f["name"]: f for f in register["fields"]}
+    assert fields["full_name"] == {"name": "full_name", "type": "text", "required": True,
+                                   "label": {"zh": "姓名", "en": "Name"},
+                                   "help": {"en": "As on the ID card"}}
+    assert (fields["age"]["min"], fields["age"]["max"]) == (0, 120)
+    assert fields["seen"]["max"] == "today"
+    assert fields["code"]["pattern"] == "[A-Z]{3}"
+    assert fields["reason"]["show_if"] == "'other' in (tags or [])"
+    assert fields["score"]["section"] == {"zh": "成年", "en": "Adult"}
+    assert fields["score"]["show_if"] == "age > 17"
+    assert fields["double"]["computed"] == "age * 2"
+    assert fields["double"]["show_if"] == "age > 17"
+    assert register["validate"] == [{"rule": "score == null or score > age",
+                                     "message": {"zh": "须大于年龄"}}]
+    result = CliRunner().invoke(main, ["forms", "import", str(tmp_path / "ok.xlsx"),
+                                       "--register", "person", "--into", str(deployment_copy)])
+    assert result.exit_code == 0, result.output
+    checked = check(deployment_copy)
+    assert checked.deployment is not None, [p.format() for p in checked.errors]
+    migrate(f"sqlite:///{tmp_path / 'db.sqlite3'}", checked.deployment, echo=lambda *a: None)

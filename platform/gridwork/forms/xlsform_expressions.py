@@ -48,6 +48,11 @@ def from_xpath(text: str, types: Types, current: str | None = None) -> str:
     return _unparse(_fold(_Parser(text, types, current).parse()))
 
 
+def tidy(source: str) -> str:
+    """A gridwork expression written with only the brackets it needs."""
+    return _unparse(ast.parse(source.strip(), mode="eval").body)
+
+
 def _unparse(node: ast.expr) -> str:
     """``ast.unparse``, but ``a or b or c or d`` without brackets around its later terms
     (``ast.unparse`` raises the precedence with each term of a long and/or)."""

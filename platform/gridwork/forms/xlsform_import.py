@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from ..config.expressions import ExpressionError, parse_expression
 from ..config.models import SYSTEM_FIELDS, Register
 from ..config.types import NAME_PATTERN, Label
-from .xlsform_expressions import Untranslatable, from_xpath, same_expression, to_xpath
+from .xlsform_expressions import Untranslatable, from_xpath, same_expression, tidy, to_xpath
 from .xlsform_types import BOOLEAN_CHOICES, FIELD_TYPES, QUESTION_TYPES, locale_of
 
 _NAME_RE = re.compile(NAME_PATTERN)
@@ -268,9 +268,10 @@ class _Reader:
             spec["choices"] = self.choices(data, row)
         if "default" in data:
             spec["default"] = self.default(data["default"], question.type, row, name)
+        relevant = question.relevant + ([bind["relevant"]] if bind.get("relevant") else [])
         show_if = self.expression(
-            " and ".join(f"({r})" for r in question.relevant + (
-                [bind["relevant"]] if bind.get("relevant") else [])) or None,
+            " and ".join(f"({r})" for r in relevant) if len(relevant) > 1 else
+            (relevant[0] if relevant else None),
             bind.get("gridwork:show_if"), types, row, f"relevant of '{name}'")
         if show_if:
             spec["show_if"] = show_if
@@ -415,7 +416,7 @@ class _Reader:
         if rule is None:
             return None
         if not carried:
-            rule = f"{name} == null or ({rule})" if name in _reads(rule) else rule
+            rule = tidy(f"{name} == null or ({rule})") if name in _reads(rule) else rule
         entry: dict[str, Any] = {"rule": rule, "message": _label_yaml(message) if message
                                  else dict(DEFAULT_MESSAGE)}
         first = next(iter(_reads(rule)), None)
