@@ -10,7 +10,6 @@ record holds is lost).
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 from collections.abc import Mapping
@@ -24,7 +23,8 @@ from ..config.expressions import ExpressionError, parse_expression
 from ..config.models import SYSTEM_FIELDS, Register
 from ..config.types import NAME_PATTERN, Label
 from .xlsform_expressions import Untranslatable, from_xpath, same_expression, tidy, to_xpath
-from .xlsform_types import BOOLEAN_CHOICES, FIELD_TYPES, QUESTION_TYPES, locale_of
+from .xlsform_types import FIELD_TYPES, QUESTION_TYPES, locale_of
+from .xlsform_values import conjuncts, default_value, take_bound
 
 _NAME_RE = re.compile(NAME_PATTERN)
 _ROW_RE = re.compile(r"\[row : (\d+)\]")
@@ -37,14 +37,6 @@ _PRESENTATION = frozenset({"multiline", "numbers", "minimal", "compact", "horizo
                            "horizontal-compact", "likert", "quick", "field-list"})
 _KNOWN_BIND = frozenset({"required", "relevant", "constraint", "jr:constraintMsg",
                          "calculate", "readonly", "jr:requiredMsg"})
-_BOUND_RE = re.compile(r"^\.\s*(>=|<=)\s*(.+)$")
-_LENGTH_RE = re.compile(r"^string-length\(\s*\.\s*\)\s*(>=|<=)\s*(\d+)$")
-_REGEX_RE = re.compile(r"""^regex\(\s*\.\s*,\s*(?:'([^']*)'|"([^"]*)")\s*\)$""")
-_DATE_RE = re.compile(r"""^date\(\s*['"](\d{4}-\d{2}-\d{2})['"]\s*\)$""")
-_NUMBER_RE = re.compile(r"^-?\d+(\.\d+)?$")
-_ISO_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_RANGED = ("integer", "decimal", "date", "datetime")
-_TEXTUAL = ("text", "textarea", "phone", "email", "id_card", "credit_code")
 DEFAULT_MESSAGE = {"zh": "不符合要求", "en": "This value is not accepted"}
 """A rule's message when the XLSForm gave its constraint none."""
 
@@ -147,9 +139,14 @@ class _Reader:
                 for key in set(child.get("control", {})) - {"appearance", "bodyless"}:
                     self.report(row, f"the group's body attribute '{key}' is not carried",
                                 "warning")
+                for key in child.get("instance", {}):
+                    self.report(row, f"the group's instance attribute '{key}' is not carried",
+                                "warning")
                 inner = relevant + ([child["bind"]["relevant"]]
                                     if child.get("bind", {}).get("relevant") else [])
                 self.walk(child.get("children", []), inner, row)
+                if label is not None and self._section is label:
+                    self._section = None  # no field of the group was kept to head
             elif kind in ("repeat", "loop"):
                 self.report(row, f"the {kind} '{name}' cannot be carried: a register keeps one "
                             "record per submission; make its questions a register of their "
@@ -261,13 +258,14 @@ class _Reader:
             elif str(required).strip().lower() not in ("no", "false", "false()", "0", ""):
                 self.report(row, f"required '{required}' of '{name}' depends on other answers; "
                             "a conditional required cannot be carried: use relevant instead")
-        options = json.loads(bind.pop("gridwork:options", "{}") or "{}")
-        for key, value in options.items():
-            spec[key] = value
+        spec.update(self.custom_json(bind.pop("gridwork:options", None), row, "gridwork:options"))
         if question.type in ("choice", "multichoice"):
             spec["choices"] = self.choices(data, row)
         if "default" in data:
-            spec["default"] = self.default(data["default"], question.type, row, name)
+            try:
+                spec["default"] = default_value(data["default"], question.type)
+            except ValueError as err:
+                self.report(row, f"the default of '{name}': {err}")
         relevant = question.relevant + ([bind["relevant"]] if bind.get("relevant") else [])
         show_if = self.expression(
             " and ".join(f"({r})" for r in relevant) if len(relevant) > 1 else
@@ -319,6 +317,19 @@ class _Reader:
             self.report(row, f"read_only of '{name}' without a calculation is not carried",
                         "warning")
 
+    def custom_json(self, text: str | None, row: int, column: str,
+             sheet: str = "survey") -> dict[str, Any]:
+        """A JSON object kept in a custom column, or {} after reporting it."""
+        try:
+            value = json.loads(text or "{}")
+        except json.JSONDecodeError as err:
+            self.report(row, f"{column} is not JSON: {err}", sheet=sheet)
+            return {}
+        if not isinstance(value, dict):
+            self.report(row, f"{column} must hold a JSON object", sheet=sheet)
+            return {}
+        return value
+
     def choices(self, data: dict[str, Any], row: int) -> Any:
         """A shared dictionary's name, a list of codes, or codes with labels."""
         list_name = data.get("list_name") or data.get("itemset") or ""
@@ -345,23 +356,6 @@ class _Reader:
         if all(label.zh == label.en == code for code, label in options.items()):
             return list(options)
         return {code: _label_yaml(label) for code, label in options.items()}
-
-    def default(self, value: str, kind: str, row: int, name: str) -> Any:
-        if "${" in value or "(" in value:
-            self.report(row, f"the default '{value}' of '{name}' is an expression; only a "
-                        "plain value can be carried")
-            return None
-        if kind == "boolean":
-            return value == BOOLEAN_CHOICES[0]
-        if kind == "multichoice":
-            return value.split()
-        if kind == "integer" and _NUMBER_RE.match(value) and "." not in value:
-            return int(value)
-        if kind == "decimal" and _NUMBER_RE.match(value):
-            return float(value)
-        if kind == "date" and _ISO_DATE_RE.match(value):
-            return dt.date.fromisoformat(value)
-        return value
 
     def expression(self, native: str | None, carried: str | None, types: dict[str, str],
                    row: int, what: str, current: str | None = None) -> str | None:
@@ -401,8 +395,8 @@ class _Reader:
         """Bounds (``. >= 0``, ``regex(., …)``) become field options; the rest a rule."""
         name, row = spec["name"], question.row
         rest: list[str] = []
-        for part in _conjuncts(bind.get("constraint") or ""):
-            if not self._bound(part, spec):
+        for part in conjuncts(bind.get("constraint") or ""):
+            if not take_bound(part, spec):
                 rest.append(part)
         message = self.label(bind.get("jr:constraintMsg"), row, "constraint_message")
         native = " and ".join(rest) or None
@@ -423,35 +417,6 @@ class _Reader:
         if first != name:
             entry["field"] = name
         return entry
-
-    def _bound(self, part: str, spec: dict[str, Any]) -> bool:
-        kind = spec["type"]
-        match = _BOUND_RE.match(part)
-        if match and kind in _RANGED:
-            op, value = match.groups()
-            key = "min" if op == ">=" else "max"
-            value = value.strip()
-            date = _DATE_RE.match(value)
-            if value == "today()" and kind in ("date", "datetime"):
-                spec[key] = "today"
-            elif value == "now()" and kind == "datetime":
-                spec[key] = "now"
-            elif date and kind in ("date", "datetime"):
-                spec[key] = dt.date.fromisoformat(date.group(1))
-            elif _NUMBER_RE.match(value) and kind in ("integer", "decimal"):
-                spec[key] = float(value) if "." in value else int(value)
-            else:
-                return False
-            return True
-        match = _LENGTH_RE.match(part)
-        if match and kind in _TEXTUAL:
-            spec["min_length" if match.group(1) == ">=" else "max_length"] = int(match.group(2))
-            return True
-        match = _REGEX_RE.match(part)
-        if match and kind in _TEXTUAL:
-            spec["pattern"] = match.group(1) if match.group(1) is not None else match.group(2)
-            return True
-        return False
 
 
 def read_xlsform(path: Path, name: str,
@@ -486,7 +451,8 @@ def read_xlsform(path: Path, name: str,
             rules.append(rule)
     if not fields:
         reader.report(1, "the form has no question a register can keep")
-    register = _register(survey, path, fields, rules)
+    register = _register(survey, path, fields, rules,
+                         reader.custom_json(survey.get("gridwork"), 2, "gridwork", "settings"))
     if not reader.errors_found():
         _validate(reader, register, {q.data["name"]: q.row for q in reader.questions})
     return Imported(None if reader.errors_found() else register, _sorted(reader.problems))
@@ -500,8 +466,9 @@ def _sorted(problems: list[FormProblem]) -> list[FormProblem]:
 
 
 def _register(survey: dict[str, Any], path: Path, fields: list[dict[str, Any]],
-              rules: list[dict[str, Any]]) -> dict[str, Any]:
-    settings = json.loads(survey.get("gridwork") or "{}")
+              rules: list[dict[str, Any]], settings: dict[str, Any]) -> dict[str, Any]:
+    """The register: its label from the form's title, and what `gridwork forms export`
+    kept of it in the settings column ``gridwork``."""
     register: dict[str, Any] = {"label": settings.pop("label", None)
                                 or survey.get("title") or path.stem}
     register.update(settings)
@@ -538,29 +505,6 @@ def _same_xpath(first: str, second: str, types: Mapping[str, str], current: str 
                                from_xpath(second, types, current))
     except Untranslatable:
         return False
-
-
-def _conjuncts(text: str) -> list[str]:
-    """Split at each ``and`` outside brackets and quotes."""
-    parts, depth, quote, start = [], 0, "", 0
-    index = 0
-    while index < len(text):
-        char = text[index]
-        if quote:
-            quote = "" if char == quote else quote
-        elif char in "'\"":
-            quote = char
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        elif depth == 0 and text.startswith(" and ", index):
-            parts.append(text[start:index])
-            start = index + 5
-            index += 4
-        index += 1
-    parts.append(text[start:])
-    return [p.strip() for p in parts if p.strip()]
 
 
 def _cell(row: Mapping[str, Any], key: str) -> str | None:
