@@ -241,3 +241,29 @@ def test_expressions_bounds_and_languages_translate(tmp_path: Path,
     checked = check(deployment_copy)
     assert checked.deployment is not None, [p.format() for p in checked.errors]
     migrate(f"sqlite:///{tmp_path / 'db.sqlite3'}", checked.deployment, echo=lambda *a: None)
+
+
+def test_what_pyxform_refuses_is_reported_at_its_row(tmp_path: Path) -> None:
+    form = _workbook(tmp_path / "open.xlsx", [("type", "name", "label"), ("text", "a", "A"),
+                                              ("begin_group", "g", "G"), ("integer", "b", "B")])
+    imported = read_xlsform(form, "open")
+    assert imported.register is None
+    assert [p.format() for p in imported.problems] == [
+        "open.xlsx:survey:3: error: pyxform: Unmatched 'begin_group'. No matching "
+        "'end_group' was found for the name 'g'."]
+
+
+def test_import_prints_or_writes_a_yaml_file(tmp_path: Path) -> None:
+    runner = CliRunner()
+    form = str(FORMS / "text_and_integer.xlsx")
+    printed = runner.invoke(main, ["forms", "import", form, "--register", "person"])
+    assert printed.exit_code == 0
+    assert printed.stdout.startswith("registers:\n  person:\n    label: text_and_integer\n")
+    target = tmp_path / "forms.yaml"
+    assert runner.invoke(main, ["forms", "import", form, "--register", "person",
+                                "--into", str(target)]).exit_code == 0
+    assert target.read_text(encoding="utf-8").endswith(printed.stdout)
+    again = runner.invoke(main, ["forms", "import", form, "--register", "person",
+                                 "--into", str(target)])
+    assert again.exit_code == 1
+    assert f"register 'person' already exists in {target}" in again.output

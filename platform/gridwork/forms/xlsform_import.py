@@ -186,7 +186,8 @@ class _Reader:
             question.type = marked
         elif kind == "calculate":
             question.type = "text"
-        elif kind == "text" and "multiline" in str(data.get("control", {}).get("appearance")):
+        elif kind == "text" and FIELD_TYPES["textarea"].appearance in str(
+                data.get("control", {}).get("appearance", "")).split():
             question.type = "textarea"
         elif kind in QUESTION_TYPES:
             question.type = QUESTION_TYPES[kind]

@@ -16,7 +16,7 @@ from ..config.types import Label
 
 @dataclass(frozen=True)
 class XlsformType:
-    """How one gridwork field type is written as an XLSForm question."""
+    """How one gridwork field type is written as an XLSForm question, and read back."""
 
     question: str
     """The XLSForm type; ``select_one`` and ``select_multiple`` are followed by a list name."""
@@ -24,42 +24,39 @@ class XlsformType:
     """The appearance that tells this type apart from others written as the same question."""
     marked: bool = False
     """Whether the question names its gridwork type in ``bind::gridwork:type``."""
+    read_from: tuple[str, ...] = ()
+    """The question types, as pyxform names them once it has resolved aliases, that import
+    as this type when no ``gridwork:type`` says otherwise."""
 
 
 FIELD_TYPES: dict[str, XlsformType] = {
-    "text": XlsformType("text"),
+    "text": XlsformType("text", read_from=("text", "string")),
     "textarea": XlsformType("text", "multiline"),
-    "integer": XlsformType("integer"),
-    "decimal": XlsformType("decimal"),
+    "integer": XlsformType("integer", read_from=("integer", "int")),
+    "decimal": XlsformType("decimal", read_from=("decimal",)),
     "boolean": XlsformType("select_one", marked=True),
-    "date": XlsformType("date"),
-    "datetime": XlsformType("dateTime"),
-    "choice": XlsformType("select_one"),
-    "multichoice": XlsformType("select_multiple"),
-    "phone": XlsformType("text", "numbers", marked=True),
+    "date": XlsformType("date", read_from=("date",)),
+    "datetime": XlsformType("dateTime", read_from=("dateTime", "datetime")),
+    "choice": XlsformType("select_one", read_from=("select one",)),
+    "multichoice": XlsformType("select_multiple", read_from=("select all that apply",)),
+    "phone": XlsformType("text", "numbers", marked=True, read_from=("phone number",)),
     "email": XlsformType("text", marked=True),
     "id_card": XlsformType("text", marked=True),
     "credit_code": XlsformType("text", marked=True),
-    "geo_point": XlsformType("geopoint"),
-    "photo": XlsformType("image"),
-    "file": XlsformType("file"),
+    "geo_point": XlsformType("geopoint", read_from=("geopoint",)),
+    "photo": XlsformType("image", read_from=("photo", "image")),
+    "file": XlsformType("file", read_from=("file",)),
     "reference": XlsformType("integer", marked=True),
     "node": XlsformType("text", marked=True),
     "user": XlsformType("text", marked=True),
     "department": XlsformType("text", marked=True),
 }
-"""gridwork field type → XLSForm question (export)."""
+"""gridwork field type → XLSForm question: the one table both directions use."""
 
 QUESTION_TYPES: dict[str, str] = {
-    question: gridwork for gridwork, question in (
-        ("text", "text"), ("integer", "integer"), ("decimal", "decimal"), ("date", "date"),
-        ("datetime", "dateTime"), ("choice", "select one"),
-        ("multichoice", "select all that apply"), ("geo_point", "geopoint"),
-        ("photo", "photo"), ("file", "file"), ("phone", "phone number"),
-    )
-} | {"datetime": "datetime", "image": "photo", "string": "text", "int": "integer"}
-"""XLSForm question type, as pyxform names it after resolving aliases → gridwork field type
-(import). ``text`` with the appearance ``multiline`` is a textarea (see FIELD_TYPES)."""
+    question: gridwork for gridwork, kind in FIELD_TYPES.items() for question in kind.read_from}
+"""pyxform's question type → gridwork field type, read off FIELD_TYPES. (``text`` with the
+appearance ``multiline`` is a textarea: see ``appearance``.)"""
 
 BOOLEAN_CHOICES = ("yes", "no")
 """The codes a boolean field's yes/no list holds (what ODK writes in its CSV export)."""
