@@ -190,3 +190,7 @@ main.add_command(_timers.worker)
 from .plugin_commands import plugins as _plugins  # noqa: E402
 
 main.add_command(_plugins)
+
+from .forms.xlsform_commands import forms as _forms  # noqa: E402
+
+main.add_command(_forms)

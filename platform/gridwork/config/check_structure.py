@@ -10,7 +10,7 @@ from .models.organisation import RECORD_VERBS
 from .problems import unknown
 from .types import Moment
 
-_COMMON_OPTIONS = {"name", "type", "label", "help", "required", "unique", "default",
+_COMMON_OPTIONS = {"name", "type", "label", "help", "section", "required", "unique", "default",
                    "personal", "show_if", "computed", "renamed_from"}
 
 

@@ -234,6 +234,9 @@ def _geo_point(value: Any, spec: Any) -> tuple[float, float]:
         pair = tuple(value)  # type: ignore[assignment]
     else:
         pair = tuple(str(value).replace("，", ",").split(","))  # type: ignore[assignment]
+        if len(pair) == 1 and 2 <= len(pair[0].split()) <= 4:
+            # ODK's own form: "latitude longitude altitude accuracy".
+            pair = tuple(pair[0].split()[:2])  # type: ignore[assignment]
     try:
         lat, lon = (float(x) for x in pair)  # type: ignore[arg-type]
     except (TypeError, ValueError):

@@ -85,5 +85,14 @@ def _codes_for_labels(spec: FieldSpec, raw: Any, deployment: Deployment) -> Any:
                 for text in (label.zh, label.en) if text}
     if spec.type == "choice":
         return by_label.get(str(raw).strip(), raw)
-    parts = raw if isinstance(raw, list) else str(raw).replace("，", ",").split(",")
-    return [by_label.get(str(p).strip(), str(p).strip()) for p in parts]
+    return [by_label.get(str(p).strip(), str(p).strip())
+            for p in _parts(raw, {*by_label, *options})]
+
+
+def _parts(raw: Any, known: set[str]) -> list[Any]:
+    """The options a multiple-choice cell names: separated by commas, or by spaces as
+    ODK Collect and KoboToolbox write them (codes hold no spaces; a label may)."""
+    if isinstance(raw, list):
+        return raw
+    text = str(raw).replace("，", ",").strip()
+    return text.split(",") if "," in text or text in known else text.split()

@@ -101,7 +101,8 @@ def import_(path: Path, register: str, file: Path, db: str | None) -> None:
     """Import FILE (.csv or .xlsx) into REGISTER: every row valid, or nothing saved.
 
     Columns are matched by field name or label; a `node` column holds node codes.
-    Each problem is printed as FILE:row N: FIELD: MESSAGE.
+    ODK Central's and KoboToolbox's CSV exports of a form from `gridwork forms export`
+    import as they are. Each problem is printed as FILE:row N: FIELD: MESSAGE.
     """
     from .importer import ImportFailed, import_file
 

@@ -14,6 +14,7 @@ from ..workflow import history
 from ..workflow.records import insert_records
 from .cells import Lookups, clean_cell, node_id
 from .schema import Schema, build_schema
+from .submissions import submission_columns
 from .tabular import TableFileError, read_table
 
 NODE_HEADERS = ("node", "节点")
@@ -46,6 +47,8 @@ def import_file(engine: Engine, deployment: Deployment, register: str, path: Pat
     except TableFileError as err:
         raise ImportFailed([str(err)]) from None
     schema = schema or build_schema(deployment)
+    header, rows = submission_columns(header, rows, spec, {
+        *_header_names(spec, deployment), *SYSTEM_FIELDS})
     columns, problems = _columns(path.name, header, spec, deployment)
     if problems:
         raise ImportFailed(problems)
@@ -79,16 +82,7 @@ def import_file(engine: Engine, deployment: Deployment, register: str, path: Pat
 def _columns(name: str, header: list[str], register: Register, deployment: Deployment
              ) -> tuple[dict[int, FieldSpec | None], list[str]]:
     """Map header cells to fields (None: the node column) and list the problems."""
-    names: dict[str, FieldSpec | None] = {h: None for h in NODE_HEADERS}
-    for level in deployment.hierarchy.levels:
-        for text in (level.key, level.label.zh, level.label.en):
-            if text:
-                names[text.lower()] = None
-    for spec in register.fields:
-        for text in (spec.name, spec.label.zh if spec.label else None,
-                     spec.label.en if spec.label else None):
-            if text:
-                names[text.lower()] = spec
+    names = _header_names(register, deployment)
     columns: dict[int, FieldSpec | None] = {}
     problems: list[str] = []
     for index, cell in enumerate(header):
@@ -145,6 +139,23 @@ def _assignees(conn: Connection, schema: Schema, header: list[str],
         elif given:
             record["assignee"] = ids[given]
     return problems
+
+
+def _header_names(register: Register, deployment: Deployment
+                  ) -> dict[str, FieldSpec | None]:
+    """Each header (lower case) a column may have: a field's name or label, or a name of
+    the node column (None)."""
+    names: dict[str, FieldSpec | None] = {h: None for h in NODE_HEADERS}
+    for level in deployment.hierarchy.levels:
+        for text in (level.key, level.label.zh, level.label.en):
+            if text:
+                names[text.lower()] = None
+    for spec in register.fields:
+        for text in (spec.name, spec.label.zh if spec.label else None,
+                     spec.label.en if spec.label else None):
+            if text:
+                names[text.lower()] = spec
+    return names
 
 
 def _unique_problems(conn: Connection, table: Table, register: Register,

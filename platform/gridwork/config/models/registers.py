@@ -47,6 +47,9 @@ class FieldSpec(Model):
     """What the form shows; default the name."""
     help: LabelType | None = None
     """A hint shown under the input."""
+    section: LabelType | None = None
+    """A heading the form shows above this field, starting a section that runs to the
+    next field with a heading (an XLSForm group)."""
     required: bool = False
     """A value must be given."""
     unique: bool = False
