@@ -16,6 +16,8 @@ from ..config.models import Deployment, FieldSpec
 Schema = dict[str, Any]
 _Builder = Callable[[Deployment, FieldSpec, bool], Schema]
 
+NOT_BLANK = r"\S"
+"""Text that is more than spaces (a blank value counts as none given)."""
 DECIMAL_PATTERN = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
 PHONE_PATTERN = r"^\+?[\d\s()-]+$"
 ID_CARD_PATTERN = r"^\d{17}[\dXx]$"
@@ -41,8 +43,11 @@ def _text(deployment: Deployment, spec: FieldSpec, answer: bool) -> Schema:
         schema["minLength"] = spec.min_length
     if spec.max_length is not None:
         schema["maxLength"] = spec.max_length
-    if spec.pattern and not answer:
-        schema["pattern"] = f"^(?:{spec.pattern})$"
+    if not answer:
+        if spec.pattern:
+            schema["pattern"] = f"^(?:{spec.pattern})$"
+        elif spec.required:
+            schema["pattern"] = NOT_BLANK
     return schema
 
 

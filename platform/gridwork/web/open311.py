@@ -104,9 +104,12 @@ async def _error(request: Request, exc: Exception) -> Response:
                                                              str(exc.detail))))
 
 
-def _site(request: Request) -> Site:
+def _site(request: Request, form: FormData | None = None) -> Site:
+    """The site, once the jurisdiction the client names (in the query, or the posted
+    form) is the one served here."""
     site: Site = request.app.state.site
-    given = request.query_params.get("jurisdiction_id")
+    given = request.query_params.get("jurisdiction_id") or (
+        _text(form, "jurisdiction_id") if form is not None else None)
     expected = config_of(site).jurisdiction
     if given and expected is not None and given != expected:
         raise Refusal(404, f"jurisdiction_id '{given}' is not served here; "
@@ -211,7 +214,7 @@ def _listed(site: Site, ids: list[int] | None, *, codes: list[str] | None = None
 
 
 def _post(request: Request, form: FormData) -> tuple[str, str | None, Any, int]:
-    site = _site(request)
+    site = _site(request, form)
     config = config_of(site)
     now = site.clock()
     key = _text(form, "api_key")

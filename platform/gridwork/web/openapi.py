@@ -99,20 +99,23 @@ def _register_paths(deployment: Deployment, name: str) -> dict[str, Any]:
             c.code for c, _ in deployment.all_categories()]}, "with the categories below it"))
     read_links = {"read": {"operationId": f"{name}_read",
                            "parameters": {"id": "$response.body#/id"}}}
+    act_links = {f"act_{action}": {"operationId": f"{name}_{action}",
+                                   "parameters": {"id": "$response.body#/id"}}
+                 for action in actions(deployment, spec)}
+    first = {f"{key}_first": {"operationId": link["operationId"],
+                              "parameters": {"id": "$response.body#/items/0/id"}}
+             for key, link in (read_links | act_links).items()}
     paths: dict[str, Any] = {
         base: {"get": _op(f"{name}_form", f"{label}: fields and categories",
                           "RegisterInfo", tags=[name], errors=("403", "404"))},
         f"{base}/records": {
             "get": _op(f"{name}_list", f"{label}: records in your area ({PER_PAGE_NOTE})",
                        schema_name(name, "Page"), tags=[name], errors=("403", "404", "422"),
-                       parameters=[*filters, _page()]),
+                       parameters=[*filters, _page()], links=first),
             "post": _op(f"{name}_create", f"{label}: report or add a record", record,
                         tags=[name], status="201", errors=("403", "404", "422"),
                         body=schema_name(name, "New"),
-                        links=read_links | {
-                            f"act_{action}": {"operationId": f"{name}_{action}",
-                                              "parameters": {"id": "$response.body#/id"}}
-                            for action in actions(deployment, spec)})},
+                        links=read_links | act_links)},
         f"{base}/records/{{id}}": {"get": _op(
             f"{name}_read", f"{label}: one record, its history and the actions you may take",
             record, tags=[name], errors=("403", "404"), parameters=[_record_id()])},
@@ -123,7 +126,7 @@ def _register_paths(deployment: Deployment, name: str) -> dict[str, Any]:
         paths[f"{base}/records/{{id}}/actions/{action}"] = {"post": _op(
             f"{name}_{action}", f"{label}: {text} (to {transition.to})", record,
             tags=[name], errors=("403", "404", "409", "422"), parameters=[_record_id()],
-            body=schema_name(name, f"Action_{action}"), links=read_links,
+            body=schema_name(name, f"Action_{action}"), links=read_links | act_links,
             description=_action_note(transition.require, transition.optional))}
     return paths
 

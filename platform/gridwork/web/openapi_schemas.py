@@ -144,8 +144,12 @@ def _new_body(deployment: Deployment, name: str) -> Schema:
     if spec.workflow and "priority" in deployment.choices:
         properties["priority"] = _codes(deployment, "priority")
     level = spec.attach_to or deployment.hierarchy.levels[-1].key
-    return obj({"node": {"type": "string", "description": f"the code of a node at level "
-                         f"{level} within your area"},
+    node: Schema = {"type": "string", "minLength": 1,
+                    "description": f"the code of a node at level {level} within your area"}
+    example = next((n.code for n in deployment.nodes if n.level == level), None)
+    if example is not None:
+        node["examples"] = [example]
+    return obj({"node": node,
                 "values": obj(properties, required)}, ["node", "values"])
 
 
