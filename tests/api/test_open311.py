@@ -185,3 +185,49 @@ def test_a_key_is_rate_limited(server: Served, tmp_path: Path) -> None:
     answers = [_post(server, **fields).status_code for _ in range(limit + 1)]
     assert answers == [201] * limit + [429]
     assert "try again later" in _post(server, **fields).json()[0]["description"]
+
+
+def test_environment_round_trip_with_choice_attributes(tmp_path: Path) -> None:
+    """The environment deployment opens its public categories too; an odour report carries
+    its required description and its intensity, a choice offered as values."""
+    with served("environment", tmp_path, records=4) as found:
+        base = f"{found.url}/open311/v2"
+        client = GeoReport(base, jurisdiction="329900")
+        assert "air_odour" in {s["service_code"] for s in client.get_service_list()}
+        attributes = {a["code"]: a for a in client.get_service_definition(
+            "air_odour")["attributes"]}
+        assert attributes["odour_intensity"]["datatype"] == "singlevaluelist"
+        assert [v["key"] for v in attributes["odour_intensity"]["values"]] == [
+            "1", "2", "3", "4", "5"]
+        assert attributes["odour_description"]["required"] is True
+        assert "burning_area" not in attributes, "shown for straw burning only"
+        burning = {a["code"]: a for a in client.get_service_definition(
+            "air_straw_burning")["attributes"]}
+        assert burning["burning_area"]["datatype"] == "number"
+
+        grid = "329921201213"
+        lon, lat = _inside(found, grid)
+        answer = requests.post(f"{base}/requests.json", timeout=30, data={
+            "api_key": found.token("admin", scopes=("open311",)), "service_code": "air_odour",
+            "lat": str(lat), "long": str(lon), "description": "傍晚起村口有刺鼻化工味道",
+            "attribute[title]": "村口化工异味", "attribute[odour_description]": "刺鼻，傍晚",
+            "attribute[odour_intensity]": "4"})
+        assert answer.status_code == 201, answer.text
+        number = answer.json()[0]["service_request_id"]
+        request = GeoReport(base, output_format="xml").get_service_request(number)
+        assert (request["status"], request["service_code"]) == ("open", "air_odour")
+        schema = build_schema(found.deployment)
+        events, nodes = schema.table("pollution_event"), schema.system("nodes")
+        with found.engine.connect() as conn:
+            row = conn.execute(select(events, nodes.c.code).join(
+                nodes, nodes.c.id == events.c.node).where(events.c.id == int(number))
+            ).mappings().one()
+        assert (row["code"], row["odour_intensity"], row["channel"]) == (grid, "4", "hotline")
+        assert row["deadline"] is not None
+
+
+def _inside(found: Served, code: str) -> tuple[float, float]:
+    """A point well inside node ``code``'s boundary (lon, lat)."""
+    ring = found.deployment.boundaries[code]["coordinates"][0]
+    lons, lats = [p[0] for p in ring], [p[1] for p in ring]
+    return (min(lons) + max(lons)) / 2, (min(lats) + max(lats)) / 2
