@@ -12,13 +12,12 @@ from pathlib import Path
 import pytest
 import requests
 from georeport import GeoReport
-from served import Served, served
-from sqlalchemy import select, update
-from support import CONFIGS, run_cli
-
 from gridwork.storage import build_schema
 from gridwork.workflow import queue_records
 from gridwork.workflow.actors import load_user
+from served import Served, served
+from sqlalchemy import select, update
+from support import CONFIGS, run_cli
 
 GRID = "330106001001001"
 """The demo grid; (30.2915, 120.036) lies inside its boundary."""
@@ -70,7 +69,8 @@ def test_services_and_definitions_in_json_and_xml(server: Served) -> None:
 
     xml = GeoReport(_base(server), jurisdiction=JURISDICTION, output_format="xml")
     listed = {s["service_code"]: s for s in xml.get_service_list()}
-    assert listed["city_noise"]["group"] == "市容环境" and listed["city_noise"]["metadata"] == "true"
+    assert listed["city_noise"]["group"] == "市容环境"
+    assert listed["city_noise"]["metadata"] == "true"
     found = xml.get_service_definition("city_noise")
     assert found["service_code"] == "city_noise"
     codes = [a["code"] for a in found["attributes"]["attribute"]]

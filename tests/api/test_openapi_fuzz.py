@@ -6,7 +6,6 @@ stateful runs follow the document's links (create → read → act)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import hypothesis

@@ -77,9 +77,10 @@ def _boolean(deployment: Deployment, spec: FieldSpec, answer: bool) -> Schema:
 
 def _date(deployment: Deployment, spec: FieldSpec, answer: bool) -> Schema:
     schema: Schema = {"type": "string", "format": "date"}
-    bounds = {name: bound.isoformat() for name, bound in (("minimum", spec.min),
-                                                           ("maximum", spec.max))
-              if isinstance(bound, dt.date)}
+    bounds: Schema = {}
+    for name, bound in (("minimum", spec.min), ("maximum", spec.max)):
+        if isinstance(bound, dt.date):
+            bounds[name] = bound.isoformat()
     if bounds:
         schema["x-gridwork-range"] = bounds
     return schema

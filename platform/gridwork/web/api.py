@@ -13,8 +13,8 @@ from starlette.routing import Route
 from . import api_messages, api_people, api_records, api_uploads
 from .api_call import endpoint, json_response
 from .api_shapes import dumps
-from .openapi import openapi_document
 from .busy import BusyDatabase
+from .openapi import openapi_document
 from .params import ID
 from .site import Site
 

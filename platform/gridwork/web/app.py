@@ -37,8 +37,8 @@ from . import (
 )
 from .access import SignInNeeded
 from .api import api_app
-from .open311 import open311_app
 from .busy import BusyDatabase
+from .open311 import open311_app
 from .params import ID
 from .respond import page
 from .sessions import SECRET_ENV, SessionCookies, secret_key, signed_in

@@ -9,10 +9,9 @@ specification's error list (`[{"code": 400, "description": …}]`) in that forma
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import select
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -22,18 +21,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ..auth import verify_token
-from ..hierarchy import containing
-from ..scopes import OPEN311_SCOPE
-from ..storage.writes import writing
-from ..workflow import Forbidden, Invalid, create_record
-from ..workflow.actors import load_user
 from .api_shapes import dumps
 from .busy import BusyDatabase
+from .open311_post import form_text, post_request
 from .open311_shapes import (
-    attribute_fields,
+    Refusal,
     config_of,
     definition_json,
+    public_service,
     requests_json,
     service_json,
 )
@@ -44,15 +39,9 @@ MAX_LISTED = 1000
 """Requests one GET answers at most (newest first)."""
 DEFAULT_RANGE = dt.timedelta(days=90)
 """Without dates, GET requests covers the most recent 90 days, as the specification says."""
+MAX_FIELDS = 200
+"""Form fields a posted request may have: the standard ones and its attributes."""
 _MEDIA = {"json": "application/json", "xml": "text/xml; charset=utf-8"}
-
-
-class Refusal(Exception):
-    """A request refused with an HTTP status and what to tell the client."""
-
-    def __init__(self, status: int, description: str) -> None:
-        super().__init__(description)
-        self.status, self.description = status, description
 
 
 def open311_app(site: Site) -> Starlette:
@@ -75,11 +64,15 @@ def _endpoint(handler: Any) -> Any:
         kind = request.path_params["format"]
         if kind not in _MEDIA:
             return _refused("json", Refusal(404, "ask for .json or .xml"))
-        form = await request.form() if request.method == "POST" else None
+        form = await request.form(max_files=0, max_fields=MAX_FIELDS) \
+            if request.method == "POST" else None
         try:
             root, item, content, status = await run_in_threadpool(handler, request, form)
         except Refusal as refusal:
             return _refused(kind, refusal)
+        finally:
+            if form is not None:
+                await form.close()
         return _answer(kind, root, item, content, status)
     return run
 
@@ -109,7 +102,7 @@ def _site(request: Request, form: FormData | None = None) -> Site:
     form) is the one served here."""
     site: Site = request.app.state.site
     given = request.query_params.get("jurisdiction_id") or (
-        _text(form, "jurisdiction_id") if form is not None else None)
+        form_text(form, "jurisdiction_id") if form is not None else None)
     expected = config_of(site).jurisdiction
     if given and expected is not None and given != expected:
         raise Refusal(404, f"jurisdiction_id '{given}' is not served here; "
@@ -125,14 +118,8 @@ def _services(request: Request, form: FormData | None) -> tuple[str, str | None,
 
 def _definition(request: Request, form: FormData | None) -> tuple[str, str | None, Any, int]:
     site = _site(request)
-    code = _service_code(site, request.path_params["code"])
+    code = public_service(site, request.path_params["code"])
     return "service_definition", None, definition_json(site, code), 200
-
-
-def _service_code(site: Site, code: str) -> str:
-    if code not in config_of(site).services:
-        raise Refusal(404, f"no service '{code}'")
-    return code
 
 
 def _request(request: Request, form: FormData | None) -> tuple[str, str | None, Any, int]:
@@ -159,7 +146,8 @@ def _token(request: Request, form: FormData | None) -> tuple[str, str | None, An
 
 def _requests(request: Request, form: FormData | None) -> tuple[str, str | None, Any, int]:
     if form is not None:
-        return _post(request, form)
+        site = _site(request, form)
+        return "service_requests", "request", [post_request(site, form)], 201
     site, query = _site(request), request.query_params
     if query.get("service_request_id"):
         ids = [int(part) for part in query["service_request_id"].split(",")
@@ -211,128 +199,3 @@ def _listed(site: Site, ids: list[int] | None, *, codes: list[str] | None = None
         rows = list(conn.execute(query.order_by(table.c.id.desc()).limit(MAX_LISTED))
                     .mappings())
         return requests_json(conn, site, rows)
-
-
-def _post(request: Request, form: FormData) -> tuple[str, str | None, Any, int]:
-    site = _site(request, form)
-    config = config_of(site)
-    now = site.clock()
-    key = _text(form, "api_key")
-    with site.engine.connect() as conn:
-        bearer = verify_token(conn, site.schema, key, now, scope=OPEN311_SCOPE) if key else None
-    if bearer is None:
-        raise Refusal(403, "api_key: a valid key is needed (an API token with the open311 "
-                           "scope)")
-    code = _text(form, "service_code")
-    if not code:
-        raise Refusal(400, "service_code is required")
-    code = _service_code(site, code)
-    values = _values(site, form, code)
-    posted = site.schema.system("open311_requests")
-    with writing(site.engine) as conn:
-        since = now - config.rate_limit.per.calendar_delta()
-        count = conn.execute(select(func.count()).select_from(posted).where(
-            posted.c.api_token == bearer.token_id, posted.c.at > since)).scalar_one()
-        if count >= config.rate_limit.requests:
-            raise Refusal(429, f"this key posted {count} requests within "
-                               f"{config.rate_limit.per}; try again later")
-        node = _node(site, form)
-        try:
-            account = load_user(conn, site.schema, config.account)
-        except KeyError:
-            raise Refusal(503, "public reporting is not set up: no account "
-                               f"'{config.account}'") from None
-        try:
-            record = create_record(conn, site.deployment, site.schema, account,
-                                   config.register_name, node, values, clock=site.clock)
-        except Invalid as err:
-            raise Refusal(400, "; ".join(f"{_open311_name(site, name)}: {' '.join(texts)}"
-                                         for name, texts in err.errors.items())) from None
-        except Forbidden:
-            raise Refusal(503, f"public reporting is not set up: '{config.account}' may "
-                               f"not report at {node}") from None
-        token = secrets.token_urlsafe(16)
-        conn.execute(insert(posted).values(token=token, record=record.id,
-                                           api_token=bearer.token_id, at=now))
-    return "service_requests", "request", [{"service_request_id": str(record.id),
-                                            "token": token, "service_notice": None,
-                                            "account_id": None}], 201
-
-
-def _text(form: FormData, name: str) -> str:
-    value = form.get(name)
-    return value.strip() if isinstance(value, str) else ""
-
-
-def _values(site: Site, form: FormData, code: str) -> dict[str, Any]:
-    """The record's values: the fixed ones, the standard fields, then the attributes."""
-    config = config_of(site)
-    fields = config.fields
-    values: dict[str, Any] = {**config.values, "category": code}
-    standard = {"description": _text(form, "description"),
-                "address_string": _text(form, "address_string"),
-                "first_name": " ".join(filter(None, (_text(form, "first_name"),
-                                                     _text(form, "last_name")))),
-                "phone": _text(form, "phone"), "email": _text(form, "email"),
-                "media_url": _text(form, "media_url")}
-    for name, given in standard.items():
-        target = getattr(fields, name)
-        if target and given:
-            values[target] = given
-    point = _point(form)
-    if fields.location and point is not None:
-        values[fields.location] = point
-    allowed = {spec.name: spec for spec in attribute_fields(site, code)}
-    for key in form:
-        if not key.startswith("attribute["):
-            continue
-        name = key.removeprefix("attribute[").split("]", 1)[0]
-        if name not in allowed:
-            raise Refusal(400, f"{key}: service '{code}' has no such attribute")
-        given = [v for v in form.getlist(key) if isinstance(v, str)]
-        values[name] = given if allowed[name].type == "multichoice" else given[-1]
-    return values
-
-
-def _point(form: FormData) -> tuple[float, float] | None:
-    lat, lon = _text(form, "lat"), _text(form, "long")
-    if not lat and not lon:
-        return None
-    try:
-        point = float(lat), float(lon)
-    except ValueError:
-        raise Refusal(400, "lat and long: decimal degrees (WGS84)") from None
-    if not (-90 <= point[0] <= 90 and -180 <= point[1] <= 180):
-        raise Refusal(400, "lat and long: latitude within ±90, longitude within ±180")
-    return point
-
-
-def _node(site: Site, form: FormData) -> str:
-    """The grid the request is filed at: the one holding its point, else the fallback
-    node for a request with only an address."""
-    config = config_of(site)
-    spec = site.deployment.registers[config.register_name]
-    level = spec.attach_to or site.deployment.hierarchy.levels[-1].key
-    point = _point(form)
-    if point is not None:
-        for code in containing(site.deployment, *point):
-            node = site.node_by_code(code)
-            if node is not None and node.level == level:
-                return code
-        raise Refusal(400, "lat and long: the point lies in none of this jurisdiction's "
-                           "grids")
-    if config.fallback_node is not None and (
-            _text(form, "address_string") or _text(form, "address_id")):
-        return config.fallback_node
-    raise Refusal(400, "lat and long are required" if config.fallback_node is None
-                  else "lat and long, or address_string, are required")
-
-
-def _open311_name(site: Site, field: str) -> str:
-    """How a field refused by the engine is called in the request that filled it."""
-    fields = config_of(site).fields.model_dump()
-    standard = next((name for name, target in fields.items() if target == field), None)
-    if standard == "location":
-        return "lat/long"
-    return standard or (field if field in ("category", "node") else f"attribute[{field}]")
-

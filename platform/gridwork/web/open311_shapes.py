@@ -26,11 +26,27 @@ UNCARRIED = ("photo", "file", "geo_point")
 """Field types no attribute can carry (media go by `media_url`, points by lat/long)."""
 
 
+class Refusal(Exception):
+    """A request refused with an HTTP status and what to tell the client (answered as
+    the specification's error list)."""
+
+    def __init__(self, status: int, description: str) -> None:
+        super().__init__(description)
+        self.status, self.description = status, description
+
+
 def config_of(site: Site) -> Open311:
     """The deployment's `open311:` block (the routes exist only when it has one)."""
     config = site.deployment.open311
     assert config is not None
     return config
+
+
+def public_service(site: Site, code: str) -> str:
+    """``code``, when it is a service (a public category); else a 404."""
+    if code not in config_of(site).services:
+        raise Refusal(404, f"no service '{code}'")
+    return code
 
 
 def categories(site: Site) -> dict[str, tuple[Category, Category | None]]:

@@ -58,7 +58,7 @@ def openapi_document(deployment: Deployment, *, server: str = "/api/v1") -> dict
                 _page()])},
         "/uploads": {"post": _upload(deployment)},
     }
-    for name, spec in deployment.registers.items():
+    for name in deployment.registers:
         schemas |= register_schemas(deployment, name)
         paths |= _register_paths(deployment, name)
     return {

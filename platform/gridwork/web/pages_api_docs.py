@@ -45,8 +45,9 @@ async def api_docs(request: Request) -> Response:
 
 def _operation(document: dict[str, Any], method: str, path: str,
                operation: dict[str, Any]) -> dict[str, Any]:
-    body = operation.get("requestBody", {}).get("content", {})
-    media, content = next(iter(body.items()), (None, {}))
+    body: dict[str, Any] = operation.get("requestBody", {}).get("content", {})
+    media: str | None = next(iter(body), None)
+    content: dict[str, Any] = body[media] if media is not None else {}
     return {
         "id": operation["operationId"], "method": method.upper(),
         "path": document["servers"][0]["url"] + path, "summary": operation.get("summary"),
