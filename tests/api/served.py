@@ -39,10 +39,12 @@ class Served:
 
 
 @contextmanager
-def served(name: str, folder: Path, *, records: int = 20) -> Iterator[Served]:
-    """Serve the shipped deployment ``name`` with its data in ``folder``."""
+def served(name: str, folder: Path, *, records: int = 20,
+           url: str | None = None) -> Iterator[Served]:
+    """Serve the shipped deployment ``name`` with its files in ``folder`` and its database
+    at ``url`` (default: a SQLite file there)."""
     deployment = load_deployment(CONFIGS / name)
-    url = f"sqlite:///{folder / name}.sqlite3"
+    url = url or f"sqlite:///{folder / name}.sqlite3"
     migrate(url, deployment, echo=lambda _: None)
     engine = make_engine(url)
     seed_demo(engine, deployment, records=records, echo=lambda _: None)

@@ -6,7 +6,7 @@ dispatched, timed, in the department's queue — and read back with its status a
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -231,3 +231,19 @@ def _inside(found: Served, code: str) -> tuple[float, float]:
     ring = found.deployment.boundaries[code]["coordinates"][0]
     lons, lats = [p[0] for p in ring], [p[1] for p in ring]
     return (min(lons) + max(lons)) / 2, (min(lats) + max(lats)) / 2
+
+
+def test_round_trip_on_postgresql(pg_schema: Callable[[], str], tmp_path: Path) -> None:
+    """The same request, filed and read back with its status, on PostgreSQL."""
+    with served("community", tmp_path, records=4, url=pg_schema()) as found:
+        posted = _post(found, api_key=found.token("admin", scopes=("open311",)),
+                       service_code="hazard_ebike", description="楼道里给电动车充电",
+                       address_string="保俶路3号", **POINT, **{"attribute[title]": "楼道充电"})
+        assert posted.status_code == 201, posted.text
+        number = posted.json()[0]["service_request_id"]
+        request = GeoReport(_base(found), jurisdiction=JURISDICTION).get_service_request(number)
+        assert (request["status"], request["service_code"]) == ("open", "hazard_ebike")
+        assert request["expected_datetime"] is not None
+        listed = GeoReport(_base(found), output_format="xml").get_service_requests(
+            service_request_id=number)
+        assert listed["service_request_id"] == number, "one request: xmltodict gives a dict"
