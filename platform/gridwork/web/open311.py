@@ -9,6 +9,7 @@ specification's error list (`[{"code": 400, "description": …}]`) in that forma
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -41,6 +42,9 @@ DEFAULT_RANGE = dt.timedelta(days=90)
 """Without dates, GET requests covers the most recent 90 days, as the specification says."""
 MAX_FIELDS = 200
 """Form fields a posted request may have: the standard ones and its attributes."""
+Answer = tuple[str, str | None, Any, int]
+"""What a handler answers: the XML root and item elements, the content, the status."""
+Handler = Callable[[Request, FormData | None], Answer]
 _MEDIA = {"json": "application/json", "xml": "text/xml; charset=utf-8"}
 
 
@@ -59,7 +63,10 @@ def open311_app(site: Site) -> Starlette:
     return app
 
 
-def _endpoint(handler: Any) -> Any:
+def _endpoint(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    """An ASGI endpoint around a handler (run in a worker thread): the format from the
+    path, the posted form, refusals as the specification's error list."""
+
     async def run(request: Request) -> Response:
         kind = request.path_params["format"]
         if kind not in _MEDIA:
@@ -110,19 +117,19 @@ def _site(request: Request, form: FormData | None = None) -> Site:
     return site
 
 
-def _services(request: Request, form: FormData | None) -> tuple[str, str | None, Any, int]:
+def _services(request: Request, form: FormData | None) -> Answer:
     site = _site(request)
     return "services", "service", [service_json(site, code)
                                    for code in config_of(site).services], 200
 
 
-def _definition(request: Request, form: FormData | None) -> tuple[str, str | None, Any, int]:
+def _definition(request: Request, form: FormData | None) -> Answer:
     site = _site(request)
     code = public_service(site, request.path_params["code"])
     return "service_definition", None, definition_json(site, code), 200
 
 
-def _request(request: Request, form: FormData | None) -> tuple[str, str | None, Any, int]:
+def _request(request: Request, form: FormData | None) -> Answer:
     site = _site(request)
     number = request.path_params["id"]
     found = _listed(site, [int(number)] if number.isascii() and number.isdigit()
@@ -132,7 +139,7 @@ def _request(request: Request, form: FormData | None) -> tuple[str, str | None, 
     return "service_requests", "request", found, 200
 
 
-def _token(request: Request, form: FormData | None) -> tuple[str, str | None, Any, int]:
+def _token(request: Request, form: FormData | None) -> Answer:
     site = _site(request)
     table = site.schema.system("open311_requests")
     token = request.path_params["token"]
@@ -144,7 +151,7 @@ def _token(request: Request, form: FormData | None) -> tuple[str, str | None, An
                                             "token": token}], 200
 
 
-def _requests(request: Request, form: FormData | None) -> tuple[str, str | None, Any, int]:
+def _requests(request: Request, form: FormData | None) -> Answer:
     if form is not None:
         site = _site(request, form)
         return "service_requests", "request", [post_request(site, form)], 201
