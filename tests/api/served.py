@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import uvicorn
+from sqlalchemy import Engine
+from support import CONFIGS
+
 from gridwork.auth import create_token
 from gridwork.config import Deployment, load_deployment
 from gridwork.storage import build_schema, make_engine, migrate
 from gridwork.storage.seed import seed_demo
 from gridwork.web import create_app
-from sqlalchemy import Engine
-from support import CONFIGS
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,13 @@ from pathlib import Path
 import pytest
 import requests
 from georeport import GeoReport
-from gridwork.storage import build_schema
-from gridwork.workflow import queue_records
-from gridwork.workflow.actors import load_user
 from served import Served, served
 from sqlalchemy import select, update
 from support import CONFIGS, run_cli
+
+from gridwork.storage import build_schema
+from gridwork.workflow import queue_records
+from gridwork.workflow.actors import load_user
 
 GRID = "330106001001001"
 """The demo grid; (30.2915, 120.036) lies inside its boundary."""

@@ -10,10 +10,11 @@ from typing import Any
 
 import pytest
 from api_support import HttpWorld
-from gridwork.config import Deployment
-from gridwork.web.openapi import openapi_document
 from openapi_spec_validator import validate
 from support import CONFIGS, SHIPPED, run_cli
+
+from gridwork.config import Deployment
+from gridwork.web.openapi import openapi_document
 
 
 def _schema(document: dict[str, Any], name: str) -> dict[str, Any]:

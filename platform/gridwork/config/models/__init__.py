@@ -11,6 +11,7 @@ from pydantic import PrivateAttr
 
 from ..types import Code, LabelType, Name
 from .base import Model
+from .open311 import Open311
 from .organisation import (
     VERBS,
     Calendar,
@@ -20,7 +21,6 @@ from .organisation import (
     Level,
     Role,
 )
-from .open311 import Open311
 from .outputs import Assessment, Notifications, PluginType
 from .registers import SYSTEM_FIELDS, FieldSpec, Register, Rule
 from .timing import SPECIAL_TARGETS, EscalationStep, LimitRule, Reminder, Schedule, Target
