@@ -19,6 +19,7 @@ from sqlalchemy import Connection, func, insert, select, update
 
 from .config import Deployment
 from .hierarchy import Grant, user_grants
+from .scopes import API_SCOPE, SCOPES
 from .storage.schema import Schema
 from .storage.system import CODE
 
@@ -122,6 +123,7 @@ def may(deployment: Deployment, user: User, verb: str, register: str | None = No
 # random 256-bit secret (no salt or slow hash needed: there is nothing to guess).
 
 TOKEN_PREFIX = "gw_"
+
 TOUCH_EVERY = dt.timedelta(minutes=5)
 """How stale `last_used_at` may get before a request writes it again (reads stay reads)."""
 
@@ -137,6 +139,7 @@ class Token:
     expires_at: dt.datetime | None
     last_used_at: dt.datetime | None
     revoked_at: dt.datetime | None
+    scopes: tuple[str, ...] = (API_SCOPE,)
 
     def live(self, now: dt.datetime) -> bool:
         """Whether the token still lets its user in."""
@@ -149,9 +152,13 @@ def token_hash(secret: str) -> str:
 
 
 def create_token(conn: Connection, schema: Schema, username: str, now: dt.datetime, *,
-                 name: str = "", expires_at: dt.datetime | None = None) -> tuple[Token, str]:
-    """A new token for the active user ``username`` and its secret; KeyError when there is
-    no such user."""
+                 name: str = "", expires_at: dt.datetime | None = None,
+                 scopes: tuple[str, ...] = (API_SCOPE,)) -> tuple[Token, str]:
+    """A new token for the active user ``username`` and its secret, opening ``scopes``
+    (of SCOPES); KeyError when there is no such user."""
+    unknown = set(scopes) - set(SCOPES)
+    if unknown or not scopes:
+        raise ValueError(f"scopes are {', '.join(SCOPES)}")
     users, tokens = schema.system("users"), schema.system("api_tokens")
     user_id = conn.execute(select(users.c.id).where(
         users.c.username == username, users.c.active.is_(True))).scalar()
@@ -160,8 +167,9 @@ def create_token(conn: Connection, schema: Schema, username: str, now: dt.dateti
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token_id = conn.execute(insert(tokens).values(
         user=user_id, name=name, token_hash=token_hash(secret), created_at=now,
-        expires_at=expires_at).returning(tokens.c.id)).scalar_one()
-    return Token(token_id, username, name, now, expires_at, None, None), secret
+        expires_at=expires_at, scopes=" ".join(dict.fromkeys(scopes))
+    ).returning(tokens.c.id)).scalar_one()
+    return Token(token_id, username, name, now, expires_at, None, None, tuple(scopes)), secret
 
 
 @dataclass(frozen=True)
@@ -173,17 +181,25 @@ class Bearer:
     stale: bool
 
 
-def verify_token(conn: Connection, schema: Schema, secret: str, now: dt.datetime,
-                 ) -> Bearer | None:
-    """The active user a live token belongs to, or None; reads only (see touch_token)."""
+def verify_token(conn: Connection, schema: Schema, secret: str, now: dt.datetime, *,
+                 scope: str = API_SCOPE) -> Bearer | None:
+    """The active user a live token opening ``scope`` belongs to, or None; reads only
+    (see touch_token)."""
     tokens = schema.system("api_tokens")
-    row = conn.execute(select(tokens.c.id, tokens.c.user, tokens.c.last_used_at).where(
+    row = conn.execute(select(tokens.c.id, tokens.c.user, tokens.c.last_used_at,
+                              tokens.c.scopes).where(
         tokens.c.token_hash == token_hash(secret), tokens.c.revoked_at.is_(None),
         (tokens.c.expires_at.is_(None)) | (tokens.c.expires_at > now))).first()
-    user = None if row is None else load_user(conn, schema, row.user)
-    if row is None or user is None:
+    if row is None or scope not in _scopes(row.scopes):
+        return None
+    user = load_user(conn, schema, row.user)
+    if user is None:
         return None
     return Bearer(user, row.id, row.last_used_at is None or row.last_used_at < now - TOUCH_EVERY)
+
+
+def _scopes(stored: str | None) -> tuple[str, ...]:
+    return tuple(stored.split()) if stored else (API_SCOPE,)
 
 
 def touch_token(conn: Connection, schema: Schema, token_id: int, now: dt.datetime) -> None:
@@ -206,8 +222,9 @@ def list_tokens(conn: Connection, schema: Schema, username: str | None = None) -
     """Every token (of ``username``, when given), oldest first."""
     tokens, users = schema.system("api_tokens"), schema.system("users")
     query = (select(tokens.c.id, users.c.username, tokens.c.name, tokens.c.created_at,
-                    tokens.c.expires_at, tokens.c.last_used_at, tokens.c.revoked_at)
+                    tokens.c.expires_at, tokens.c.last_used_at, tokens.c.revoked_at,
+                    tokens.c.scopes)
              .join(users, users.c.id == tokens.c.user).order_by(tokens.c.id))
     if username is not None:
         query = query.where(users.c.username == username)
-    return [Token(*row) for row in conn.execute(query)]
+    return [Token(*row[:-1], _scopes(row.scopes)) for row in conn.execute(query)]

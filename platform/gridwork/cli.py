@@ -173,9 +173,11 @@ from .notify import commands as _notify  # noqa: E402
 main.add_command(_notify.deliver)
 main.add_command(_notify.notify)
 
+from .web.api_commands import openapi as _openapi  # noqa: E402
 from .web.api_commands import token as _token  # noqa: E402
 
 main.add_command(_token)
+main.add_command(_openapi)
 
 from .timers import scenario_commands as _scenarios  # noqa: E402
 

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from ..plugins import field_types, functions
 from .check_flows import check_flows
+from .check_open311 import check_open311
 from .check_structure import check_structure
 from .context import Context
 from .lints import lint
@@ -84,6 +85,7 @@ def check(path: str | Path, *, today: dt.date | None = None) -> CheckResult:
     ctx.functions |= set(functions(manager))
     check_structure(ctx)
     check_flows(ctx)
+    check_open311(ctx)
     if not any(p.severity == "error" for p in problems + ctx.problems):
         lint(ctx, today)
         if manager is not None:

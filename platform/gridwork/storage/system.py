@@ -171,6 +171,19 @@ def add_system_tables(metadata: MetaData) -> None:
         Column("expires_at", UTCDateTime),
         Column("last_used_at", UTCDateTime),
         Column("revoked_at", UTCDateTime),
+        # What the token opens, space-separated: `api` (/api/v1), `open311` (posting
+        # public requests); NULL opens the JSON API only.
+        Column("scopes", String(200)),
+    )
+    # A request posted over Open311 keeps the key that posted it (for the rate limit) and
+    # the token a client may look its record up by.
+    Table(
+        "open311_requests", metadata, _id(),
+        Column("token", String(64), nullable=False, unique=True),
+        Column("record", Integer, nullable=False, unique=True),
+        Column("api_token", Integer, ForeignKey("api_tokens.id", ondelete="SET NULL"),
+               index=True),
+        Column("at", UTCDateTime, nullable=False, index=True),
     )
     # A signed-in browser holds only a random id; its SHA-256 finds the row, which ends
     # (sign-out, expiry, disabled user, new password, administrator) by getting `ended_at`.
@@ -205,4 +218,5 @@ def add_system_tables(metadata: MetaData) -> None:
 
 
 SYSTEM_TABLES = ("nodes", "departments", "users", "grants", "history", "timers",
-                 "supervisions", "outbox", "api_tokens", "sessions", "signins", "config_versions")
+                 "supervisions", "outbox", "api_tokens", "open311_requests", "sessions", "signins",
+                 "config_versions")

@@ -12,7 +12,9 @@ from starlette.routing import Route
 
 from . import api_edits, api_messages, api_people, api_records, api_uploads
 from .api_call import endpoint, json_response
+from .api_shapes import dumps
 from .busy import BusyDatabase
+from .openapi import openapi_document
 from .params import ID
 from .site import Site
 
@@ -20,7 +22,13 @@ from .site import Site
 def api_app(site: Site) -> Starlette:
     """The API of ``site``, to mount at `/api/v1`."""
     records = "/registers/{register}/records"
+    document = dumps(openapi_document(site.deployment))
+
+    async def openapi(request: Request) -> Response:
+        return Response(document, media_type="application/json")
+
     routes = [
+        Route("/openapi.json", openapi),
         Route("/me", endpoint(api_people.me)),
         Route("/queues", endpoint(api_people.queues)),
         Route("/messages", endpoint(api_messages.messages)),

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from ..scopes import API_SCOPE, SCOPES
 from ..storage.commands import DB_HELP, current_engine, deployment_or_exit
 
 
@@ -26,7 +27,11 @@ def token() -> None:
 @click.option("--db", help=DB_HELP)
 @click.option("--name", default="", help="What the token is for (shown by `token list`).")
 @click.option("--days", type=click.IntRange(min=1), help="Expire after this many days.")
-def create(username: str, path: Path, db: str | None, name: str, days: int | None) -> None:
+@click.option("--scope", "scopes", multiple=True, type=click.Choice(SCOPES),
+              help="What it opens: api (the JSON API, the default) or open311 (posting "
+                   "public requests as an Open311 api_key); repeat for both.")
+def create(username: str, path: Path, db: str | None, name: str, days: int | None,
+           scopes: tuple[str, ...]) -> None:
     """Make a token for USERNAME and print it (last line); it is shown only this once."""
     from ..auth import create_token
     from ..storage import build_schema
@@ -38,7 +43,7 @@ def create(username: str, path: Path, db: str | None, name: str, days: int | Non
         with engine.begin() as conn:
             made, secret = create_token(conn, build_schema(deployment), username, now,
                                         name=name, expires_at=now + dt.timedelta(days=days)
-                                        if days else None)
+                                        if days else None, scopes=scopes or (API_SCOPE,))
     except KeyError:
         click.echo(f"error: no active user '{username}'", err=True)
         sys.exit(1)
@@ -77,7 +82,8 @@ def revoke(token_or_id: str, path: Path, db: str | None) -> None:
 @click.option("--db", help=DB_HELP)
 @click.option("--user", "username", help="Only this user's tokens.")
 def list_(path: Path, db: str | None, username: str | None) -> None:
-    """List tokens: id, user, name, created, last used, and whether each still works."""
+    """List tokens: id, user, name, created, last used, whether each still works, and
+    what it opens."""
     from ..auth import list_tokens
     from ..storage import build_schema
 
@@ -93,4 +99,18 @@ def list_(path: Path, db: str | None, username: str | None) -> None:
         status = ("revoked" if item.revoked_at else "live" if item.live(now) else "expired")
         used = f"{item.last_used_at:%Y-%m-%d %H:%M}" if item.last_used_at else "never"
         click.echo(f"{item.id}\t{item.username}\t{item.name or '-'}\t"
-                   f"{item.created_at:%Y-%m-%d %H:%M}\t{used}\t{status}")
+                   f"{item.created_at:%Y-%m-%d %H:%M}\t{used}\t{status}\t{' '.join(item.scopes)}")
+
+
+@click.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--server", default="/api/v1", show_default=True,
+              help="The API's base URL, e.g. https://grid.example/api/v1.")
+def openapi(path: Path, server: str) -> None:
+    """Print the OpenAPI 3.1 document of the deployment at PATH's JSON API."""
+    import json
+
+    from .openapi import openapi_document
+
+    document = openapi_document(deployment_or_exit(path), server=server)
+    click.echo(json.dumps(document, ensure_ascii=False, indent=2))

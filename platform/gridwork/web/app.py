@@ -23,6 +23,7 @@ from ..workflow import PluginFailed
 from . import (
     node_picker,
     pages_actions,
+    pages_api_docs,
     pages_auth,
     pages_home,
     pages_htmx,
@@ -38,6 +39,7 @@ from . import (
 from .access import SignInNeeded
 from .api import api_app
 from .busy import BusyDatabase
+from .open311 import open311_app
 from .params import ID
 from .respond import page
 from .sessions import SECRET_ENV, SessionCookies, secret_key, signed_in
@@ -90,7 +92,9 @@ def create_app(deployment: Deployment, *, engine: Engine | None = None,
         Route("/nodes/tree", node_picker.node_tree),
         Route("/nodes/area", pages_map.area),
         Route("/nodes/locate", pages_map.locate),
+        Route("/api/docs", pages_api_docs.api_docs),
         Mount("/api/v1", app=api_app(site)),
+        *([Mount("/open311/v2", app=open311_app(site))] if deployment.open311 else []),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
         *plugin_pages.mounted(site),
     ]

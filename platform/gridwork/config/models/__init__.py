@@ -11,6 +11,7 @@ from pydantic import PrivateAttr
 
 from ..types import Code, LabelType, Name
 from .base import Model
+from .open311 import Open311
 from .organisation import (
     VERBS,
     Calendar,
@@ -28,7 +29,7 @@ from .workflows import Category, Queue, State, Transition, Workflow
 TOP_LEVEL_KEYS = (
     "deployment", "calendar", "hierarchy", "departments", "roles", "choices", "registers",
     "categories", "workflows", "limits", "reminders", "escalation", "schedules",
-    "notifications", "assessment", "plugins",
+    "notifications", "assessment", "plugins", "open311",
 )
 
 
@@ -77,6 +78,8 @@ class Deployment(Model):
     """Periodic scoring (考核)."""
     plugins: tuple[PluginType, ...] = ()
     """Plugins to load, each a module name or {module, settings}."""
+    open311: Open311 | None = None
+    """Public reporting over Open311 GeoReport v2 (off when absent)."""
 
     _nodes: tuple[Node, ...] = PrivateAttr(default=())
     _boundaries: dict[str, dict[str, Any]] = PrivateAttr(default_factory=dict)
@@ -116,6 +119,6 @@ class Deployment(Model):
 __all__ = [
     "SPECIAL_TARGETS", "SYSTEM_FIELDS", "TOP_LEVEL_KEYS", "VERBS", "Assessment", "Calendar",
     "Category", "Department", "Deployment", "DeploymentInfo", "EscalationStep", "FieldSpec",
-    "Hierarchy", "Level", "LimitRule", "Node", "Notifications", "Queue", "Register",
+    "Hierarchy", "Level", "LimitRule", "Node", "Notifications", "Open311", "Queue", "Register",
     "Reminder", "Role", "Rule", "Schedule", "State", "Target", "Transition", "Workflow",
 ]
