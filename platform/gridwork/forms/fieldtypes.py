@@ -84,7 +84,11 @@ def _decimal(value: Any, spec: Any) -> Decimal:
     except InvalidOperation:
         raise ValueError("a number is needed") from None
     # More digits than the field keeps are refused, not rounded away unseen.
-    if spec.decimals is not None and number != round(number, spec.decimals):
+    try:
+        rounded = round(number, spec.decimals) if spec.decimals is not None else number
+    except InvalidOperation:  # more digits than any column keeps
+        raise ValueError("the number is too large") from None
+    if rounded != number:
         raise ValueError(f"at most {spec.decimals} digits after the point")
     return Decimal(_in_range(number, spec))
 

@@ -28,7 +28,7 @@ def N_(text: str) -> str:
 ELSEWHERE = (
     # Field validators (gridwork.forms) and the scope checks of submissions.
     N_("required"), N_("a single value is needed"), N_("a whole number is needed"),
-    N_("a number is needed"), N_("yes or no is needed"),
+    N_("a number is needed"), N_("the number is too large"), N_("yes or no is needed"),
     N_("a date like 2026-10-01 is needed"),
     N_("a date and time like 2026-10-01 09:30 is needed"),
     N_("not a phone number"), N_("not a valid phone number"), N_("not an e-mail address"),

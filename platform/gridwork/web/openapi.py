@@ -116,9 +116,16 @@ def _register_paths(deployment: Deployment, name: str) -> dict[str, Any]:
                         tags=[name], status="201", errors=("403", "404", "422"),
                         body=schema_name(name, "New"),
                         links=read_links | act_links)},
-        f"{base}/records/{{id}}": {"get": _op(
-            f"{name}_read", f"{label}: one record, its history and the actions you may take",
-            record, tags=[name], errors=("403", "404"), parameters=[_record_id()])},
+        f"{base}/records/{{id}}": {
+            "get": _op(f"{name}_read",
+                       f"{label}: one record, its history and the actions you may take",
+                       record, tags=[name], errors=("403", "404"), parameters=[_record_id()]),
+            "patch": _op(f"{name}_edit", f"{label}: correct the fields given, as the edit "
+                         "page does", record, tags=[name], errors=("403", "404", "409", "422"),
+                         parameters=[_record_id()], body=schema_name(name, "Edit"),
+                         links=read_links,
+                         description="A field an action sets is a 422 naming that action. "
+                                     "Send the `version` you read: a stale one is a 409.")},
     }
     for action, transition in actions(deployment, spec).items():
         text = transition.label.text(deployment.deployment.locale) if transition.label \

@@ -8,7 +8,8 @@ from typing import Any
 
 from ..config.models import Deployment, Register, Transition
 from ..forms.json_schema import value_schema
-from ..forms.steps import create_fields, transition_fields
+from ..storage.history_kinds import Kind
+from ..forms.steps import create_fields, edit_fields, transition_fields
 from ..workflow.inputs import SETTABLE
 
 Schema = dict[str, Any]
@@ -69,12 +70,15 @@ def common_schemas() -> dict[str, Schema]:
         "RegisterInfo": obj({"name": TEXT, "label": TEXT, "workflow": MAYBE_TEXT,
                              "level": TEXT, "fields": {"type": "array", "items": ref("Field")},
                              "create": {"type": "array", "items": TEXT},
+                             "edit": {"type": "array", "items": TEXT},
                              "categories": {"type": "array", "items": {"type": "object"}}},
-                            ["name", "label", "workflow", "level", "fields", "create"]),
-        "HistoryEntry": obj({"at": INSTANT, "actor": MAYBE_TEXT, "action": TEXT,
-                             "from": MAYBE_TEXT, "to": MAYBE_TEXT, "comment": MAYBE_TEXT,
-                             "round": MAYBE_INTEGER},
-                            ["at", "actor", "action", "from", "to", "comment", "round"]),
+                            ["name", "label", "workflow", "level", "fields", "create", "edit"]),
+        "HistoryEntry": obj({"at": INSTANT, "actor": MAYBE_TEXT,
+                             "kind": {"type": "string", "enum": [k.value for k in Kind]},
+                             "action": TEXT, "from": MAYBE_TEXT, "to": MAYBE_TEXT,
+                             "comment": MAYBE_TEXT, "round": MAYBE_INTEGER},
+                            ["at", "actor", "kind", "action", "from", "to", "comment",
+                             "round"]),
         "Action": obj({"name": TEXT, "label": TEXT, "to": TEXT,
                        "require": {"type": "array", "items": TEXT},
                        "optional": {"type": "array", "items": TEXT}},
@@ -107,6 +111,7 @@ def register_schemas(deployment: Deployment, name: str) -> dict[str, Schema]:
             "total": INTEGER, "page": INTEGER, "per_page": INTEGER},
             ["items", "total", "page", "per_page"]),
         schema_name(name, "New"): _new_body(deployment, name),
+        schema_name(name, "Edit"): _edit_body(deployment, name),
     }
     for transition in actions(deployment, spec).values():
         found[schema_name(name, f"Action_{transition.name}")] = _action_body(
@@ -151,6 +156,25 @@ def _new_body(deployment: Deployment, name: str) -> Schema:
         node["examples"] = [example]
     return obj({"node": node,
                 "values": obj(properties, required)}, ["node", "values"])
+
+
+def _edit_body(deployment: Deployment, name: str) -> Schema:
+    """`{"version": N, "values": {…}}` with the fields an edit takes (only those given
+    change), and the node, category and severity it may move the record to."""
+    spec = deployment.registers[name]
+    fields = [spec.field(n) for n in edit_fields(deployment, name)]
+    properties = {f.name: value_schema(deployment, f) for f in fields
+                  if f is not None and f.computed is None}
+    body: dict[str, Schema] = {
+        "version": {"type": "integer", "description": "the version of the record you read"},
+        "values": obj(properties, []),
+        "node": {"type": "string", "minLength": 1,
+                 "description": "the code of a node to move the record to, within your area"}}
+    if spec.categorized and deployment.categories:
+        body["category"] = {"type": "string", "enum": [
+            c.code for c, _ in deployment.all_categories()]}
+        body["severity"] = _codes(deployment, "severity")
+    return obj(body, ["version", "values"])
 
 
 def _action_body(deployment: Deployment, spec: Register, transition: Transition) -> Schema:
