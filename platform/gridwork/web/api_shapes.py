@@ -16,9 +16,10 @@ from ..config.models import FieldSpec
 from ..config.types import Moment
 from ..forms.steps import create_fields
 from ..workflow import Available, Entry
-from ..workflow.records import department_ids, field_values
+from ..workflow.records import department_ids
 from .site import Site
-from .widgets import choice_options, mask
+from .names import choice_options
+from .widgets import mask
 
 
 def plain(value: Any) -> Any:
@@ -97,7 +98,7 @@ def records_json(conn: Connection, site: Site, user: User, register: str,
     departments = {i: code for code, i in department_ids(conn, site.schema).items()}
     found = []
     for row in rows:
-        values = field_values(spec, row)
+        values = site.schema.values(register, row)
         if not unmask:
             values = {name: _masked(spec.field(name), value) for name, value in values.items()}
         shape: dict[str, Any] = {"id": row["id"], "register": register, "node": row["_node_code"],

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection
 
@@ -26,17 +26,6 @@ class PointNote:
     message: str
     outside: bool
     offer: NodeInfo | None = None
-
-
-class GeoValue(NamedTuple):
-    """A point field as the form shows it: what was typed and the note on where it lies."""
-
-    lat: str | None
-    lon: str | None
-    note: str | None = None
-    offer: str | None = None
-    offer_name: str | None = None
-    confirmed: bool = False
 
 
 def place_name(site: Site, node: NodeInfo) -> str:
@@ -105,7 +94,7 @@ def flag_points(conn: Connection, site: Site, user: User, register: str, state: 
     level = spec.attach_to or site.deployment.hierarchy.levels[-1].key
     chosen = system.get("node") or None
     for field in spec.fields:
-        if (field.type != "geo_point" or field.name in errors or field.name not in visible
+        if (not site.schema.field_type(field).located or field.name in errors or field.name not in visible
                 or chosen is None):
             continue
         point = _point(state, field.name)
@@ -118,13 +107,6 @@ def flag_points(conn: Connection, site: Site, user: User, register: str, state: 
             state[f"{field.name}_offer_name"] = place_name(site, note.offer)
         if not state.get(f"{field.name}_confirm"):
             errors[field.name] = [note.message]
-
-
-def geo_value(state: FormState, name: str) -> GeoValue:
-    """The point field ``name`` as the form shows it."""
-    return GeoValue(state.get(f"{name}_lat"), state.get(f"{name}_lon"),
-                    state.get(f"{name}_note"), state.get(f"{name}_offer"),
-                    state.get(f"{name}_offer_name"), bool(state.get(f"{name}_confirm")))
 
 
 def _point(state: FormState, name: str) -> tuple[float, float] | None:

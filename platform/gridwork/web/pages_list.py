@@ -23,7 +23,8 @@ from .listing import PAGE_SIZE, filtered, node_choices, open_state_names, read_f
 from .records import row_values, scope_node_ids
 from .respond import page
 from .site import Site
-from .widgets import choice_options, mask
+from .names import choice_options
+from .widgets import mask
 
 LIST_COLUMNS = 5
 _LISTABLE = ("text", "integer", "decimal", "date", "datetime", "choice", "phone", "email",

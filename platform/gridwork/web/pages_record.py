@@ -11,7 +11,7 @@ from starlette.responses import RedirectResponse, Response
 
 from .. import workflow
 from ..auth import User, may
-from ..config.models import FieldSpec, Register
+from ..config.models import Register
 from ..workflow.actors import with_verb
 from . import uploads
 from .access import require
@@ -31,7 +31,7 @@ from .submission import (
     node_in_scope,
     take_uploads,
 )
-from .widgets import FormState, build_views, field_options, id_codes, state_from_record
+from .widgets import FormState, Offer, build_views, id_codes, state_from_record
 from .workflow_view import ActionForm, history_photos, timeline_rounds, workflow_context
 
 
@@ -92,7 +92,7 @@ def _kept_personal(site: Site, user: User, register: str,
 
 def _place_options(conn: Connection, site: Site, user: User, level: str) -> list[tuple[str, str]]:
     """The nodes in the user's scope a record may sit at: a node field at that level."""
-    return field_options(conn, site, user, FieldSpec(name="node", type="node", level=level))
+    return Offer(conn, site, user).nodes(level)
 
 
 async def new_record(request: Request) -> Response:

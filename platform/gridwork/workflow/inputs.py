@@ -14,7 +14,6 @@ from ..forms.inputs import is_blank
 from ..forms.messages import REQUIRED, message
 from ..forms.models import form_model
 from ..hierarchy import HasGrants, scope_filter
-from ..integers import parse_int
 from ..storage import Schema
 from .dispatch import category_lineage
 from .errors import Invalid
@@ -101,28 +100,41 @@ def _resolve(conn: Connection, schema: Schema, spec: FieldSpec, value: Any,
              user: HasGrants | None) -> Any:
     """The stored form of a node, user or reference value; ValueError when it names nothing
     (or, for a reference checked for ``user``, a record outside their scope)."""
-    if spec.type == "node":
-        nodes = schema.system("nodes")
-        found = conn.execute(select(nodes.c.id).where(nodes.c.code == str(value))).scalar()
+    return schema.field_type(spec).resolve(spec, value, _Existing(conn, schema, user))
+
+
+class _Existing:
+    """Looks codes up among what exists; records also within ``user``'s scope, if given."""
+
+    def __init__(self, conn: Connection, schema: Schema, user: HasGrants | None) -> None:
+        self.conn, self.schema, self.user = conn, schema, user
+
+    def node(self, code: str, level: str | None) -> int:
+        nodes = self.schema.system("nodes")
+        found = self.conn.execute(select(nodes.c.id).where(nodes.c.code == code)).scalar()
         if found is None:
-            raise ValueError(f"no node '{value}'")
-        return found
-    if spec.type == "user":
-        users = schema.system("users")
-        found = conn.execute(select(users.c.id).where(users.c.username == str(value))).scalar()
+            raise ValueError(f"no node '{code}'")
+        return int(found)
+
+    def user(self, username: str) -> int:
+        users = self.schema.system("users")
+        found = self.conn.execute(
+            select(users.c.id).where(users.c.username == username)).scalar()
         if found is None:
-            raise ValueError(f"no user '{value}'")
-        return found
-    if spec.type == "reference" and spec.register_name in schema.registers:
-        table = schema.table(spec.register_name)
-        number = parse_int(value if isinstance(value, int) else str(value), lo=1)
-        query = select(table.c.id).where(table.c.id == (number or 0))
-        if number is None or conn.execute(query).first() is None:
-            raise ValueError(f"no record #{value}")
-        if user is not None and conn.execute(
-                query.where(scope_filter(user, table))).first() is None:
-            raise ValueError(f"record #{value} is outside your area")
-    return value
+            raise ValueError(f"no user '{username}'")
+        return int(found)
+
+    def record(self, register: str, number: int) -> int:
+        if register not in self.schema.registers:
+            return number
+        table = self.schema.table(register)
+        query = select(table.c.id).where(table.c.id == number)
+        if self.conn.execute(query).first() is None:
+            raise ValueError(f"no record #{number}")
+        if self.user is not None and self.conn.execute(
+                query.where(scope_filter(self.user, table))).first() is None:
+            raise ValueError(f"record #{number} is outside your area")
+        return number
 
 
 def category_errors(schema: Schema, register: Register, category: Any,

@@ -8,8 +8,6 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, Table, select
 
-from ..config import Deployment
-from ..config.models import Register
 from ..storage import Schema
 from .errors import NotFound
 
@@ -49,31 +47,6 @@ class Record:
                 "updated_at": self.updated_at, "version": self.version}
 
 
-def field_values(register: Register, row: Any) -> dict[str, Any]:
-    """The register's field values from a table row (a point read from its two columns)."""
-    values: dict[str, Any] = {}
-    for spec in register.fields:
-        if spec.type == "geo_point":
-            lat, lon = row[f"{spec.name}_lat"], row[f"{spec.name}_lon"]
-            values[spec.name] = None if lat is None or lon is None else (lat, lon)
-        else:
-            values[spec.name] = row[spec.name]
-    return values
-
-
-def field_columns(register: Register, values: dict[str, Any]) -> dict[str, Any]:
-    """Column values for field values (a point split into its two columns)."""
-    columns: dict[str, Any] = {}
-    for name, value in values.items():
-        spec = register.field(name)
-        if spec is not None and spec.type == "geo_point":
-            lat, lon = value if value is not None else (None, None)
-            columns |= {f"{name}_lat": lat, f"{name}_lon": lon}
-        else:
-            columns[name] = value
-    return columns
-
-
 def load_record(conn: Connection, schema: Schema, register: str, record_id: int) -> Record:
     """Read one record of a register that has a workflow; NotFound when there is none."""
     spec = schema.deployment.registers.get(register)
@@ -89,10 +62,10 @@ def load_record(conn: Connection, schema: Schema, register: str, record_id: int)
     row = conn.execute(query).mappings().first()
     if row is None:
         raise NotFound(f"{register} #{record_id}")
-    return _record(schema.deployment, register, row)
+    return _record(schema, register, row)
 
 
-def _record(deployment: Deployment, register: str, row: Any) -> Record:
+def _record(schema: Schema, register: str, row: Any) -> Record:
     return Record(
         register=register, id=row["id"], node=row["_node_code"], node_id=row["node"],
         node_path=row["_node_path"], state=row["state"], version=row["version"],
@@ -100,7 +73,7 @@ def _record(deployment: Deployment, register: str, row: Any) -> Record:
         department=row["_department_code"], department_id=row["department"],
         assignee=row["assignee"], reporter=row["reporter"], priority=row["priority"],
         deadline=row["deadline"], created_at=row["created_at"], updated_at=row["updated_at"],
-        values=field_values(deployment.registers[register], row))
+        values=schema.values(register, row))
 
 
 def department_ids(conn: Connection, schema: Schema) -> dict[str, int]:
