@@ -50,6 +50,10 @@ class Schema:
         """The type of a register field."""
         return self.field_types[spec.type]
 
+    def personal(self, spec: FieldSpec) -> bool:
+        """Whether a field's values are masked for roles that may not see them in full."""
+        return spec.personal if spec.personal is not None else self.field_type(spec).personal
+
     def values(self, register: str, row: Mapping[str, Any]) -> dict[str, Any]:
         """A register's field values from a row of its table (a mapping of columns)."""
         return {spec.name: self.field_types[spec.type].from_row(spec, row)

@@ -47,7 +47,7 @@ def field_json(site: Site, spec: FieldSpec) -> dict[str, Any]:
         "required": spec.required, "unique": spec.unique, "computed": spec.computed is not None,
         "choices": [{"value": code, "label": label}
                     for code, label in choice_options(site, spec)]
-        if spec.type in ("choice", "multichoice") else [],
+        if "choices" in site.schema.field_type(spec).options else [],
     }
     if spec.help is not None:
         shape["help"] = site.label(spec.help)
@@ -100,7 +100,8 @@ def records_json(conn: Connection, site: Site, user: User, register: str,
     for row in rows:
         values = site.schema.values(register, row)
         if not unmask:
-            values = {name: _masked(spec.field(name), value) for name, value in values.items()}
+            values = {name: _masked(site, spec.field(name), value)
+                      for name, value in values.items()}
         shape: dict[str, Any] = {"id": row["id"], "register": register, "node": row["_node_code"],
                                  "values": values, "state": row.get("state"),
                                  "version": row["version"]}
@@ -114,8 +115,8 @@ def records_json(conn: Connection, site: Site, user: User, register: str,
     return found
 
 
-def _masked(spec: FieldSpec | None, value: Any) -> Any:
-    if spec is None or value is None or not spec.is_personal:
+def _masked(site: Site, spec: FieldSpec | None, value: Any) -> Any:
+    if spec is None or value is None or not site.schema.personal(spec):
         return value
     return mask(str(value))
 

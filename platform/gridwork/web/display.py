@@ -17,7 +17,7 @@ def show(site: Site, spec: FieldSpec, value: Any, names: Names, unmask: bool) ->
     """One field's stored value as text (photos and points are drawn by the template)."""
     if value is None or value == [] or value == "":
         return ""
-    if spec.is_personal and not unmask:
+    if site.schema.personal(spec) and not unmask:
         return mask(str(value))
     return site.schema.field_type(spec).display(spec, value, names)
 

@@ -79,7 +79,7 @@ def _record_photos(site: Site, register: str, record: Row[Any] | None) -> set[st
     """The photos a stored record holds, which its own URL serves."""
     values = row_values(site, register, record)
     return {ref for f in site.deployment.registers[register].fields
-            if f.type in ("photo", "file") for ref in photos(values.get(f.name))}
+            if site.schema.field_type(f).files for ref in photos(values.get(f.name))}
 
 
 def _kept_personal(site: Site, user: User, register: str,
@@ -87,7 +87,7 @@ def _kept_personal(site: Site, user: User, register: str,
     """Personal fields of a stored record a role without `unmask` sees masked and cannot change."""
     if record is None or may(site.deployment, user, "unmask", register):
         return frozenset()
-    return frozenset(f.name for f in site.deployment.registers[register].fields if f.is_personal)
+    return frozenset(f.name for f in site.deployment.registers[register].fields if site.schema.personal(f))
 
 
 def _place_options(conn: Connection, site: Site, user: User, level: str) -> list[tuple[str, str]]:
@@ -259,8 +259,8 @@ def record_page(request: Request, conn: Connection, site: Site, user: User, regi
     values = row_values(site, register, row)
     fields = [{"spec": f, "label": site.label(f.label, f.name),
                "text": show(site, f, values.get(f.name), names, unmask),
-               "photos": photos(values.get(f.name)) if f.type in ("photo", "file") else [],
-               "point": values.get(f.name) if f.type == "geo_point" else None}
+               "photos": photos(values.get(f.name)) if site.schema.field_type(f).files else [],
+               "point": values.get(f.name) if site.schema.field_type(f).located else None}
               for f in spec.fields if values.get(f.name) not in (None, "", [])]
     flow = workflow_context(conn, site, user, register, row.id, names, unmask) \
         if spec.workflow else {"rounds": timeline_rounds(conn, site, register, row.id, names,
@@ -289,7 +289,7 @@ async def record_photo(request: Request) -> Response:
         values = row_values(site, register, row)
         if not any(reference in photos(values.get(f.name))
                    for f in site.deployment.registers[register].fields
-                   if f.type in ("photo", "file")) and reference not in history_photos(
+                   if site.schema.field_type(f).files) and reference not in history_photos(
                 conn, site, register, row.id):
             raise HTTPException(404)
     return await uploads.serve(site.data_dir, reference, max_age=86400)
@@ -308,4 +308,4 @@ def record_photos(site: Site, register: str, row: Row[Any] | None) -> set[str]:
     """The photo references a stored record holds now."""
     values = row_values(site, register, row)
     return {ref for spec in site.deployment.registers[register].fields
-            if spec.type in ("photo", "file") for ref in photos(values.get(spec.name))}
+            if site.schema.field_type(spec).files for ref in photos(values.get(spec.name))}
