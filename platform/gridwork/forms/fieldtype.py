@@ -3,8 +3,8 @@
 Each concern is one method or attribute, so a new type is one subclass and no caller asks
 "which type is this?": the table stores a field through `columns`, `to_columns` and
 `from_row`; a form reads it with `read`, checks it with `validate` and turns codes into
-stored ids with `resolve`; a page draws it with `widget`, `options`, `posted` and
-`form_state` and shows it with `display`; `gridwork import` and `export` read and write
+stored ids with `resolve`; a page draws it with `widget`, `form_options`, `posted`,
+`form_value` and `form_state` and shows it with `display`; `gridwork import` and `export` read and write
 its cells with `import_cell` and `export_cell`; `seed --demo` fills it with `demo_value`.
 
 The built-in types (`gridwork.forms.fieldtypes`) and a plugin's are offered the same way,
@@ -268,6 +268,10 @@ class FieldType:
 
     def form_value(self, spec: FieldSpec, state: Mapping[str, Any]) -> Any:
         """What the widget shows from the posted text (see `posted`)."""
+        return state.get(spec.name)
+
+    def submitted(self, spec: FieldSpec, state: Mapping[str, Any]) -> Any:
+        """What the posted text (see `posted`) gives the form's check."""
         return state.get(spec.name)
 
     def form_state(self, spec: FieldSpec, value: Any, names: Names) -> dict[str, Any]:

@@ -86,6 +86,10 @@ class GeoPointType(FieldType):
         return {f"{spec.name}_{part}": str(form.get(f"{spec.name}_{part}") or "")
                 for part in ("lat", "lon", "confirm")}
 
+    def submitted(self, spec: FieldSpec, state: Mapping[str, Any]) -> Any:
+        lat, lon = state.get(f"{spec.name}_lat") or "", state.get(f"{spec.name}_lon") or ""
+        return {"lat": lat, "lon": lon} if lat or lon else None
+
     def form_value(self, spec: FieldSpec, state: Mapping[str, Any]) -> GeoValue:
         name = spec.name
         return GeoValue(state.get(f"{name}_lat"), state.get(f"{name}_lon"),
@@ -116,12 +120,10 @@ class PhotoType(FieldType):
     def many(self, spec: FieldSpec) -> bool:
         return bool(spec.multiple)
 
-    def read(self, spec: FieldSpec, raw: RawInput) -> Any:
-        """The references given; the last one unless the field takes several."""
-        value = read(raw, spec.name, many=self.many(spec))
-        if not self.many(spec) and isinstance(value, list):
-            return value[-1] if value else None
-        return value
+    def submitted(self, spec: FieldSpec, state: Mapping[str, Any]) -> Any:
+        """The references the form holds; the last one unless the field takes several."""
+        refs = state.get(spec.name) or []
+        return refs if self.many(spec) else refs[-1] if refs else None
 
     def posted(self, spec: FieldSpec, form: Any) -> dict[str, Any]:
         return {spec.name: [v for v in form.getlist(spec.name) if isinstance(v, str) and v]}

@@ -66,10 +66,11 @@ def new_fields(site: Site, register: str) -> tuple[str, ...]:
 def evaluate(site: Site, register: str, state: FormState, system: dict[str, str],
              only: tuple[str, ...] | None = None) -> tuple[set[str], dict[str, Any]]:
     """Which fields show and what the computed ones come to, for these typed values."""
+    raw = _raw(site, register, state)
     known = {k: v for k, v in system.items() if v}
-    return (visible_fields(site.deployment, register, state, system=known,
+    return (visible_fields(site.deployment, register, raw, system=known,
                            functions=functions(site), only=only),
-            computed_values(site.deployment, register, state, system=known,
+            computed_values(site.deployment, register, raw, system=known,
                             functions=functions(site)))
 
 
@@ -78,8 +79,9 @@ def check(conn: Connection, site: Site, user: User, register: str, state: FormSt
           only: tuple[str, ...] | None = None) -> Submission:
     """Check the typed values (of the ``only`` fields the form takes) with the register's
     form model and the user's scope."""
+    raw = _raw(site, register, state)
     known = {k: v for k, v in system.items() if v}
-    clean, errors = validate_record(site.deployment, register, state, system=known,
+    clean, errors = validate_record(site.deployment, register, raw, system=known,
                                     functions=functions(site),
                                     resolve=_Resolver(conn, site, user), only=only)
     for name, messages in upload_errors.items():
@@ -127,12 +129,17 @@ async def take_uploads(site: Site, register: str, form: FormData, state: FormSta
 def engine_values(site: Site, register: str, state: FormState,
                   names: Iterable[str] | None = None) -> dict[str, Any]:
     """The typed values of the register's fields (all, or ``names``) as the workflow engine
-    takes them, each read by its field type (a point from its two inputs, one photo
-    unless `multiple`)."""
+    takes them: a point as ``{"lat", "lon"}``, one photo unless `multiple`."""
     wanted = None if names is None else set(names)
-    return {spec.name: site.schema.field_type(spec).read(spec, state)
-            for spec in site.deployment.registers[register].fields
+    raw = _raw(site, register, state)
+    return {spec.name: raw[spec.name] for spec in site.deployment.registers[register].fields
             if wanted is None or spec.name in wanted}
+
+
+def _raw(site: Site, register: str, state: FormState) -> dict[str, Any]:
+    """The typed values as the form model reads them, each as its field type says."""
+    return {**state, **{spec.name: site.schema.field_type(spec).submitted(spec, state)
+                        for spec in site.deployment.registers[register].fields}}
 
 
 class _Resolver:
