@@ -18,7 +18,7 @@ import importlib.metadata
 import json
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from types import ModuleType
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from starlette.routing import BaseRoute
 
     from .config import Deployment
+    from .forms import FieldType
 
 hookspec = pluggy.HookspecMarker("gridwork")
 hookimpl = pluggy.HookimplMarker("gridwork")
@@ -39,27 +40,6 @@ hookimpl = pluggy.HookimplMarker("gridwork")
 DEFAULT_PLUGINS = ("gridwork.forms.fieldtypes",)
 ENTRY_POINT_GROUP = "gridwork.plugins"
 log = logging.getLogger("gridwork.plugins")
-
-
-@dataclass(frozen=True)
-class FieldType:
-    """A kind of register field: how its values are checked and which options it takes."""
-
-    name: str
-    validate: Callable[[Any, Any], Any]
-    """``validate(value, spec)`` returns the clean value or raises ValueError with a message
-    a user can act on; ``spec`` is the field's FieldSpec."""
-    options: frozenset[str] = field(default_factory=frozenset)
-    """FieldSpec options that apply to this type (beyond the common ones)."""
-    required_options: frozenset[str] = field(default_factory=frozenset)
-    column: Callable[[], Any] | None = None
-    """The SQLAlchemy column type for a plugin type's values, e.g. ``lambda: String(10)``
-    (built-in types store their own way); None stores any value as JSON."""
-    widget: str | None = None
-    """The form widget that draws it (a built-in one: text, textarea, number, date,
-    select, …); None draws a text box."""
-    display: Callable[[Any], str] | None = None
-    """The stored value as pages show it; None shows ``str(value)``."""
 
 
 @dataclass(frozen=True)
@@ -80,11 +60,12 @@ class Hooks:
 
     @hookspec
     def gridwork_field_types(self, settings: Any) -> Iterable[FieldType]:  # type: ignore[empty-body]
-        """Return field types to add, by `FieldType.name`: validator, options, column type,
-        form widget and display.
+        """Return field types to add: instances of `gridwork.forms.FieldType` subclasses,
+        each one class with a method per concern (columns, validation, widget, display,
+        import/export cells, demo value); a type replaces an earlier one of its `name`.
 
         Called when a deployment's checks, forms and tables are built, outside any
-        transaction. A validator runs inside the form check of every write and must not
+        transaction. `validate` runs inside the form check of every write and must not
         touch the database.
         """
 

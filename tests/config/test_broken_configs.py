@@ -164,7 +164,7 @@ CASES = [
     ('node_code_with_slash', [('{code: S1C1G1, name: 第一网格', '{code: S1C1/G1, name: 第一网格')], 1,
      ["deployment.yaml:18:14: error: node code 'S1C1/G1' may not contain '/' or spaces"]),
     ('geo_point_column_clash', [('      - {name: result, type: textarea}\n', '      - {name: result, type: textarea}\n      - {name: spot, type: geo_point}\n      - {name: spot_lat, type: decimal}\n')], 1,
-     ["deployment.yaml:54:16: error: 'spot_lat' is where geo_point field 'spot' keeps its latitude; name it otherwise"]),
+     ["deployment.yaml:54:16: error: 'spot_lat' is a column of geo_point field 'spot'; name it otherwise"]),
     ('escalation_percent_before_deadline', [('{after: 1wd, move_up: community', '{after: 80%, move_up: community')], 1,
      ["deployment.yaml:81:15: error: 80% is before the deadline; an escalation fires from 100% of the limit on (remind earlier with 'reminders:')"]),
     ('transition_defined_twice', [('      - {name: close, from: handling, to: closed, by: dept_staff, require: [result]}\n', '      - {name: close, from: handling, to: closed, by: dept_staff, require: [result]}\n      - {name: close, from: [reported, handling], to: closed, by: grid_leader}\n')], 1,

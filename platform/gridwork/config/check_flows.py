@@ -187,9 +187,9 @@ def _deadline_field(ctx: Context, path: tuple[Any, ...], rule: Any) -> None:
               for spec in d.registers[name].fields}
     spec = fields.get(rule.until)
     if spec is None:
-        dated = [n for n, f in fields.items() if f.type in ("date", "datetime")]
+        dated = [n for n, f in fields.items() if ctx.dated(f)]
         ctx.error(path, unknown("date field", rule.until, dated))
-    elif spec.type not in ("date", "datetime"):
+    elif not ctx.dated(spec):
         ctx.error(path, f"'{rule.until}' is a {spec.type} field; 'until' needs a date or "
                   "datetime field")
 
@@ -289,7 +289,7 @@ def _sampling(ctx: Context, path: tuple[Any, ...], schedule: Any, source: str) -
     if sample is None or sample.by is None:
         return
     spec = ctx.deployment.registers[source].field(sample.by)
-    if spec is None or spec.type != "choice":
+    if spec is None or not ctx.single_choice(spec):
         ctx.error((*path, "sample", "by"), f"'{sample.by}' is not a choice field of '{source}'")
         return
     codes = ctx.choice_codes(spec.choices)
@@ -359,7 +359,7 @@ def _assessment(ctx: Context) -> None:
                 if spec is None:
                     ctx.error((*mpath, "field"), unknown(f"field of register '{register}'", metric.field,
                                                          [f.name for f in d.registers[register].fields]))
-                elif spec.type not in ("integer", "decimal"):
+                elif not ctx.numeric(spec):
                     ctx.error((*mpath, "field"), f"'{metric.field}' is a {spec.type} field; "
                               "sum and average need an integer or decimal field")
             if metric.state is not None:

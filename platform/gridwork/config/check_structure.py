@@ -99,12 +99,12 @@ def _register(ctx: Context, name: str, register: Register) -> None:
         names[spec.name] = index
         _field(ctx, fpath, spec)
     for spec in register.fields:
-        if spec.type == "geo_point":
-            for suffix in ("_lat", "_lon"):
-                if spec.name + suffix in names:
-                    ctx.error((*path, "fields", names[spec.name + suffix], "name"),
-                              f"'{spec.name}{suffix}' is where geo_point field "
-                              f"'{spec.name}' keeps its {suffix[1:]}itude; name it otherwise")
+        kind = ctx.field_types.get(spec.type)
+        for column in kind.column_names(spec) if kind is not None else ():
+            if column != spec.name and column in names:
+                ctx.error((*path, "fields", names[column], "name"),
+                          f"'{column}' is a column of {spec.type} field '{spec.name}'; "
+                          "name it otherwise")
     if register.title is not None:
         ctx.name_in((*path, "title"), "field", register.title, names)
     readable = ctx.register_names(name)
@@ -164,7 +164,7 @@ def _field(ctx: Context, path: tuple[Any, ...], spec: FieldSpec) -> None:
     if spec.role is not None and "role" in field_type.options:
         ctx.name_in((*path, "role"), "role", spec.role, d.roles)
     for key in ("min", "max"):
-        if isinstance(getattr(spec, key), Moment) and spec.type not in ("date", "datetime"):
+        if isinstance(getattr(spec, key), Moment) and not ctx.dated(spec):
             ctx.error((*path, key), f"'{getattr(spec, key)}' moves with the clock; only date and "
                       f"datetime fields take it, not {spec.type} fields")
     if (spec.min is not None and spec.max is not None and type(spec.min) is type(spec.max)

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+import datetime as dt
+from typing import TYPE_CHECKING, Any
 
-from ..plugins import FieldType, Manager
+from ..plugins import Manager
 from .expressions import BUILTIN_FUNCTIONS, Expression
 from .models import SPECIAL_TARGETS, SYSTEM_FIELDS, Deployment, Target
 from .problems import Path, Problem, Severity, unknown
+
+if TYPE_CHECKING:
+    from ..forms import FieldType
+    from .models import FieldSpec
 
 
 @dataclass
@@ -51,6 +56,24 @@ class Context:
 
     def _add(self, path: Path, message: str, severity: Severity, at: str, offset: int) -> None:
         self.problems.append(Problem(message, severity, path, at, offset))  # type: ignore[arg-type]
+
+    # -- field types ---------------------------------------------------------
+
+    def dated(self, spec: FieldSpec) -> bool:
+        """Whether a field holds a date or an instant (bounds that move with the clock and
+        `until` apply to it)."""
+        kind = self.field_types.get(spec.type)
+        return kind is not None and kind.python_type in (dt.date, dt.datetime)
+
+    def numeric(self, spec: FieldSpec) -> bool:
+        """Whether assessment may sum and average a field."""
+        kind = self.field_types.get(spec.type)
+        return kind is not None and kind.numeric
+
+    def single_choice(self, spec: FieldSpec) -> bool:
+        """Whether a field holds one option of a list."""
+        kind = self.field_types.get(spec.type)
+        return kind is not None and "choices" in kind.options and not kind.many(spec)
 
     # -- shared checks -------------------------------------------------------
 

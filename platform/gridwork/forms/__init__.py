@@ -1,1 +1,5 @@
-"""Field types, validators, form models and widgets."""
+"""Field types and the form models built from them.
+
+Plugin authors subclass `FieldType` (``from gridwork.forms import FieldType``)."""
+
+from .fieldtype import FieldType as FieldType

@@ -15,15 +15,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any, get_origin
 from zoneinfo import ZoneInfo
 
 from ..config.expressions import Expression
 from ..config.models import SYSTEM_FIELDS, Deployment, FieldSpec, Rule
 from ..config.types import Moment
-from ..plugins import FieldType
-from .inputs import RawInput, is_blank, read, read_point
+from .fieldtype import FieldType
+from .inputs import RawInput, is_blank, read
 from .messages import REQUIRED, SINGLE_VALUE, message
 
 Resolve = Callable[[FieldSpec, Any], Any]
@@ -32,16 +31,6 @@ ValueError with a user's message: the storage layer's seam for existence and sco
 
 Functions = Mapping[str, Callable[..., Any]]
 """Every function expressions may call (default: the built-ins, with today's date)."""
-
-PYTHON_TYPES: dict[str, Any] = {
-    "text": str, "textarea": str, "integer": int, "decimal": Decimal, "boolean": bool,
-    "date": dt.date, "datetime": dt.datetime, "choice": str, "multichoice": list[str],
-    "phone": str, "email": str, "id_card": str, "credit_code": str,
-    "geo_point": tuple[float, float], "reference": int | str, "node": int | str,
-    "user": int | str,
-}
-"""The Python type of each built-in field type's clean value; other types hold Any."""
-
 
 @dataclass(frozen=True)
 class FormField:
@@ -57,13 +46,13 @@ class FormField:
 
     @property
     def python_type(self) -> Any:
-        """The type of the clean value (Any for plugin types, files and photos)."""
-        return PYTHON_TYPES.get(self.spec.type, Any)
+        """The type of the clean value, as its field type says."""
+        return self.field_type.python_type
 
     @property
     def many(self) -> bool:
         """Whether the value is a list (multichoice, or files with ``multiple``)."""
-        return self.spec.type == "multichoice" or self.spec.multiple
+        return self.field_type.many(self.spec)
 
     @property
     def scalar(self) -> bool:
@@ -204,16 +193,10 @@ class Form:
     @staticmethod
     def _given(raw: RawInput, field: FormField) -> Any:
         """What the input says for ``field``, else its default; an unticked box is False."""
-        spec = field.spec
-        if spec.type == "geo_point":
-            value = read_point(raw, spec.name)
-        else:
-            value = read(raw, spec.name, many=field.many)
+        value = field.field_type.read(field.spec, raw)
         if value is None:
-            value = spec.default
-        if value is None and spec.type == "boolean":
-            value = False
-        return value
+            value = field.spec.default
+        return field.field_type.blank if value is None else value
 
     def _check(self, field: FormField, value: Any, now: dt.datetime | None = None) -> Any:
         if field.scalar and isinstance(value, (list, tuple, set, frozenset, Mapping)):
@@ -221,7 +204,7 @@ class Form:
         spec = field.spec
         if now is not None and (isinstance(spec.min, Moment) or isinstance(spec.max, Moment)):
             spec = spec.model_copy(update={
-                key: _settle_bound(getattr(spec, key), now, spec.type)
+                key: _settle_bound(getattr(spec, key), now, field.field_type)
                 for key in ("min", "max")})
         clean = field.field_type.validate(value, spec)
         # A browser's datetime-local input has no zone: it means the deployment's local time.
@@ -267,12 +250,9 @@ class Form:
             return None
 
 
-def _settle_bound(bound: Any, now: dt.datetime, kind: str) -> Any:
-    """A bound that moves with the clock, as it stands at ``now``: a date for a date field."""
-    if not isinstance(bound, Moment):
-        return bound
-    moment = bound.resolve(now)
-    return moment.date() if kind == "date" and isinstance(moment, dt.datetime) else moment
+def _settle_bound(bound: Any, now: dt.datetime, kind: FieldType) -> Any:
+    """A bound that moves with the clock, as it stands at ``now``."""
+    return kind.moment(bound, now) if isinstance(bound, Moment) else bound
 
 
 def _holds(condition: Expression, scope: Mapping[str, Any], functions: Functions | None) -> bool:

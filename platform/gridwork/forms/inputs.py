@@ -53,14 +53,3 @@ def read(raw: RawInput, name: str, *, many: bool = False) -> Any:
     if many and isinstance(value, (list, tuple)):
         return [item for item in value if not is_blank(item)]
     return value
-
-
-def read_point(raw: RawInput, name: str) -> Any:
-    """A point given as ``name`` ("lat,lon", a pair or a mapping) or as ``name_lat``/``name_lon``."""
-    value = read(raw, name)
-    if value is not None:
-        return value
-    lat, lon = read(raw, f"{name}_lat"), read(raw, f"{name}_lon")
-    if lat is None and lon is None:
-        return None
-    return [lat, lon]

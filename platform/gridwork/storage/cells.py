@@ -1,61 +1,68 @@
-"""Turn one imported cell into the value its column stores, with the web form's validators."""
+"""Turn one imported cell into the values its columns store, through its field type."""
 
 from __future__ import annotations
 
-import datetime as dt
 import zoneinfo
-from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Connection, select
 
 from ..config import Deployment
 from ..config.models import FieldSpec
-from ..plugins import field_types
 from .columns import choice_codes
 from .schema import Schema
 
 
 class Lookups:
-    """Codes and names imported cells refer to, read once per import."""
+    """The sheet an import reads: codes and names its cells refer to (read once per
+    import), the deployment's zone and options."""
 
     def __init__(self, conn: Connection, schema: Schema) -> None:
         nodes, users = schema.system("nodes"), schema.system("users")
         self.nodes = {row.code: (row.id, row.level)
                       for row in conn.execute(select(nodes.c.code, nodes.c.id, nodes.c.level))}
         self.users = dict(conn.execute(select(users.c.username, users.c.id)).all())
+        self.deployment: Deployment = schema.deployment
+        self.timezone = zoneinfo.ZoneInfo(self.deployment.deployment.timezone)
+        self.lookup = self
+
+    def node(self, code: str, level: str | None) -> int:
+        """The id of the node with ``code``, which must sit at ``level`` when given."""
+        return node_id(self, code, level)
+
+    def user(self, username: str) -> int:
+        """The id of the user named ``username``."""
+        if username not in self.users:
+            raise ValueError(f"no user '{username}'")
+        return int(self.users[username])
+
+    def record(self, register: str, number: int) -> int:
+        """``number``: the import checks every row's references at once, after the cells."""
+        return number
+
+    def choice_codes(self, spec: FieldSpec) -> list[str] | None:
+        """The codes a choice field allows."""
+        return choice_codes(spec, self.deployment.choices)
+
+    def codes_by_label(self, spec: FieldSpec) -> dict[str, str]:
+        """A choice field's codes by each of their labels, in every language."""
+        options: Any = spec.choices
+        if isinstance(options, str):
+            options = self.deployment.choices.get(options, {})
+        if not isinstance(options, dict):
+            return {}
+        return {text: code for code, label in options.items()
+                for text in (label.zh, label.en) if text}
 
 
-def clean_cell(spec: FieldSpec, raw: Any, deployment: Deployment,
-               lookups: Lookups) -> dict[str, Any]:
+def clean_cell(spec: FieldSpec, raw: Any, schema: Schema, lookups: Lookups) -> dict[str, Any]:
     """Column values for one cell of ``spec``'s field; raises ValueError with a user's message."""
+    kind = schema.field_type(spec)
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         if spec.required and spec.show_if is None:
             raise ValueError("a value is required")
-        return _empty(spec)
-    if spec.type in ("choice", "multichoice"):
-        raw = _codes_for_labels(spec, raw, deployment)
-    if spec.type == "datetime" and isinstance(raw, dt.datetime) and raw.tzinfo is None:
-        raw = raw.replace(tzinfo=zoneinfo.ZoneInfo(deployment.deployment.timezone))
-    value = field_types()[spec.type].validate(raw, spec)
-    if spec.type in ("choice", "multichoice"):
-        allowed = choice_codes(spec, deployment.choices) or []
-        for code in value if isinstance(value, list) else [value]:
-            if code not in allowed:
-                raise ValueError(f"'{code}' is not one of the options")
-    elif spec.type == "datetime" and value.tzinfo is None:
-        value = value.replace(tzinfo=zoneinfo.ZoneInfo(deployment.deployment.timezone))
-    elif spec.type == "geo_point":
-        return {f"{spec.name}_lat": value[0], f"{spec.name}_lon": value[1]}
-    elif spec.type == "node":
-        value = node_id(lookups, value, spec.level)
-    elif spec.type == "user":
-        if value not in lookups.users:
-            raise ValueError(f"no user '{value}'")
-        value = lookups.users[value]
-    elif spec.type in ("photo", "file") and isinstance(value, str):
-        value = [part.strip() for part in value.split(",") if part.strip()]
-    return {spec.name: value}
+        return kind.to_columns(spec, None)
+    return kind.to_columns(spec, kind.import_cell(spec, raw, lookups))
 
 
 def node_id(lookups: Lookups, code: Any, level: str | None) -> int:
@@ -66,33 +73,3 @@ def node_id(lookups: Lookups, code: Any, level: str | None) -> int:
     if level is not None and found[1] != level:
         raise ValueError(f"node '{code}' is a {found[1]}, not a {level}")
     return found[0]
-
-
-def _empty(spec: FieldSpec) -> dict[str, Any]:
-    if spec.type == "geo_point":
-        return {f"{spec.name}_lat": None, f"{spec.name}_lon": None}
-    return {spec.name: None}
-
-
-def _codes_for_labels(spec: FieldSpec, raw: Any, deployment: Deployment) -> Any:
-    """Let a cell name an option by its label (甲) as well as its code (A)."""
-    options: Mapping[str, Any] = {}
-    if isinstance(spec.choices, str):
-        options = deployment.choices.get(spec.choices, {})
-    elif isinstance(spec.choices, dict):
-        options = spec.choices
-    by_label = {text: code for code, label in options.items()
-                for text in (label.zh, label.en) if text}
-    if spec.type == "choice":
-        return by_label.get(str(raw).strip(), raw)
-    return [by_label.get(str(p).strip(), str(p).strip())
-            for p in _parts(raw, {*by_label, *options})]
-
-
-def _parts(raw: Any, known: set[str]) -> list[Any]:
-    """The options a multiple-choice cell names: separated by commas, or by spaces as
-    ODK Collect and KoboToolbox write them (codes hold no spaces; a label may)."""
-    if isinstance(raw, list):
-        return raw
-    text = str(raw).replace("，", ",").strip()
-    return text.split(",") if "," in text or text in known else text.split()

@@ -1,28 +1,35 @@
-"""Realistic demo values for any field, chosen by its type and options alone."""
+"""Realistic demo values for any field: its field type makes them from the sources here."""
 
 from __future__ import annotations
 
 import ast
 import datetime as dt
 import random
-from collections.abc import Callable
-from decimal import Decimal
+from dataclasses import dataclass, field
 from typing import Any
 
 from faker import Faker
-from stdnum.cn import uscc
 
+from .. import plugins
 from ..config import Deployment
 from ..config.expressions import parse_expression
 from ..config.models import FieldSpec, Register
-from ..forms.fieldtypes import id_card_number
 from ..hierarchy import locate
-from ..plugins import field_types
 from .columns import choice_codes
 
-_USCC_BODY = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _DEFAULT_BOX = (120.0, 30.0, 120.4, 30.4)
 """min lon, min lat, max lon, max lat of points when a deployment has no boundaries."""
+
+
+@dataclass
+class Known:
+    """Ids of what demo data made so far: records by register, nodes by code, nodes'
+    codes by level, users by role."""
+
+    records: dict[str, list[int]] = field(default_factory=dict)
+    node_ids: dict[str, int] = field(default_factory=dict)
+    by_level: dict[str, list[str]] = field(default_factory=dict)
+    users: dict[str, int] = field(default_factory=dict)
 
 
 class DemoValues:
@@ -41,13 +48,18 @@ class DemoValues:
         points = [p for g in deployment.boundaries.values() for p in _points(g)]
         self.box = _box(points) if points else _DEFAULT_BOX
         self._boxes: dict[str, tuple[float, float, float, float]] = {}
+        self.types = plugins.field_types(plugins.for_deployment(deployment))
+        self.known = Known()
+        """What the seeder has made so far, for fields that point at it."""
+        self.reported: dt.datetime | None = None
+        """When the record being made was reported, once the seeder knows."""
 
     def value(self, spec: FieldSpec, node: str) -> Any:
         """A valid value for ``spec`` on a record at ``node`` (unique where it must be)."""
-        make: Callable[[FieldSpec, str], Any] = getattr(self, f"_{spec.type}", self._other)
+        kind = self.types[spec.type]
         for _ in range(50):
-            value = make(spec, node)
-            if not spec.unique:
+            value = kind.demo_value(spec, node, self)
+            if not spec.unique or value is None:
                 return value
             seen = self._seen.setdefault(spec.name, set())
             if value not in seen:
@@ -93,77 +105,35 @@ class DemoValues:
             at = self._parents.get(at)
         return "".join(names) + f"{self.random.randint(1, 200)}号"
 
-    def _text(self, spec: FieldSpec, node: str) -> str:
-        limit = spec.max_length or 60
-        name = spec.name.lower()
-        if "address" in name or "addr" in name:
-            text = self.address(node)
-        elif name == "name" or name.endswith("_name") or name == "title":
-            text = self.fake.company() if self.random.random() < 0.6 else self.fake.name()
-        else:
-            text = self.fake.sentence()
-        return text[:limit]
-
-    def _textarea(self, spec: FieldSpec, node: str) -> str:
-        return self.fake.paragraph()[:spec.max_length or 500]
-
-    def _integer(self, spec: FieldSpec, node: str) -> int:
-        low = int(spec.min) if isinstance(spec.min, (int, float)) else 0
-        high = int(spec.max) if isinstance(spec.max, (int, float)) else max(low, 0) + 100
-        return self.random.randint(low, high)
-
-    def _decimal(self, spec: FieldSpec, node: str) -> Decimal:
-        number = self._integer(spec, node) + Decimal(self.random.randint(0, 99)) / 100
-        return round(number, spec.decimals if spec.decimals is not None else 2)
-
-    def _boolean(self, spec: FieldSpec, node: str) -> bool:
-        return self.random.random() < 0.5
-
-    def _date(self, spec: FieldSpec, node: str) -> dt.date:
-        low = spec.min if isinstance(spec.min, dt.date) else self.now.date() - dt.timedelta(1000)
-        high = spec.max if isinstance(spec.max, dt.date) else self.now.date()
-        return low + dt.timedelta(days=self.random.randint(0, max((high - low).days, 0)))
-
-    def _datetime(self, spec: FieldSpec, node: str) -> dt.datetime:
+    def moment(self) -> dt.datetime:
+        """A time shortly before the record being made was reported, else within the year
+        before ``now``."""
+        if self.reported is not None:
+            return self.reported - dt.timedelta(minutes=self.random.randint(10, 48 * 60))
         return self.now - dt.timedelta(minutes=self.random.randint(0, 365 * 24 * 60))
 
-    def _choice(self, spec: FieldSpec, node: str) -> str | None:
-        codes = choice_codes(spec, self.deployment.choices)
-        return self.random.choice(codes) if codes else None
+    def choice_codes(self, spec: FieldSpec) -> list[str] | None:
+        """The codes a choice field allows."""
+        return choice_codes(spec, self.deployment.choices)
 
-    def _multichoice(self, spec: FieldSpec, node: str) -> list[str]:
-        codes = choice_codes(spec, self.deployment.choices) or []
-        return sorted(self.random.sample(codes, self.random.randint(0, len(codes))))
+    def record(self, register: str) -> int | None:
+        """One of the demo records of ``register`` made so far."""
+        targets = self.known.records.get(register, [])
+        return self.random.choice(targets) if targets else None
 
-    def _phone(self, spec: FieldSpec, node: str) -> str:
-        check = field_types()["phone"].validate
-        for _ in range(50):
-            try:
-                return str(check(self.fake.phone_number(), spec))
-            except ValueError:
-                continue  # Faker knows a few prefixes the numbering plan does not
-        raise ValueError("cannot make a valid demo phone number")
+    def node_id(self, level: str | None, node: str) -> int | None:
+        """A node at ``level`` (else the last level), ``node`` itself when none is known."""
+        if not self.known.node_ids:
+            return None
+        level = level or self.deployment.hierarchy.levels[-1].key
+        return self.known.node_ids[self.random.choice(self.known.by_level.get(level, [node]))]
 
-    def _email(self, spec: FieldSpec, node: str) -> str:
-        return str(self.fake.email())
-
-    def _id_card(self, spec: FieldSpec, node: str) -> str:
-        for _ in range(50):
-            try:
-                return id_card_number(self.fake.ssn())
-            except ValueError:
-                continue  # Faker's area codes are not all known for every birth year
-        raise ValueError("cannot make a valid demo ID-card number")
-
-    def _credit_code(self, spec: FieldSpec, node: str) -> str:
-        body = "91330106" + "".join(self.random.choice(_USCC_BODY) for _ in range(9))
-        return str(uscc.validate(body + uscc.calc_check_digit(body)))
-
-    def _geo_point(self, spec: FieldSpec, node: str) -> tuple[float, float]:
-        return self.point(node)
-
-    def _other(self, spec: FieldSpec, node: str) -> None:
-        """Files, references, nodes and users are filled by the seeder, plugin types not at all."""
+    def user(self, role: str | None) -> int | None:
+        """The demo user of ``role``, else any demo user or none."""
+        if not self.known.users:
+            return None
+        return (self.known.users.get(role or "")
+                or self.random.choice([*self.known.users.values(), None]))
 
 
 def _box(points: list[tuple[float, float]]) -> tuple[float, float, float, float]:

@@ -4,18 +4,23 @@ deployment's labels) or raw, in the shape `gridwork import` reads back."""
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from collections.abc import Callable, Iterator, Sequence
-from decimal import Decimal
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, Row, select
 
 from ..config import Deployment
 from ..config.models import FieldSpec
 from ..hierarchy import HasGrants, scope_filter
+from .columns import choice_codes
 from .schema import Schema, build_schema
-from .tabular import write_table
+from .tabular import plain, write_table
+
+if TYPE_CHECKING:
+    from ..forms import FieldType
 
 SYSTEM_OUT = ("created_at", "updated_at")
 WORKFLOW_OUT = ("state", "category", "severity")
@@ -56,44 +61,69 @@ def raw_table(conn: Connection, deployment: Deployment, schema: Schema, register
     """The header and rows of a raw export; ``shown(spec, value)``, when given, may hide a
     value (a personal one the reader may not see)."""
     spec = deployment.registers[register]
-    nodes, users = schema.system("nodes"), schema.system("users")
     extra = SYSTEM_OUT + (WORKFLOW_OUT if spec.workflow else ())
     header = ["id", "node", *(f.name for f in spec.fields), *extra]
-    codes = dict(conn.execute(select(nodes.c.id, nodes.c.code)).all())
-    names = dict(conn.execute(select(users.c.id, users.c.username)).all())
+    codes = Codes.load(conn, schema)
+    kinds = [(field, schema.field_type(field)) for field in spec.fields]
 
-    def cell(field: FieldSpec, row: Row[Any]) -> Any:
-        value = raw_value(field, row, codes, names)
+    def cell(field: FieldSpec, kind: FieldType, row: Row[Any]) -> Any:
+        value = kind.from_row(field, row._mapping)
+        if value is None:
+            return None
+        value = kind.export_cell(field, value, codes)
         return value if shown is None or value is None else shown(field, value)
 
     def cells() -> Iterator[list[Any]]:
         for row in rows:
-            yield [row.id, codes.get(row.node), *(cell(f, row) for f in spec.fields),
-                   *(_plain(getattr(row, c)) for c in extra)]
+            yield [row.id, codes.nodes.get(row.node), *(cell(f, k, row) for f, k in kinds),
+                   *(plain(getattr(row, c)) for c in extra)]
     return header, cells()
 
 
-def raw_value(spec: FieldSpec, row: Row[Any], codes: dict[int, str],
-              names: dict[int, str]) -> Any:
-    """One field of ``row`` as an import reads it: codes for nodes, usernames for users."""
-    if spec.type == "geo_point":
-        lat, lon = getattr(row, f"{spec.name}_lat"), getattr(row, f"{spec.name}_lon")
-        return None if lat is None else f"{lat}, {lon}"
-    value = getattr(row, spec.name)
-    if value is None:
-        return None
-    if spec.type == "node":
-        return codes.get(value)
-    if spec.type == "user":
-        return names.get(value)
-    if isinstance(value, list):
-        return ",".join(str(v) for v in value)
-    return _plain(value)
+@dataclass
+class Codes:
+    """What a raw export writes for ids: node codes and usernames, as an import reads them."""
 
+    nodes: dict[int, str]
+    users: dict[int, str]
+    timezone: zoneinfo.ZoneInfo
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    return value
+    @classmethod
+    def load(cls, conn: Connection, schema: Schema) -> Codes:
+        """Every node's code and user's name, read once per export."""
+        nodes, users = schema.system("nodes"), schema.system("users")
+        return cls(dict(conn.execute(select(nodes.c.id, nodes.c.code)).all()),
+                   dict(conn.execute(select(users.c.id, users.c.username)).all()),
+                   zoneinfo.ZoneInfo(schema.deployment.deployment.timezone))
+
+    def t(self, text: str) -> str:
+        """Raw files keep gridwork's own words."""
+        return text
+
+    def choices(self, spec: FieldSpec) -> list[tuple[str, str]]:
+        """Raw files name options by code."""
+        return [(code, code) for code in choice_codes(spec, {}) or []]
+
+    def node_name(self, node_id: int) -> str | None:
+        """Raw files name nodes by code."""
+        return self.nodes.get(node_id)
+
+    def node_code(self, node_id: int) -> str | None:
+        """The code of a node."""
+        return self.nodes.get(node_id)
+
+    def username(self, user_id: int) -> str | None:
+        """The username of a user."""
+        return self.users.get(user_id)
+
+    def user_name(self, user_id: int) -> str | None:
+        """Raw files name users by username."""
+        return self.users.get(user_id)
+
+    def record_title(self, register: str, record_id: int) -> str | None:
+        """Raw files name records by id."""
+        return str(record_id)
+
+    def department_name(self, code: str) -> str | None:
+        """Raw files name departments by code."""
+        return code

@@ -66,7 +66,7 @@ def import_file(engine: Engine, deployment: Deployment, register: str, path: Pat
                     if field is None:
                         record["node"] = node_id(lookups, cells[index], level)
                     else:
-                        record.update(clean_cell(field, cells[index], deployment, lookups))
+                        record.update(clean_cell(field, cells[index], schema, lookups))
                 except ValueError as err:
                     problems.append(f"{where}: {field.name if field else 'node'}: {err}")
             records.append(record)
@@ -189,7 +189,7 @@ def _reference_problems(conn: Connection, schema: Schema, register: Register,
                         name: str) -> list[str]:
     problems = []
     for spec in register.fields:
-        if spec.type != "reference" or spec.register_name not in schema.registers:
+        if spec.register_name not in schema.registers:
             continue
         target = schema.table(spec.register_name)
         wanted = {r[spec.name] for r in records if r.get(spec.name) is not None}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic.operations import Operations
 from sqlalchemy import Connection, column, func, inspect, select, table, update
 
-from .columns import column_names, register_table_name
+from .columns import register_table_name
 from .plan import Step
 from .schema import Schema
 
@@ -34,8 +34,9 @@ def apply_renames(conn: Connection, ops: Operations, schema: Schema) -> list[Ste
         for spec in register.fields:
             if not spec.renamed_from:
                 continue
-            olds = column_names(spec.model_copy(update={"name": spec.renamed_from}))
-            news = column_names(spec)
+            kind = schema.field_type(spec)
+            olds = kind.column_names(spec.model_copy(update={"name": spec.renamed_from}))
+            news = kind.column_names(spec)
             if all(o in existing for o in olds) and not any(n in existing for n in news):
                 for old_col, new_col in zip(olds, news, strict=True):
                     ops.alter_column(new, old_col, new_column_name=new_col)

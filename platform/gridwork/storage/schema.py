@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Column, ForeignKey, Index, Integer, MetaData, String, Table
 
 from .. import plugins
 from ..config import Deployment
-from ..config.models import Register
-from .columns import field_columns, register_table_name
+from ..config.models import FieldSpec, Register
+from .columns import register_table_name
 from .system import CODE, SYSTEM_TABLES, add_system_tables
 from .types import UTCDateTime
+
+if TYPE_CHECKING:
+    from ..forms import FieldType
 
 NAMING = {
     "ix": "ix_%(column_0_N_label)s",
@@ -31,6 +35,8 @@ class Schema:
     deployment: Deployment
     metadata: MetaData
     registers: dict[str, Table]
+    field_types: Mapping[str, FieldType]
+    """The field types the tables were built with, by name."""
 
     def table(self, register: str) -> Table:
         """The table of ``register``."""
@@ -39,6 +45,31 @@ class Schema:
     def system(self, name: str) -> Table:
         """A system table (nodes, users, history…)."""
         return self.metadata.tables[name]
+
+    def field_type(self, spec: FieldSpec) -> FieldType:
+        """The type of a register field."""
+        return self.field_types[spec.type]
+
+    def personal(self, spec: FieldSpec) -> bool:
+        """Whether a field's values are masked for roles that may not see them in full."""
+        return spec.personal if spec.personal is not None else self.field_type(spec).personal
+
+    def values(self, register: str, row: Mapping[str, Any]) -> dict[str, Any]:
+        """A register's field values from a row of its table (a mapping of columns)."""
+        return {spec.name: self.field_types[spec.type].from_row(spec, row)
+                for spec in self.deployment.registers[register].fields}
+
+    def columns(self, register: str, values: Mapping[str, Any]) -> dict[str, Any]:
+        """Column values for some of a register's field values (others pass unchanged)."""
+        fields = self.deployment.registers[register]
+        columns: dict[str, Any] = {}
+        for name, value in values.items():
+            spec = fields.field(name)
+            if spec is None:
+                columns[name] = value
+            else:
+                columns |= self.field_types[spec.type].to_columns(spec, value)
+        return columns
 
     def owns(self, table_name: str) -> bool:
         """Whether a table of this name is gridwork's to create, change or drop."""
@@ -49,13 +80,14 @@ def build_schema(deployment: Deployment) -> Schema:
     """Build the metadata for ``deployment``; call once and keep the result."""
     metadata = MetaData(naming_convention=NAMING)
     add_system_tables(metadata)
-    registers = {name: _register_table(metadata, name, register, deployment)
+    types = plugins.field_types(plugins.for_deployment(deployment))
+    registers = {name: _register_table(metadata, name, register, deployment, types)
                  for name, register in deployment.registers.items()}
-    return Schema(deployment, metadata, registers)
+    return Schema(deployment, metadata, registers, types)
 
 
 def _register_table(metadata: MetaData, name: str, register: Register,
-                    deployment: Deployment) -> Table:
+                    deployment: Deployment, types: Mapping[str, FieldType]) -> Table:
     table_name = register_table_name(name)
     columns: list[Any] = [
         Column("id", Integer, primary_key=True, autoincrement=True),
@@ -78,11 +110,8 @@ def _register_table(metadata: MetaData, name: str, register: Register,
         ]
     # `gridwork check` has made sure no two fields (or a field and the engine) share a column.
     extras: list[Any] = []
-    types = plugins.field_types(plugins.for_deployment(deployment))
     for spec in register.fields:
-        kind = types.get(spec.type)
-        parts = field_columns(spec, table_name, deployment.choices,
-                              kind.column if kind is not None else None)
+        parts = types[spec.type].columns(spec, table_name, deployment.choices)
         columns += parts.columns
         extras += parts.checks + parts.indexes
     table = Table(table_name, metadata, *columns, *extras)

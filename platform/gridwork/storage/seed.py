@@ -183,7 +183,7 @@ def _in_reference_order(registers: dict[str, Register]) -> list[str]:
         if name in done or name in seen or name not in registers:
             return
         for spec in registers[name].fields:
-            if spec.type == "reference" and spec.register_name:
+            if spec.register_name:
                 visit(spec.register_name, (*seen, name))
         done.append(name)
     for name in registers:

@@ -20,7 +20,7 @@ from ..config.models import FieldSpec, Register, Workflow
 from ..timers.deadlines import Deadlines
 from ..workflow import history, stays
 from ..workflow.records import insert_records, load_record, set_deadline
-from .demo_values import DemoValues
+from .demo_values import DemoValues, Known
 from .schema import Schema
 from .seed_flow import DemoUser, Reach, filled_in, placements
 
@@ -42,6 +42,7 @@ class Records:
             node_ids, by_level, on_branch, users)
         self.demo = demo
         self.ids: dict[str, list[int]] = {}
+        values.known = Known(self.ids, node_ids, by_level, users)
         d = self.deployment = schema.deployment
         departments = schema.system("departments")
         self.dept_ids: dict[str, int] = dict(conn.execute(
@@ -164,11 +165,7 @@ class Records:
                                "updated_at": updated, "version": 1, "reporter": self.reporter}
         for spec in register.fields:
             value = values.get(spec.name)
-            if spec.type == "geo_point":
-                point = value if isinstance(value, tuple) else (None, None)
-                row |= {f"{spec.name}_lat": point[0], f"{spec.name}_lon": point[1]}
-            else:
-                row[spec.name] = value
+            row |= self.schema.field_type(spec).to_columns(spec, value if value != () else None)
         return row
 
     def _values(self, register: Register, node: str, filled: Callable[[str], bool],
@@ -181,16 +178,17 @@ class Records:
         values: dict[str, Any] = {}
         title = register.title or register.fields[0].name
         for spec in register.fields:
-            if keep is not None and (spec.type not in ("geo_point", "text")
-                                     or spec.computed is not None
+            kind = self.schema.field_type(spec)
+            if keep is not None and (not kind.placed or spec.computed is not None
                                      or keep.get(spec.name) is None):
                 values[spec.name] = keep.get(spec.name)
             elif (spec.computed is not None or not filled(spec.name)
                     or not self._shown(spec, {**values, **system})):
                 values[spec.name] = None
-            elif keep is None and placed and spec.type == "geo_point":
+            elif keep is None and placed and kind.located:
                 values[spec.name] = ()  # made once the node is known
-            elif spec.name == title and spec.type == "text" and "addr" not in spec.name:
+            elif (spec.name == title and kind.placed and not kind.located
+                  and "addr" not in spec.name):
                 values[spec.name] = self._title(register, node, system.get("category"))
             else:
                 values[spec.name] = self._value(spec, node, reported)
@@ -218,17 +216,7 @@ class Records:
             return False
 
     def _value(self, spec: FieldSpec, node: str, reported: dt.datetime) -> Any:
-        rnd = self.values.random
-        if spec.type == "reference":
-            targets = self.ids.get(spec.register_name or "", [])
-            return rnd.choice(targets) if targets else None
-        if spec.type == "node":
-            level = spec.level or self.deployment.hierarchy.levels[-1].key
-            return self.node_ids[rnd.choice(self.by_level.get(level, [node]))]
-        if spec.type == "user":
-            return self.users.get(spec.role or "") or rnd.choice([*self.users.values(), None])
-        if spec.type == "datetime":
-            return reported - dt.timedelta(minutes=rnd.randint(10, 48 * 60))
+        self.values.reported = reported
         return self.values.value(spec, node)
 
     def _title(self, register: Register, node: str, category: str | None) -> str:

@@ -8,8 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, column, func, select, table
 
 from ..config.models import FieldSpec
-from ..plugins import field_types
-from .columns import column_names, register_table_name
+from .columns import register_table_name
 from .plan import Migrator
 from .schema import Schema
 
@@ -38,7 +37,7 @@ def field_of(schema: Schema, table_name: str, column_name: str) -> FieldSpec | N
     for name, register in schema.deployment.registers.items():
         if register_table_name(name) == table_name:
             for spec in register.fields:
-                if column_name in column_names(spec):
+                if column_name in schema.field_type(spec).column_names(spec):
                     return spec
     return None
 
@@ -46,9 +45,10 @@ def field_of(schema: Schema, table_name: str, column_name: str) -> FieldSpec | N
 def config_default(schema: Schema, table_name: str, column_name: str) -> Any:
     """The clean config default of the field stored in a column, or None."""
     spec = field_of(schema, table_name, column_name)
-    if spec is None or spec.default is None or spec.type == "geo_point":
+    if spec is None or spec.default is None:
         return None
-    return field_types()[spec.type].validate(spec.default, spec)
+    kind = schema.field_type(spec)
+    return kind.to_columns(spec, kind.validate(spec.default, spec)).get(column_name)
 
 
 def describe(schema: Schema, table_name: str, column_name: str) -> str:

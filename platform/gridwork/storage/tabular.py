@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,15 @@ FORMULA_START = re.compile(r"^'*[=+\-@\t\r]")
 """Text a spreadsheet would take for a formula (OWASP's CSV-injection list), behind any
 number of the quotes that escape it."""
 NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
+
+
+def plain(value: Any) -> Any:
+    """A value as a cell or JSON holds it: text for decimals, dates and times."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return value
 
 
 class TableFileError(ValueError):

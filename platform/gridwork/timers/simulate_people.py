@@ -102,21 +102,22 @@ def plausible_values(deployment: Deployment, register: str, category: str, node:
     for spec in deployment.registers[register].fields:
         if not spec.required or spec.computed is not None or spec.name not in asked:
             continue
+        kind = demo.types[spec.type]
         if spec.default is not None:
             values[spec.name] = spec.default
-        elif spec.type in ("text", "textarea"):
+        elif "max_length" in kind.options:
             filled = f"{text}（模拟）".ljust(spec.min_length or 0, "。")
             values[spec.name] = filled[: spec.max_length or len(filled)]
-        elif spec.type == "datetime":
+        elif kind.python_type is dt.datetime:
             values[spec.name] = local
-        elif spec.type == "date":
+        elif kind.python_type is dt.date:
             values[spec.name] = local.date()
-        elif spec.type in ("photo", "file"):
+        elif kind.files:
             values[spec.name] = ["simulated.jpg"] if spec.multiple else "simulated.jpg"
-        elif spec.type == "choice":
+        elif "choices" in kind.options and not kind.many(spec):
             codes = choice_codes(spec, deployment.choices)
             values[spec.name] = codes[0] if codes else None
-        elif spec.type == "geo_point":
+        elif kind.located:
             values[spec.name] = _inside(deployment, node) or demo.value(spec, node)
         else:
             values[spec.name] = demo.value(spec, node)

@@ -26,7 +26,7 @@ def confirmed_points(call: Call, register: str, values: Mapping[str, Any]
     errors: dict[str, list[str]] = {}
     for spec in call.site.deployment.registers[register].fields:
         key = f"{spec.name}_confirm"
-        if spec.type != "geo_point" or key not in found:
+        if not call.site.schema.field_type(spec).located or key not in found:
             continue
         given = found.pop(key)
         if not isinstance(given, bool):
@@ -59,7 +59,7 @@ def given_points(call: Call, register: str, node: str, values: Mapping[str, Any]
     take, is left for the engine to refuse."""
     spec = call.site.deployment.registers[register]
     names = [f.name for f in spec.fields
-             if f.type == "geo_point" and f.name in asked and f.name in values]
+             if call.site.schema.field_type(f).located and f.name in asked and f.name in values]
     if not names:
         return {}
     form = form_model(call.site.deployment, register).gridwork_form

@@ -16,9 +16,10 @@ from ..config.models import FieldSpec
 from ..config.types import Moment
 from ..forms.steps import create_fields, edit_fields
 from ..workflow import Available, Entry
-from ..workflow.records import department_ids, field_values
+from ..workflow.records import department_ids
 from .site import Site
-from .widgets import choice_options, mask
+from .names import choice_options
+from .widgets import mask
 
 
 def plain(value: Any) -> Any:
@@ -46,7 +47,7 @@ def field_json(site: Site, spec: FieldSpec) -> dict[str, Any]:
         "required": spec.required, "unique": spec.unique, "computed": spec.computed is not None,
         "choices": [{"value": code, "label": label}
                     for code, label in choice_options(site, spec)]
-        if spec.type in ("choice", "multichoice") else [],
+        if "choices" in site.schema.field_type(spec).options else [],
     }
     if spec.help is not None:
         shape["help"] = site.label(spec.help)
@@ -98,9 +99,10 @@ def records_json(conn: Connection, site: Site, user: User, register: str,
     departments = {i: code for code, i in department_ids(conn, site.schema).items()}
     found = []
     for row in rows:
-        values = field_values(spec, row)
+        values = site.schema.values(register, row)
         if not unmask:
-            values = {name: _masked(spec.field(name), value) for name, value in values.items()}
+            values = {name: _masked(site, spec.field(name), value)
+                      for name, value in values.items()}
         shape: dict[str, Any] = {"id": row["id"], "register": register, "node": row["_node_code"],
                                  "values": values, "state": row.get("state"),
                                  "version": row["version"]}
@@ -114,8 +116,8 @@ def records_json(conn: Connection, site: Site, user: User, register: str,
     return found
 
 
-def _masked(spec: FieldSpec | None, value: Any) -> Any:
-    if spec is None or value is None or not spec.is_personal:
+def _masked(site: Site, spec: FieldSpec | None, value: Any) -> Any:
+    if spec is None or value is None or not site.schema.personal(spec):
         return value
     return mask(str(value))
 

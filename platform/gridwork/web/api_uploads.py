@@ -13,8 +13,6 @@ from . import uploads
 from .api_call import ApiError, Call
 from .display import photos
 
-FILE_TYPES = ("photo", "file")
-
 
 def upload(call: Call) -> Any:
     """Store the form's ``file`` for the photo field ``field`` of ``register``."""
@@ -27,7 +25,7 @@ def upload(call: Call) -> Any:
         spec = None
     else:
         spec = deployment.registers[register].field(name if isinstance(name, str) else "")
-        if spec is None or spec.type not in FILE_TYPES:
+        if spec is None or not call.site.schema.field_type(spec).files:
             errors["field"] = [f"required: a photo field of {register}"]
     if not isinstance(sent, UploadFile):
         errors["file"] = ["required: the photo, as a file part named 'file'"]
@@ -50,7 +48,7 @@ def photo_values(call: Call, register: str, values: Mapping[str, Any],
     data_dir, found = call.site.data_dir, dict(values)
     errors: dict[str, list[str]] = {}
     for spec in call.site.deployment.registers[register].fields:
-        if spec.type not in FILE_TYPES or found.get(spec.name) in (None, "", []):
+        if not call.site.schema.field_type(spec).files or found.get(spec.name) in (None, "", []):
             continue
         given = found[spec.name]
         ids = [given] if isinstance(given, str) else given

@@ -31,7 +31,7 @@ def labelled_table(conn: Connection, site: Site, register: str, rows: Sequence[R
     prefix = base_url.rstrip("/")
 
     def value(field: FieldSpec, row: Row[Any], stored: Any) -> str:
-        if field.type in ("photo", "file"):
+        if site.schema.field_type(field).files:
             return "\n".join(f"{prefix}/registers/{register}/{row.id}/photos/{ref}"
                              for ref in photos(stored))
         return show(site, field, stored, names, unmask)

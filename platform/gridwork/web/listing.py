@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, Select, Table, false, func, or_
 from starlette.datastructures import QueryParams
 
 from ..auth import User
-from ..config.models import Register
+from ..config.models import FieldSpec
 from ..hierarchy import subtree_ids
 from ..workflow import overdue_clause
 from .params import page_number
@@ -25,9 +25,6 @@ from .widgets import node_options
 
 PAGE_SIZE = 20
 """Records a list page shows: a phone screen or two."""
-TEXT_TYPES = ("text", "textarea", "phone", "email", "id_card", "credit_code")
-SORTABLE = ("text", "integer", "decimal", "date", "datetime", "choice", "phone", "email",
-            "credit_code", "boolean")
 
 
 @dataclass
@@ -55,10 +52,9 @@ class Filters:
         return str(QueryParams({k: v for k, v in values.items() if v not in ("", None)}))
 
 
-def read_filters(register: Register, params: QueryParams) -> Filters:
+def read_filters(site: Site, register: str, params: QueryParams) -> Filters:
     """The filters a query string asks for; unknown or malformed values are ignored."""
-    choices = {spec.name: params.get(f"f_{spec.name}", "") for spec in register.fields
-               if spec.type == "choice" and spec.show_if is None}
+    choices = {spec.name: params.get(f"f_{spec.name}", "") for spec in choice_filters(site, register)}
     page = page_number(params.get("page"))
     return Filters(node=params.get("node", ""), state=params.get("state", ""),
                    category=params.get("category", ""), q=params.get("q", "").strip(),
@@ -94,12 +90,12 @@ def filtered(site: Site, user: User, register: str, filters: Filters,
             query = query.where(table.c.created_at < edge if is_end
                                 else table.c.created_at >= edge)
     if filters.q:
-        searched = [table.c[f.name] for f in spec.fields if f.type in TEXT_TYPES
-                    and (unmask or not f.is_personal)]
+        searched = [table.c[f.name] for f in spec.fields if site.schema.field_type(f).searched
+                    and (unmask or not site.schema.personal(f))]
         pattern = f"%{filters.q.replace('%', '').replace('_', '')}%"
         query = query.where(or_(*(func.lower(c).like(pattern.lower()) for c in searched))
                             if searched else false())
-    return table, query.order_by(*_order(spec, table, filters.sort))
+    return table, query.order_by(*_order(site, register, table, filters.sort))
 
 
 def _category(site: Site, table: Table, code: str) -> ColumnElement[bool]:
@@ -111,11 +107,20 @@ def _category(site: Site, table: Table, code: str) -> ColumnElement[bool]:
     return table.c.category.in_(below)
 
 
-def _order(register: Register, table: Table, sort: str) -> list[Any]:
+def choice_filters(site: Site, register: str) -> list[FieldSpec]:
+    """The fields a list filters by: those holding one option, always shown."""
+    fields = site.deployment.registers[register].fields
+    kinds = [(spec, site.schema.field_type(spec)) for spec in fields]
+    return [spec for spec, kind in kinds
+            if "choices" in kind.options and not kind.many(spec) and spec.show_if is None]
+
+
+def _order(site: Site, register: str, table: Table, sort: str) -> list[Any]:
     name = sort.lstrip("-")
     allowed = {"id", "created_at", "updated_at",
                *(c for c in ("state", "deadline") if c in table.c),
-               *(f.name for f in register.fields if f.type in SORTABLE and f.computed is None)}
+               *(f.name for f in site.deployment.registers[register].fields
+                 if site.schema.field_type(f).sortable and f.computed is None)}
     column = table.c[name] if name in allowed else table.c.id
     first = column.desc() if sort.startswith("-") else column.asc()
     return [first, table.c.id.desc()]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection
 
@@ -27,17 +27,6 @@ class PointNote:
     message: str
     outside: bool
     offer: NodeInfo | None = None
-
-
-class GeoValue(NamedTuple):
-    """A point field as the form shows it: what was typed and the note on where it lies."""
-
-    lat: str | None
-    lon: str | None
-    note: str | None = None
-    offer: str | None = None
-    offer_name: str | None = None
-    confirmed: bool = False
 
 
 def place_name(site: Site, node: NodeInfo) -> str:
@@ -131,7 +120,7 @@ def flag_points(conn: Connection, site: Site, user: User, register: str, state: 
     ``NAME_confirm``, and keep the note in ``state`` for the form to show beside the map."""
     points = {field.name: _point(state, field.name)
               for field in site.deployment.registers[register].fields
-              if field.type == "geo_point" and field.name not in errors
+              if site.schema.field_type(field).located and field.name not in errors
               and field.name in visible}
     confirmed = {name for name in points if state.get(f"{name}_confirm")}
     notes, refused = outside_points(conn, site, user, register, system.get("node") or None,
@@ -142,13 +131,6 @@ def flag_points(conn: Connection, site: Site, user: User, register: str, state: 
             state[f"{name}_offer"] = note.offer.code
             state[f"{name}_offer_name"] = place_name(site, note.offer)
     errors.update(refused)
-
-
-def geo_value(state: FormState, name: str) -> GeoValue:
-    """The point field ``name`` as the form shows it."""
-    return GeoValue(state.get(f"{name}_lat"), state.get(f"{name}_lon"),
-                    state.get(f"{name}_note"), state.get(f"{name}_offer"),
-                    state.get(f"{name}_offer_name"), bool(state.get(f"{name}_confirm")))
 
 
 def _point(state: FormState, name: str) -> tuple[float, float] | None:

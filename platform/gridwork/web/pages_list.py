@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -24,11 +25,10 @@ from .listing import PAGE_SIZE, filtered, node_choices, read_filters
 from .records import row_values, scope_node_ids
 from .respond import page
 from .site import Site
-from .widgets import choice_options, mask
+from .names import choice_options
+from .widgets import mask
 
 LIST_COLUMNS = 5
-_LISTABLE = ("text", "integer", "decimal", "date", "datetime", "choice", "phone", "email",
-             "id_card", "credit_code", "boolean", "node", "user", "department", "reference")
 EXPORT_TYPES = {"csv": "text/csv; charset=utf-8",
                 "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
@@ -37,7 +37,7 @@ def list_columns(site: Site, register: str) -> list[FieldSpec]:
     """The fields a list shows: the title field first, then the next few plain ones."""
     spec = site.deployment.registers[register]
     title = spec.title or spec.fields[0].name
-    plain = [f for f in spec.fields if f.type in _LISTABLE and f.show_if is None]
+    plain = [f for f in spec.fields if site.schema.field_type(f).listed and f.show_if is None]
     ordered = sorted(plain, key=lambda f: f.name != title)
     return ordered[:LIST_COLUMNS]
 
@@ -47,7 +47,7 @@ async def register_list(request: Request) -> Response:
     register = request.path_params["register"]
     site, user = require(request, register)
     spec = site.deployment.registers[register]
-    filters = read_filters(spec, request.query_params)
+    filters = read_filters(site, register, request.query_params)
     unmask = may(site.deployment, user, "unmask", register)
     table, query = filtered(site, user, register, filters, unmask)
     columns = list_columns(site, register)
@@ -98,14 +98,14 @@ async def register_export(request: Request) -> Response:
     site, user = require(request, register, "export")
     spec = site.deployment.registers[register]
     unmask = may(site.deployment, user, "unmask", register)
-    _table, query = filtered(site, user, register, read_filters(spec, request.query_params),
+    _table, query = filtered(site, user, register, read_filters(site, register, request.query_params),
                              unmask)
     raw = request.query_params.get("raw") == "1"
     with site.engine.connect() as conn, tempfile.TemporaryDirectory() as folder:
         rows = conn.execute(query).all()
         if raw:
             header, cells = raw_table(conn, site.deployment, site.schema, register, rows,
-                                      None if unmask else _masked)
+                                      None if unmask else partial(_masked, site))
         else:
             header, cells = labelled_table(conn, site, register, rows, unmask=unmask,
                                            base_url=str(request.base_url))
@@ -117,6 +117,6 @@ async def register_export(request: Request) -> Response:
         "Content-Disposition": f"attachment; filename*=UTF-8''{filename}"})
 
 
-def _masked(spec: FieldSpec, value: Any) -> Any:
+def _masked(site: Site, spec: FieldSpec, value: Any) -> Any:
     """A personal value hidden from a reader without `unmask`."""
-    return mask(str(value)) if spec.is_personal else value
+    return mask(str(value)) if site.schema.personal(spec) else value

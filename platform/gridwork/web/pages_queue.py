@@ -19,7 +19,7 @@ from .display import state_label, when
 from .params import page_number
 from .respond import page
 from .site import Site
-from .widgets import record_title_column
+from .names import record_title_column
 from .workflow_view import action_names, record_url
 
 PAGE_SIZE = 50

@@ -33,7 +33,7 @@ from .submission import (
     new_fields,
     take_uploads,
 )
-from .widgets import FormState, build_views, field_options, id_codes, state_from_record
+from .widgets import FormState, Offer, build_views, id_codes, state_from_record
 from .workflow_view import ActionForm, history_photos, timeline_rounds, workflow_context
 
 
@@ -82,12 +82,12 @@ def _kept_personal(site: Site, user: User, register: str,
     """Personal fields of a stored record a role without `unmask` sees masked and cannot change."""
     if record is None or may(site.deployment, user, "unmask", register):
         return frozenset()
-    return frozenset(f.name for f in site.deployment.registers[register].fields if f.is_personal)
+    return frozenset(f.name for f in site.deployment.registers[register].fields if site.schema.personal(f))
 
 
 def _place_options(conn: Connection, site: Site, user: User, level: str) -> list[tuple[str, str]]:
     """The nodes in the user's scope a record may sit at: a node field at that level."""
-    return field_options(conn, site, user, FieldSpec(name="node", type="node", level=level))
+    return Offer(conn, site, user).nodes(level)
 
 
 async def new_record(request: Request) -> Response:
@@ -221,8 +221,8 @@ def record_page(request: Request, conn: Connection, site: Site, user: User, regi
     names = Names.load(conn, site, register, [SimpleNamespace(reporter=row.reporter, **values)])
     fields = [{"spec": f, "label": site.label(f.label, f.name),
                "text": show(site, f, values.get(f.name), names, unmask),
-               "photos": photos(values.get(f.name)) if f.type in ("photo", "file") else [],
-               "point": values.get(f.name) if f.type == "geo_point" else None}
+               "photos": photos(values.get(f.name)) if site.schema.field_type(f).files else [],
+               "point": values.get(f.name) if site.schema.field_type(f).located else None}
               for f in spec.fields if values.get(f.name) not in (None, "", [])]
     flow = workflow_context(conn, site, user, row, names, unmask) \
         if spec.workflow else {"rounds": timeline_rounds(conn, site, register, row.id, names,
@@ -267,4 +267,4 @@ def record_photos(site: Site, register: str, row: Record | None) -> set[str]:
     """The photo references a stored record holds now."""
     values = row.values if row is not None else {}
     return {ref for spec in site.deployment.registers[register].fields
-            if spec.type in ("photo", "file") for ref in photos(values.get(spec.name))}
+            if site.schema.field_type(spec).files for ref in photos(values.get(spec.name))}

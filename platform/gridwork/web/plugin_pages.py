@@ -52,7 +52,7 @@ class Visit:
         if may(self.site.deployment, self.user, "unmask", register):
             return rows
         personal = [f.name for f in self.site.deployment.registers[register].fields
-                    if f.is_personal]
+                    if self.site.schema.personal(f)]
         return [{**row, **{name: mask(str(row[name])) for name in personal
                            if row[name] is not None}} for row in rows]
 

@@ -8,9 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, Select, Table, select
 
 from ..auth import User
-from ..config.models import FieldSpec
 from ..hierarchy import HasGrants, scope_filter
-from ..storage.columns import column_names
 from ..workflow import Record, read_record
 from ..workflow.actors import with_verb
 from .site import Site
@@ -41,23 +39,6 @@ def scope_node_ids(conn: Connection, site: Site, user: User,
                              .order_by(nodes.c.path)).scalars())
 
 
-def stored_columns(spec: FieldSpec, value: Any) -> dict[str, Any]:
-    """The column values of one clean field value (a point takes two columns)."""
-    if spec.type == "geo_point":
-        lat, lon = value if value is not None else (None, None)
-        return dict(zip(column_names(spec), (lat, lon), strict=True))
-    return {spec.name: value}
-
-
 def row_values(site: Site, register: str, row: Row[Any] | None) -> dict[str, Any]:
-    """A stored record's field values by field name (a point as a (lat, lon) pair)."""
-    values: dict[str, Any] = {}
-    if row is None:
-        return values
-    for spec in site.deployment.registers[register].fields:
-        if spec.type == "geo_point":
-            lat, lon = (getattr(row, c) for c in column_names(spec))
-            values[spec.name] = None if lat is None else (lat, lon)
-        else:
-            values[spec.name] = getattr(row, spec.name)
-    return values
+    """A stored record's field values by field name."""
+    return {} if row is None else site.schema.values(register, row._mapping)

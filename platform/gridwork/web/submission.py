@@ -16,7 +16,6 @@ from ..config.models import FieldSpec
 from ..forms.models import computed_values, validate_record, visible_fields
 from ..forms.steps import create_fields
 from ..hierarchy import HasGrants
-from ..integers import parse_int
 from . import uploads
 from .map_points import flag_points
 from .records import fetch, scope_node_ids
@@ -45,16 +44,7 @@ def form_state(site: Site, register: str, form: FormData) -> tuple[FormState, di
     """The typed values of the register's fields and of the system inputs."""
     state: FormState = {}
     for spec in site.deployment.registers[register].fields:
-        if spec.type == "geo_point":
-            for part in ("lat", "lon", "confirm"):
-                state[f"{spec.name}_{part}"] = str(form.get(f"{spec.name}_{part}") or "")
-        elif spec.type in ("photo", "file"):
-            state[spec.name] = [v for v in form.getlist(spec.name) if isinstance(v, str) and v]
-        elif spec.type == "multichoice":
-            state[spec.name] = [str(v) for v in form.getlist(spec.name)]
-        else:
-            given = [str(v) for v in form.getlist(spec.name) if isinstance(v, str)]
-            state[spec.name] = given[-1] if given else ""
+        state |= site.schema.field_type(spec).posted(spec, form)
     system = {name: str(form.get(name) or "") for name in SYSTEM_INPUTS if name in form}
     return state, system
 
@@ -117,8 +107,8 @@ async def take_uploads(site: Site, register: str, form: FormData, state: FormSta
     stored: list[str] = []
     wanted = None if names is None else set(names)
     for spec in site.deployment.registers[register].fields:
-        if spec.type not in ("photo", "file") or (wanted is not None
-                                                  and spec.name not in wanted):
+        if not site.schema.field_type(spec).files or (wanted is not None
+                                                      and spec.name not in wanted):
             continue
         refs = uploads.kept([ref for ref in state.get(spec.name, []) if ref in allowed],
                             site.data_dir)
@@ -140,55 +130,47 @@ def engine_values(site: Site, register: str, state: FormState,
                   names: Iterable[str] | None = None) -> dict[str, Any]:
     """The typed values of the register's fields (all, or ``names``) as the workflow engine
     takes them: a point as ``{"lat", "lon"}``, one photo unless `multiple`."""
-    raw = _raw(site, register, state)
     wanted = None if names is None else set(names)
-    values: dict[str, Any] = {}
-    for spec in site.deployment.registers[register].fields:
-        if wanted is not None and spec.name not in wanted:
-            continue
-        if spec.type == "geo_point":
-            lat, lon = raw.get(f"{spec.name}_lat") or "", raw.get(f"{spec.name}_lon") or ""
-            values[spec.name] = {"lat": lat, "lon": lon} if lat or lon else None
-        else:
-            values[spec.name] = raw.get(spec.name)
-    return values
+    raw = _raw(site, register, state)
+    return {spec.name: raw[spec.name] for spec in site.deployment.registers[register].fields
+            if wanted is None or spec.name in wanted}
 
 
 def _raw(site: Site, register: str, state: FormState) -> dict[str, Any]:
-    """The typed values as the form model reads them (one photo unless `multiple`)."""
-    raw = dict(state)
-    for spec in site.deployment.registers[register].fields:
-        if spec.type in ("photo", "file") and not spec.multiple:
-            refs = state.get(spec.name) or []
-            raw[spec.name] = refs[-1] if refs else None
-    return raw
+    """The typed values as the form model reads them, each as its field type says."""
+    return {**state, **{spec.name: site.schema.field_type(spec).submitted(spec, state)
+                        for spec in site.deployment.registers[register].fields}}
 
 
 class _Resolver:
-    """Turns checked codes into stored ids, refusing what lies outside the user's scope."""
+    """Turns checked codes into stored ids, refusing what lies outside the user's scope
+    (a `Lookup` for the field types)."""
 
     def __init__(self, conn: Connection, site: Site, user: User) -> None:
         self.conn, self.site, self.user = conn, site, user
         self._scope: set[int] | None = None
 
     def __call__(self, spec: FieldSpec, value: Any) -> Any:
-        if spec.type == "node":
-            return node_in_scope(self.conn, self.site, self.user, str(value), spec.level,
-                                 self._nodes())
-        if spec.type == "user":
-            users = self.site.schema.system("users")
-            found = self.conn.execute(users.select().with_only_columns(users.c.id)
-                                      .where(users.c.username == str(value))).scalar()
-            if found is None:
-                raise ValueError("no such user")
-            return found
-        if spec.type == "reference" and spec.register_name:
-            number = parse_int(value if isinstance(value, int) else str(value), lo=1)
-            if number is None or fetch(self.conn, self.site, self.user, spec.register_name,
-                                       number) is None:
-                raise ValueError("no such record")
-            return number
-        return value
+        return self.site.schema.field_type(spec).resolve(spec, value, self)
+
+    def node(self, code: str, level: str | None) -> int:
+        """The id of node ``code`` in the user's scope (at ``level``)."""
+        return node_in_scope(self.conn, self.site, self.user, code, level, self._nodes())
+
+    def user(self, username: str) -> int:
+        """The id of the user named ``username``."""
+        users = self.site.schema.system("users")
+        found = self.conn.execute(users.select().with_only_columns(users.c.id)
+                                  .where(users.c.username == username)).scalar()
+        if found is None:
+            raise ValueError("no such user")
+        return int(found)
+
+    def record(self, register: str, number: int) -> int:
+        """``number`` when that record of ``register`` lies in the user's scope."""
+        if fetch(self.conn, self.site, self.user, register, number) is None:
+            raise ValueError("no such record")
+        return number
 
     def _nodes(self) -> set[int]:
         if self._scope is None:

@@ -6,18 +6,15 @@ photos), so a re-rendered form shows exactly what was typed, valid or not.
 
 from __future__ import annotations
 
-import datetime as dt
-import zoneinfo
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, select
 
-from .. import plugins
 from ..auth import User
 from ..config.models import FieldSpec
-from .map_points import geo_value
+from .names import Names, choice_options, record_title_column
 from .records import scope_node_ids, scoped
 from .site import Site
 
@@ -25,11 +22,6 @@ FormState = dict[str, Any]
 """Field name → the text typed (a list for multichoice and photos; ``NAME_lat``/``NAME_lon``
 for points)."""
 
-_WIDGETS = {"text": "text", "textarea": "textarea", "integer": "number", "decimal": "decimal",
-            "boolean": "boolean", "date": "date", "datetime": "datetime", "choice": "choice",
-            "multichoice": "checkboxes", "phone": "tel", "email": "email", "id_card": "text",
-            "credit_code": "text", "geo_point": "geo", "photo": "photo", "file": "photo",
-            "reference": "select", "node": "tree", "user": "select", "department": "select"}
 RADIO_LIMIT = 4
 """Choice fields with at most this many options show as radio buttons."""
 REFERENCE_LIMIT = 500
@@ -60,50 +52,50 @@ class FieldView:
         return [str(v) for v in self.value] if isinstance(self.value, list) else [str(self.value)]
 
 
-def choice_options(site: Site, spec: FieldSpec) -> list[tuple[str, str]]:
-    """(code, label) for each option of a choice or multichoice field."""
-    options: Any = spec.choices
-    if isinstance(options, str):
-        options = site.deployment.choices.get(options, {})
-    if isinstance(options, Mapping):
-        return [(str(code), site.label(label, str(code))) for code, label in options.items()]
-    return [(str(code), str(code)) for code in options or ()]
+class Offer:
+    """What a form's selects may offer the signed-in user: options, nodes and records in
+    their scope, users, departments."""
+
+    def __init__(self, conn: Connection, site: Site, user: User) -> None:
+        self.conn, self.site, self.user = conn, site, user
+
+    def choices(self, spec: FieldSpec) -> list[tuple[str, str]]:
+        """The options of a choice field."""
+        return choice_options(self.site, spec)
+
+    def nodes(self, level: str | None) -> list[tuple[str, str]]:
+        """The nodes in the user's scope (at ``level``)."""
+        nodes = self.site.nodes()
+        return node_options(self.site, [i for i in scope_node_ids(self.conn, self.site, self.user)
+                                        if level is None or nodes[i].level == level])
+
+    def users(self, role: str | None) -> list[tuple[str, str]]:
+        """The active users (holding ``role``)."""
+        users, grants = self.site.schema.system("users"), self.site.schema.system("grants")
+        query = select(users.c.username, users.c.display_name).where(users.c.active.is_(True))
+        if role:
+            query = query.where(users.c.id.in_(select(grants.c.user)
+                                               .where(grants.c.role == role)))
+        return [(row.username, f"{row.display_name} ({row.username})")
+                for row in self.conn.execute(query.order_by(users.c.username))]
+
+    def departments(self) -> list[tuple[str, str]]:
+        """Every department."""
+        return [(d.code, self.site.label(d.name, d.code)) for d in self.site.deployment.departments]
+
+    def records(self, register: str) -> list[tuple[str, str]]:
+        """The latest records of ``register`` in the user's scope."""
+        table, query = scoped(self.site, self.user, register)
+        title = record_title_column(self.site, register)
+        rows = self.conn.execute(query.with_only_columns(table.c.id, table.c[title])
+                                 .order_by(table.c.id.desc()).limit(REFERENCE_LIMIT))
+        return [(str(row.id), f"{row[1] or ''} #{row.id}") for row in rows]
 
 
 def field_options(conn: Connection, site: Site, user: User, spec: FieldSpec,
                   ) -> list[tuple[str, str]]:
-    """The options a select offers: choices, nodes in scope, users, records in scope."""
-    if spec.type in ("choice", "multichoice"):
-        return choice_options(site, spec)
-    if spec.type == "node":
-        nodes = site.nodes()
-        return node_options(site, [i for i in scope_node_ids(conn, site, user)
-                                   if spec.level is None or nodes[i].level == spec.level])
-    if spec.type == "user":
-        users, grants = site.schema.system("users"), site.schema.system("grants")
-        query = select(users.c.username, users.c.display_name).where(users.c.active.is_(True))
-        if spec.role:
-            query = query.where(users.c.id.in_(select(grants.c.user)
-                                               .where(grants.c.role == spec.role)))
-        return [(row.username, f"{row.display_name} ({row.username})")
-                for row in conn.execute(query.order_by(users.c.username))]
-    if spec.type == "department":
-        return [(d.code, site.label(d.name, d.code)) for d in site.deployment.departments]
-    if spec.type == "reference" and spec.register_name:
-        target = spec.register_name
-        table, query = scoped(site, user, target)
-        title = record_title_column(site, target)
-        rows = conn.execute(query.with_only_columns(table.c.id, table.c[title])
-                            .order_by(table.c.id.desc()).limit(REFERENCE_LIMIT))
-        return [(str(row.id), f"{row[1] or ''} #{row.id}") for row in rows]
-    return []
-
-
-def record_title_column(site: Site, register: str) -> str:
-    """The field that names a register's records in lists."""
-    spec = site.deployment.registers[register]
-    name = spec.title or spec.fields[0].name
-    return name if name in site.schema.table(register).c else "id"
+    """The options a field's select, radio buttons or checkboxes offer."""
+    return site.schema.field_type(spec).form_options(spec, Offer(conn, site, user))
 
 
 def mask(text: str) -> str:
@@ -112,14 +104,6 @@ def mask(text: str) -> str:
         return "*" * len(text)
     keep = 3 if len(text) > 7 else 1
     return text[:keep] + "*" * (len(text) - keep - 4) + text[-4:]
-
-
-def _widget(site: Site, kind: str) -> str:
-    """The built-in widget of a type, or the one a plugin's field type names."""
-    if kind in _WIDGETS:
-        return _WIDGETS[kind]
-    offered = plugins.field_types(plugins.for_deployment(site.deployment)).get(kind)
-    return offered.widget if offered is not None and offered.widget else "text"
 
 
 def build_views(conn: Connection, site: Site, user: User, register: str, state: FormState,
@@ -132,16 +116,12 @@ def build_views(conn: Connection, site: Site, user: User, register: str, state: 
     for spec in site.deployment.registers[register].fields:
         if only is not None and spec.name not in only:
             continue
-        widget = "computed" if spec.computed is not None else _widget(site, spec.type)
+        kind = site.schema.field_type(spec)
+        widget = "computed" if spec.computed is not None else kind.widget
+        options = [] if widget == "computed" else field_options(conn, site, user, spec)
         if widget == "choice":
-            options = choice_options(site, spec)
             widget = "radio" if len(options) <= RADIO_LIMIT else "select"
-        elif widget in ("checkboxes", "select", "tree"):
-            options = field_options(conn, site, user, spec)
-        else:
-            options = []
-        value = (geo_value(state, spec.name) if spec.type == "geo_point"
-                 else state.get(spec.name))
+        value = kind.form_value(spec, state)
         if spec.name in masked and value:
             widget, value = "masked", mask(str(value))
         views.append(FieldView(spec, site.label(spec.label, spec.name), widget, value, options,
@@ -153,24 +133,12 @@ def build_views(conn: Connection, site: Site, user: User, register: str, state: 
 def state_from_record(site: Site, register: str, values: Mapping[str, Any],
                       codes: Mapping[str, Mapping[int, str]]) -> FormState:
     """A stored record's values as the form shows them for editing."""
-    zone = zoneinfo.ZoneInfo(site.deployment.deployment.timezone)
+    names = Names(site, usernames=dict(codes["user"]))
     state: FormState = {}
     for spec in site.deployment.registers[register].fields:
         value = values.get(spec.name)
-        if value is None:
-            continue
-        if spec.type == "geo_point":
-            state[f"{spec.name}_lat"], state[f"{spec.name}_lon"] = (str(v) for v in value)
-        elif spec.type in ("node", "user"):
-            state[spec.name] = codes[spec.type].get(value, "")
-        elif isinstance(value, dt.datetime):
-            state[spec.name] = value.astimezone(zone).strftime("%Y-%m-%dT%H:%M")
-        elif isinstance(value, bool):
-            state[spec.name] = "true" if value else "false"
-        elif isinstance(value, list):
-            state[spec.name] = [str(v) for v in value]
-        else:
-            state[spec.name] = value.isoformat() if isinstance(value, dt.date) else str(value)
+        if value is not None:
+            state |= site.schema.field_type(spec).form_state(spec, value, names)
     return state
 
 

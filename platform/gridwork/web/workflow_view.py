@@ -157,7 +157,7 @@ def history_photos(conn: Connection, site: Site, register: str, record_id: int) 
     """Every photo a step of the record's history set, kept for its timeline."""
     table = site.schema.system("history")
     kinds = [f.name for f in site.deployment.registers[register].fields
-             if f.type in ("photo", "file")]
+             if site.schema.field_type(f).files]
     found: set[str] = set()
     for after in conn.execute(select(table.c.after).where(
             table.c.register == register, table.c.record == record_id,
@@ -221,7 +221,7 @@ def _changes(site: Site, register: str, after: Mapping[str, Any], names: Names,
         if value in (None, "", []):
             continue
         own = spec.field(name)
-        if own is not None and own.type in ("photo", "file"):
+        if own is not None and site.schema.field_type(own).files:
             out.append(Change(site.label(own.label, name), "", photos(value)))
         elif own is not None:
             out.append(Change(site.label(own.label, name),

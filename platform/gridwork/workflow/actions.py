@@ -24,7 +24,7 @@ from . import stays, supervision
 from .dispatch import assignee_for, route
 from .errors import PluginFailed
 from .notify import About, as_targets, recipients, send
-from .records import Record, department_ids, field_columns
+from .records import Record, department_ids
 
 log = logging.getLogger("gridwork.plugins")
 
@@ -107,7 +107,7 @@ def _set(step: Step, values: Any) -> None:
                 raise LookupError(f"'set' names department '{value}', which does not exist")
             step.changes["department"] = ids[value]
         elif register.field(name) is not None:
-            step.changes.update(field_columns(register, {name: value}))
+            step.changes.update(step.schema.columns(step.record.register, {name: value}))
         else:
             step.changes[name] = value
 

@@ -110,7 +110,7 @@ def assignee_for(conn: Connection, schema: Schema, role: str, record: Record,
     """A user holding ``role`` at the grid that holds the record's point, else at the
     record's node; the nearest ancestor's holder when nobody holds it there."""
     path = record.node_path
-    point = _point(schema.deployment, record.register, values)
+    point = _point(schema, record.register, values)
     if point is not None:
         located = locate(schema.deployment, *point)
         if located is not None:
@@ -125,11 +125,11 @@ def assignee_for(conn: Connection, schema: Schema, role: str, record: Record,
     return conn.execute(query).scalar()
 
 
-def _point(deployment: Deployment, register: str, values: Mapping[str, Any],
+def _point(schema: Schema, register: str, values: Mapping[str, Any],
            ) -> tuple[float, float] | None:
-    """The record's first geo point, if it has one."""
-    for spec in deployment.registers[register].fields:
-        if spec.type == "geo_point" and values.get(spec.name) is not None:
+    """The record's first point on the map, if it has one."""
+    for spec in schema.deployment.registers[register].fields:
+        if schema.field_type(spec).located and values.get(spec.name) is not None:
             lat, lon = values[spec.name]
             return float(lat), float(lon)
     return None

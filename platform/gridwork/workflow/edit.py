@@ -29,7 +29,7 @@ from .inputs import (
     split,
     unique_clashes,
 )
-from .records import Record, field_columns, read_record, set_deadline
+from .records import Record, read_record, set_deadline
 from .transaction import transaction
 
 PLACE = ("node", "category", "severity")
@@ -81,7 +81,7 @@ def edit_record(conn_or_engine: Connection | Engine, deployment: Deployment, sch
                                                            record_id)})
         table = schema.table(register)
         conn.execute(update(table).where(table.c.id == record_id).values(
-            **field_columns(spec, clean), **columns))
+            **schema.columns(register, clean), **columns))
         new = read_record(conn, schema, register, record_id)
         assert new is not None
         write(conn, schema, Change(Kind.EDITED, register, record_id, now, actor=user.id,

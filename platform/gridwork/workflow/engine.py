@@ -37,14 +37,7 @@ from .inputs import (
     unique_clashes,
 )
 from .permissions import guard_holds, in_scope
-from .records import (
-    Record,
-    department_ids,
-    field_columns,
-    load_record,
-    node_row,
-    set_deadline,
-)
+from .records import Record, department_ids, load_record, node_row, set_deadline
 from .transaction import transaction
 
 Clock = Callable[[], dt.datetime]
@@ -257,7 +250,7 @@ def _new(conn: Connection, deployment: Deployment, schema: Schema, user: Actor, 
         only=asked)
     raise_if({**errors, **problems, **field_errors,
               **unique_clashes(conn, schema, register, clean)})
-    return _NewRecord(clean, {**field_columns(spec, clean), **columns, "node": node.id},
+    return _NewRecord(clean, {**schema.columns(register, clean), **columns, "node": node.id},
                       {k: v for k, v in clean.items() if v is not None})
 
 
@@ -309,7 +302,7 @@ def _checked(run: _Run, user: Actor, record: Record, transition: Transition,
     computed = {s.name: clean.get(s.name) for s in spec.fields if s.computed is not None}
     changed = {n: clean.get(n) for n in fields} | {
         n: v for n, v in computed.items() if v != record.values.get(n)}
-    return field_columns(spec, changed) | columns, scope | computed
+    return schema.columns(record.register, changed) | columns, scope | computed
 
 
 def _move(run: _Run, record: Record, transition: Transition, actor: int | None,

@@ -106,33 +106,48 @@ def _resolve(conn: Connection, schema: Schema, spec: FieldSpec, value: Any,
     """The stored form of a node, user or reference value; ValueError when it names nothing
     (or, checked for ``user``, a node or record outside their scope). The messages are the
     pages' words, so the pages show them translated."""
-    if spec.type == "node":
-        nodes = schema.system("nodes")
-        query = select(nodes.c.id, nodes.c.level).where(nodes.c.code == str(value))
-        if user is not None:
-            query = query.where(scope_filter(user, nodes))
-        found = conn.execute(query).first()
+    return schema.field_type(spec).resolve(spec, value, _Existing(conn, schema, user))
+
+
+class _Existing:
+    """Looks codes up among what exists; nodes and records also within ``user``'s scope,
+    if given."""
+
+    def __init__(self, conn: Connection, schema: Schema, user: HasGrants | None) -> None:
+        self.conn, self.schema, self.user = conn, schema, user
+
+    def node(self, code: str, level: str | None) -> int:
+        nodes = self.schema.system("nodes")
+        query = select(nodes.c.id, nodes.c.level).where(nodes.c.code == code)
+        if self.user is not None:
+            query = query.where(scope_filter(self.user, nodes))
+        found = self.conn.execute(query).first()
         if found is None:
             raise ValueError(message(OUTSIDE))
-        if spec.level is not None and found.level != spec.level:
+        if level is not None and found.level != level:
             raise ValueError(message(WRONG_LEVEL))
-        return found.id
-    if spec.type == "user":
-        users = schema.system("users")
-        found = conn.execute(select(users.c.id).where(users.c.username == str(value))).scalar()
+        return int(found.id)
+
+    def user(self, username: str) -> int:
+        users = self.schema.system("users")
+        found = self.conn.execute(
+            select(users.c.id).where(users.c.username == username)).scalar()
         if found is None:
             raise ValueError(message("no such user"))
-        return found
-    if spec.type == "reference" and spec.register_name in schema.registers:
-        table = schema.table(spec.register_name)
-        number = parse_int(value if isinstance(value, int) else str(value), lo=1)
-        query = select(table.c.id).where(table.c.id == (number or 0))
-        if number is None or conn.execute(query).first() is None:
+        return int(found)
+
+    def record(self, register: str, number: Any) -> Any:
+        if register not in self.schema.registers:
+            return number
+        table = self.schema.table(register)
+        found = parse_int(number if isinstance(number, int) else str(number), lo=1)
+        query = select(table.c.id).where(table.c.id == (found or 0))
+        if found is None or self.conn.execute(query).first() is None:
             raise ValueError(message("no such record"))
-        if user is not None and conn.execute(
-                query.where(scope_filter(user, table))).first() is None:
+        if self.user is not None and self.conn.execute(
+                query.where(scope_filter(self.user, table))).first() is None:
             raise ValueError(message(OUTSIDE))
-    return value
+        return found
 
 
 def category_errors(schema: Schema, register: Register, category: Any,

@@ -9,8 +9,6 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, Table, insert, select, update
 
-from ..config import Deployment
-from ..config.models import Register
 from ..hierarchy import HasGrants, scope_filter
 from ..storage import Schema
 from .errors import NotFound
@@ -51,31 +49,6 @@ class Record:
                 "updated_at": self.updated_at, "version": self.version}
 
 
-def field_values(register: Register, row: Any) -> dict[str, Any]:
-    """The register's field values from a table row (a point read from its two columns)."""
-    values: dict[str, Any] = {}
-    for spec in register.fields:
-        if spec.type == "geo_point":
-            lat, lon = row[f"{spec.name}_lat"], row[f"{spec.name}_lon"]
-            values[spec.name] = None if lat is None or lon is None else (lat, lon)
-        else:
-            values[spec.name] = row[spec.name]
-    return values
-
-
-def field_columns(register: Register, values: dict[str, Any]) -> dict[str, Any]:
-    """Column values for field values (a point split into its two columns)."""
-    columns: dict[str, Any] = {}
-    for name, value in values.items():
-        spec = register.field(name)
-        if spec is not None and spec.type == "geo_point":
-            lat, lon = value if value is not None else (None, None)
-            columns |= {f"{name}_lat": lat, f"{name}_lon": lon}
-        else:
-            columns[name] = value
-    return columns
-
-
 def load_record(conn: Connection, schema: Schema, register: str, record_id: int) -> Record:
     """Read one record of a register that has a workflow; NotFound when there is none."""
     spec = schema.deployment.registers.get(register)
@@ -101,10 +74,10 @@ def read_record(conn: Connection, schema: Schema, register: str, record_id: int,
     if within is not None:
         query = query.where(scope_filter(within, table))
     row = conn.execute(query).mappings().first()
-    return None if row is None else _record(schema.deployment, register, row)
+    return None if row is None else _record(schema, register, row)
 
 
-def _record(deployment: Deployment, register: str, row: Any) -> Record:
+def _record(schema: Schema, register: str, row: Any) -> Record:
     return Record(
         register=register, id=row["id"], node=row["_node_code"], node_id=row["node"],
         node_path=row["_node_path"], state=row.get("state"), version=row["version"],
@@ -113,7 +86,7 @@ def _record(deployment: Deployment, register: str, row: Any) -> Record:
         department_id=row.get("department"), assignee=row.get("assignee"),
         reporter=row["reporter"], priority=row.get("priority"), deadline=row.get("deadline"),
         created_at=row["created_at"], updated_at=row["updated_at"],
-        values=field_values(deployment.registers[register], row))
+        values=schema.values(register, row))
 
 
 def department_ids(conn: Connection, schema: Schema) -> dict[str, int]:

@@ -99,13 +99,6 @@ class FieldSpec(Model):
     def _size(cls, value: Any) -> Any:
         return None if value is None else parse_size(value)
 
-    @property
-    def is_personal(self) -> bool:
-        """Whether the value is masked for roles that may not see it in full."""
-        if self.personal is not None:
-            return self.personal
-        return self.type in ("id_card", "phone")
-
 
 class Rule(Model):
     """A check across fields: a value is refused, with `message`, unless `rule` holds."""
