@@ -81,8 +81,8 @@ def make_app(path: Path, db: str | None) -> Celery:
     os.environ[PATH_ENV] = str(Path(path).resolve())
     if db:
         os.environ[DB_ENV] = db
-    seconds = deployment.deployment.timers.interval.calendar_delta().total_seconds()
-    data = deployment.root / deployment.deployment.data_dir
+    seconds = deployment.about.timers.interval.calendar_delta().total_seconds()
+    data = deployment.root / deployment.about.data_dir
     data.mkdir(parents=True, exist_ok=True)
     app.conf.update(
         broker_url=os.environ[BROKER_ENV],

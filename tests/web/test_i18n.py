@@ -77,8 +77,8 @@ def test_english_is_the_id_and_unknown_text_passes_through() -> None:
 
 
 def _in_english(deployment: Deployment) -> Deployment:
-    info = deployment.deployment.model_copy(update={"locale": "en"})
-    return deployment.model_copy(update={"deployment": info})
+    info = deployment.about.model_copy(update={"locale": "en"})
+    return deployment.model_copy(update={"about": info})
 
 
 def test_pages_show_their_chrome_in_the_deployment_language(
@@ -96,7 +96,7 @@ def test_pages_show_their_chrome_in_the_deployment_language(
             signin = client.get("/signin").text
             assert all(word in signin for word in words) and absent not in signin
             home = sign_in(client, "grid_worker").text
-            locale = deployment.deployment.locale
+            locale = deployment.about.locale
             assert ("退出" if locale == "zh" else "Sign out") in home
             wrong = sign_in(client, "grid_worker", "not the password").text
             assert ("用户名或密码不正确。" if locale == "zh"

@@ -111,7 +111,7 @@ def test_timeouts_come_from_the_config(tmp_path: Path, clock: Clock,
     path.write_text(text.replace("deployment:\n", "deployment:\n  sessions: {idle: 10min}\n",
                                  1), encoding="utf-8")
     deployment = load_deployment(folder)
-    assert str(deployment.deployment.sessions.idle) == "10min"
+    assert str(deployment.about.sessions.idle) == "10min"
     site = make_client().app.state.site  # type: ignore[attr-defined]
     client = TestClient(create_app(deployment, engine=site.engine, clock=clock,
                                    secret="s" * 32, data_dir=tmp_path / "data"))

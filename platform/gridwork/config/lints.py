@@ -18,7 +18,7 @@ def lint(ctx: Context, today: dt.date | None = None) -> None:
     _category_limits(ctx)
     _escalation_height(ctx)
     _duties(ctx)
-    zone = ZoneInfo(ctx.deployment.deployment.timezone)
+    zone = ZoneInfo(ctx.deployment.about.timezone)
     _holiday_years(ctx, today or dt.datetime.now(zone).date())
 
 

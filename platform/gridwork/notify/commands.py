@@ -75,7 +75,7 @@ def notify_test(path: Path, channel_name: str, address: str) -> None:
         return
     now = _now()
     rendered = renderer_for(deployment).render("test", {
-        "title": deployment.deployment.title.text(deployment.deployment.locale),
+        "title": deployment.about.title.text(deployment.about.locale),
         "now": now, "channel": channel_name})
     target = config.url if config.type == "webhook" else address
     message = Message(key=f"test-{now:%Y%m%d%H%M%S%f}", channel=channel_name, config=config,

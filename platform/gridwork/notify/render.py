@@ -58,8 +58,8 @@ class Renderer:
     """Render a deployment's templates; build once per deployment and reuse."""
 
     def __init__(self, deployment: Deployment) -> None:
-        self.locale = deployment.deployment.locale
-        self.zone = zoneinfo.ZoneInfo(deployment.deployment.timezone)
+        self.locale = deployment.about.locale
+        self.zone = zoneinfo.ZoneInfo(deployment.about.timezone)
         self.templates = {**BUILTIN_TEMPLATES, **deployment.notifications.templates}
         # Undefined names and attributes of undefined names render empty: a template that
         # mentions a field some records lack must still produce a message.

@@ -36,7 +36,7 @@ def clean_cell(spec: FieldSpec, raw: Any, deployment: Deployment,
     if spec.type in ("choice", "multichoice"):
         raw = _codes_for_labels(spec, raw, deployment)
     if spec.type == "datetime" and isinstance(raw, dt.datetime) and raw.tzinfo is None:
-        raw = raw.replace(tzinfo=zoneinfo.ZoneInfo(deployment.deployment.timezone))
+        raw = raw.replace(tzinfo=zoneinfo.ZoneInfo(deployment.about.timezone))
     value = field_types()[spec.type].validate(raw, spec)
     if spec.type in ("choice", "multichoice"):
         allowed = choice_codes(spec, deployment.choices) or []
@@ -44,7 +44,7 @@ def clean_cell(spec: FieldSpec, raw: Any, deployment: Deployment,
             if code not in allowed:
                 raise ValueError(f"'{code}' is not one of the options")
     elif spec.type == "datetime" and value.tzinfo is None:
-        value = value.replace(tzinfo=zoneinfo.ZoneInfo(deployment.deployment.timezone))
+        value = value.replace(tzinfo=zoneinfo.ZoneInfo(deployment.about.timezone))
     elif spec.type == "geo_point":
         return {f"{spec.name}_lat": value[0], f"{spec.name}_lon": value[1]}
     elif spec.type == "node":

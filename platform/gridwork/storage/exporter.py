@@ -43,7 +43,7 @@ def export_file(engine: Engine, deployment: Deployment, register: str, path: Pat
             from ..web.site import Site
 
             site = Site(deployment, schema, engine, lambda: dt.datetime.now(dt.UTC),
-                        deployment.root / deployment.deployment.data_dir)
+                        deployment.root / deployment.about.data_dir)
             header, cells = labelled_table(conn, site, register, rows, unmask=True,
                                            base_url=base_url)
         return write_table(path, header, cells)

@@ -46,7 +46,7 @@ class Records:
         departments = schema.system("departments")
         self.dept_ids: dict[str, int] = dict(conn.execute(
             select(departments.c.code, departments.c.id)).all())
-        self.locale = d.deployment.locale
+        self.locale = d.about.locale
         resolved: dict[str, tuple[Any, Any]] = {}
         labels: dict[str, str] = {}
         for cat, parent in d.all_categories():  # parents first: children inherit
@@ -61,7 +61,7 @@ class Records:
         self.names = {n.code: n.name for n in d.nodes}
         self.parents = {n.code: n.parent for n in d.nodes}
         self.reach = Reach(d)
-        tz = ZoneInfo(d.deployment.timezone)
+        tz = ZoneInfo(d.about.timezone)
         now = values.now
         self.functions: dict[str, Callable[..., Any]] = {
             **plugins.functions(plugins.for_deployment(d)),

@@ -118,7 +118,7 @@ class Deadlines:
     def __init__(self, deployment: Deployment, calendar: BusinessCalendar | None = None) -> None:
         self.deployment = deployment
         self.calendar = calendar or BusinessCalendar.from_config(
-            deployment.calendar, deployment.deployment.timezone)
+            deployment.calendar, deployment.about.timezone)
         self._parents = {c.code: (c, p) for c, p in deployment.all_categories()}
 
     def _lineage(self, category: str | None) -> tuple[Category, ...]:

@@ -239,7 +239,7 @@ def supervise(firing: Firing, step: EscalationStep) -> None:
         table.c.resolved_at.is_(None), table.c.by.is_(None), table.c.level == level)).first()
     if already is not None:
         return
-    reason = _REASON[firing.schema.deployment.deployment.locale].format(n=firing.number)
+    reason = _REASON[firing.schema.deployment.about.locale].format(n=firing.number)
     opened = supervision.open_row(conn, firing.schema, record, by=None, reason=reason,
                                   now=firing.now, level=level)
     firing.write("supervise", after={"supervision": opened, "level": level})

@@ -95,7 +95,7 @@ class Simulator:
     def __init__(self, deployment: Deployment, workdir: Path) -> None:
         self.deployment = deployment
         self.schema = build_schema(deployment)
-        self.tz = ZoneInfo(deployment.deployment.timezone)
+        self.tz = ZoneInfo(deployment.about.timezone)
         self._workdir = workdir
         self._template: Path | None = None
         self._runs = 0

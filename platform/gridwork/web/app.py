@@ -53,7 +53,7 @@ def create_app(deployment: Deployment, *, engine: Engine | None = None,
                clock: Clock | None = None, secret: str | None = None,
                data_dir: Path | None = None) -> Starlette:
     """Build the web app of ``deployment``; the schema and form models are built here, once."""
-    info = deployment.deployment
+    info = deployment.about
     folder = data_dir or deployment.root / info.data_dir
     site = Site(deployment, build_schema(deployment),
                 engine or make_engine(database_url(deployment)), clock or utc_now, folder,

@@ -83,7 +83,7 @@ def when(site: Site, value: dt.date | None) -> str:
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
-        zone = zoneinfo.ZoneInfo(site.deployment.deployment.timezone)
+        zone = zoneinfo.ZoneInfo(site.deployment.about.timezone)
         return value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
     return value.isoformat()
 

@@ -61,7 +61,7 @@ def serve(path: Path, db: str | None, host: str, port: int, workers: int,
             empty = conn.execute(select(func.count()).select_from(users)).scalar_one() == 0
         if empty:
             seed_demo(engine, deployment, echo=click.echo)
-    click.echo(f"serving {deployment.deployment.name} on http://{host}:{port}/")
+    click.echo(f"serving {deployment.about.name} on http://{host}:{port}/")
     if workers > 1:
         from ..storage.engine import ENV_VAR
 
@@ -69,7 +69,7 @@ def serve(path: Path, db: str | None, host: str, port: int, workers: int,
 
         engine.dispose()
         # Made here, once: N processes starting at once would each make their own.
-        secret_key(deployment.root / deployment.deployment.data_dir)
+        secret_key(deployment.root / deployment.about.data_dir)
         os.environ[PATH_ENV] = str(path.resolve())
         os.environ[ENV_VAR] = url
         uvicorn.run(f"{__name__}:worker_app", factory=True, workers=workers, host=host,
@@ -107,7 +107,7 @@ def _timer_thread(engine: Engine, deployment: Deployment) -> TimerThread | None:
         handler.setFormatter(logging.Formatter("%(levelname)s:     %(message)s"))
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
-    interval = deployment.deployment.timers.interval
+    interval = deployment.about.timers.interval
     if os.environ.get(BROKER_ENV):
         click.echo(f"timers: {BROKER_ENV} is set, so `gridwork worker` sweeps timers and "
                    "delivers messages; this server does not")

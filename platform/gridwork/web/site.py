@@ -65,7 +65,7 @@ class Site:
     @property
     def locale(self) -> str:
         """The language of labels and pages."""
-        return self.deployment.deployment.locale
+        return self.deployment.about.locale
 
     def t(self, text: str, **params: Any) -> str:
         """The page's word ``text`` in the deployment's language."""

@@ -62,7 +62,7 @@ def form_state(site: Site, register: str, form: FormData) -> tuple[FormState, di
 def functions(site: Site) -> dict[str, Any]:
     """What expressions may call: the plugins' functions, and `today` from the site's clock
     in the deployment's zone (the same set the workflow engine gives its guards)."""
-    zone = zoneinfo.ZoneInfo(site.deployment.deployment.timezone)
+    zone = zoneinfo.ZoneInfo(site.deployment.about.timezone)
     return {**plugins.functions(plugins.for_deployment(site.deployment)),
             "today": lambda: site.clock().astimezone(zone).date(),
             "now": lambda: site.clock().astimezone(zone)}

@@ -153,7 +153,7 @@ def build_views(conn: Connection, site: Site, user: User, register: str, state: 
 def state_from_record(site: Site, register: str, values: Mapping[str, Any],
                       codes: Mapping[str, Mapping[int, str]]) -> FormState:
     """A stored record's values as the form shows them for editing."""
-    zone = zoneinfo.ZoneInfo(site.deployment.deployment.timezone)
+    zone = zoneinfo.ZoneInfo(site.deployment.about.timezone)
     state: FormState = {}
     for spec in site.deployment.registers[register].fields:
         value = values.get(spec.name)

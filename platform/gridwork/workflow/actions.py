@@ -73,7 +73,7 @@ class Step:
 
     def label(self) -> str:
         """The transition's name as users read it."""
-        locale = self.schema.deployment.deployment.locale
+        locale = self.schema.deployment.about.locale
         return self.transition.label.text(locale) if self.transition.label else self.transition.name
 
 

@@ -90,7 +90,7 @@ def _run(conn: Connection, deployment: Deployment, schema: Schema, register: str
 
 def _functions(deployment: Deployment, now: dt.datetime) -> dict[str, Callable[..., Any]]:
     """What expressions may call: the plugins' functions and `today` on the call's clock."""
-    tz = ZoneInfo(deployment.deployment.timezone)
+    tz = ZoneInfo(deployment.about.timezone)
     return {**plugins.functions(plugins.for_deployment(deployment)),
             "today": lambda: now.astimezone(tz).date(), "now": lambda: now.astimezone(tz)}
 
@@ -100,7 +100,7 @@ def available_actions(conn: Connection, deployment: Deployment, schema: Schema, 
     """The transitions ``user`` may take on the record now, in config order."""
     run = _run(conn, deployment, schema, register, clock())
     record = load_record(conn, schema, register, record_id)
-    locale = deployment.deployment.locale
+    locale = deployment.about.locale
     found: list[Available] = []
     for transition in run.workflow.transitions:
         if record.state not in transition.from_ or any(a.name == transition.name for a in found):
