@@ -22,7 +22,7 @@ def plugins(path: Path) -> None:
         for problem in result.errors:
             click.echo(problem.format(), err=True)
         sys.exit(1)
-    manager = registry.for_deployment(result.deployment)
+    manager = registry.deployment_manager(result.deployment)
     for plugin in manager.loaded():
         hooks = ", ".join(h.removeprefix("gridwork_") for h in plugin.hooks) or "(no hooks)"
         click.echo(f"{plugin.name}  {plugin.version or '-'}  [{plugin.source}]  {hooks}")

@@ -25,6 +25,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from sqlalchemy import Engine, delete, insert, select
 
+from support import runtime_of
+
+from gridwork.runtime import Runtime
 from gridwork.config import Deployment
 from gridwork.config.models.outputs import Channel
 from gridwork.notify.channels import ChannelType
@@ -58,6 +61,11 @@ class Database:
     engine: Engine
     deployment: Deployment
     backend: str
+
+    @property
+    def runtime(self) -> Runtime:
+        """The deployment's runtime."""
+        return runtime_of(self.deployment)
 
 
 def free_port() -> int:
@@ -205,6 +213,6 @@ def remind(engine: Engine, deployment: Deployment, clock: Clock, users: list[int
     context = {"record": {"title": f"楼道堆物 #{record}"},
                "deadline": START + dt.timedelta(hours=8)}
     with engine.begin() as conn:
-        return enqueue(conn, deployment, recipients=users, template=template, context=context,
+        return enqueue(conn, runtime_of(deployment), recipients=users, template=template, context=context,
                        cause=cause, clock=clock, register="event", record=record, step=step,
                        channels=channels, occasion=f"timer:{record}:{cause}:{step}")

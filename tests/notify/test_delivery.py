@@ -37,25 +37,25 @@ def test_a_channel_that_fails_twice_then_succeeds_delivers_once(db: Database,
 
     types = {**channel_types(), "email": recording("email", flaky)}
     _escalate(db, clock, _officers(db, 1))
-    first = deliver_pending(db.engine, db.deployment, clock=clock, types=types)
+    first = deliver_pending(db.engine, db.runtime, clock=clock, types=types)
     assert (first.sent, first.retrying) == (0, 1)
     row = outbox(db.engine)[0]
     assert (row["status"], row["attempts"], row["last_error"]) == \
         ("pending", 1, "connection refused")
     assert row["due_at"] == clock.now + RetryPolicy().first
     # Before the wait is over the message is left alone.
-    assert deliver_pending(db.engine, db.deployment, clock=clock, types=types).handled == 0
+    assert deliver_pending(db.engine, db.runtime, clock=clock, types=types).handled == 0
     clock.advance(minutes=1)
-    deliver_pending(db.engine, db.deployment, clock=clock, types=types)
+    deliver_pending(db.engine, db.runtime, clock=clock, types=types)
     assert outbox(db.engine)[0]["due_at"] == clock.now + 2 * RetryPolicy().first
     clock.advance(minutes=2)
-    third = deliver_pending(db.engine, db.deployment, clock=clock, types=types)
+    third = deliver_pending(db.engine, db.runtime, clock=clock, types=types)
     assert third.sent == 1
     row = outbox(db.engine)[0]
     assert (row["status"], row["attempts"], row["receipt"], row["sent_at"]) == \
         ("sent", 3, "queued as 42", clock.now)
     clock.advance(hours=1)
-    assert deliver_pending(db.engine, db.deployment, clock=clock, types=types).handled == 0
+    assert deliver_pending(db.engine, db.runtime, clock=clock, types=types).handled == 0
     assert len(calls) == 3 and len(set(calls)) == 1
 
 
@@ -68,7 +68,7 @@ def test_a_channel_that_keeps_failing_leaves_the_message_failed(db: Database,
     policy = RetryPolicy(attempts=3)
     _escalate(db, clock, _officers(db, 1))
     for _ in range(5):
-        deliver_pending(db.engine, db.deployment, clock=clock, types=types, policy=policy)
+        deliver_pending(db.engine, db.runtime, clock=clock, types=types, policy=policy)
         clock.advance(hours=1)
     row = next(row for row in outbox(db.engine) if row["channel"] == "email")
     assert (row["status"], row["attempts"], row["last_error"]) == \
@@ -81,7 +81,7 @@ def test_a_permanent_refusal_fails_at_once(db: Database, clock: Clock) -> None:
 
     types = {**channel_types(), "email": recording("email", refuse)}
     _escalate(db, clock, _officers(db, 1))
-    counts = deliver_pending(db.engine, db.deployment, clock=clock, types=types)
+    counts = deliver_pending(db.engine, db.runtime, clock=clock, types=types)
     assert counts.failed == 1
     row = next(row for row in outbox(db.engine) if row["channel"] == "email")
     assert (row["status"], row["attempts"], row["last_error"]) == \
@@ -101,9 +101,9 @@ def test_a_run_killed_mid_batch_is_finished_by_the_next(db: Database, clock: Clo
     _escalate(db, clock, _officers(db, 3))
     dying = {**channel_types(), "email": recording("email", dies_after_one)}
     with pytest.raises(KeyboardInterrupt):
-        deliver_pending(db.engine, db.deployment, clock=clock, types=dying)
+        deliver_pending(db.engine, db.runtime, clock=clock, types=dying)
     assert len(mailbox.mails) == 1
-    counts = deliver_pending(db.engine, db.deployment, clock=clock)
+    counts = deliver_pending(db.engine, db.runtime, clock=clock)
     assert counts.sent == 2
     assert sorted(r[0] for r in mailbox.recipients) == \
         ["o0@example.org", "o1@example.org", "o2@example.org"]
@@ -125,7 +125,7 @@ def test_parallel_workers_never_send_a_message_twice(pg_db: Database, clock: Clo
     results = []
 
     def worker() -> None:
-        results.append(deliver_pending(pg_db.engine, pg_db.deployment, clock=clock,
+        results.append(deliver_pending(pg_db.engine, pg_db.runtime, clock=clock,
                                        types=types, batch=1000))
 
     threads = [threading.Thread(target=worker) for _ in range(2)]
@@ -147,13 +147,13 @@ def test_reminders_to_one_address_within_the_window_go_as_one_digest(
     remind(db.engine, db.deployment, clock, [officer, other], record=3, channels=("email",))
     remind(db.engine, db.deployment, clock, [officer], record=4, cause="escalation",
            template="escalation", step=1, channels=("email",))
-    counts = deliver_pending(db.engine, db.deployment, clock=clock)
+    counts = deliver_pending(db.engine, db.runtime, clock=clock)
     assert counts.sent == 1 and [m["Subject"] for m in mailbox.mails] == ["【督办】楼道堆物 #4 已超时"]
     clock.advance(minutes=20)
-    counts = deliver_pending(db.engine, db.deployment, clock=clock)
+    counts = deliver_pending(db.engine, db.runtime, clock=clock)
     assert (counts.sent, counts.digests) == (3, 1)
     clock.advance(minutes=10)  # the other officer's window opened ten minutes later
-    assert deliver_pending(db.engine, db.deployment, clock=clock).sent == 1
+    assert deliver_pending(db.engine, db.runtime, clock=clock).sent == 1
     digest = next(m for m in mailbox.mails if m["To"] == "o0@example.org"
                   and m["Subject"] == "您有 3 条催办提醒")
     text = digest.get_content()

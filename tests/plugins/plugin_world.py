@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, insert, select
-from support import FIXTURES
+from support import FIXTURES, runtime_of
 
+from gridwork.runtime import Runtime
 from gridwork.config import Deployment, load_deployment
 from gridwork.storage import Schema, build_schema, make_engine, migrate
 from gridwork.storage.passwords import hash_password
@@ -28,17 +29,22 @@ class World:
     deployment: Deployment
     schema: Schema
 
+    @property
+    def runtime(self) -> Runtime:
+        """The deployment's runtime."""
+        return runtime_of(self.deployment)
+
     def create(self, who: str, title: str, node: str = "S1C1G1") -> Record:
         with self.engine.connect() as conn:
             user = load_user(conn, self.schema, who)
-        return create_record(self.engine, self.deployment, self.schema, user, "event", node,
+        return create_record(self.engine, self.runtime, user, "event", node,
                              {"title": title, "category": "litter", "severity": "general"},
                              clock=lambda: NOW)
 
     def act(self, who: str, record: Record, action: str, **values: Any) -> Record:
         with self.engine.connect() as conn:
             user = load_user(conn, self.schema, who)
-        return take_action(self.engine, self.deployment, self.schema, user, "event",
+        return take_action(self.engine, self.runtime, user, "event",
                            record.id, action, version=record.version, values=values,
                            clock=lambda: NOW + dt.timedelta(hours=1))
 

@@ -48,7 +48,7 @@ def test_deliver_and_two_sweeps_at_once_ten_times(mailbox: Mailbox, tmp_path: Pa
                 out, err = run.communicate(timeout=600)
                 assert "Traceback" not in err, err
                 assert run.returncode == 0, (out, err)
-        deliver_due(world.engine, world.deployment, clock=utc_now)
+        deliver_due(world.engine, world.runtime, clock=utc_now)
         emails = _sent_emails(world)
     finally:
         world.engine.dispose()

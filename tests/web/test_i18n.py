@@ -13,6 +13,8 @@ from babel.messages.pofile import read_po
 from starlette.testclient import TestClient
 from web_support import sign_in
 
+from support import runtime_of
+
 from gridwork.config import Deployment
 from gridwork.storage import make_engine
 from gridwork.web import create_app
@@ -91,7 +93,7 @@ def test_pages_show_their_chrome_in_the_deployment_language(
                 (deployments["community"], ["登录", "用户名", "密码"], "Password"),
                 (_in_english(deployments["community"]), ["Sign in", "Username", "Password"],
                  "密码")):
-            client = TestClient(create_app(deployment, engine=engine, secret="s" * 32,
+            client = TestClient(create_app(runtime_of(deployment), engine=engine, secret="s" * 32,
                                            data_dir=tmp_path))
             signin = client.get("/signin").text
             assert all(word in signin for word in words) and absent not in signin

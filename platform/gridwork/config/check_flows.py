@@ -15,11 +15,6 @@ from .context import Context
 from .models import SPECIAL_TARGETS, Target, Workflow
 from .problems import unknown
 
-BUILTIN_ACTIONS = ("assign", "notify", "set", "supervise", "start_timer", "stop_timer",
-                   "dispatch")
-"""Workflow actions the engine offers; plugins add more."""
-
-
 def check_flows(ctx: Context) -> None:
     """Run every check of this module."""
     for name, workflow in ctx.deployment.workflows.items():
@@ -120,9 +115,9 @@ def _action(ctx: Context, path: tuple[Any, ...], action: dict[str, Any], fields:
         return
     (name, argument), = action.items()
     offered = plugins.offered(ctx.plugins, "gridwork_workflow_actions")
-    if ctx.plugins_failed and name not in BUILTIN_ACTIONS:
+    if ctx.plugins_failed and name not in offered:
         return
-    if not ctx.name_in((*path, name), "action", name, [*BUILTIN_ACTIONS, *offered], at="key"):
+    if not ctx.name_in((*path, name), "action", name, offered, at="key"):
         return
     roles = [*ctx.deployment.roles, *SPECIAL_TARGETS]
     if name in ("assign", "notify"):
@@ -293,12 +288,10 @@ def _choice_codes(ctx: Context, choices: Any) -> list[str] | None:
 
 
 def _notifications(ctx: Context) -> None:
-    from ..notify.channels import channel_types  # the channels import the config models
-
     n = ctx.deployment.notifications
     for name, channel in n.channels.items():
         path = ("notifications", "channels", name)
-        kinds = {*channel_types(), *plugins.channel_types(ctx.plugins)}
+        kinds = set(plugins.channel_types(ctx.plugins))
         if ctx.plugins_failed and channel.type not in kinds:
             continue
         if ctx.name_in((*path, "type"), "channel type", channel.type, kinds):

@@ -163,4 +163,4 @@ def _definition(field: FormField) -> tuple[str, Any]:
 
 def _deployment_plugins(deployment: Deployment) -> pluggy.PluginManager:
     """The plugin manager with the deployment's plugins (and their settings)."""
-    return plugins.for_deployment(deployment)
+    return plugins.deployment_manager(deployment)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,6 +11,7 @@ from sqlalchemy import Column, ForeignKey, Index, Integer, MetaData, String, Tab
 from .. import plugins
 from ..config import Deployment
 from ..config.models import Register
+from ..plugins import FieldType
 from .columns import field_columns, register_table_name
 from .system import CODE, SYSTEM_TABLES, add_system_tables
 from .types import UTCDateTime
@@ -45,17 +47,21 @@ class Schema:
         return table_name in SYSTEM_TABLES or table_name.startswith("r_")
 
 
-def build_schema(deployment: Deployment) -> Schema:
-    """Build the metadata for ``deployment``; call once and keep the result."""
+def build_schema(deployment: Deployment,
+                 field_types: Mapping[str, FieldType] | None = None) -> Schema:
+    """Build the metadata for ``deployment``; call once and keep the result (its runtime
+    does). ``field_types`` are the deployment's (loaded from its plugins when not given)."""
     metadata = MetaData(naming_convention=NAMING)
     add_system_tables(metadata)
-    registers = {name: _register_table(metadata, name, register, deployment)
+    types = dict(field_types if field_types is not None
+                 else plugins.field_types(plugins.deployment_manager(deployment)))
+    registers = {name: _register_table(metadata, name, register, deployment, types)
                  for name, register in deployment.registers.items()}
     return Schema(deployment, metadata, registers)
 
 
 def _register_table(metadata: MetaData, name: str, register: Register,
-                    deployment: Deployment) -> Table:
+                    deployment: Deployment, types: Mapping[str, FieldType]) -> Table:
     table_name = register_table_name(name)
     columns: list[Any] = [
         Column("id", Integer, primary_key=True, autoincrement=True),
@@ -78,7 +84,6 @@ def _register_table(metadata: MetaData, name: str, register: Register,
         ]
     # `gridwork check` has made sure no two fields (or a field and the engine) share a column.
     extras: list[Any] = []
-    types = plugins.field_types(plugins.for_deployment(deployment))
     for spec in register.fields:
         kind = types.get(spec.type)
         parts = field_columns(spec, table_name, deployment.choices,

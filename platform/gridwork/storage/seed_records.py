@@ -11,13 +11,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, insert, select, update
 
-from .. import plugins
 from ..config.models import FieldSpec, Register, Workflow
-from ..timers.deadlines import Deadlines
+from ..runtime import Runtime
 from ..workflow import stays
 from ..workflow.records import load_record
 from .demo_values import DemoValues
@@ -61,12 +59,9 @@ class Records:
         self.names = {n.code: n.name for n in d.nodes}
         self.parents = {n.code: n.parent for n in d.nodes}
         self.reach = Reach(d)
-        tz = ZoneInfo(d.about.timezone)
-        now = values.now
-        self.functions: dict[str, Callable[..., Any]] = {
-            **plugins.functions(plugins.for_deployment(d)),
-            "today": lambda: now.astimezone(tz).date()}
-        self.deadlines = Deadlines(d)
+        runtime = Runtime.build(d, schema=schema)
+        self.functions: dict[str, Callable[..., Any]] = runtime.functions_at(values.now)
+        self.deadlines = runtime.deadlines
 
     def fill(self, name: str, count: int) -> int:
         """Insert about ``count`` records into register ``name``; return how many."""

@@ -77,12 +77,15 @@ def sweep_command(path: Path, db: str | None, now_text: str | None, batch: int |
     """
     from .sweep import sweep
 
+    from ..runtime import Runtime
+
     deployment = deployment_or_exit(path)
-    zone = ZoneInfo(deployment.about.timezone)
+    runtime = Runtime.build(deployment)
+    zone = runtime.zone
     now = _instant(now_text, zone)
     engine = current_engine(deployment, db)
     try:
-        report = sweep(engine, deployment, now=now, batch=batch)
+        report = sweep(engine, runtime, now=now, batch=batch)
     finally:
         engine.dispose()
     for fired in (*report.fired, *report.skipped):

@@ -72,7 +72,7 @@ def show(site: Site, spec: FieldSpec, value: Any, names: Names, unmask: bool) ->
         return site.label(department.name, str(value)) if department else str(value)
     if spec.type == "geo_point":
         return f"{value[0]:.6f}, {value[1]:.6f}"
-    kind = plugins.field_types(plugins.for_deployment(site.deployment)).get(spec.type)
+    kind = site.runtime.field_types.get(spec.type)
     if kind is not None and kind.display is not None:
         return kind.display(value)
     return when(site, value) if isinstance(value, dt.date) else str(value)
@@ -83,7 +83,7 @@ def when(site: Site, value: dt.date | None) -> str:
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
-        zone = zoneinfo.ZoneInfo(site.deployment.about.timezone)
+        zone = site.runtime.zone
         return value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
     return value.isoformat()
 

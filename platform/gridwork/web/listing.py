@@ -87,7 +87,7 @@ def filtered(site: Site, user: User, register: str, filters: Filters,
     for name, value in filters.choices.items():
         if value:
             query = query.where(table.c[name] == value)
-    zone = zoneinfo.ZoneInfo(site.deployment.about.timezone)
+    zone = site.runtime.zone
     for text, is_end in ((filters.start, False), (filters.end, True)):
         day = _date(text)
         if day is not None:

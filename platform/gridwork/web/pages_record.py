@@ -190,15 +190,15 @@ def _store(conn: Connection, site: Site, user: User, register: str, old: Row[Any
             raise workflow.Conflict(f"{register} #{old.id}")
         update_record(conn, site, user, register, old, sub.clean, stored)
         if site.deployment.registers[register].workflow is not None:
-            workflow.replan(conn, site.deployment, site.schema, register, old.id,
+            workflow.replan(conn, site.runtime, register, old.id,
                             clock=site.clock)
         return int(old.id)
     values = engine_values(site, register, sub.state, sub.only) | {
         name: sub.system[name] for name in ("category", "severity") if sub.system.get(name)}
     if site.deployment.registers[register].workflow is None:
-        return workflow.create_entry(conn, site.deployment, site.schema, user, register,
+        return workflow.create_entry(conn, site.runtime, user, register,
                                      sub.system["node"], values, clock=site.clock)
-    record = workflow.create_record(conn, site.deployment, site.schema, user, register,
+    record = workflow.create_record(conn, site.runtime, user, register,
                                     sub.system["node"], values, clock=site.clock)
     return record.id
 

@@ -62,8 +62,8 @@ def form_state(site: Site, register: str, form: FormData) -> tuple[FormState, di
 def functions(site: Site) -> dict[str, Any]:
     """What expressions may call: the plugins' functions, and `today` from the site's clock
     in the deployment's zone (the same set the workflow engine gives its guards)."""
-    zone = zoneinfo.ZoneInfo(site.deployment.about.timezone)
-    return {**plugins.functions(plugins.for_deployment(site.deployment)),
+    zone = site.runtime.zone
+    return {**site.runtime.functions,
             "today": lambda: site.clock().astimezone(zone).date(),
             "now": lambda: site.clock().astimezone(zone)}
 
@@ -79,9 +79,10 @@ def evaluate(site: Site, register: str, state: FormState, system: dict[str, str]
     raw = _raw(site, register, state)
     known = {k: v for k, v in system.items() if v}
     return (visible_fields(site.deployment, register, raw, system=known,
-                           functions=functions(site), only=only),
+                           functions=functions(site), only=only,
+                           plugin_manager=site.runtime.plugins),
             computed_values(site.deployment, register, raw, system=known,
-                            functions=functions(site)))
+                            functions=functions(site), plugin_manager=site.runtime.plugins))
 
 
 def check(conn: Connection, site: Site, user: User, register: str, state: FormState,
@@ -93,7 +94,8 @@ def check(conn: Connection, site: Site, user: User, register: str, state: FormSt
     known = {k: v for k, v in system.items() if v}
     clean, errors = validate_record(site.deployment, register, raw, system=known,
                                     functions=functions(site),
-                                    resolve=_Resolver(conn, site, user), only=only)
+                                    resolve=_Resolver(conn, site, user), only=only,
+                                    plugin_manager=site.runtime.plugins)
     for name, messages in upload_errors.items():
         errors.setdefault(name, []).extend(messages)
     visible, computed = evaluate(site, register, state, system, only)

@@ -118,7 +118,7 @@ def _widget(site: Site, kind: str) -> str:
     """The built-in widget of a type, or the one a plugin's field type names."""
     if kind in _WIDGETS:
         return _WIDGETS[kind]
-    offered = plugins.field_types(plugins.for_deployment(site.deployment)).get(kind)
+    offered = site.runtime.field_types.get(kind)
     return offered.widget if offered is not None and offered.widget else "text"
 
 
@@ -153,7 +153,7 @@ def build_views(conn: Connection, site: Site, user: User, register: str, state: 
 def state_from_record(site: Site, register: str, values: Mapping[str, Any],
                       codes: Mapping[str, Mapping[int, str]]) -> FormState:
     """A stored record's values as the form shows them for editing."""
-    zone = zoneinfo.ZoneInfo(site.deployment.about.timezone)
+    zone = site.runtime.zone
     state: FormState = {}
     for spec in site.deployment.registers[register].fields:
         value = values.get(spec.name)

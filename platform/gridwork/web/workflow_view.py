@@ -111,7 +111,7 @@ def workflow_context(conn: Connection, site: Site, user: User, register: str,
     """The record page's workflow part: state, deadline, supervisions, timeline, buttons."""
     record = workflow.load_record(conn, site.schema, register, record_id)
     final = _is_final(site, register, record.state)
-    actions = workflow.available_actions(conn, site.deployment, site.schema, user, register,
+    actions = workflow.available_actions(conn, site.runtime, user, register,
                                          record_id, clock=site.clock)
     return {
         "wf": record,

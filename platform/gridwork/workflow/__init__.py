@@ -5,9 +5,9 @@ The web pages and the API call these functions; neither decides anything of its 
 
 from __future__ import annotations
 
-from .actions import ACTIONS, Step
+from .actions import Step
 from .actors import Actor, User, load_user
-from .dispatch import STRATEGIES, Route
+from .dispatch import Route
 from .engine import (
     Available,
     Clock,
@@ -24,7 +24,7 @@ from .records import Record, load_record
 from .supervision import open_supervision, supervisions
 
 __all__ = [
-    "ACTIONS", "STRATEGIES", "Actor", "Available", "Clock", "Conflict", "Entry", "Forbidden",
+    "Actor", "Available", "Clock", "Conflict", "Entry", "Forbidden",
     "Invalid", "NotFound", "PluginFailed", "QueueCount", "Record", "Route", "Step", "User",
     "WorkflowError", "available_actions", "create_entry", "create_record", "load_record",
     "load_user", "open_supervision", "queue_counts", "queue_records", "replan", "replay",
