@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, insert, select
@@ -58,9 +59,10 @@ class World:
             return dict(conn.execute(select(table).where(table.c.id == record.id)).mappings().one())
 
 
-def make_world(url: str) -> World:
-    """Migrate the plugin world at ``url`` and add its users (password PASSWORD)."""
-    deployment = load_deployment(WORLD)
+def make_world(url: str, root: Path = WORLD) -> World:
+    """Migrate the plugin world (or a variant of it at ``root``) at ``url`` and add its
+    users (password PASSWORD)."""
+    deployment = load_deployment(root)
     migrate(url, deployment, echo=lambda _: None)
     engine = make_engine(url)
     schema = build_schema(deployment)

@@ -10,7 +10,8 @@ from support import FIXTURES
 from gridwork.config import load_deployment
 from gridwork.storage import build_schema
 from gridwork.web.display import Names, show
-from gridwork.web.site import Site, utc_now
+from gridwork.runtime import Runtime, utc_now
+from gridwork.web.site import Site
 
 
 def _plated(tmp_path: Path) -> Path:
@@ -25,9 +26,9 @@ def _plated(tmp_path: Path) -> Path:
 
 def test_a_plugin_type_chooses_its_column_and_how_it_is_shown(tmp_path: Path) -> None:
     deployment = load_deployment(_plated(tmp_path))
-    schema = build_schema(deployment)
-    column = schema.table("shop").c.plate
+    runtime = Runtime.build(deployment)
+    column = runtime.schema.table("shop").c.plate
     assert isinstance(column.type, String) and column.type.length == 8
-    site = Site(deployment, schema, create_engine("sqlite://"), utc_now, tmp_path)
+    site = Site(runtime, create_engine("sqlite://"), utc_now, tmp_path)
     spec = deployment.registers["shop"].field("plate")
     assert show(site, spec, "浙A12345", Names({}, {}), unmask=False) == "浙A·12345"

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from .. import plugins
 from .check_structure import check_rule
 from .context import Context
-from .models import SPECIAL_TARGETS, Target, Workflow
+from .models import SPECIAL_TARGETS, EscalationStep, Target, Workflow
 from .problems import unknown
 
 def check_flows(ctx: Context) -> None:
@@ -222,7 +222,10 @@ def _escalation(ctx: Context) -> None:
                     or step.actions):
                 ctx.error(path, "this step does nothing; give it notify, move_up, supervise "
                           "or priority", at="key")
-            effects = plugins.offered(ctx.plugins, "gridwork_escalation_actions")
+            # A step's own keys (notify, move_up, …) name built-in effects, not its actions.
+            effects = [name for name in plugins.offered(ctx.plugins,
+                                                        "gridwork_escalation_actions")
+                       if name not in EscalationStep.model_fields]
             for i, action in enumerate(step.actions):
                 if len(action) != 1:
                     ctx.error((*path, "actions", i), "an action is one 'name: argument' pair, "
