@@ -187,58 +187,27 @@ def _bind(function: Callable[..., Any], plugin: str,
     return call
 
 
-class SettingsError(ValueError):
-    """A plugin's settings do not fit its `Settings` model."""
-
-    def __init__(self, module: str, problems: list[tuple[tuple[Any, ...], str]]) -> None:
-        super().__init__(f"plugin '{module}': " + "; ".join(m for _, m in problems))
-        self.module = module
-        self.problems = problems
-        """(path inside the settings, message) pairs."""
-
-
 def settings_model(plugin: ModuleType | object) -> type[BaseModel] | None:
     """The pydantic model a plugin declares its settings with (``Settings``), if any."""
     model = getattr(plugin, "Settings", None)
     return model if isinstance(model, type) and issubclass(model, BaseModel) else None
 
 
-def validate_settings(plugin: ModuleType | object, raw: Mapping[str, Any]) -> BaseModel | None:
-    """The plugin's settings from config; SettingsError listing what is wrong."""
-    from .config.problems import did_you_mean  # the config package imports this module
-
-    name = getattr(plugin, "__name__", str(plugin))
+def default_settings(plugin: ModuleType | object) -> BaseModel | None:
+    """A plugin's settings when it is given none; ValidationError when it needs some."""
     model = settings_model(plugin)
-    if model is None:
-        if raw:
-            raise SettingsError(name, [((), f"plugin '{name}' takes no settings; remove "
-                                             "'settings:'")])
-        return None
-    known = [info.alias or key for key, info in model.model_fields.items()]
-    problems = [((key,), f"unknown setting '{key}'{did_you_mean(key, known)} "
-                         f"(settings of '{name}': {', '.join(known)})")
-                for key in raw if key not in known]
-    try:
-        settings = model.model_validate(dict(raw))
-    except ValidationError as err:
-        from .config.schema_errors import schema_problems
-
-        for problem in schema_problems(err):
-            if not problem.message.startswith("unknown key"):
-                problems.append((problem.path, problem.message))
-        settings = None
-    if problems:
-        raise SettingsError(name, problems)
-    return settings
+    return None if model is None else model.model_validate({})
 
 
 def plugin_manager(modules: Iterable[str] = (),
-                   settings: Mapping[str, Mapping[str, Any]] | None = None) -> Manager:
+                   settings: Mapping[str, BaseModel | None] | None = None) -> Manager:
     """A manager with the built-in plugins, the installed entry points and ``modules`` (a
-    deployment's, with their raw ``settings`` by module), registered in that order.
+    deployment's, with their validated ``settings`` by module; see
+    `gridwork.config.plugin_checks`), registered in that order.
 
-    Raises ImportError, SettingsError or PluginValidationError for a broken ``modules``
-    plugin; an installed plugin that fails to load is skipped and noted in ``skipped``.
+    Raises ImportError, ValidationError (a module that needs settings it was not given) or
+    PluginValidationError for a broken ``modules`` plugin; an installed plugin that fails to
+    load is skipped and noted in ``skipped``.
     """
     pm = Manager()
     given = dict(settings or {})
@@ -253,9 +222,9 @@ def plugin_manager(modules: Iterable[str] = (),
             name = getattr(plugin, "__name__", entry.name)
             if name in named or pm.get_plugin(name) is not None:
                 continue
-            pm.add(plugin, name, validate_settings(plugin, {}),
+            pm.add(plugin, name, default_settings(plugin),
                    ("entry point", entry.dist.version if entry.dist else None))
-        except SettingsError:
+        except ValidationError:
             pm.skipped[entry.value] = "needs settings: name it under 'plugins:' with them"
         except Exception as err:  # noqa: BLE001 - a broken installed plugin must not stop us
             pm.skipped[entry.value] = f"failed to load: {type(err).__name__}: {err}"
@@ -263,7 +232,7 @@ def plugin_manager(modules: Iterable[str] = (),
     for name in named:
         if pm.get_plugin(name) is None:
             module = importlib.import_module(name)
-            pm.add(module, name, validate_settings(module, given.get(name, {})),
+            pm.add(module, name, given[name] if name in given else default_settings(module),
                    ("config", _version(module)))
     pm.check_pending()
     return pm
@@ -278,13 +247,6 @@ def _version(module: ModuleType) -> str | None:
         except importlib.metadata.PackageNotFoundError:
             continue
     return getattr(module, "__version__", None)
-
-
-def deployment_manager(deployment: Deployment) -> Manager:
-    """A new manager with a deployment's plugins and their settings; build it once, where
-    the deployment's runtime is built."""
-    return plugin_manager([p.module for p in deployment.plugins],
-                          {p.module: p.settings for p in deployment.plugins})
 
 
 @functools.cache

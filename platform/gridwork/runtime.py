@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from . import plugins
 from .config import Deployment
+from .config.plugin_checks import deployment_manager
 from .forms.models import FormModel, form_model
 from .notify.render import Renderer
 from .plugins import FieldType, Manager
@@ -75,7 +76,7 @@ class Runtime:
               schema: Schema | None = None) -> Runtime:
         """Build the runtime of a checked deployment (with its own plugins unless
         ``manager`` is given; ``schema`` when one was built from it already)."""
-        pm = manager or plugins.deployment_manager(deployment)
+        pm = manager or deployment_manager(deployment)
         types = plugins.field_types(pm)
         zone = ZoneInfo(deployment.about.timezone)
         calendar = BusinessCalendar.from_config(deployment.calendar, zone)

@@ -8,7 +8,6 @@ from sqlalchemy import String, create_engine
 from support import FIXTURES
 
 from gridwork.config import load_deployment
-from gridwork.storage import build_schema
 from gridwork.web.display import Names, show
 from gridwork.runtime import Runtime, utc_now
 from gridwork.web.site import Site

@@ -81,7 +81,8 @@ import time
 import datetime as dt
 from gridwork import default_effects
 from gridwork.config import load_deployment
-from gridwork.plugins import deployment_manager, hookimpl
+from gridwork.config.plugin_checks import deployment_manager
+from gridwork.plugins import hookimpl
 from gridwork.runtime import Runtime
 from gridwork.storage import make_engine
 from gridwork.timers.sweep import sweep

@@ -10,7 +10,8 @@ from workflow_scripts import COMMUNITY, ENVIRONMENT, values_for
 from workflow_support import World
 
 from gridwork.config.models.workflows import RoutingRule
-from gridwork.plugins import deployment_manager, hookimpl
+from gridwork.config.plugin_checks import deployment_manager
+from gridwork.plugins import hookimpl
 from gridwork.workflow import Route, Step
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import Column, ForeignKey, Index, Integer, MetaData, String, Tab
 from .. import plugins
 from ..config import Deployment
 from ..config.models import Register
+from ..config.plugin_checks import deployment_manager
 from ..plugins import FieldType
 from .columns import field_columns, register_table_name
 from .system import CODE, SYSTEM_TABLES, add_system_tables
@@ -54,7 +55,7 @@ def build_schema(deployment: Deployment,
     metadata = MetaData(naming_convention=NAMING)
     add_system_tables(metadata)
     types = dict(field_types if field_types is not None
-                 else plugins.field_types(plugins.deployment_manager(deployment)))
+                 else plugins.field_types(deployment_manager(deployment)))
     registers = {name: _register_table(metadata, name, register, deployment, types)
                  for name, register in deployment.registers.items()}
     return Schema(deployment, metadata, registers)

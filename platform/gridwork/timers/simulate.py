@@ -215,8 +215,7 @@ class _Run:
             record = self._load(record)
             snapshots.append(Snapshot(self.clock.now, record))
         with self.engine.connect() as conn:
-            timeline = read_timeline(conn, deployment, schema, record, people, snapshots,
-                                     self.s.tz)
+            timeline = read_timeline(conn, self.s.runtime, record, people, snapshots)
         return Simulation(self._describe(record, people), timeline)
 
     def _only_repeats(self, record: Record, due: dt.datetime) -> bool:

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, select
 
 from ..config import Deployment
 from ..config.types import Offset
-from ..storage import Schema
+from ..runtime import Runtime
 from ..workflow import Record
 from .deadlines import Clock, Deadlines
 
@@ -79,9 +79,8 @@ Sent = dict[tuple[dt.datetime, str | None, int | None], list[Recipient]]
 """Recipients of the record's messages by (instant, cause, step)."""
 
 
-def read_timeline(conn: Connection, deployment: Deployment, schema: Schema, record: Record,
-                  people: dict[int, Recipient], snapshots: Sequence[Snapshot],
-                  tz: ZoneInfo) -> list[Event]:
+def read_timeline(conn: Connection, runtime: Runtime, record: Record,
+                  people: dict[int, Recipient], snapshots: Sequence[Snapshot]) -> list[Event]:
     """Every timer fired, state change and message of the record, in time order.
 
     A message goes with the timer or transition that sent it (same instant and cause);
@@ -90,6 +89,7 @@ def read_timeline(conn: Connection, deployment: Deployment, schema: Schema, reco
     def mine(table: Any) -> tuple[Any, ...]:
         return table.c.register == record.register, table.c.record == record.id
 
+    schema, tz = runtime.schema, runtime.zone
     timers, history, outbox = (schema.system(n) for n in ("timers", "history", "outbox"))
     sent: Sent = {}
     for row in conn.execute(select(outbox.c.created_at, outbox.c.cause, outbox.c.step,
@@ -104,7 +104,7 @@ def read_timeline(conn: Connection, deployment: Deployment, schema: Schema, reco
     steps = conn.execute(select(history).where(*mine(history), history.c.to_state.is_not(None))
                          .order_by(history.c.id)).mappings().all()
     start = snapshots[0].at
-    events = [*_timer_events(deployment, record, fired, sent, snapshots, tz),
+    events = [*_timer_events(runtime.deadlines, record, fired, sent, snapshots, tz),
               *_transition_events(steps, sent, people, start, tz)]
     for (created, cause, step), to in sent.items():
         at = created.astimezone(tz)
@@ -114,11 +114,10 @@ def read_timeline(conn: Connection, deployment: Deployment, schema: Schema, reco
     return sorted(events, key=lambda e: (e.at, e.rank))
 
 
-def _timer_events(deployment: Deployment, record: Record, fired: Sequence[Any], sent: Sent,
+def _timer_events(deadlines: Deadlines, record: Record, fired: Sequence[Any], sent: Sent,
                   snapshots: Sequence[Snapshot], tz: ZoneInfo) -> list[Event]:
     """A line per fired timer, with who its message went to and where the record moved."""
-    deadlines = Deadlines(deployment)
-    moves = _moves(deployment, snapshots)
+    moves = _moves(deadlines.deployment, snapshots)
     start = snapshots[0].at
     seen: dict[tuple[Any, ...], int] = {}
     events: list[Event] = []

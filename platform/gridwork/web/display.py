@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, select
 
-from .. import plugins
 from ..config.models import FieldSpec
 from .site import Site
 from .widgets import choice_options, mask, record_title_column

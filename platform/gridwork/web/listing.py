@@ -7,7 +7,6 @@ the records the list shows (every page of them).
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from dataclasses import dataclass, field
 from typing import Any
 

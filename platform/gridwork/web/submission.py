@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import zoneinfo
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -10,7 +9,6 @@ from typing import Any
 from sqlalchemy import Connection
 from starlette.datastructures import FormData, UploadFile
 
-from .. import plugins
 from ..auth import User
 from ..config.models import FieldSpec
 from ..forms.models import computed_values, validate_record, visible_fields

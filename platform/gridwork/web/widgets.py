@@ -7,14 +7,12 @@ photos), so a re-rendered form shows exactly what was typed, valid or not.
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, select
 
-from .. import plugins
 from ..auth import User
 from ..config.models import FieldSpec
 from .map_points import geo_value
