@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import functools
 import importlib
-import inspect
 import importlib.metadata
+import inspect
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field

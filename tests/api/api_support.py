@@ -16,7 +16,6 @@ from starlette.testclient import TestClient
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow"))
 
 from workflow_support import START, World, populate
-
 from support import runtime_of
 
 from gridwork.auth import create_token

@@ -21,7 +21,6 @@ from api_support import SECRET, build_world, make_tokens
 from sqlalchemy import func, select
 from workflow_scripts import SCRIPTS, values_for
 from workflow_support import World, add_user
-
 from support import runtime_of
 
 from gridwork.config import Deployment

@@ -24,16 +24,15 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from sqlalchemy import Engine, delete, insert, select
-
 from support import runtime_of
 
-from gridwork.runtime import Runtime
 from gridwork.config import Deployment
 from gridwork.config.models.outputs import Channel
 from gridwork.notify.channels import ChannelType
 from gridwork.notify.message import Message
 from gridwork.notify.outbox import enqueue
 from gridwork.notify.tables import GRANTS, OUTBOX, USERS
+from gridwork.runtime import Runtime
 
 START = dt.datetime(2026, 5, 11, 1, 0, tzinfo=dt.UTC)
 """A Monday, 09:00 in Shanghai."""

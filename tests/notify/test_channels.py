@@ -18,7 +18,6 @@ from notify_support import (
     remind,
     with_channel,
 )
-
 from support import runtime_of
 
 from gridwork.config.models.outputs import Channel

@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import Engine, insert, select
 from support import FIXTURES, runtime_of
 
-from gridwork.runtime import Runtime
 from gridwork.config import Deployment, load_deployment
+from gridwork.runtime import Runtime
 from gridwork.storage import Schema, build_schema, make_engine, migrate
 from gridwork.storage.passwords import hash_password
 from gridwork.workflow import Record, create_record, load_user, take_action, timeline

@@ -6,7 +6,6 @@ import datetime as dt
 
 from plugin_world import NOW, World
 from sqlalchemy import select
-
 from support import runtime_of
 
 from gridwork.timers.sweep import sweep

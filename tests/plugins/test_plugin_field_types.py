@@ -8,8 +8,8 @@ from sqlalchemy import String, create_engine
 from support import FIXTURES
 
 from gridwork.config import load_deployment
-from gridwork.web.display import Names, show
 from gridwork.runtime import Runtime, utc_now
+from gridwork.web.display import Names, show
 from gridwork.web.site import Site
 
 

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from plugin_world import NOW, PASSWORD, World
 from starlette.testclient import TestClient
-
 from support import runtime_of
 
 from gridwork.web import create_app

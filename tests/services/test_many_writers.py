@@ -18,7 +18,6 @@ import pytest
 from serving import (COMMUNITY, PLATFORM, burst, community, prepare, serving, sign_in,
                      stored)
 from sqlalchemy import Engine, insert, literal, select
-
 from support import runtime_of
 
 from gridwork.storage import build_schema, make_engine

@@ -16,11 +16,10 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, Integer, func, insert, literal, select
-
 from support import runtime_of
 
-from gridwork.runtime import Runtime
 from gridwork.config import Deployment, load_deployment
+from gridwork.runtime import Runtime
 from gridwork.storage import Schema, build_schema, make_engine, migrate
 from gridwork.storage.types import UTCDateTime
 from gridwork.workflow import Record, create_record, load_user, take_action

@@ -14,11 +14,11 @@ from sqlalchemy import Select, insert, select, update
 from support import run_cli
 from sweep_world import HOUR, START, SweepWorld
 
-from gridwork.storage import migrate
 from gridwork import default_effects
 from gridwork.config.plugin_checks import deployment_manager
 from gridwork.plugins import hookimpl
 from gridwork.runtime import Runtime
+from gridwork.storage import migrate
 from gridwork.timers.effects import Firing
 from gridwork.timers.sweep import sweep
 from gridwork.workflow import create_record, load_user, replan

@@ -12,7 +12,6 @@ from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 from starlette.testclient import TestClient
 from web_support import sign_in
-
 from support import runtime_of
 
 from gridwork.config import Deployment

@@ -13,7 +13,6 @@ from typing import Any
 from sqlalchemy import Engine, select
 from starlette.testclient import TestClient
 from web_support import sign_in, token
-
 from support import runtime_of
 
 from gridwork.auth import create_token

@@ -9,7 +9,6 @@ from pathlib import Path
 from starlette.testclient import TestClient
 from test_map_points import IN_NEXT, NEXT_GRID, OWN_GRID, locate
 from web_support import sign_in, token
-
 from support import runtime_of
 
 from gridwork.config import Deployment

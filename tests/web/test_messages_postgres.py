@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 from messages_support import escalate
 from starlette.testclient import TestClient
 from web_support import Clock, sign_in, token
-
 from support import runtime_of
 
 from gridwork.config import Deployment

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 from web_support import sign_in, token
-
 from support import runtime_of
 
 from gridwork.config import Deployment

@@ -15,7 +15,6 @@ from flow_support import (  # noqa: F401 - manual_dispatch is a fixture
 )
 from starlette.testclient import TestClient
 from web_support import Clock, sign_in, token
-
 from support import runtime_of
 
 from gridwork.config import Deployment

@@ -19,7 +19,6 @@ import pytest
 from PIL import Image
 from starlette.testclient import TestClient
 from web_support import sign_in, token
-
 from support import runtime_of
 
 from gridwork.auth import create_token

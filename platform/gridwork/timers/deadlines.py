@@ -41,7 +41,8 @@ from ..config.types import Duration, Offset
 from .calendar import BusinessCalendar
 
 Kind = Literal["deadline", "reminder", "escalation"]
-Clock = Literal["working", "calendar"]
+Counting = Literal["working", "calendar"]
+"""Whether an offset counts working time or calendar time."""
 
 MAX_REPEATS = 10
 """Repetitions of a repeating escalation step planned after its first firing."""
@@ -49,7 +50,7 @@ MAX_REPEATS = 10
 _KIND_ORDER = {"reminder": 0, "deadline": 1, "escalation": 2}
 
 
-def _clock(duration: Duration) -> Clock:
+def _clock(duration: Duration) -> Counting:
     return "working" if duration.working else "calendar"
 
 
@@ -64,7 +65,7 @@ class TimeLimit:
     source: Category | LimitRule
 
     @property
-    def clock(self) -> Clock:
+    def clock(self) -> Counting:
         """Whether the limit counts working or calendar time."""
         return "calendar" if self.duration is None else _clock(self.duration)
 
@@ -75,7 +76,7 @@ class Timer:
 
     kind: Kind
     at: dt.datetime
-    clock: Clock
+    clock: Counting
     """The clock its offset was counted in."""
     step: int
     """Index of its reminder in ``reminders:`` or of its step in the ladder; 0 for a deadline."""
@@ -239,7 +240,7 @@ class Deadlines:
         return tuple(sorted(timers, key=lambda t: (t.at, _KIND_ORDER[t.kind], t.step, t.repeat)))
 
     def _offset(self, deadline: dt.datetime, offset: Offset, plan: TimerPlan,
-                *, later: bool) -> tuple[dt.datetime, Clock]:
+                *, later: bool) -> tuple[dt.datetime, Counting]:
         """The instant ``offset`` before or after ``deadline``, and the clock it counted in."""
         duration = offset.duration
         if duration is None or duration.amount == 0:

@@ -17,7 +17,7 @@ from ..config import Deployment
 from ..config.types import Offset
 from ..runtime import Runtime
 from ..workflow import Record
-from .deadlines import Clock, Deadlines
+from .deadlines import Counting, Deadlines
 
 KINDS = ("deadline", "reminder", "escalation", "transition", "notification")
 _RANK = {"reminder": 0, "deadline": 1, "escalation": 2, "transition": 3, "notification": 4}
@@ -59,7 +59,7 @@ class Event:
     at: dt.datetime
     after: dt.timedelta
     kind: str
-    clock: Clock | None
+    clock: Counting | None
     """The clock a timer counted in; None for transitions and other messages."""
     state: str | None
     to: tuple[Recipient, ...]
@@ -173,7 +173,7 @@ def _state_at(snapshots: Sequence[Snapshot], at: dt.datetime) -> str | None:
 
 
 def _describe_timer(deadlines: Deadlines, record: Record, state: str | None, kind: str,
-                    step: int) -> tuple[Clock | None, str]:
+                    step: int) -> tuple[Counting | None, str]:
     """The clock the timer counted in and what its config says."""
     d = deadlines.deployment
     workflow = d.registers[record.register].workflow or ""
@@ -207,7 +207,7 @@ def _zero(offset: Offset) -> bool:
     return offset.duration is not None and offset.duration.amount == 0 or offset.percent == 0
 
 
-def _offset_clock(offset: Offset, limit_clock: Clock | None) -> Clock | None:
+def _offset_clock(offset: Offset, limit_clock: Counting | None) -> Counting | None:
     if offset.duration is not None and offset.duration.amount != 0:
         return "working" if offset.duration.working else "calendar"
     return limit_clock
