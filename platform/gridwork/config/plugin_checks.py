@@ -87,7 +87,8 @@ def load_plugins(deployment: Deployment) -> tuple[Manager | None, list[Problem]]
             except SettingsError as err:
                 refused.append(err)
     if refused:
-        return None, [*problems, *(p for err in refused for p in _settings_problems(deployment, err))]
+        return None, [*problems, *(problem for err in refused
+                                   for problem in _settings_problems(deployment, err))]
     try:
         manager = plugin_manager(list(settings), settings)
     except PluginValidationError as err:
