@@ -28,10 +28,12 @@ from support import runtime_of
 
 from gridwork.config import Deployment
 from gridwork.config.models.outputs import Channel
+from gridwork.config.plugin_checks import deployment_manager
 from gridwork.notify.channels import ChannelType
 from gridwork.notify.message import Message
 from gridwork.notify.outbox import enqueue
 from gridwork.notify.tables import GRANTS, OUTBOX, USERS
+from gridwork.plugins import hookimpl
 from gridwork.runtime import Runtime
 
 START = dt.datetime(2026, 5, 11, 1, 0, tzinfo=dt.UTC)
@@ -190,6 +192,19 @@ def recording(name: str, behave: Callable[[Message], str | None]) -> ChannelType
     """A channel type of ``name`` (addressed by e-mail) whose sending ``behave`` does."""
     return ChannelType(name, behave, lambda user, channel: user.get("email"),
                        needs_address=True)
+
+
+def email_sent_by(db: Database, behave: Callable[[Message], str | None]) -> Runtime:
+    """The database's runtime with a plugin registered whose `email` channel type (later
+    registered, so it replaces the built-in one) sends as ``behave`` does."""
+    class Email:
+        @hookimpl
+        def gridwork_channel_types(self) -> list[ChannelType]:
+            return [recording("email", behave)]
+
+    manager = deployment_manager(db.deployment)
+    manager.add(Email(), "recording_email", None)
+    return Runtime.build(db.deployment, manager=manager)
 
 
 def posted(data: bytes) -> dict[str, Any]:

@@ -69,10 +69,9 @@ class Counts:
 
 def deliver_pending(engine: Engine, runtime: Runtime, *,
                     clock: Callable[[], dt.datetime], batch: int = 100,
-                    types: Mapping[str, ChannelType] | None = None,
                     policy: RetryPolicy = RetryPolicy()) -> Counts:
     """Send up to ``batch`` due messages (a digest counts once); return what happened."""
-    kinds = types if types is not None else runtime.channels
+    kinds = runtime.channels
     counts = Counts()
 
     def one(conn: Connection) -> Counts | None:
