@@ -39,10 +39,11 @@ def export_file(engine: Engine, deployment: Deployment, register: str, path: Pat
         if raw:
             header, cells = raw_table(conn, deployment, schema, register, rows)
         else:
+            from ..runtime import Runtime, utc_now
             from ..web.export_table import labelled_table
             from ..web.site import Site
 
-            site = Site(deployment, schema, engine, lambda: dt.datetime.now(dt.UTC),
+            site = Site(Runtime.build(deployment, schema=schema), engine, utc_now,
                         deployment.root / deployment.about.data_dir)
             header, cells = labelled_table(conn, site, register, rows, unmask=True,
                                            base_url=base_url)
