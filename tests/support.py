@@ -7,6 +7,8 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from gridwork.cli import main
+from gridwork.config import Deployment
+from gridwork.runtime import Runtime
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -28,3 +30,15 @@ def run_check(path: Path) -> tuple[int, list[str]]:
     report's lines."""
     code, out, _ = run_cli("check", "-q", "--today", CHECK_TODAY, str(path))
     return code, out.splitlines()
+
+
+_RUNTIMES: dict[int, tuple[Deployment, Runtime]] = {}
+
+
+def runtime_of(deployment: Deployment) -> Runtime:
+    """The runtime of a deployment, built once per deployment object (as a process builds
+    it once at start-up), so tests can hand it to the engine call by call."""
+    entry = _RUNTIMES.get(id(deployment))
+    if entry is None or entry[0] is not deployment:
+        entry = _RUNTIMES[id(deployment)] = (deployment, Runtime.build(deployment))
+    return entry[1]

@@ -95,7 +95,7 @@ def check(path: Path, quiet: bool, today: dt.datetime | None) -> None:
         errors, warnings = len(result.errors), len(result.warnings)
         if result.deployment is not None:
             d = result.deployment
-            summary = (f"{d.deployment.name}: valid — {len(d.nodes)} nodes, "
+            summary = (f"{d.about.name}: valid — {len(d.nodes)} nodes, "
                        f"{len(d.registers)} registers, {len(d.workflows)} workflows")
             if warnings:
                 summary += f", {warnings} warning{'s' if warnings != 1 else ''}"

@@ -16,13 +16,14 @@ def plugins(path: Path) -> None:
     """List the plugins the deployment at PATH loads: name, version, where it comes from,
     and the hooks it implements; then installed plugins that were skipped, and why."""
     from .config import check
+    from .config.plugin_checks import deployment_manager
 
     result = check(path)
     if result.deployment is None:
         for problem in result.errors:
             click.echo(problem.format(), err=True)
         sys.exit(1)
-    manager = registry.for_deployment(result.deployment)
+    manager = deployment_manager(result.deployment)
     for plugin in manager.loaded():
         hooks = ", ".join(h.removeprefix("gridwork_") for h in plugin.hooks) or "(no hooks)"
         click.echo(f"{plugin.name}  {plugin.version or '-'}  [{plugin.source}]  {hooks}")

@@ -1,6 +1,7 @@
-"""Hook specifications and the plugin manager.
+"""The plugin manager, the built-in plugins and what the hooks offer.
 
-A plugin is a Python module with ``@hookimpl`` functions named like the hooks in `Hooks`.
+A plugin is a Python module with ``@hookimpl`` functions named like the hooks in
+`gridwork.hookspecs`.
 It is loaded from the entry-point group ``gridwork.plugins`` (installed packages) or from a
 deployment's ``plugins:`` list (module names, each with its settings). A plugin that takes
 settings declares them as a pydantic model named ``Settings`` in its module; each hook that
@@ -9,17 +10,23 @@ plugin without a ``Settings`` model).
 
 Built-in behaviour is written as plugins too (``DEFAULT_PLUGINS``), so every hook is
 used by gridwork's own code first; plugins/README.md is the author's guide.
+
+One precedence rule: where two plugins offer the same name (an action, a channel type,
+a field type, …), the one registered later wins. The manager registers the built-ins
+first, then the installed (entry-point) plugins, then the deployment's ``plugins:`` in
+their order, so a deployment's plugin overrides an installed one, which overrides a
+built-in.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.metadata
-import json
+import inspect
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from functools import lru_cache
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -32,12 +39,22 @@ if TYPE_CHECKING:
     from starlette.routing import BaseRoute
 
     from .config import Deployment
+    from .config.models.outputs import MessageTemplate
     from .forms import FieldType
 
-hookspec = pluggy.HookspecMarker("gridwork")
+from . import hookspecs
+
 hookimpl = pluggy.HookimplMarker("gridwork")
 
-DEFAULT_PLUGINS = ("gridwork.forms.fieldtypes",)
+DEFAULT_PLUGINS = (
+    "gridwork.forms.fieldtypes",
+    "gridwork.default_functions",
+    "gridwork.default_actions",
+    "gridwork.default_effects",
+    "gridwork.default_channels",
+    "gridwork.default_templates",
+)
+"""The built-in plugins, registered first (so any other plugin may override them)."""
 ENTRY_POINT_GROUP = "gridwork.plugins"
 log = logging.getLogger("gridwork.plugins")
 
@@ -54,97 +71,7 @@ class Pages:
     built-in ones, so a deployment may override them)."""
 
 
-class Hooks:
-    """The hooks a plugin may implement. Every argument is a keyword; an implementation
-    takes only the arguments it needs. ``settings`` is always the plugin's own settings."""
-
-    @hookspec
-    def gridwork_field_types(self, settings: Any) -> Iterable[FieldType]:  # type: ignore[empty-body]
-        """Return field types to add: instances of `gridwork.forms.FieldType` subclasses,
-        each one class with a method per concern (columns, validation, widget, display,
-        import/export cells, demo value); a type replaces an earlier one of its `name`.
-
-        Called when a deployment's checks, forms and tables are built, outside any
-        transaction. `validate` runs inside the form check of every write and must not
-        touch the database.
-        """
-
-    @hookspec
-    def gridwork_expression_functions(  # type: ignore[empty-body]
-            self, settings: Any) -> Mapping[str, Callable[..., Any]]:
-        """Return functions by the name expressions call them (`show_if`, guards, routing
-        `where`, computed fields).
-
-        Called once when the deployment is checked (so `gridwork check` knows the names) and
-        when the engine starts a call. The functions run inside the caller's transaction,
-        get plain values and must be pure: no database, no clock (use the arguments).
-        """
-
-    @hookspec
-    def gridwork_routing_strategies(  # type: ignore[empty-body]
-            self, settings: Any) -> Mapping[str, Callable[..., Any]]:
-        """Return routing strategies by the name a routing rule's `strategy:` uses.
-
-        A strategy is ``strategy(conn, schema, record, rule) -> Route | None``, called by
-        dispatch inside the transaction that creates or moves the record; it may read any
-        table through ``conn`` and must not write. None falls back to the rule's own fields.
-        """
-
-    @hookspec
-    def gridwork_workflow_actions(  # type: ignore[empty-body]
-            self, settings: Any) -> Mapping[str, Callable[..., Any]]:
-        """Return workflow actions by the name a transition's `actions:` uses.
-
-        An action is ``action(step, argument) -> None``, called inside the transition's
-        transaction; it records column changes in ``step.changes`` or writes rows through
-        ``step.conn``. If it raises, the whole transition rolls back (nothing changed, no
-        history row) and the user sees a PluginFailed error naming the plugin.
-        """
-
-    @hookspec
-    def gridwork_escalation_actions(  # type: ignore[empty-body]
-            self, settings: Any) -> Mapping[str, Callable[..., Any]]:
-        """Return escalation-step effects by name, for steps of an `escalation:` ladder.
-
-        Called by the timer sweep inside the transaction that fires the step (with its
-        history row); an effect that raises rolls that firing back and it is retried on the
-        next sweep.
-        """
-
-    @hookspec
-    def gridwork_channel_types(self, settings: Any) -> Iterable[Any]:  # type: ignore[empty-body]
-        """Return notification channel types (`gridwork.notify.ChannelType`) by their name,
-        which a channel's `type:` names.
-
-        ``send(message) -> receipt`` runs in delivery, one message a transaction holding
-        its outbox row locked: raising leaves the message in the outbox to be retried
-        with backoff; raising `PermanentFailure` marks it failed at once.
-        """
-
-    @hookspec
-    def gridwork_pages(self, settings: Any) -> Pages | None:  # type: ignore[empty-body]
-        """Return web pages and API routes with their templates (`Pages`).
-
-        Called once when the web app is built; the routes are mounted under
-        ``/plugins/<plugin module>`` and each request runs outside any transaction.
-        """
-
-    @hookspec
-    def gridwork_cli_commands(self) -> Iterable[click.Command]:  # type: ignore[empty-body]
-        """Return click commands to add to ``gridwork``; called when the command starts,
-        for installed (entry-point) plugins only, since no deployment is known yet."""
-
-    @hookspec
-    def gridwork_config_loaded(  # type: ignore[empty-body]
-            self, deployment: Deployment, settings: Any) -> Iterable[str] | None:
-        """A deployment passed its own checks; return problems (messages) with it, which
-        `gridwork check` reports as errors at the plugin's `plugins:` entry.
-
-        Runs during the check, outside any transaction; the deployment is immutable.
-        """
-
-
-HOOKS = tuple(name for name in vars(Hooks) if name.startswith("gridwork_"))
+HOOKS = tuple(name for name in vars(hookspecs) if name.startswith("gridwork_"))
 
 
 @dataclass(frozen=True)
@@ -159,18 +86,35 @@ class Loaded:
     settings: BaseModel | None
 
 
+@dataclass(frozen=True)
+class Offer:
+    """What one plugin's implementation of a hook returned, with the plugin's name."""
+
+    plugin: str
+    value: Any
+
+
 class Manager(pluggy.PluginManager):
-    """The plugin manager of one deployment: pluggy's, plus each plugin's settings."""
+    """The plugin manager of one deployment: pluggy's, with each plugin registered as a
+    `_Bound` that passes the plugin its own settings."""
 
     def __init__(self) -> None:
         super().__init__("gridwork")
-        self.add_hookspecs(Hooks)
+        self.add_hookspecs(hookspecs)
         self.settings: dict[str, BaseModel | None] = {}
         self.sources: dict[str, tuple[str, str | None]] = {}
         self.skipped: dict[str, str] = {}
         """Installed plugins that could not be loaded, with the reason."""
         self.memo: dict[str, Any] = {}
         """What the hooks offered, by hook: asked once, since settings never change."""
+
+    def add(self, plugin: ModuleType | object, name: str, settings: BaseModel | None,
+            source: tuple[str, str | None] | None = None) -> None:
+        """Register ``plugin`` under ``name`` with its validated settings."""
+        self.settings[name] = settings
+        if source is not None:
+            self.sources[name] = source
+        self.register(_Bound(plugin, name, settings), name=name)
 
     def loaded(self) -> list[Loaded]:
         """Every registered plugin, in registration order."""
@@ -183,23 +127,44 @@ class Manager(pluggy.PluginManager):
         return found
 
     def each(self, hook: str, **kwargs: Any) -> Iterator[tuple[str, Any]]:
-        """Call every implementation of ``hook`` with its own plugin's settings, first
-        registered first; yield (plugin name, result) for each result that is not None."""
-        for impl in getattr(self.hook, hook).get_hookimpls():
-            given = {**kwargs, "settings": self.settings.get(impl.plugin_name)}
-            result = impl.function(*(given[name] for name in impl.argnames))
-            if result is not None:
-                yield impl.plugin_name, result
+        """Call ``hook`` through pluggy (each plugin gets its own settings); yield
+        (plugin name, result) for each result that is not None, first registered first."""
+        caller = getattr(self.hook, hook)
+        if "settings" in (caller.spec.argnames if caller.spec else ()):
+            kwargs = {"settings": None, **kwargs}  # each `_Bound` passes its own instead
+        for offer in reversed(caller(**kwargs)):
+            yield offer.plugin, offer.value
 
 
-class SettingsError(ValueError):
-    """A plugin's settings do not fit its `Settings` model."""
+class _Bound:
+    """A plugin as the manager registers it: each of its hook implementations with the
+    plugin's settings bound, answering with an `Offer` that names the plugin (pluggy
+    passes every implementation the same arguments and does not say whose result is whose)."""
 
-    def __init__(self, module: str, problems: list[tuple[tuple[Any, ...], str]]) -> None:
-        super().__init__(f"plugin '{module}': " + "; ".join(m for _, m in problems))
-        self.module = module
-        self.problems = problems
-        """(path inside the settings, message) pairs."""
+    def __init__(self, plugin: ModuleType | object, name: str,
+                 settings: BaseModel | None) -> None:
+        self.__name__ = name
+        self.module = plugin
+        for attribute in dir(plugin):
+            function = getattr(plugin, attribute, None)
+            if callable(function) and hasattr(function, "gridwork_impl"):
+                setattr(self, attribute, _bind(function, name, settings))
+
+
+def _bind(function: Callable[..., Any], plugin: str,
+          settings: BaseModel | None) -> Callable[..., Any]:
+    """``function`` as pluggy calls it (positionally, by its own argument names, which
+    `functools.wraps` shows), with ``settings`` replaced by the plugin's own."""
+    names = [p.name for p in inspect.signature(function).parameters.values()
+             if p.default is inspect.Parameter.empty
+             and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+
+    @functools.wraps(function)
+    def call(*args: Any) -> Offer | None:
+        given = [settings if name == "settings" else arg for name, arg in zip(names, args)]
+        result = function(*given)
+        return None if result is None else Offer(plugin, result)
+    return call
 
 
 def settings_model(plugin: ModuleType | object) -> type[BaseModel] | None:
@@ -208,69 +173,47 @@ def settings_model(plugin: ModuleType | object) -> type[BaseModel] | None:
     return model if isinstance(model, type) and issubclass(model, BaseModel) else None
 
 
-def validate_settings(plugin: ModuleType | object, raw: Mapping[str, Any]) -> BaseModel | None:
-    """The plugin's settings from config; SettingsError listing what is wrong."""
-    from .config.problems import did_you_mean  # the config package imports this module
-
-    name = getattr(plugin, "__name__", str(plugin))
+def default_settings(plugin: ModuleType | object) -> BaseModel | None:
+    """A plugin's settings when it is given none; ValidationError when it needs some."""
     model = settings_model(plugin)
-    if model is None:
-        if raw:
-            raise SettingsError(name, [((), f"plugin '{name}' takes no settings; remove "
-                                             "'settings:'")])
-        return None
-    known = [info.alias or key for key, info in model.model_fields.items()]
-    problems = [((key,), f"unknown setting '{key}'{did_you_mean(key, known)} "
-                         f"(settings of '{name}': {', '.join(known)})")
-                for key in raw if key not in known]
-    try:
-        settings = model.model_validate(dict(raw))
-    except ValidationError as err:
-        from .config.schema_errors import schema_problems
-
-        for problem in schema_problems(err):
-            if not problem.message.startswith("unknown key"):
-                problems.append((problem.path, problem.message))
-        settings = None
-    if problems:
-        raise SettingsError(name, problems)
-    return settings
+    return None if model is None else model.model_validate({})
 
 
 def plugin_manager(modules: Iterable[str] = (),
-                   settings: Mapping[str, Mapping[str, Any]] | None = None) -> Manager:
-    """A manager with the built-in plugins, ``modules`` (a deployment's, with their raw
-    ``settings`` by module) and the installed entry points loaded.
+                   settings: Mapping[str, BaseModel | None] | None = None) -> Manager:
+    """A manager with the built-in plugins, the installed entry points and ``modules`` (a
+    deployment's, with their validated ``settings`` by module; see
+    `gridwork.config.plugin_checks`), registered in that order.
 
-    Raises ImportError, SettingsError or PluginValidationError for a broken ``modules``
-    plugin; an installed plugin that fails to load is skipped and noted in ``skipped``.
+    Raises ImportError, ValidationError (a module that needs settings it was not given) or
+    PluginValidationError for a broken ``modules`` plugin; an installed plugin that fails to
+    load is skipped and noted in ``skipped``.
     """
     pm = Manager()
     given = dict(settings or {})
     for name in DEFAULT_PLUGINS:
-        pm.register(importlib.import_module(name), name=name)
-    for name in modules:
-        if pm.get_plugin(name) is None:
-            module = importlib.import_module(name)
-            pm.settings[name] = validate_settings(module, given.get(name, {}))
-            pm.register(module, name=name)
-            pm.sources[name] = ("config", _version(module))
+        pm.add(importlib.import_module(name), name, None)
+    named = [name for name in modules if name not in DEFAULT_PLUGINS]
     for entry in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        if entry.value in named or entry.module in named:
+            continue  # registered below, with the deployment's settings
         try:
             plugin = entry.load()
             name = getattr(plugin, "__name__", entry.name)
-            if pm.get_plugin(name) is not None:
+            if name in named or pm.get_plugin(name) is not None:
                 continue
-            pm.settings[name] = validate_settings(plugin, {})
-            pm.register(plugin, name=name)
-        except SettingsError:
+            pm.add(plugin, name, default_settings(plugin),
+                   ("entry point", entry.dist.version if entry.dist else None))
+        except ValidationError:
             pm.skipped[entry.value] = "needs settings: name it under 'plugins:' with them"
-            continue
         except Exception as err:  # noqa: BLE001 - a broken installed plugin must not stop us
             pm.skipped[entry.value] = f"failed to load: {type(err).__name__}: {err}"
             log.warning("installed plugin %s skipped: %s", entry.name, err)
-            continue
-        pm.sources[name] = ("entry point", entry.dist.version if entry.dist else None)
+    for name in named:
+        if pm.get_plugin(name) is None:
+            module = importlib.import_module(name)
+            pm.add(module, name, given[name] if name in given else default_settings(module),
+                   ("config", _version(module)))
     pm.check_pending()
     return pm
 
@@ -286,25 +229,14 @@ def _version(module: ModuleType) -> str | None:
     return getattr(module, "__version__", None)
 
 
-def _key(deployment: Deployment) -> tuple[tuple[str, str], ...]:
-    return tuple((p.module, json.dumps(p.settings, sort_keys=True, default=str))
-                 for p in deployment.plugins)
-
-
-@lru_cache(maxsize=16)
-def _cached(key: tuple[tuple[str, str], ...]) -> Manager:
-    return plugin_manager([module for module, _ in key],
-                          {module: json.loads(raw) for module, raw in key})
-
-
-def for_deployment(deployment: Deployment | None) -> Manager:
-    """The (cached) manager of a deployment's plugins; the default one for None."""
-    return _cached(_key(deployment) if deployment is not None else ())
+@functools.cache
+def default_manager() -> Manager:
+    """The manager of the built-in and installed plugins, for what no deployment names."""
+    return plugin_manager()
 
 
 def field_types(pm: pluggy.PluginManager | None = None) -> dict[str, FieldType]:
-    """Every field type the loaded plugins offer, by name (a later plugin refines a
-    built-in of the same name)."""
+    """Every field type the loaded plugins offer, by name (a later plugin's wins)."""
     def build(manager: Manager) -> dict[str, FieldType]:
         return {kind.name: kind for _, batch in manager.each("gridwork_field_types")
                 for kind in batch}
@@ -326,11 +258,17 @@ def functions(pm: pluggy.PluginManager | None = None) -> dict[str, Callable[...,
 
 
 def channel_types(pm: pluggy.PluginManager | None = None) -> dict[str, Any]:
-    """Channel types the plugins add, by name."""
+    """Channel types the plugins offer (the built-in ones among them), by name."""
     def build(manager: Manager) -> dict[str, Any]:
         return {kind.name: kind for _, batch in manager.each("gridwork_channel_types")
                 for kind in batch}
     return dict(_memo(pm, "gridwork_channel_types", build))
+
+
+def message_templates(pm: pluggy.PluginManager | None = None) -> dict[str, MessageTemplate]:
+    """Message templates the plugins offer (the built-in ones among them), by name."""
+    return {name: template for name, (_, template)
+            in offered(pm, "gridwork_message_templates").items()}
 
 
 def pages(pm: pluggy.PluginManager | None) -> list[tuple[str, Pages]]:
@@ -350,7 +288,7 @@ def config_problems(pm: pluggy.PluginManager, deployment: Deployment) -> list[tu
 
 
 def _manager(pm: pluggy.PluginManager | None) -> Manager:
-    return pm if isinstance(pm, Manager) else for_deployment(None)
+    return pm if isinstance(pm, Manager) else default_manager()
 
 
 def _each(pm: pluggy.PluginManager | None, hook: str, **kwargs: Any) -> Iterator[tuple[str, Any]]:

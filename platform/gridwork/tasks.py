@@ -35,15 +35,16 @@ _LOADED: dict[str, Any] = {}
 
 
 def _world() -> tuple[Any, Any]:
-    """This process's deployment and engine, loaded on first use."""
+    """This process's runtime and engine, built on first use (after the fork)."""
     if "engine" not in _LOADED:
         from .config import load_deployment
+        from .runtime import Runtime
         from .storage import database_url, make_engine
 
         deployment = load_deployment(Path(os.environ[PATH_ENV]))
-        _LOADED["deployment"] = deployment
+        _LOADED["runtime"] = Runtime.build(deployment)
         _LOADED["engine"] = make_engine(database_url(deployment, os.environ.get(DB_ENV)))
-    return _LOADED["deployment"], _LOADED["engine"]
+    return _LOADED["runtime"], _LOADED["engine"]
 
 
 def _clock(now: str | None) -> dt.datetime:
@@ -55,8 +56,8 @@ def sweep_task(now: str | None = None) -> dict[str, int]:
     """Fire the timers due now (or at ``now``, an ISO 8601 instant with offset)."""
     from .timers.sweep import sweep
 
-    deployment, engine = _world()
-    report = sweep(engine, deployment, now=_clock(now), details=False)
+    runtime, engine = _world()
+    report = sweep(engine, runtime, now=_clock(now), details=False)
     return {"fired": report.fired_count, "skipped": len(report.skipped),
             "failed": len(report.failed)}
 
@@ -64,11 +65,12 @@ def sweep_task(now: str | None = None) -> dict[str, int]:
 @app.task(name="gridwork.deliver")
 def deliver_task(now: str | None = None) -> dict[str, int]:
     """Deliver the messages due now."""
-    from .timers.loop import deliver_due, utc_now
+    from .runtime import utc_now
+    from .timers.loop import deliver_due
 
-    deployment, engine = _world()
+    runtime, engine = _world()
     instant = _clock(now)
-    counts = deliver_due(engine, deployment, clock=(lambda: instant) if now else utc_now)
+    counts = deliver_due(engine, runtime, clock=(lambda: instant) if now else utc_now)
     return {"sent": counts.sent, "retrying": counts.retrying, "failed": counts.failed}
 
 
@@ -81,8 +83,8 @@ def make_app(path: Path, db: str | None) -> Celery:
     os.environ[PATH_ENV] = str(Path(path).resolve())
     if db:
         os.environ[DB_ENV] = db
-    seconds = deployment.deployment.timers.interval.calendar_delta().total_seconds()
-    data = deployment.root / deployment.deployment.data_dir
+    seconds = deployment.about.timers.interval.calendar_delta().total_seconds()
+    data = deployment.root / deployment.about.data_dir
     data.mkdir(parents=True, exist_ok=True)
     app.conf.update(
         broker_url=os.environ[BROKER_ENV],

@@ -16,6 +16,7 @@ from starlette.testclient import TestClient
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow"))
 
 from workflow_support import START, World, populate
+from support import runtime_of
 
 from gridwork.auth import create_token
 from gridwork.config import Deployment
@@ -87,7 +88,7 @@ class HttpWorld(World):
     def over(cls, world: World, tokens: dict[str, str], data_dir: Path) -> HttpWorld:
         """``world`` driven over HTTP, with the same database, deployment and clock."""
         made = cls(**{f.name: getattr(world, f.name) for f in fields(World)}, tokens=tokens)
-        made.client = TestClient(create_app(made.deployment, engine=made.engine,
+        made.client = TestClient(create_app(runtime_of(made.deployment), engine=made.engine,
                                             clock=made.clock, secret=SECRET,
                                             data_dir=data_dir)).__enter__()
         return made

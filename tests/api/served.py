@@ -17,6 +17,7 @@ import uvicorn
 from sqlalchemy import Engine
 from support import CONFIGS
 
+from gridwork.runtime import Runtime
 from gridwork.auth import create_token
 from gridwork.config import Deployment, load_deployment
 from gridwork.storage import build_schema, make_engine, migrate
@@ -49,7 +50,7 @@ def served(name: str, folder: Path, *, records: int = 20,
     migrate(url, deployment, echo=lambda _: None)
     engine = make_engine(url)
     seed_demo(engine, deployment, records=records, echo=lambda _: None)
-    app = create_app(deployment, engine=engine, secret="served-" + "x" * 24,
+    app = create_app(Runtime.build(deployment), engine=engine, secret="served-" + "x" * 24,
                      data_dir=folder / "data", clock=lambda: dt.datetime.now(dt.UTC))
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

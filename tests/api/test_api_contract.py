@@ -69,7 +69,7 @@ def test_register_describes_its_form(community: HttpWorld) -> None:
     body = community.get("grid_worker", "/registers/event").json()
     spec = community.deployment.registers["event"]
     assert (body["name"], body["workflow"], body["label"]) == (
-        "event", spec.workflow, spec.label.text(community.deployment.deployment.locale))
+        "event", spec.workflow, spec.label.text(community.deployment.about.locale))
     fields = {f["name"]: f for f in body["fields"]}
     assert list(fields) == [f.name for f in spec.fields]
     assert {n for n, f in fields.items() if f["required"]} == {

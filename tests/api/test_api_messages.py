@@ -46,7 +46,7 @@ def test_message_log_for_administrators(http: Callable[..., HttpWorld]) -> None:
     for key, value in (("channel", channel), ("recipient", recipient)):
         found = world.get("admin", "/messages", **{key: value}).json()
         assert found["items"] and all(item[key] == value for item in found["items"])
-    today = world.clock.now.astimezone(ZoneInfo(world.deployment.deployment.timezone)).date()
+    today = world.clock.now.astimezone(ZoneInfo(world.deployment.about.timezone)).date()
     window = world.get("admin", "/messages", status="failed", **{
         "from": today.isoformat(), "to": today.isoformat()}).json()
     assert failing in {item["id"] for item in window["items"]}

@@ -21,6 +21,7 @@ from api_support import SECRET, build_world, make_tokens
 from sqlalchemy import func, select
 from workflow_scripts import COMMUNITY, SCRIPTS, values_for
 from workflow_support import World, add_user
+from support import runtime_of
 
 from gridwork.config import Deployment
 from gridwork.web import create_app
@@ -34,7 +35,7 @@ ROUNDS = 4
 @contextmanager
 def serving(world: World, data_dir: Path) -> Iterator[str]:
     """The world's app on a loopback port, served by uvicorn in a thread; its base URL."""
-    app = create_app(world.deployment, engine=world.engine, clock=world.clock, secret=SECRET,
+    app = create_app(runtime_of(world.deployment), engine=world.engine, clock=world.clock, secret=SECRET,
                      data_dir=data_dir)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 from sqlalchemy import Engine
-from support import CONFIGS, ROOT
+from support import CONFIGS, ROOT, runtime_of
 
 from gridwork.config import Deployment, load_deployment
 from gridwork.storage import make_engine, migrate
@@ -78,7 +78,7 @@ def serve(tmp_path: Path) -> Iterator[Callable[..., str]]:
         seed_demo(engine, deployment, records=records, echo=lambda _: None)
         if prepare is not None:
             prepare(engine, deployment, tmp_path)
-        app = create_app(deployment, engine=engine, secret="browser-" + "x" * 24,
+        app = create_app(runtime_of(deployment), engine=engine, secret="browser-" + "x" * 24,
                          data_dir=tmp_path / "data",
                          clock=lambda: dt.datetime.now(dt.UTC))
         port = _free_port()

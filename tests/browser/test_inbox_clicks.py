@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
-from support import CONFIGS
+from support import CONFIGS, runtime_of
 
 from gridwork.config import load_deployment
 from gridwork.notify.outbox import enqueue
@@ -24,7 +24,7 @@ def _escalate(database: Path, records: list[int]) -> None:
             worker = conn.execute(select(USERS.c.id).where(USERS.c.username == "grid_worker")
                                   ).scalar_one()
             for record in records:
-                enqueue(conn, deployment, recipients=[worker], template="escalation",
+                enqueue(conn, runtime_of(deployment), recipients=[worker], template="escalation",
                         context={"record": {"title": f"楼道堆物 {record}"}, "deadline": "明天"},
                         cause="escalation", clock=lambda: dt.datetime.now(dt.UTC),
                         register="event", record=record, step=1, channels=["inbox"],

@@ -101,7 +101,7 @@ def _try_action(walk: Walk, deployment: Deployment, register: str, url: str,
 
     departments = sorted((d for d in deployment.departments
                           if any(deployment.roles[r].department is not None for r in roles)),
-                         key=lambda d: d.name.text(deployment.deployment.locale) not in shown)
+                         key=lambda d: d.name.text(deployment.about.locale) not in shown)
     for username in [*roles, *(d.code for d in departments)]:
         page = walk.page(username)
         page.goto(walk.base + url)
@@ -173,7 +173,7 @@ def _walk_one(walk: Walk, deployment: Deployment, name: str, flow: Workflow) -> 
     url = page.url.removeprefix(walk.base)
     shot = f"{walk.name}-{name}"
     _shoot(page, f"{shot}-0-reported")
-    labels = {s.label.text(deployment.deployment.locale): key for key, s in flow.states.items()
+    labels = {s.label.text(deployment.about.locale): key for key, s in flow.states.items()
               if s.label}
     distance, visited, taken = _to_end(flow), set(), []
     for step in range(1, MAX_STEPS):

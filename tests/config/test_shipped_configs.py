@@ -55,7 +55,7 @@ def test_shipped_config_is_a_whole_deployment(name: str) -> None:
     assert max(len(steps) for steps in d.escalation.values()) >= 3
     assert len(d.schedules) >= 2
     assert d.assessment is not None and d.assessment.metrics
-    labels = [d.deployment.title, *(r.label for r in d.roles.values())]
+    labels = [d.about.title, *(r.label for r in d.roles.values())]
     assert all(label.zh and label.en for label in labels), "labels in Chinese with English"
 
 

@@ -24,13 +24,17 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from sqlalchemy import Engine, delete, insert, select
+from support import runtime_of
 
 from gridwork.config import Deployment
 from gridwork.config.models.outputs import Channel
+from gridwork.config.plugin_checks import deployment_manager
 from gridwork.notify.channels import ChannelType
 from gridwork.notify.message import Message
 from gridwork.notify.outbox import enqueue
 from gridwork.notify.tables import GRANTS, OUTBOX, USERS
+from gridwork.plugins import hookimpl
+from gridwork.runtime import Runtime
 
 START = dt.datetime(2026, 5, 11, 1, 0, tzinfo=dt.UTC)
 """A Monday, 09:00 in Shanghai."""
@@ -58,6 +62,11 @@ class Database:
     engine: Engine
     deployment: Deployment
     backend: str
+
+    @property
+    def runtime(self) -> Runtime:
+        """The deployment's runtime."""
+        return runtime_of(self.deployment)
 
 
 def free_port() -> int:
@@ -185,6 +194,19 @@ def recording(name: str, behave: Callable[[Message], str | None]) -> ChannelType
                        needs_address=True)
 
 
+def email_sent_by(db: Database, behave: Callable[[Message], str | None]) -> Runtime:
+    """The database's runtime with a plugin registered whose `email` channel type (later
+    registered, so it replaces the built-in one) sends as ``behave`` does."""
+    class Email:
+        @hookimpl
+        def gridwork_channel_types(self) -> list[ChannelType]:
+            return [recording("email", behave)]
+
+    manager = deployment_manager(db.deployment)
+    manager.add(Email(), "recording_email", None)
+    return Runtime.build(db.deployment, manager=manager)
+
+
 def posted(data: bytes) -> dict[str, Any]:
     """A webhook body as JSON."""
     return dict(json.loads(data))
@@ -205,6 +227,6 @@ def remind(engine: Engine, deployment: Deployment, clock: Clock, users: list[int
     context = {"record": {"title": f"楼道堆物 #{record}"},
                "deadline": START + dt.timedelta(hours=8)}
     with engine.begin() as conn:
-        return enqueue(conn, deployment, recipients=users, template=template, context=context,
+        return enqueue(conn, runtime_of(deployment), recipients=users, template=template, context=context,
                        cause=cause, clock=clock, register="event", record=record, step=step,
                        channels=channels, occasion=f"timer:{record}:{cause}:{step}")

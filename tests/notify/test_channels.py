@@ -18,6 +18,7 @@ from notify_support import (
     remind,
     with_channel,
 )
+from support import runtime_of
 
 from gridwork.config.models.outputs import Channel
 from gridwork.notify import deliver_pending
@@ -32,7 +33,7 @@ def test_reminders_and_escalations_reach_the_smtp_server(db: Database, clock: Cl
            template="escalation", step=2)
     remind(db.engine, db.deployment, clock, [officer], record=2)
     clock.advance(minutes=30)
-    counts = deliver_pending(db.engine, db.deployment, clock=clock)
+    counts = deliver_pending(db.engine, db.runtime, clock=clock)
     assert (counts.sent, counts.retrying, counts.failed) == (2, 0, 0)
     mails = {mail["Subject"]: mail for mail in mailbox.mails}
     assert set(mails) == {"【督办】楼道堆物 #1 已超时", "【催办】楼道堆物 #2 将于 2026-05-11 17:00 到期"}
@@ -41,7 +42,7 @@ def test_reminders_and_escalations_reach_the_smtp_server(db: Database, clock: Cl
     assert "现按第2级督办上报" in escalation.get_content()
     row = next(r for r in outbox(db.engine) if r["channel"] == "email" and r["record"] == 1)
     assert escalation["Message-ID"] == f"<{row['key']}@example.org>" == row["receipt"]
-    assert deliver_pending(db.engine, db.deployment, clock=clock).handled == 0
+    assert deliver_pending(db.engine, db.runtime, clock=clock).handled == 0
     assert len(mailbox.mails) == 2
 
 
@@ -50,7 +51,7 @@ def test_starttls_and_a_password_are_used_when_offered(sqlite_db: Database, cloc
     officer = add_user(sqlite_db.engine, "officer", ["street_officer"], email="o@example.org")
     remind(sqlite_db.engine, sqlite_db.deployment, clock, [officer], cause="escalation",
            template="escalation")
-    counts = deliver_pending(sqlite_db.engine, sqlite_db.deployment, clock=clock)
+    counts = deliver_pending(sqlite_db.engine, sqlite_db.runtime, clock=clock)
     assert counts.sent == 1, outbox(sqlite_db.engine)[1]["last_error"]
     assert tls_mailbox.mails[0]["Subject"] == "【督办】楼道堆物 #1 已超时"
 
@@ -63,7 +64,7 @@ def test_a_wrong_smtp_password_is_reported_and_retried(sqlite_db: Database, cloc
     officer = add_user(sqlite_db.engine, "officer", ["street_officer"], email="o@example.org")
     remind(sqlite_db.engine, sqlite_db.deployment, clock, [officer], cause="escalation",
            template="escalation")
-    counts = deliver_pending(sqlite_db.engine, sqlite_db.deployment, clock=clock)
+    counts = deliver_pending(sqlite_db.engine, sqlite_db.runtime, clock=clock)
     row = next(r for r in outbox(sqlite_db.engine) if r["channel"] == "email")
     assert counts.retrying == 1 and row["status"] == "pending"
     assert "535" in row["last_error"] and "wrong" not in row["last_error"]
@@ -76,7 +77,7 @@ def test_no_smtp_url_is_reported_with_what_to_set(sqlite_db: Database, clock: Cl
     officer = add_user(sqlite_db.engine, "officer", ["street_officer"], email="o@example.org")
     remind(sqlite_db.engine, sqlite_db.deployment, clock, [officer], cause="escalation",
            template="escalation")
-    deliver_pending(sqlite_db.engine, sqlite_db.deployment, clock=clock)
+    deliver_pending(sqlite_db.engine, sqlite_db.runtime, clock=clock)
     row = next(r for r in outbox(sqlite_db.engine) if r["channel"] == "email")
     assert row["status"] == "pending"
     assert row["last_error"].startswith("GRIDWORK_SMTP_URL is not set")
@@ -90,7 +91,7 @@ def test_a_webhook_is_posted_signed(db: Database, clock: Clock, hook: Hook,
     officer = add_user(db.engine, "officer", ["street_officer"])
     remind(db.engine, deployment, clock, [officer], cause="escalation", template="escalation",
            step=1, channels=("centre",))
-    assert deliver_pending(db.engine, deployment, clock=clock).sent == 1
+    assert deliver_pending(db.engine, runtime_of(deployment), clock=clock).sent == 1
     (headers, data), = hook.requests
     expected = hmac.new(b"s3cret", data, hashlib.sha256).hexdigest()
     assert headers["x-gridwork-signature"] == f"sha256={expected}"
@@ -111,9 +112,9 @@ def test_webhook_errors_retry_or_fail_by_status(sqlite_db: Database, clock: Cloc
     hook.statuses = [503, 404]
     remind(sqlite_db.engine, deployment, clock, [officer], cause="escalation",
            template="escalation", channels=("centre",))
-    assert deliver_pending(sqlite_db.engine, deployment, clock=clock).retrying == 1
+    assert deliver_pending(sqlite_db.engine, runtime_of(deployment), clock=clock).retrying == 1
     clock.advance(minutes=1)
-    assert deliver_pending(sqlite_db.engine, deployment, clock=clock).failed == 1
+    assert deliver_pending(sqlite_db.engine, runtime_of(deployment), clock=clock).failed == 1
     row = outbox(sqlite_db.engine)[0]
     assert (row["status"], row["attempts"]) == ("failed", 2)
     assert row["last_error"] == f"{hook.url} answered HTTP 404 Not Found"
@@ -127,7 +128,7 @@ def test_a_missing_webhook_secret_is_reported(sqlite_db: Database, clock: Clock,
     officer = add_user(sqlite_db.engine, "officer", ["street_officer"])
     remind(sqlite_db.engine, deployment, clock, [officer], cause="escalation",
            template="escalation", channels=("centre",))
-    deliver_pending(sqlite_db.engine, deployment, clock=clock)
+    deliver_pending(sqlite_db.engine, runtime_of(deployment), clock=clock)
     assert "GRIDWORK_UNSET_SECRET" in outbox(sqlite_db.engine)[0]["last_error"]
     assert not hook.requests
 
@@ -140,7 +141,7 @@ def test_log_channels_record_and_inbox_rows_from_elsewhere_are_passed(
         conn.execute(OUTBOX.insert().values(
             channel="inbox", recipient=worker, subject="s", body="b", created_at=clock.now,
             due_at=clock.now))
-    counts = deliver_pending(db.engine, db.deployment, clock=clock)
+    counts = deliver_pending(db.engine, db.runtime, clock=clock)
     assert counts.sent == 2
     sms = next(r for r in outbox(db.engine) if r["channel"] == "sms")
     assert (sms["status"], sms["receipt"], sms["address"]) == \

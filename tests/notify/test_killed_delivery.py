@@ -68,7 +68,7 @@ def test_a_killed_delivery_is_finished_by_the_next_run(
         process.wait()
     box.release.set()
     assert len(box.mails) == 1
-    counts = deliver_pending(sqlite_db.engine, sqlite_db.deployment, clock=clock)
+    counts = deliver_pending(sqlite_db.engine, sqlite_db.runtime, clock=clock)
     assert counts.sent == 2
     assert sorted(m["To"] for m in box.mails) == \
         ["o0@example.org", "o1@example.org", "o2@example.org"]

@@ -13,6 +13,7 @@ from gridwork.config.models.outputs import MessageTemplate
 from gridwork.config.types import Label
 from gridwork.notify.outbox import channels_for
 from gridwork.notify.render import Renderer
+from gridwork.runtime import Runtime
 
 
 def test_each_role_gets_its_channels_with_its_addresses(db: Database, clock: Clock) -> None:
@@ -77,7 +78,7 @@ def test_roles_map_to_channels(community: Deployment) -> None:
 
 @pytest.mark.parametrize("name", SHIPPED)
 def test_every_shipped_template_renders_and_survives_missing_names(name: str) -> None:
-    renderer = Renderer(load_deployment(CONFIGS / name))
+    renderer = Runtime.build(load_deployment(CONFIGS / name)).renderer
     deadline = dt.datetime(2026, 5, 11, 9, 30, tzinfo=dt.UTC)
     for template, texts in renderer.templates.items():
         full = renderer.render(template, {
@@ -94,15 +95,15 @@ def test_every_shipped_template_renders_and_survives_missing_names(name: str) ->
 
 
 def test_a_broken_template_still_gives_a_message(sqlite_db: Database) -> None:
-    renderer = Renderer(sqlite_db.deployment)
-    renderer.templates["broken"] = MessageTemplate(
-        subject=Label(zh="{{ record.title + 1 }}"), body=Label(zh="x"))
+    runtime = sqlite_db.runtime
+    broken = MessageTemplate(subject=Label(zh="{{ record.title + 1 }}"), body=Label(zh="x"))
+    renderer = Renderer(runtime.locale, runtime.zone, {**runtime.templates, "broken": broken})
     rendered = renderer.render("broken", {"record": {"title": "t"}, "link": "/r/1"})
     assert rendered.subject == "[broken] /r/1"
     assert "TypeError" in rendered.body
 
 
 def test_subjects_stay_on_one_line(sqlite_db: Database) -> None:
-    renderer = Renderer(sqlite_db.deployment)
+    renderer = sqlite_db.runtime.renderer
     rendered = renderer.render("reminder", {"record": {"title": "a\r\nBcc: x@evil.example"}})
     assert "\n" not in rendered.subject and "\r" not in rendered.subject

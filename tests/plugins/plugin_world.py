@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, insert, select
-from support import FIXTURES
+from support import FIXTURES, runtime_of
 
 from gridwork.config import Deployment, load_deployment
+from gridwork.runtime import Runtime
 from gridwork.storage import Schema, build_schema, make_engine, migrate
 from gridwork.storage.passwords import hash_password
 from gridwork.workflow import Record, create_record, load_user, take_action, timeline
@@ -28,17 +30,22 @@ class World:
     deployment: Deployment
     schema: Schema
 
+    @property
+    def runtime(self) -> Runtime:
+        """The deployment's runtime."""
+        return runtime_of(self.deployment)
+
     def create(self, who: str, title: str, node: str = "S1C1G1") -> Record:
         with self.engine.connect() as conn:
             user = load_user(conn, self.schema, who)
-        return create_record(self.engine, self.deployment, self.schema, user, "event", node,
+        return create_record(self.engine, self.runtime, user, "event", node,
                              {"title": title, "category": "litter", "severity": "general"},
                              clock=lambda: NOW)
 
     def act(self, who: str, record: Record, action: str, **values: Any) -> Record:
         with self.engine.connect() as conn:
             user = load_user(conn, self.schema, who)
-        return take_action(self.engine, self.deployment, self.schema, user, "event",
+        return take_action(self.engine, self.runtime, user, "event",
                            record.id, action, version=record.version, values=values,
                            clock=lambda: NOW + dt.timedelta(hours=1))
 
@@ -52,9 +59,10 @@ class World:
             return dict(conn.execute(select(table).where(table.c.id == record.id)).mappings().one())
 
 
-def make_world(url: str) -> World:
-    """Migrate the plugin world at ``url`` and add its users (password PASSWORD)."""
-    deployment = load_deployment(WORLD)
+def make_world(url: str, root: Path = WORLD) -> World:
+    """Migrate the plugin world (or a variant of it at ``root``) at ``url`` and add its
+    users (password PASSWORD)."""
+    deployment = load_deployment(root)
     migrate(url, deployment, echo=lambda _: None)
     engine = make_engine(url)
     schema = build_schema(deployment)

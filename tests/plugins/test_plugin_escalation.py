@@ -6,6 +6,7 @@ import datetime as dt
 
 from plugin_world import NOW, World
 from sqlalchemy import select
+from support import runtime_of
 
 from gridwork.timers.sweep import sweep
 
@@ -15,7 +16,7 @@ LATER = NOW + dt.timedelta(hours=3)
 
 def test_an_escalation_action_of_a_plugin_fires_with_the_step(world: World) -> None:
     record = world.create("worker1", "井盖缺失")
-    sweep(world.engine, world.deployment, now=LATER)
+    sweep(world.engine, world.runtime, now=LATER)
     assert "hotline" in world.history(record)
     assert world.history(record).index("escalate") < world.history(record).index("hotline")
 
@@ -26,7 +27,7 @@ def test_a_raising_escalation_action_leaves_the_timer_for_the_next_sweep(world: 
     deployment = world.deployment.model_copy(
         update={"escalation": {**world.deployment.escalation, "default": jammed}})
     record = world.create("worker1", "井盖缺失")
-    report = sweep(world.engine, deployment, now=LATER)
+    report = sweep(world.engine, runtime_of(deployment), now=LATER)
     (fired, error), = report.failed
     assert fired.kind == "escalation" and "plugin 'workshop' failed" in error
     assert "escalate" not in world.history(record)
@@ -37,5 +38,5 @@ def test_a_raising_escalation_action_leaves_the_timer_for_the_next_sweep(world: 
             timers.c.step == 0)).scalar_one()
     assert pending is None
     # Once the plugin works again, the next sweep fires the step.
-    assert sweep(world.engine, world.deployment, now=LATER).failed == []
+    assert sweep(world.engine, world.runtime, now=LATER).failed == []
     assert "hotline" in world.history(record)

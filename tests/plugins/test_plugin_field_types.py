@@ -15,6 +15,7 @@ from sqlalchemy import String, create_engine, inspect, select
 from starlette.testclient import TestClient
 from support import FIXTURES, run_check, run_cli
 
+from gridwork.runtime import Runtime
 from gridwork.config import load_deployment
 from gridwork.storage import build_schema
 from gridwork.web import create_app
@@ -59,7 +60,7 @@ def db(plated: Path, tmp_path: Path) -> str:
 def client(plated: Path, db: str, tmp_path: Path) -> Iterator[TestClient]:
     """The site of the plated deployment, signed in as the grid worker."""
     engine = create_engine(db)
-    app = create_app(load_deployment(plated), engine=engine,
+    app = create_app(Runtime.build(load_deployment(plated)), engine=engine,
                      clock=lambda: dt.datetime(2026, 11, 26, 2, 0, tzinfo=dt.UTC),
                      secret="test-secret-" + "x" * 20, data_dir=tmp_path / "data")
     with TestClient(app) as test_client:

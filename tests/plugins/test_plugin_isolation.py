@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from plugin_world import NOW, PASSWORD, World
 from starlette.testclient import TestClient
+from support import runtime_of
 
 from gridwork.web import create_app
 from gridwork.workflow import PluginFailed
@@ -41,7 +42,7 @@ def test_a_plugin_page_sees_only_the_signed_in_users_records(world: World,
                                                              tmp_path: Path) -> None:
     world.create("worker1", "一号网格的事件")
     world.create("worker2", "二号网格的事件", node="S1C1G2")
-    app = create_app(world.deployment, engine=world.engine, clock=lambda: NOW,
+    app = create_app(runtime_of(world.deployment), engine=world.engine, clock=lambda: NOW,
                      secret="plugin-test-secret-" + "x" * 20, data_dir=tmp_path)
     with TestClient(app) as client:
         assert client.get("/plugins/workshop/mine", follow_redirects=False).status_code == 303

@@ -25,9 +25,9 @@ def installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]
                                    "Version: 1.2.3\n")
     (info / "entry_points.txt").write_text("[gridwork.plugins]\nworkshop = workshop\n")
     monkeypatch.syspath_prepend(str(tmp_path / "site"))
-    plugins._cached.cache_clear()
+    plugins.default_manager.cache_clear()
     yield
-    plugins._cached.cache_clear()
+    plugins.default_manager.cache_clear()
 
 
 def _world(tmp_path: Path, settings: str) -> Path:

@@ -16,7 +16,8 @@ from notify.notify_support import Mailbox, smtp_server
 from sqlalchemy import func, select
 from timers.sweep_world import HOUR, START, SweepWorld, make_world
 
-from gridwork.timers.loop import deliver_due, utc_now
+from gridwork.runtime import utc_now
+from gridwork.timers.loop import deliver_due
 
 PLATFORM = Path(__file__).resolve().parents[2] / "platform"
 ROUNDS, PER_ROUND = 10, 12
@@ -48,7 +49,7 @@ def test_deliver_and_two_sweeps_at_once_ten_times(mailbox: Mailbox, tmp_path: Pa
                 out, err = run.communicate(timeout=600)
                 assert "Traceback" not in err, err
                 assert run.returncode == 0, (out, err)
-        deliver_due(world.engine, world.deployment, clock=utc_now)
+        deliver_due(world.engine, world.runtime, clock=utc_now)
         emails = _sent_emails(world)
     finally:
         world.engine.dispose()

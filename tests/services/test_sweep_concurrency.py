@@ -45,7 +45,7 @@ def test_two_sweeps_at_once_fire_each_of_10000_timers_once(pg_world: SweepWorld)
 
     def one() -> None:
         start.wait()
-        reports.append(sweep(world.engine, world.deployment, now=NOW, batch=200))
+        reports.append(sweep(world.engine, world.runtime, now=NOW, batch=200))
 
     threads = [threading.Thread(target=one) for _ in range(2)]
     for thread in threads:
@@ -54,7 +54,7 @@ def test_two_sweeps_at_once_fire_each_of_10000_timers_once(pg_world: SweepWorld)
         thread.join()
     # A timer whose record the other sweep held at that moment is left to the next sweep.
     left = {timer for report in reports for timer in report.deferred}
-    after = sweep(world.engine, world.deployment, now=NOW)
+    after = sweep(world.engine, world.runtime, now=NOW)
     assert {fired.timer for fired in after.fired} == left - {
         fired.timer for report in reports for fired in report.fired}
     fired = Counter(f.timer for report in [*reports, after] for f in report.fired)
@@ -79,22 +79,32 @@ def test_a_sweep_killed_mid_batch_loses_nothing(any_world: SweepWorld, tmp_path:
     script.write_text(f"""
 import time
 import datetime as dt
+from gridwork import default_effects
 from gridwork.config import load_deployment
+from gridwork.config.plugin_checks import deployment_manager
+from gridwork.plugins import hookimpl
+from gridwork.runtime import Runtime
 from gridwork.storage import make_engine
-from gridwork.timers.effects import EFFECTS
 from gridwork.timers.sweep import sweep
 
 
-def hang(firing, step):
-    if firing.record.id == {target}:
-        print("inside the batch", flush=True)
-        time.sleep(600)
+class Hang:
+    @hookimpl
+    def gridwork_escalation_actions(self):
+        return {{"notify": self.notify}}
+
+    def notify(self, firing, targets):
+        if firing.record.id == {target}:
+            print("inside the batch", flush=True)
+            time.sleep(600)
+        default_effects.tell(firing, targets)
 
 
-EFFECTS["hang"] = hang
 deployment = load_deployment({str(world.deployment.root)!r})
-sweep(make_engine({world.url!r}), deployment, now=dt.datetime.fromisoformat({NOW.isoformat()!r}),
-      batch=100)
+manager = deployment_manager(deployment)
+manager.add(Hang(), "hang", None)
+sweep(make_engine({world.url!r}), Runtime.build(deployment, manager=manager),
+      now=dt.datetime.fromisoformat({NOW.isoformat()!r}), batch=100)
 """, encoding="utf-8")
     env = {**os.environ, "PYTHONPATH": str(PLATFORM)}
     child = subprocess.Popen([sys.executable, str(script)], env=env, stdout=subprocess.PIPE,
@@ -110,7 +120,7 @@ sweep(make_engine({world.url!r}), deployment, now=dt.datetime.fromisoformat({NOW
     done = _counts(world)
     assert done == {"overdue": 300, "escalate": 100}, "four batches committed, not the 5th"
     assert _pending(world) == 200
-    after = sweep(world.engine, world.deployment, now=NOW)
+    after = sweep(world.engine, world.runtime, now=NOW)
     assert [f.record for f in after.fired] == list(records[100:])
     history = world.schema.system("history")
     with world.engine.connect() as conn:

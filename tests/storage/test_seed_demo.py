@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 from starlette.testclient import TestClient
 from storage_support import quiet
-from support import CONFIGS, SHIPPED, run_cli
+from support import CONFIGS, SHIPPED, run_cli, runtime_of
 
 from gridwork.config import Deployment, load_deployment
 from gridwork.storage import build_schema, make_engine, migrate
@@ -78,7 +78,7 @@ def test_every_routed_department_has_a_user_with_an_address(
 
 
 def _signed_in(deployment: Deployment, engine: Engine, username: str) -> TestClient:
-    client = TestClient(create_app(deployment, engine=engine, clock=lambda: NOW,
+    client = TestClient(create_app(runtime_of(deployment), engine=engine, clock=lambda: NOW,
                                    secret="test-secret-" + "x" * 20))
     token = re.search(r'name="csrf" value="([^"]+)"', client.get("/signin").text)
     assert token is not None
@@ -109,7 +109,7 @@ def test_every_open_record_has_a_step_a_demo_user_can_take_on_its_page(
             for record in conn.execute(select(table.c.id).where(
                     table.c.state.not_in(final))).scalars():
                 actor = next(((p.username, found[0].name) for p in people if (found := [
-                    a for a in available_actions(conn, deployment, schema, p, register, record,
+                    a for a in available_actions(conn, runtime_of(deployment), p, register, record,
                                                  clock=lambda: NOW)])), None)
                 assert actor is not None, f"nobody can act on {register} #{record}"
                 todo.setdefault(actor[0], []).append((register, record, actor[1]))
@@ -175,7 +175,7 @@ def test_seeding_on_postgresql_plans_timers_the_sweep_fires(
     migrate(url, deployment, echo=quiet)
     engine = engines(url)
     seed_demo(engine, deployment, records=80, now=NOW, echo=quiet)
-    report = sweep(engine, deployment, now=NOW + dt.timedelta(days=2))
+    report = sweep(engine, runtime_of(deployment), now=NOW + dt.timedelta(days=2))
     kinds = {fired.kind for fired in report.fired}
     assert {"deadline", "escalation"} <= kinds
     assert not report.failed

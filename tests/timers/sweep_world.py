@@ -16,8 +16,10 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, Integer, func, insert, literal, select
+from support import runtime_of
 
 from gridwork.config import Deployment, load_deployment
+from gridwork.runtime import Runtime
 from gridwork.storage import Schema, build_schema, make_engine, migrate
 from gridwork.storage.types import UTCDateTime
 from gridwork.workflow import Record, create_record, load_user, take_action
@@ -117,12 +119,17 @@ class SweepWorld:
     schema: Schema
     users: dict[str, int] = field(default_factory=dict)
 
+    @property
+    def runtime(self) -> Runtime:
+        """The deployment's runtime."""
+        return runtime_of(self.deployment)
+
     def create(self, category: str = "a", at: dt.datetime = START,
                title: str = "楼道堆物") -> Record:
         """Create a record at the grid as the worker, at instant ``at``."""
         with self.engine.connect() as conn:
             worker = load_user(conn, self.schema, "worker")
-        return create_record(self.engine, self.deployment, self.schema, worker, "event",
+        return create_record(self.engine, self.runtime, worker, "event",
                              "S1C1G1", {"title": title, "category": category},
                              clock=lambda: at)
 
@@ -130,7 +137,7 @@ class SweepWorld:
         """Take ``action`` on the record as the worker, at instant ``at``."""
         with self.engine.connect() as conn:
             worker = load_user(conn, self.schema, "worker")
-        return take_action(self.engine, self.deployment, self.schema, worker, "event",
+        return take_action(self.engine, self.runtime, worker, "event",
                            record.id, action, version=record.version, clock=lambda: at)
 
     def record(self, record_id: int) -> dict[str, Any]:

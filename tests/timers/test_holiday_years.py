@@ -11,7 +11,7 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy import Engine, insert, select
 from starlette.testclient import TestClient
-from support import CONFIGS, run_cli
+from support import CONFIGS, run_cli, runtime_of
 from timers_support import at, calendar, dur
 
 from gridwork.config import Deployment, load_deployment
@@ -145,7 +145,7 @@ def _report(tmp_path: Path, years: dict[int, dict[str, list[str]]],
             conn.execute(insert(schema.system("grants")).values(
                 user=user, role=name, node=nodes[node]))
         worker = load_user(conn, schema, "worker")
-    record = create_record(engine, deployment, schema, worker, "event", "S1G1",
+    record = create_record(engine, runtime_of(deployment), worker, "event", "S1G1",
                            {"title": "楼道堆物"}, clock=lambda: NEW_YEARS_EVE)
     engine.dispose()
     return deployment, url, record.id
@@ -166,7 +166,7 @@ def signed_in(tmp_path: Path) -> Iterator[Callable[[Deployment, str, str], TestC
     def make(deployment: Deployment, url: str, username: str) -> TestClient:
         engine = make_engine(url)
         engines.append(engine)
-        app = create_app(deployment, engine=engine, clock=lambda: NEW_YEARS_EVE,
+        app = create_app(runtime_of(deployment), engine=engine, clock=lambda: NEW_YEARS_EVE,
                          secret="test-secret-" + "x" * 20, data_dir=tmp_path / "data")
         client = TestClient(app)
         token = re.search(r'name="csrf" value="([^"]+)"', client.get("/signin").text)

@@ -14,16 +14,19 @@ from sqlalchemy import Select, insert, select, update
 from support import run_cli
 from sweep_world import HOUR, START, SweepWorld
 
-from gridwork.config.models import EscalationStep
+from gridwork import default_effects
+from gridwork.config.plugin_checks import deployment_manager
+from gridwork.plugins import hookimpl
+from gridwork.runtime import Runtime
 from gridwork.storage import migrate
-from gridwork.timers.effects import EFFECTS, Firing
+from gridwork.timers.effects import Firing
 from gridwork.timers.sweep import sweep
 from gridwork.workflow import create_record, load_user, replan
 
 
 def run(world: SweepWorld, hours: float, **options: int) -> list[tuple[str, int | None]]:
     """Sweep at START + ``hours``; return (kind, step) of each timer fired."""
-    report = sweep(world.engine, world.deployment, now=START + hours * HOUR, **options)
+    report = sweep(world.engine, world.runtime, now=START + hours * HOUR, **options)
     assert not report.failed
     return [(fired.kind, fired.step) for fired in report.fired]
 
@@ -104,7 +107,7 @@ def test_leaving_the_state_cancels_and_a_stale_timer_does_nothing(world: SweepWo
         conn.execute(insert(timers).values(register="event", record=record.id,
                                            kind="escalation", state="reported", round=1,
                                            step=0, due_at=START + 2 * HOUR))
-    report = sweep(world.engine, world.deployment, now=START + 30 * HOUR)
+    report = sweep(world.engine, world.runtime, now=START + 30 * HOUR)
     assert [(f.kind, f.state) for f in report.skipped] == [("escalation", "reported")]
     assert [(f.kind, f.state) for f in report.fired] == [
         ("reminder", "handling"), ("deadline", "handling"), ("escalation", "handling")]
@@ -126,7 +129,7 @@ def test_a_deadline_of_a_register_gone_from_the_config_is_stale(world: SweepWorl
         gone = conn.execute(insert(timers).values(
             register="retired", record=record.id, kind="deadline", state="reported",
             round=1, step=0, due_at=START + HOUR).returning(timers.c.id)).scalar_one()
-    report = sweep(world.engine, world.deployment, now=START + 4.5 * HOUR)
+    report = sweep(world.engine, world.runtime, now=START + 4.5 * HOUR)
     assert [(f.timer, f.register) for f in report.skipped] == [(gone, "retired")]
     assert ("deadline", 0) in [(f.kind, f.step) for f in report.fired]
     assert world.actions(record.id).count("overdue") == 1
@@ -139,7 +142,7 @@ def test_a_timer_of_an_earlier_round_is_stale(world: SweepWorld) -> None:
     table = world.schema.table("event")
     with world.engine.begin() as conn:
         conn.execute(update(table).where(table.c.id == record.id).values(round=2))
-    report = sweep(world.engine, world.deployment, now=START + 6 * HOUR)
+    report = sweep(world.engine, world.runtime, now=START + 6 * HOUR)
     assert report.fired == [] and len(report.skipped) == 5
     assert world.actions(record.id) == [] and world.rows("outbox", record.id) == []
 
@@ -183,7 +186,7 @@ def test_a_new_round_from_a_pause_starts_a_new_stay(world: SweepWorld) -> None:
 def _replanned(world: SweepWorld, record_id: int, at: dt.datetime) -> dt.datetime | None:
     """The record's deadline after planning its stay again at ``at`` (as an edit does)."""
     with world.engine.begin() as conn:
-        return replan(conn, world.deployment, world.schema, "event", record_id,
+        return replan(conn, world.runtime, "event", record_id,
                       clock=lambda: at).deadline
 
 
@@ -191,17 +194,24 @@ def test_a_failing_effect_rolls_back_its_timer_alone_and_it_fires_later(
         world: SweepWorld) -> None:
     first, second = world.create(), world.create(title="占道经营")
 
-    def refuse(firing: Firing, step: EscalationStep) -> None:
-        if firing.record.id == second.id:
-            raise RuntimeError("gateway down")
+    class Refuse:
+        """A plugin whose escalation notice fails for the second record."""
 
-    EFFECTS["refuse"] = refuse
-    try:
-        report = sweep(world.engine, world.deployment, now=START + 4 * HOUR)
-    finally:
-        del EFFECTS["refuse"]
+        @hookimpl
+        def gridwork_escalation_actions(self) -> dict[str, Any]:
+            return {"notify": self.notify}
+
+        def notify(self, firing: Firing, targets: Any) -> None:
+            if firing.record.id == second.id:
+                raise RuntimeError("gateway down")
+            default_effects.tell(firing, targets)
+
+    manager = deployment_manager(world.deployment)
+    manager.add(Refuse(), "refuse", None)
+    runtime = Runtime.build(world.deployment, manager=manager)
+    report = sweep(world.engine, runtime, now=START + 4 * HOUR)
     assert [(f.record, f.kind) for f, error in report.failed] == [(second.id, "escalation")]
-    assert report.failed[0][1] == "RuntimeError: gateway down"
+    assert "gateway down" in report.failed[0][1]
     assert world.actions(first.id) == ["remind", "overdue", "escalate"]
     assert world.actions(second.id) == ["remind", "overdue"]
     assert not [m for m in world.rows("outbox", second.id) if m["cause"] == "escalation"]
@@ -215,7 +225,7 @@ def test_two_sqlite_sweeps_at_once_fire_each_timer_once(sqlite_world: SweepWorld
     reports = []
 
     def one() -> None:
-        reports.append(sweep(world.engine, world.deployment, now=START + 6 * HOUR, batch=25))
+        reports.append(sweep(world.engine, world.runtime, now=START + 6 * HOUR, batch=25))
 
     threads = [threading.Thread(target=one) for _ in range(2)]
     for thread in threads:
@@ -231,7 +241,7 @@ def test_two_sqlite_sweeps_at_once_fire_each_timer_once(sqlite_world: SweepWorld
 def test_many_batches_leave_nothing_due(sqlite_world: SweepWorld) -> None:
     for n in range(12):
         sqlite_world.create(title=f"事件{n}")
-    report = sweep(sqlite_world.engine, sqlite_world.deployment, now=START + 4 * HOUR, batch=5)
+    report = sweep(sqlite_world.engine, sqlite_world.runtime, now=START + 4 * HOUR, batch=5)
     assert len(report.fired) == 36 and report.batches == 8
     assert run(sqlite_world, 4) == []
 
@@ -240,7 +250,7 @@ def test_a_batch_fires_a_bounded_number_of_reminders_and_steps(
         world: SweepWorld, monkeypatch: pytest.MonkeyPatch) -> None:
     records = [world.create(title=f"事件{n}") for n in range(12)]
     monkeypatch.setattr("gridwork.timers.sweep.EFFECTS_PER_BATCH", 4)
-    report = sweep(world.engine, world.deployment, now=START + 4 * HOUR)
+    report = sweep(world.engine, world.runtime, now=START + 4 * HOUR)
     assert len(report.fired) == 36 and report.batches == 6  # 24 reminders and steps, 4 a batch
     assert all(world.actions(r.id) == ["remind", "overdue", "escalate"] for r in records)
 
@@ -254,7 +264,7 @@ def test_deadlines_wait_for_the_reminders_handed_back_before_them(
     world.due(reminded, "reminder", 0, START + HOUR)
     world.due(late, "deadline", 0, START + 2 * HOUR)
     monkeypatch.setattr("gridwork.timers.sweep.EFFECTS_PER_BATCH", 2)
-    report = sweep(world.engine, world.deployment, now=START + 3 * HOUR)
+    report = sweep(world.engine, world.runtime, now=START + 3 * HOUR)
     assert [(f.kind, f.record) for f in report.fired] == (
         [("reminder", r) for r in reminded] + [("deadline", r) for r in late])
     assert report.batches == 2
@@ -269,7 +279,7 @@ def test_deadlines_of_each_workflow_register_fire_and_others_are_stale(
     event = world.create()
     with world.engine.connect() as conn:
         worker = load_user(conn, world.schema, "worker")
-    complaint = create_record(world.engine, world.deployment, world.schema, worker,
+    complaint = create_record(world.engine, world.runtime, worker,
                               "complaint", "S1C1G1", {"title": "噪音"}, clock=lambda: START)
     assert complaint.id == event.id
     timers = world.schema.system("timers")
@@ -279,7 +289,7 @@ def test_deadlines_of_each_workflow_register_fire_and_others_are_stale(
         conn.execute(update(timers).values(cancelled_at=START))
         conn.execute(insert(timers), [{**lone, "register": name}
                                       for name in ("event", "complaint", "place")])
-    report = sweep(world.engine, world.deployment, now=START + 2 * HOUR)
+    report = sweep(world.engine, world.runtime, now=START + 2 * HOUR)
     assert sorted((f.register, f.kind) for f in report.fired) == [
         ("complaint", "deadline"), ("event", "deadline")]
     assert [f.register for f in report.skipped] == ["place"]
@@ -296,7 +306,7 @@ def test_a_sweep_that_only_counts_fires_and_skips_the_same_timers(world: SweepWo
     table = world.schema.table("event")
     with world.engine.begin() as conn:  # the last record has moved on
         conn.execute(update(table).where(table.c.id == records[-1]).values(state="handling"))
-    report = sweep(world.engine, world.deployment, now=START + 2 * HOUR, details=False)
+    report = sweep(world.engine, world.runtime, now=START + 2 * HOUR, details=False)
     assert [(f.kind, f.record) for f in report.fired] == [("reminder", records[0])]
     assert report.fired_count == 4 and report.unlisted == 3
     assert [(f.kind, f.record) for f in report.skipped] == [("deadline", records[-1])]

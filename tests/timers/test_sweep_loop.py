@@ -45,7 +45,7 @@ def until(done: Callable[[], bool], seconds: float = 20.0) -> None:
 def test_loop_sweeps_then_mails_reminders_and_escalations(world: SweepWorld,
                                                          mailbox: Mailbox) -> None:
     record = world.create()
-    loop = TimerThread(world.engine, world.deployment, interval=3600,
+    loop = TimerThread(world.engine, world.runtime, interval=3600,
                        clock=lambda: START + 6 * HOUR)
     loop.start()
     until(lambda: loop.ticks >= 1)

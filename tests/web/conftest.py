@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
-from support import CONFIGS, SHIPPED
+from support import CONFIGS, SHIPPED, runtime_of
 from web_support import Clock, sign_in
 
 from gridwork.config import Deployment, load_deployment
@@ -63,7 +63,7 @@ def make_client(tmp_path: Path, seeded: Callable[[str], Path],
             shutil.copy(seeded(deployment), db)
         engine = make_engine(f"sqlite:///{db}")
         engines.append(engine)
-        app = create_app(deployments[deployment], engine=engine, clock=clock,
+        app = create_app(runtime_of(deployments[deployment]), engine=engine, clock=clock,
                          secret="test-secret-" + "x" * 20, data_dir=tmp_path / "data")
         client = TestClient(app)
         if username is not None:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import insert, select
 from starlette.testclient import TestClient
-from support import CONFIGS
+from support import CONFIGS, runtime_of
 from web_support import Clock, sign_in, token
 
 from gridwork.config import Deployment, load_deployment
@@ -54,7 +54,7 @@ def flow_client(tmp_path: Path, seeded: Callable[[str], Path], clock: Clock,
     db = tmp_path / "flow.sqlite3"
     shutil.copy(seeded("community"), db)
     engine = make_engine(f"sqlite:///{db}")
-    app = create_app(deployment, engine=engine, clock=clock,
+    app = create_app(runtime_of(deployment), engine=engine, clock=clock,
                      secret="test-secret-" + "x" * 20, data_dir=tmp_path / "data")
 
     def make(username: str) -> TestClient:

@@ -24,7 +24,7 @@ def escalate(client: TestClient, clock: Clock, usernames: list[str], record: int
     site = client.app.state.site  # type: ignore[attr-defined]
     recipients = [user_id(client, name) for name in usernames]
     with site.engine.begin() as conn:
-        return enqueue(conn, site.deployment, recipients=recipients, template="escalation",
+        return enqueue(conn, site.runtime, recipients=recipients, template="escalation",
                        context={"record": {"title": f"楼道堆物 {record}"},
                                 "deadline": "2026-11-27 17:30"},
                        cause="escalation", clock=clock, register=register, record=record,

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
-from support import CONFIGS, ROOT, run_cli
+from support import CONFIGS, ROOT, run_cli, runtime_of
 from web_support import sign_in
 
 from gridwork.config import load_deployment
@@ -59,7 +59,7 @@ def test_a_deployment_overrides_a_template(tmp_path: Path,
         encoding="utf-8")
     engine = make_engine(f"sqlite:///{seeded('community')}")
     try:
-        client = TestClient(create_app(load_deployment(root), engine=engine, secret="s" * 32,
+        client = TestClient(create_app(runtime_of(load_deployment(root)), engine=engine, secret="s" * 32,
                                        data_dir=tmp_path / "data"))
         sign_in(client, "grid_worker", "wrong")  # the copy's database must stay unlocked
         assert "本地首页" in sign_in(client, "grid_worker").text

@@ -10,6 +10,7 @@ from pathlib import Path
 from starlette.testclient import TestClient
 from web_support import sign_in
 
+from gridwork.runtime import Runtime
 from gridwork.config import load_deployment
 from gridwork.storage import make_engine, migrate
 from gridwork.storage.seed import seed_demo
@@ -31,7 +32,7 @@ def test_a_section_heads_its_first_field(tmp_path: Path) -> None:
     engine = make_engine(url)
     try:
         seed_demo(engine, deployment, records=0, echo=lambda _: None)
-        app = create_app(deployment, engine=engine, secret="test-secret-" + "x" * 20,
+        app = create_app(Runtime.build(deployment), engine=engine, secret="test-secret-" + "x" * 20,
                          data_dir=tmp_path / "data",
                          clock=lambda: dt.datetime(2026, 5, 1, 2, tzinfo=dt.UTC))
         client = TestClient(app)

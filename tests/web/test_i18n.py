@@ -12,6 +12,7 @@ from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 from starlette.testclient import TestClient
 from web_support import sign_in
+from support import runtime_of
 
 from gridwork.config import Deployment
 from gridwork.storage import make_engine
@@ -77,8 +78,8 @@ def test_english_is_the_id_and_unknown_text_passes_through() -> None:
 
 
 def _in_english(deployment: Deployment) -> Deployment:
-    info = deployment.deployment.model_copy(update={"locale": "en"})
-    return deployment.model_copy(update={"deployment": info})
+    info = deployment.about.model_copy(update={"locale": "en"})
+    return deployment.model_copy(update={"about": info})
 
 
 def test_pages_show_their_chrome_in_the_deployment_language(
@@ -91,12 +92,12 @@ def test_pages_show_their_chrome_in_the_deployment_language(
                 (deployments["community"], ["登录", "用户名", "密码"], "Password"),
                 (_in_english(deployments["community"]), ["Sign in", "Username", "Password"],
                  "密码")):
-            client = TestClient(create_app(deployment, engine=engine, secret="s" * 32,
+            client = TestClient(create_app(runtime_of(deployment), engine=engine, secret="s" * 32,
                                            data_dir=tmp_path))
             signin = client.get("/signin").text
             assert all(word in signin for word in words) and absent not in signin
             home = sign_in(client, "grid_worker").text
-            locale = deployment.deployment.locale
+            locale = deployment.about.locale
             assert ("退出" if locale == "zh" else "Sign out") in home
             wrong = sign_in(client, "grid_worker", "not the password").text
             assert ("用户名或密码不正确。" if locale == "zh"

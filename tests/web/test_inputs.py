@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 from starlette.testclient import TestClient
 from web_support import sign_in, token
+from support import runtime_of
 
 from gridwork.auth import create_token
 from gridwork.config import Deployment
@@ -150,7 +151,7 @@ def test_overflowing_numbers_on_postgresql(pg_schema: Callable[[], str], tmp_pat
     engine = make_engine(url)
     try:
         seed_demo(engine, deployment, records=40, echo=lambda _: None)
-        client = TestClient(create_app(deployment, engine=engine, secret="p" * 32,
+        client = TestClient(create_app(runtime_of(deployment), engine=engine, secret="p" * 32,
                                        data_dir=tmp_path))
         sign_in(client, "admin")
         for bad in (HUGE, str(2**31), "1" + "0" * 30):

@@ -9,6 +9,7 @@ from pathlib import Path
 from starlette.testclient import TestClient
 from test_map_points import IN_NEXT, NEXT_GRID, OWN_GRID, locate
 from web_support import sign_in, token
+from support import runtime_of
 
 from gridwork.config import Deployment
 from gridwork.storage import make_engine, migrate
@@ -26,7 +27,7 @@ def test_locate_and_the_flagged_save_on_postgresql(
         seed_demo(engine, deployment, records=20, echo=lambda _: None)
 
         def client(username: str) -> TestClient:
-            made = TestClient(create_app(deployment, engine=engine, secret="p" * 32,
+            made = TestClient(create_app(runtime_of(deployment), engine=engine, secret="p" * 32,
                                          data_dir=tmp_path))
             sign_in(made, username)
             return made

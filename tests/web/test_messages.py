@@ -97,7 +97,7 @@ def test_a_workflow_message_names_the_step_and_the_record(
     admin = make_client("community", "admin")
     site = admin.app.state.site  # type: ignore[attr-defined]
     with site.engine.begin() as conn:  # as a transition's `notify` writes it
-        enqueue(conn, site.deployment, recipients=[user_id(admin, "grid_worker")],
+        enqueue(conn, site.runtime, recipients=[user_id(admin, "grid_worker")],
                 template="notice", context={"record": {"title": "楼道堆物"}, "step": "派遣"},
                 cause="transition", clock=clock, register="event", record=377,
                 occasion="dispatch@3")

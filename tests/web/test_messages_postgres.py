@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from messages_support import escalate
 from starlette.testclient import TestClient
 from web_support import Clock, sign_in, token
+from support import runtime_of
 
 from gridwork.config import Deployment
 from gridwork.storage import make_engine, migrate
@@ -28,7 +29,7 @@ def test_inbox_log_and_tree_picker_on_postgresql(
         seed_demo(engine, deployment, records=5, echo=lambda _: None)
 
         def client(username: str) -> TestClient:
-            made = TestClient(create_app(deployment, engine=engine, clock=clock,
+            made = TestClient(create_app(runtime_of(deployment), engine=engine, clock=clock,
                                          secret="p" * 32, data_dir=tmp_path))
             sign_in(made, username)
             return made

@@ -33,7 +33,7 @@ def test_every_page_renders(name: str, make_client: Callable[..., TestClient],
     admin = User(0, "admin", "admin", (Grant("admin"),))
     home = client.get("/")
     assert home.status_code == 200
-    assert deployment.deployment.title.text("zh") in home.text
+    assert deployment.about.title.text("zh") in home.text
     for register, spec in deployment.registers.items():
         label = spec.label.text("zh")
         listing = client.get(f"/registers/{register}")

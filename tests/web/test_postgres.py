@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 from web_support import sign_in, token
+from support import runtime_of
 
 from gridwork.config import Deployment
 from gridwork.storage import make_engine, migrate
@@ -29,7 +30,7 @@ def test_pages_on_postgresql(pg_url: str, tmp_path: Path,
     engine = make_engine(pg_url)
     try:
         seed_demo(engine, deployment, records=200, echo=lambda _: None)
-        client = TestClient(create_app(deployment, engine=engine, secret="p" * 32,
+        client = TestClient(create_app(runtime_of(deployment), engine=engine, secret="p" * 32,
                                        data_dir=tmp_path))
         sign_in(client, "grid_worker")
         listing = client.get("/registers/event?q=a&sort=-title&from=2000-01-01")
@@ -42,7 +43,7 @@ def test_pages_on_postgresql(pg_url: str, tmp_path: Path,
             "party_a_phone": "13812345678"})
         assert created.status_code == 303
         assert "PG 测试" in client.get("/registers/event?q=pg").text
-        leader = TestClient(create_app(deployment, engine=engine, secret="p" * 32,
+        leader = TestClient(create_app(runtime_of(deployment), engine=engine, secret="p" * 32,
                                        data_dir=tmp_path))
         sign_in(leader, "grid_leader")
         assert leader.get("/registers/event/export.xlsx?category=dispute").status_code == 200

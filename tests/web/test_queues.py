@@ -50,7 +50,7 @@ def test_a_queue_lists_oldest_deadline_first_a_page_at_a_time(flow_client: FlowC
     grid = home_node(worker, "grid_worker")
     for n in range(PAGE_SIZE):  # enough for a second page, reported over the morning
         clock.advance(minutes=1)
-        workflow.create_record(site.engine, site.deployment, site.schema, reporter, "event",
+        workflow.create_record(site.engine, site.runtime, reporter, "event",
                                grid, {"title": f"第{n}件", "description": "路灯不亮",
                                       "source": "patrol", "address": "小区东门",
                                       "category": "dispute_neighbour"}, clock=clock)
@@ -111,7 +111,7 @@ def test_due_and_overdue_records_show_with_their_escalation(flow_client: FlowCli
     assert f'href="/registers/event/{record_id}"' not in leader.get("/queues/overdue").text
     deadline = record_row(leader, record_id).deadline
     clock.now = deadline + (deadline - clock.now) * 3
-    sweep(site.engine, site.deployment, now=clock.now, schema=site.schema)
+    sweep(site.engine, site.runtime, now=clock.now)
     leader = flow_client("grid_leader")  # days later: the old session timed out
     overdue = leader.get("/queues/overdue").text
     row = re.search(rf'<tr class="overdue-row">\s*<td data-label="#"><a href="/registers/event/'

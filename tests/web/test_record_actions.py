@@ -263,7 +263,7 @@ def test_supervision_and_timer_steps_show_on_the_record(flow_client: FlowClient,
     # Nobody dispatches: the sweep's deadline and escalation steps join the timeline.
     deadline = record_row(leader, record_id).deadline
     clock.now = deadline + (deadline - clock.now) * 3
-    fired = sweep(site.engine, site.deployment, now=clock.now, schema=site.schema)
+    fired = sweep(site.engine, site.runtime, now=clock.now)
     assert fired.fired
     leader = flow_client("grid_leader")  # days later: the old session timed out
     page = leader.get(f"/registers/event/{record_id}").text
@@ -352,9 +352,9 @@ def test_an_edit_that_changes_the_limit_moves_the_deadline_and_its_timers(
     clock.advance(hours=1)
     edit("urgent")
     assert _pending_deadlines(leader, record_id) == [urgent], "passed, so due at once"
-    sweep(site.engine, site.deployment, now=clock.now)
+    sweep(site.engine, site.runtime, now=clock.now)
     assert history_actions(leader, record_id)[-2:] == ["overdue", "escalate"], \
         "the ladder's first step (at the deadline) fires as it would have"
     assert _pending_deadlines(leader, record_id) == []
     edit("urgent")  # nothing changes: what fired this stay does not fire again
-    assert sweep(site.engine, site.deployment, now=clock.now).fired_count == 0
+    assert sweep(site.engine, site.runtime, now=clock.now).fired_count == 0

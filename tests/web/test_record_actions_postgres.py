@@ -15,6 +15,7 @@ from flow_support import (  # noqa: F401 - manual_dispatch is a fixture
 )
 from starlette.testclient import TestClient
 from web_support import Clock, sign_in, token
+from support import runtime_of
 
 from gridwork.config import Deployment
 from gridwork.storage import make_engine, migrate
@@ -31,7 +32,7 @@ def test_acting_through_the_pages_on_postgresql(pg_schema: Callable[[], str], tm
     engine = make_engine(url)
     try:
         seed_demo(engine, deployment, records=20, echo=lambda _: None)
-        app = create_app(deployment, engine=engine, clock=clock, secret="p" * 32,
+        app = create_app(runtime_of(deployment), engine=engine, clock=clock, secret="p" * 32,
                          data_dir=tmp_path / "data")
 
         def client(username: str) -> TestClient:

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 from starlette.testclient import TestClient
-from support import CONFIGS
+from support import CONFIGS, runtime_of
 from web_support import Clock, sign_in, token
 
 from gridwork.cli import main
@@ -111,9 +111,9 @@ def test_timeouts_come_from_the_config(tmp_path: Path, clock: Clock,
     path.write_text(text.replace("deployment:\n", "deployment:\n  sessions: {idle: 10min}\n",
                                  1), encoding="utf-8")
     deployment = load_deployment(folder)
-    assert str(deployment.deployment.sessions.idle) == "10min"
+    assert str(deployment.about.sessions.idle) == "10min"
     site = make_client().app.state.site  # type: ignore[attr-defined]
-    client = TestClient(create_app(deployment, engine=site.engine, clock=clock,
+    client = TestClient(create_app(runtime_of(deployment), engine=site.engine, clock=clock,
                                    secret="s" * 32, data_dir=tmp_path / "data"))
     sign_in(client, "grid_worker")
     cookie = client.cookies[COOKIE]

@@ -19,6 +19,7 @@ import pytest
 from PIL import Image
 from starlette.testclient import TestClient
 from web_support import sign_in, token
+from support import runtime_of
 
 from gridwork.auth import create_token
 from gridwork.config import Deployment
@@ -88,7 +89,7 @@ def two_servers(tmp_path: Path, seeded: Callable[[str], Path],
     db = tmp_path / "shared.sqlite3"
     shutil.copy(seeded("community"), db)
     engine = make_engine(f"sqlite:///{db}")
-    apps = {name: create_app(deployments["community"], engine=engine,
+    apps = {name: create_app(runtime_of(deployments["community"]), engine=engine,
                              clock=lambda: dt.datetime.now(dt.UTC),
                              secret="shared-secret-" + "x" * 20, data_dir=tmp_path / name)
             for name in ("a", "b")}

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from starlette.testclient import TestClient
-from support import CONFIGS
+from support import CONFIGS, runtime_of
 from web_support import sign_in
 
 import gridwork
@@ -40,7 +40,7 @@ def test_a_deployments_own_template_replaces_the_built_in_one(
     shutil.copy(seeded("community"), tmp_path / "db.sqlite3")
     engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite3'}")
     try:
-        client = TestClient(create_app(load_deployment(folder), engine=engine,
+        client = TestClient(create_app(runtime_of(load_deployment(folder)), engine=engine,
                                        secret="s" * 32, data_dir=tmp_path / "data"))
         signin = client.get("/signin").text
         assert '<p id="ours">登录 · 本社区专用</p>' in signin

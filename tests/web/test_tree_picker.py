@@ -10,6 +10,8 @@ from pathlib import Path
 from starlette.testclient import TestClient
 from web_support import sign_in, token
 
+from support import runtime_of
+
 from gridwork.config import Deployment
 from gridwork.config.models import FieldSpec
 from gridwork.storage import make_engine
@@ -106,7 +108,7 @@ def test_a_node_field_offers_and_accepts_only_nodes_in_scope_at_its_level(
     shutil.copy(seeded("community"), tmp_path / "db.sqlite3")
     engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite3'}")
     try:
-        client = TestClient(create_app(_with_place_field(deployments["community"]),
+        client = TestClient(create_app(runtime_of(_with_place_field(deployments["community"])),
                                        engine=engine, secret="s" * 32, data_dir=tmp_path))
         sign_in(client, "community_worker")
         form = client.get("/registers/organization/new").text

@@ -23,7 +23,7 @@ def test_race_on_one_version(backend: str, worlds: Callable[[str, str], World]) 
     def act(action: str, comment: str | None) -> None:
         barrier.wait()
         try:
-            outcomes.append(take_action(world.engine, world.deployment, world.schema, handler,
+            outcomes.append(take_action(world.engine, world.runtime, handler,
                                         "event", record.id, action, version=record.version,
                                         comment=comment, clock=world.clock))
         except Conflict as err:
@@ -56,6 +56,6 @@ def test_stale_version_changes_nothing(backend: str, worlds: Callable[[str, str]
         world.act(COMMUNITY.handler, record, "reject", comment="晚了一步")
     assert world.history(accepted) == before
     with pytest.raises(NotFound):
-        take_action(world.engine, world.deployment, world.schema,
+        take_action(world.engine, world.runtime,
                     world.user(COMMUNITY.handler), "event", 10**9, "accept", version=1,
                     clock=world.clock)

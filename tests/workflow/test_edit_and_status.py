@@ -40,7 +40,7 @@ def _fields(world: World) -> dict[str, str]:
 def test_an_edit_changes_fields_once_with_one_typed_history_row(world: World) -> None:
     record = world.create("grid_worker", "event", COMMUNITY.values)
     rows = len(world.history(record))
-    edited = edit_record(world.engine, world.deployment, world.schema, world.user(EDITOR),
+    edited = edit_record(world.engine, world.runtime, world.user(EDITOR),
                          "event", record.id, {**_fields(world), "address": "翠苑二区"},
                          version=record.version, clock=world.clock)
     assert edited.version == record.version + 1 and edited.values["address"] == "翠苑二区"
@@ -50,16 +50,16 @@ def test_an_edit_changes_fields_once_with_one_typed_history_row(world: World) ->
     assert (last.from_state, last.to_state) == (record.state, record.state)
 
     with pytest.raises(Conflict):
-        edit_record(world.engine, world.deployment, world.schema, world.user(EDITOR),
+        edit_record(world.engine, world.runtime, world.user(EDITOR),
                     "event", record.id, _fields(world), version=record.version,
                     clock=world.clock)
     with pytest.raises(Invalid) as refused:
-        edit_record(world.engine, world.deployment, world.schema, world.user(EDITOR),
+        edit_record(world.engine, world.runtime, world.user(EDITOR),
                     "event", record.id, {**_fields(world), "title": "", "node": "nowhere"},
                     version=edited.version, clock=world.clock)
     assert set(refused.value.errors) == {"title", "node"}
     with pytest.raises(NotFound):  # a grid worker may not edit events
-        edit_record(world.engine, world.deployment, world.schema, world.user("grid_worker"),
+        edit_record(world.engine, world.runtime, world.user("grid_worker"),
                     "event", record.id, _fields(world), version=edited.version,
                     clock=world.clock)
     with world.engine.connect() as conn:

@@ -45,7 +45,7 @@ def _counts(world: World, who: str) -> dict[str, int]:
 def test_available_actions_say_what_they_need(world: World) -> None:
     record = world.create("grid_worker", "event", COMMUNITY.values)
     with world.engine.connect() as conn:
-        offered = available_actions(conn, world.deployment, world.schema, world.user(HANDLER),
+        offered = available_actions(conn, world.runtime, world.user(HANDLER),
                                     "event", record.id, clock=world.clock)
     assert [(a.name, a.label, a.to, a.require) for a in offered] == [
         ("accept", "接受", "handling", ()), ("reject", "驳回", "rejected", ("comment",))]
@@ -163,19 +163,19 @@ def test_queues_are_scoped_and_ordered(world: World) -> None:
 def test_supervision_opens_notifies_and_closes(world: World) -> None:
     record = world.create("grid_worker", "event", COMMUNITY.values)
     with pytest.raises(Forbidden):
-        open_supervision(world.engine, world.deployment, world.schema,
+        open_supervision(world.engine, world.runtime,
                          world.user("community_head_far"), "event", record.id,
                          reason="挂牌督办", clock=world.clock)
     with pytest.raises(Forbidden):
-        open_supervision(world.engine, world.deployment, world.schema,
+        open_supervision(world.engine, world.runtime,
                          world.user("community_worker"), "event", record.id,
                          reason="没有督办权", clock=world.clock)
     with pytest.raises(NotFound):
-        open_supervision(world.engine, world.deployment, world.schema,
+        open_supervision(world.engine, world.runtime,
                          world.user("community_head"), "event", 10**9, reason="?",
                          clock=world.clock)
     outbox = len(world.rows("outbox", record))
-    open_supervision(world.engine, world.deployment, world.schema, world.user("community_head"),
+    open_supervision(world.engine, world.runtime, world.user("community_head"),
                      "event", record.id, reason="挂牌督办", clock=world.clock)
     told = world.rows("outbox", record)[outbox:]
     assert {m["recipient"] for m in told} >= {world.user(HANDLER).id, record.assignee}
@@ -216,10 +216,10 @@ def test_actions_set_values_and_open_rounds(world: World) -> None:
 
 def test_engine_calls_share_the_callers_transaction(world: World) -> None:
     with world.engine.connect() as conn, conn.begin() as outer:
-        record = create_record(conn, world.deployment, world.schema, world.user("grid_worker"),
+        record = create_record(conn, world.runtime, world.user("grid_worker"),
                                "event", world.at["grid"], COMMUNITY.values, clock=world.clock)
         with pytest.raises(Invalid):
-            create_record(conn, world.deployment, world.schema, world.user("grid_worker"),
+            create_record(conn, world.runtime, world.user("grid_worker"),
                           "event", world.at["grid"], {}, clock=world.clock)
         outer.rollback()
     with world.engine.connect() as conn, pytest.raises(NotFound):
@@ -257,7 +257,7 @@ def test_edits_while_paused_leave_the_resumed_deadline_alone(world: World) -> No
     expected = handling.deadline + (world.clock() - paused_at)
     assert resumed.deadline == expected
     with world.engine.begin() as conn:
-        again = replan(conn, world.deployment, world.schema, "event", resumed.id,
+        again = replan(conn, world.runtime, "event", resumed.id,
                        clock=world.clock)
     assert again.deadline == expected
 
@@ -278,6 +278,6 @@ def test_every_pause_moves_the_stay_deadline_on(world: World) -> None:
     assert record.state == handling.state
     assert record.deadline == handling.deadline + paused_for
     with world.engine.begin() as conn:
-        again = replan(conn, world.deployment, world.schema, "event", record.id,
+        again = replan(conn, world.runtime, "event", record.id,
                        clock=world.clock)
     assert again.deadline == record.deadline

@@ -18,6 +18,7 @@ from sqlalchemy import Engine, event, insert, select
 from starlette.testclient import TestClient
 from support import CONFIGS
 
+from gridwork.runtime import Runtime
 from gridwork.auth import create_token
 from gridwork.config import load_deployment
 from gridwork.storage import build_schema, make_engine, migrate
@@ -88,7 +89,7 @@ def test_only_the_workflow_package_writes_records_and_history(db_url: str,
         seed_demo(engine, deployment, records=60, echo=lambda _: None, now=NOW)
         seeded = len(writers.seen)
 
-        app = create_app(deployment, engine=engine, clock=lambda: NOW,
+        app = create_app(Runtime.build(deployment), engine=engine, clock=lambda: NOW,
                          secret="test-secret-" + "x" * 20, data_dir=tmp_path / "data")
         page = TestClient(app)
         _sign_in(page, "grid_worker")
@@ -120,7 +121,7 @@ def test_only_the_workflow_package_writes_records_and_history(db_url: str,
                        f"{building},测试小区1幢101室,王五,3\n", encoding="utf-8")
         assert import_file(engine, deployment, "household", csv, now=NOW) == 1
 
-        report = sweep(engine, deployment, now=NOW + dt.timedelta(days=400))
+        report = sweep(engine, Runtime.build(deployment), now=NOW + dt.timedelta(days=400))
         assert report.fired
     finally:
         event.remove(engine, "before_cursor_execute", writers)

@@ -1,5 +1,5 @@
-"""Where plugins come in: workflow actions and routing strategies by name, and the named
-timers the built-in actions start and stop."""
+"""Where plugins come in: a plugin registered for the test adds a workflow action and a
+routing strategy by name; and the named timers the built-in actions start and stop."""
 
 from __future__ import annotations
 
@@ -10,14 +10,19 @@ from workflow_scripts import COMMUNITY, ENVIRONMENT, values_for
 from workflow_support import World
 
 from gridwork.config.models.workflows import RoutingRule
-from gridwork.workflow import ACTIONS, STRATEGIES, Route, Step
+from gridwork.config.plugin_checks import deployment_manager
+from gridwork.plugins import hookimpl
+from gridwork.workflow import Route, Step
 
 
-def _edited(world: World, **changes: Any) -> World:
-    """The world with the event workflow changed."""
+def _edited(world: World, plugin: object, **changes: Any) -> World:
+    """The world with the event workflow changed and ``plugin`` registered."""
     workflow = world.deployment.workflows["event_flow"].model_copy(update=changes)
-    return world.with_deployment(world.deployment.model_copy(
+    edited = world.with_deployment(world.deployment.model_copy(
         update={"workflows": {**world.deployment.workflows, "event_flow": workflow}}))
+    edited.plugins = deployment_manager(edited.deployment)
+    edited.plugins.add(plugin, "seam_plugin", None)
+    return edited
 
 
 def test_plugin_action_and_named_timers(backend: str,
@@ -30,19 +35,20 @@ def test_plugin_action_and_named_timers(backend: str,
         t.model_copy(update={"actions": ({"stop_timer": "archiving"},)})
         if t.name == "hold" else t
         for t in workflow.transitions)
-    edited = _edited(world, transitions=transitions)
     stamped: list[tuple[str, Any]] = []
 
-    def stamp(step: Step, argument: Any) -> None:
-        stamped.append((step.transition.name, argument))
-        step.changes["priority"] = "urgent"
+    class Stamp:
+        @hookimpl
+        def gridwork_workflow_actions(self) -> dict[str, Callable[[Step, Any], None]]:
+            return {"stamp": self.stamp}
 
-    ACTIONS["stamp"] = stamp
-    try:
-        record = edited.act(COMMUNITY.handler, edited.create("grid_worker", "event",
-                                                             COMMUNITY.values), "accept")
-    finally:
-        del ACTIONS["stamp"]
+        def stamp(self, step: Step, argument: Any) -> None:
+            stamped.append((step.transition.name, argument))
+            step.changes["priority"] = "urgent"
+
+    edited = _edited(world, Stamp(), transitions=transitions)
+    record = edited.act(COMMUNITY.handler, edited.create("grid_worker", "event",
+                                                         COMMUNITY.values), "accept")
     assert stamped == [("accept", "seen")] and record.priority == "urgent"
     named = [t for t in edited.rows("timers", record) if t["state"] == "archiving"]
     assert named and all(t["cancelled_at"] is None for t in named)
@@ -52,13 +58,14 @@ def test_plugin_action_and_named_timers(backend: str,
 
 
 def test_plugin_routing_strategy(backend: str, worlds: Callable[[str, str], World]) -> None:
-    world = _edited(worlds("community", backend),
+    class Committee:
+        @hookimpl
+        def gridwork_routing_strategies(self) -> dict[str, Callable[..., Route | None]]:
+            return {"to_the_committee": lambda conn, schema, record, rule: Route("sqjwh", None)}
+
+    world = _edited(worlds("community", backend), Committee(),
                     routing=(RoutingRule(strategy="to_the_committee"),))
-    STRATEGIES["to_the_committee"] = lambda conn, schema, record, rule: Route("sqjwh", None)
-    try:
-        record = world.create("grid_worker", "event", COMMUNITY.values)
-    finally:
-        del STRATEGIES["to_the_committee"]
+    record = world.create("grid_worker", "event", COMMUNITY.values)
     assert (record.state, record.department, record.assignee) == ("accepting", "sqjwh", None)
 
 

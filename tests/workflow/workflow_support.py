@@ -12,6 +12,10 @@ from typing import Any
 
 from sqlalchemy import Engine, insert, select
 
+from support import runtime_of
+
+from gridwork.plugins import Manager
+from gridwork.runtime import Runtime
 from gridwork.config import Deployment, load_deployment
 from gridwork.hierarchy import locate
 from gridwork.storage import Schema, build_schema
@@ -104,6 +108,15 @@ class World:
     usernames: tuple[str, ...] = ()
     clock: Clock = field(default_factory=Clock)
     users: dict[str, User] = field(default_factory=dict)
+    plugins: Manager | None = None
+    """A plugin manager with plugins registered for one test (default: the deployment's)."""
+
+    @property
+    def runtime(self) -> Runtime:
+        """The deployment's runtime (with `plugins` when given)."""
+        if self.plugins is not None:
+            return Runtime.build(self.deployment, manager=self.plugins, schema=self.schema)
+        return runtime_of(self.deployment)
 
     def with_deployment(self, deployment: Deployment) -> World:
         """The same database driven by a variant of the deployment (same tables)."""
@@ -122,14 +135,14 @@ class World:
         """Create a record as ``who`` at the branch node of the register's level."""
         level = (self.deployment.registers[register].attach_to
                  or self.deployment.hierarchy.levels[-1].key)
-        return create_record(self.engine, self.deployment, self.schema, self.user(who),
+        return create_record(self.engine, self.runtime, self.user(who),
                              register, node or self.at[level], values, clock=self.clock)
 
     def act(self, who: str, record: Record, action: str, values: dict[str, Any] | None = None,
             comment: str | None = None) -> Record:
         """Take ``action`` as ``who`` at the record's current version."""
         self.clock.tick(minutes=30)
-        return take_action(self.engine, self.deployment, self.schema, self.user(who),
+        return take_action(self.engine, self.runtime, self.user(who),
                            record.register, record.id, action, version=record.version,
                            values=values, comment=comment, clock=self.clock)
 
@@ -137,7 +150,7 @@ class World:
         """Names of the actions ``who`` may take on the record now."""
         with self.engine.connect() as conn:
             return [a.name for a in available_actions(
-                conn, self.deployment, self.schema, self.user(who), record.register,
+                conn, self.runtime, self.user(who), record.register,
                 record.id, clock=self.clock)]
 
     def history(self, record: Record) -> list[Any]:

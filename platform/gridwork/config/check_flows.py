@@ -13,13 +13,8 @@ from pydantic import ValidationError
 from .. import plugins
 from .check_structure import check_rule
 from .context import Context
-from .models import SPECIAL_TARGETS, Target, Workflow
+from .models import SPECIAL_TARGETS, EscalationStep, Target, Workflow
 from .problems import unknown
-
-BUILTIN_ACTIONS = ("assign", "notify", "set", "supervise", "start_timer", "stop_timer",
-                   "dispatch")
-"""Workflow actions the engine offers; plugins add more."""
-
 
 def check_flows(ctx: Context) -> None:
     """Run every check of this module."""
@@ -123,9 +118,9 @@ def _action(ctx: Context, path: tuple[Any, ...], action: dict[str, Any], fields:
         return
     (name, argument), = action.items()
     offered = plugins.offered(ctx.plugins, "gridwork_workflow_actions")
-    if ctx.plugins_failed and name not in BUILTIN_ACTIONS:
+    if ctx.plugins_failed and name not in offered:
         return
-    if not ctx.name_in((*path, name), "action", name, [*BUILTIN_ACTIONS, *offered], at="key"):
+    if not ctx.name_in((*path, name), "action", name, offered, at="key"):
         return
     roles = [*ctx.deployment.roles, *SPECIAL_TARGETS]
     if name in ("assign", "notify"):
@@ -238,7 +233,10 @@ def _escalation(ctx: Context) -> None:
                     or step.actions):
                 ctx.error(path, "this step does nothing; give it notify, move_up, supervise "
                           "or priority", at="key")
-            effects = plugins.offered(ctx.plugins, "gridwork_escalation_actions")
+            # A step's own keys (notify, move_up, …) name built-in effects, not its actions.
+            effects = [name for name in plugins.offered(ctx.plugins,
+                                                        "gridwork_escalation_actions")
+                       if name not in EscalationStep.model_fields]
             for i, action in enumerate(step.actions):
                 if len(action) != 1:
                     ctx.error((*path, "actions", i), "an action is one 'name: argument' pair, "
@@ -299,12 +297,10 @@ def _sampling(ctx: Context, path: tuple[Any, ...], schedule: Any, source: str) -
 
 
 def _notifications(ctx: Context) -> None:
-    from ..notify.channels import channel_types  # the channels import the config models
-
     n = ctx.deployment.notifications
     for name, channel in n.channels.items():
         path = ("notifications", "channels", name)
-        kinds = {*channel_types(), *plugins.channel_types(ctx.plugins)}
+        kinds = set(plugins.channel_types(ctx.plugins))
         if ctx.plugins_failed and channel.type not in kinds:
             continue
         if ctx.name_in((*path, "type"), "channel type", channel.type, kinds):

@@ -20,7 +20,7 @@ def lint(ctx: Context, today: dt.date | None = None) -> None:
     _escalation_height(ctx)
     _duties(ctx)
     _assignee_first(ctx)
-    zone = ZoneInfo(ctx.deployment.deployment.timezone)
+    zone = ZoneInfo(ctx.deployment.about.timezone)
     _holiday_years(ctx, today or dt.datetime.now(zone).date())
 
 

@@ -6,22 +6,71 @@ from __future__ import annotations
 
 import importlib
 import re
+from collections.abc import Mapping
+from types import ModuleType
 from typing import Any
 
 from pluggy import PluginValidationError
+from pydantic import BaseModel, ValidationError
 
-from ..plugins import HOOKS, Manager, SettingsError, config_problems, plugin_manager
+from ..plugins import HOOKS, Manager, config_problems, plugin_manager, settings_model
 from .models import Deployment
 from .problems import Problem, did_you_mean
+from .schema_errors import schema_problems
+
+
+class SettingsError(ValueError):
+    """A plugin's settings do not fit its `Settings` model."""
+
+    def __init__(self, module: str, problems: list[tuple[tuple[Any, ...], str]]) -> None:
+        super().__init__(f"plugin '{module}': " + "; ".join(m for _, m in problems))
+        self.module = module
+        self.problems = problems
+        """(path inside the settings, message) pairs."""
+
+
+def validate_settings(plugin: ModuleType | object, raw: Mapping[str, Any]) -> BaseModel | None:
+    """The plugin's settings from config; SettingsError listing what is wrong."""
+    name = getattr(plugin, "__name__", str(plugin))
+    model = settings_model(plugin)
+    if model is None:
+        if raw:
+            raise SettingsError(name, [((), f"plugin '{name}' takes no settings; remove "
+                                             "'settings:'")])
+        return None
+    known = [info.alias or key for key, info in model.model_fields.items()]
+    problems = [((key,), f"unknown setting '{key}'{did_you_mean(key, known)} "
+                         f"(settings of '{name}': {', '.join(known)})")
+                for key in raw if key not in known]
+    try:
+        settings = model.model_validate(dict(raw))
+    except ValidationError as err:
+        for problem in schema_problems(err):
+            if not problem.message.startswith("unknown key"):
+                problems.append((problem.path, problem.message))
+        settings = None
+    if problems:
+        raise SettingsError(name, problems)
+    return settings
+
+
+def deployment_manager(deployment: Deployment) -> Manager:
+    """A new manager with a checked deployment's plugins and their settings; its runtime
+    builds it once."""
+    settings = {plugin.module: validate_settings(importlib.import_module(plugin.module),
+                                                 plugin.settings)
+                for plugin in deployment.plugins}
+    return plugin_manager(list(settings), settings)
 
 
 def load_plugins(deployment: Deployment) -> tuple[Manager | None, list[Problem]]:
     """The deployment's plugin manager (None when a plugin cannot load) and the problems."""
     problems: list[Problem] = []
-    modules, settings = [], {}
+    settings: dict[str, BaseModel | None] = {}
+    refused: list[SettingsError] = []
     for index, plugin in enumerate(deployment.plugins):
         try:
-            importlib.import_module(plugin.module)
+            module = importlib.import_module(plugin.module)
         except ModuleNotFoundError as err:
             if err.name and plugin.module.startswith(err.name):
                 message = (f"plugin module '{plugin.module}' is not installed; install its "
@@ -33,12 +82,15 @@ def load_plugins(deployment: Deployment) -> tuple[Manager | None, list[Problem]]
             problems.append(Problem(f"plugin '{plugin.module}' failed to load: "
                                     f"{type(err).__name__}: {err}", path=("plugins", index)))
         else:
-            modules.append(plugin.module)
-            settings[plugin.module] = plugin.settings
+            try:
+                settings[plugin.module] = validate_settings(module, plugin.settings)
+            except SettingsError as err:
+                refused.append(err)
+    if refused:
+        return None, [*problems, *(problem for err in refused
+                                   for problem in _settings_problems(deployment, err))]
     try:
-        manager = plugin_manager(modules, settings)
-    except SettingsError as err:
-        return None, [*problems, *_settings_problems(deployment, err)]
+        manager = plugin_manager(list(settings), settings)
     except PluginValidationError as err:
         index = _index(deployment, getattr(err.plugin, "__name__", None))
         reason = str(err).split(" in plugin ")[0]

@@ -176,7 +176,7 @@ def display_name(path: Path, deployment: Deployment) -> str:
 def _meaning(scenario: Scenario, deployment: Deployment) -> list[Problem]:
     """Names the deployment does not know: category, severity, node, roles, states, levels."""
     problems: list[Problem] = []
-    tz = ZoneInfo(deployment.deployment.timezone)
+    tz = ZoneInfo(deployment.about.timezone)
     categories = {c.code: c for c, _ in deployment.all_categories()}
     report = scenario.report
     if report.category not in categories:

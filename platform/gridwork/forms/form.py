@@ -86,8 +86,8 @@ class Form:
         register = deployment.registers[register_name]
         fields = tuple(FormField(_inline_choices(spec, deployment.choices), types[spec.type])
                        for spec in register.fields)
-        return cls(fields, ZoneInfo(deployment.deployment.timezone), register.rules,
-                   deployment.deployment.locale)
+        return cls(fields, ZoneInfo(deployment.about.timezone), register.rules,
+                   deployment.about.locale)
 
     def clean(self, raw: RawInput, *, system: Mapping[str, Any] | None = None,
               functions: Functions | None = None, resolve: Resolve | None = None,

@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
+from .. import plugins
 from ..config.models import Deployment, FieldSpec
 
 Schema = dict[str, Any]
@@ -31,7 +32,7 @@ def value_schema(deployment: Deployment, spec: FieldSpec, *, answer: bool = Fals
     build = _TYPES.get(spec.type)
     schema: Schema = build(deployment, spec, answer) if build is not None else {}
     if answer:
-        if spec.is_personal:
+        if _personal(spec):
             schema = {"type": "string"}
         return {"anyOf": [schema, {"type": "null"}]} if schema else {}
     return schema
@@ -156,3 +157,11 @@ _TYPES: dict[str, _Builder] = {
     "geo_point": _geo_point, "photo": _file, "file": _file, "reference": _reference,
     "node": _node, "user": _user, "department": _department,
 }
+
+
+def _personal(spec: FieldSpec) -> bool:
+    """Whether answers mask the field (its `personal:`, else its built-in type's default)."""
+    if spec.personal is not None:
+        return spec.personal
+    kind = plugins.field_types(plugins.default_manager()).get(spec.type)
+    return bool(kind is not None and kind.personal)

@@ -31,6 +31,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from .. import plugins
 from ..config.models import Deployment
+from ..config.plugin_checks import deployment_manager
 from .form import Form, FormField, Functions, Resolve
 from .inputs import RawInput, read
 
@@ -163,4 +164,4 @@ def _definition(field: FormField) -> tuple[str, Any]:
 
 def _deployment_plugins(deployment: Deployment) -> pluggy.PluginManager:
     """The plugin manager with the deployment's plugins (and their settings)."""
-    return plugins.for_deployment(deployment)
+    return deployment_manager(deployment)

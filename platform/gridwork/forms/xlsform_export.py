@@ -279,7 +279,7 @@ class _Writer:
             value = getattr(register, key)
             if value not in (None, False):
                 extra[key] = list(value) if isinstance(value, tuple) else value
-        locale = self.deployment.deployment.locale
+        locale = self.deployment.about.locale
         settings.append(("form_title", "form_id", "version", "default_language",
                          "namespaces", "gridwork"))
         settings.append((_text(register.label.text(locale)), self.name,

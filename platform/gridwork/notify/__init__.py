@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .channels import ChannelType as ChannelType
-    from .channels import channel_types as channel_types
     from .delivery import Counts as Counts
     from .delivery import RetryPolicy as RetryPolicy
     from .delivery import deliver_pending as deliver_pending
@@ -21,7 +20,7 @@ if TYPE_CHECKING:
     from .outbox import enqueue as enqueue
 
 _HOMES = {
-    "ChannelType": "channels", "channel_types": "channels", "Counts": "delivery",
+    "ChannelType": "channels", "Counts": "delivery",
     "RetryPolicy": "delivery", "deliver_pending": "delivery", "Message": "message",
     "PermanentFailure": "message", "enqueue": "outbox",
 }

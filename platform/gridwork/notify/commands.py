@@ -25,14 +25,16 @@ def deliver(path: Path, db: str | None, batch: int) -> None:
     Failed sends are retried by later runs after a growing wait; a message that keeps
     failing is marked failed with its last error.
     """
+    from ..runtime import Runtime
     from .delivery import Counts, deliver_pending
 
     deployment = deployment_or_exit(path)
+    runtime = Runtime.build(deployment)
     engine = current_engine(deployment, db)
     total = Counts()
     try:
         while True:
-            counts = deliver_pending(engine, deployment, clock=_now, batch=batch)
+            counts = deliver_pending(engine, runtime, clock=_now, batch=batch)
             total.add(counts)
             if not counts.handled:
                 break
@@ -54,17 +56,17 @@ def notify() -> None:
                    "its configured URL).")
 def notify_test(path: Path, channel_name: str, address: str) -> None:
     """Send a test message through a configured channel and say what happened."""
-    from .channels import channel_types
+    from ..runtime import Runtime
     from .message import Message
-    from .render import renderer_for
 
     deployment = deployment_or_exit(path)
+    runtime = Runtime.build(deployment)
     channels = deployment.notifications.channels
     if channel_name not in channels:
         raise click.BadParameter(f"no channel '{channel_name}'; configured: "
                                  f"{', '.join(channels)}", param_hint="--channel")
     config = channels[channel_name]
-    kind = channel_types(deployment).get(config.type)
+    kind = runtime.channels.get(config.type)
     if kind is None:
         click.echo(f"error: channel '{channel_name}' has type '{config.type}', which no loaded "
                    "plugin provides", err=True)
@@ -74,8 +76,8 @@ def notify_test(path: Path, channel_name: str, address: str) -> None:
                    "web app and nothing is sent, so there is nothing to test")
         return
     now = _now()
-    rendered = renderer_for(deployment).render("test", {
-        "title": deployment.deployment.title.text(deployment.deployment.locale),
+    rendered = runtime.renderer.render("test", {
+        "title": deployment.about.title.text(runtime.locale),
         "now": now, "channel": channel_name})
     target = config.url if config.type == "webhook" else address
     message = Message(key=f"test-{now:%Y%m%d%H%M%S%f}", channel=channel_name, config=config,

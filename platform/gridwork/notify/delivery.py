@@ -11,17 +11,18 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, RowMapping, select, update
 
-from ..config import Deployment
 from ..storage.writes import run_writing
-from .channels import ChannelType, channel_types
+from .channels import ChannelType
 from .message import Message, PermanentFailure
 from .outbox import DIGESTED_CAUSES
-from .render import renderer_for
 from .tables import FAILED, OUTBOX, PENDING, SENT
+
+if TYPE_CHECKING:
+    from ..runtime import Runtime
 
 
 @dataclass(frozen=True)
@@ -66,12 +67,11 @@ class Counts:
                 f"failed {self.failed}")
 
 
-def deliver_pending(engine: Engine, deployment: Deployment, *,
+def deliver_pending(engine: Engine, runtime: Runtime, *,
                     clock: Callable[[], dt.datetime], batch: int = 100,
-                    types: Mapping[str, ChannelType] | None = None,
                     policy: RetryPolicy = RetryPolicy()) -> Counts:
     """Send up to ``batch`` due messages (a digest counts once); return what happened."""
-    kinds = types if types is not None else channel_types(deployment)
+    kinds = runtime.channels
     counts = Counts()
 
     def one(conn: Connection) -> Counts | None:
@@ -79,7 +79,7 @@ def deliver_pending(engine: Engine, deployment: Deployment, *,
         leader = _claim_next(conn, now)
         if leader is None:
             return None
-        _deliver(conn, deployment, kinds, policy, leader, now, done)
+        _deliver(conn, runtime, kinds, policy, leader, now, done)
         return done
 
     for _ in range(batch):
@@ -92,8 +92,9 @@ def deliver_pending(engine: Engine, deployment: Deployment, *,
     return counts
 
 
-def _deliver(conn: Connection, deployment: Deployment, kinds: Mapping[str, ChannelType],
+def _deliver(conn: Connection, runtime: Runtime, kinds: Mapping[str, ChannelType],
              policy: RetryPolicy, leader: RowMapping, now: dt.datetime, counts: Counts) -> None:
+    deployment = runtime.deployment
     config = deployment.notifications.channels.get(leader["channel"])
     kind = kinds.get(config.type) if config is not None else None
     group = [leader]
@@ -106,7 +107,7 @@ def _deliver(conn: Connection, deployment: Deployment, kinds: Mapping[str, Chann
         if kind is None:
             raise PermanentFailure(f"no channel type '{config.type}' is loaded "
                                    "(is its plugin installed?)")
-        receipt = kind.send(_message(deployment, config, group)) if kind.send else None
+        receipt = kind.send(_message(runtime, config, group)) if kind.send else None
     except Exception as err:  # noqa: BLE001 - any channel error is recorded, never lost
         _failed(conn, group, err, now, policy, counts)
         return
@@ -133,11 +134,11 @@ def _failed(conn: Connection, group: Sequence[RowMapping], err: Exception, now: 
                      .values(last_error=error[:2000], **values))
 
 
-def _message(deployment: Deployment, config: Any, group: Sequence[RowMapping]) -> Message:
+def _message(runtime: Runtime, config: Any, group: Sequence[RowMapping]) -> Message:
     leader = group[0]
     subject, body = leader["subject"] or "", leader["body"] or ""
     if len(group) > 1:
-        digest = renderer_for(deployment).digest(
+        digest = runtime.renderer.digest(
             [(row["subject"] or "", (row["payload"] or {}).get("link")) for row in group])
         subject, body = digest.subject, digest.body
     return Message(

@@ -7,16 +7,16 @@ import hashlib
 import json
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, func, insert, select
 
-from ..config import Deployment
 from ..config.models import Notifications
 from ..config.types import parse_duration
-from .channels import ChannelType, channel_types
-from .render import renderer_for
 from .tables import FAILED, GRANTS, OUTBOX, PENDING, SENT, USERS
+
+if TYPE_CHECKING:
+    from ..runtime import Runtime
 
 DIGESTED_CAUSES = frozenset({"reminder"})
 """Causes whose messages wait for the digest window and go out together."""
@@ -24,12 +24,11 @@ BASE_URL_ENV = "GRIDWORK_BASE_URL"
 """Where the web app is reached, so a message's link opens the record (default: a path)."""
 
 
-def enqueue(conn: Connection, deployment: Deployment, *, recipients: Iterable[int],
+def enqueue(conn: Connection, runtime: Runtime, *, recipients: Iterable[int],
             template: str, context: Mapping[str, Any], cause: str,
             clock: Callable[[], dt.datetime], register: str | None = None,
             record: int | None = None, step: int | None = None, channels: Sequence[str] = (),
-            occasion: str | None = None,
-            types: Mapping[str, ChannelType] | None = None) -> int:
+            occasion: str | None = None) -> int:
     """Write one outbox row per recipient, channel and address; return how many were new.
 
     ``context`` holds the template's names (``record``, ``deadline``, ``step``, ``link``…;
@@ -38,9 +37,9 @@ def enqueue(conn: Connection, deployment: Deployment, *, recipients: Iterable[in
     makes the idempotency keys, so writing the same occasion twice adds nothing.
     """
     now = clock()
-    kinds = types if types is not None else channel_types(deployment)
-    notifications = deployment.notifications
-    renderer = renderer_for(deployment)
+    kinds = runtime.channels
+    notifications = runtime.deployment.notifications
+    renderer = runtime.renderer
     base = {**context, "step": context.get("step", step)}
     if "link" not in base and register is not None and record is not None:
         site = os.environ.get(BASE_URL_ENV, "").rstrip("/")

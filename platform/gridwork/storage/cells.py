@@ -23,7 +23,7 @@ class Lookups:
                       for row in conn.execute(select(nodes.c.code, nodes.c.id, nodes.c.level))}
         self.users = dict(conn.execute(select(users.c.username, users.c.id)).all())
         self.deployment: Deployment = schema.deployment
-        self.timezone = zoneinfo.ZoneInfo(self.deployment.deployment.timezone)
+        self.timezone = zoneinfo.ZoneInfo(self.deployment.about.timezone)
         self.lookup = self
 
     def node(self, code: str, level: str | None) -> int:

@@ -289,7 +289,7 @@ def users_sessions(path: Path, username: str, db: str | None, revoke: bool) -> N
             if user_id is None:
                 click.echo(f"error: no user '{username}'", err=True)
                 sys.exit(1)
-            now, limits = dt.datetime.now(dt.UTC), deployment.deployment.sessions
+            now, limits = dt.datetime.now(dt.UTC), deployment.about.sessions
             if revoke:
                 ended = stored.end_for_user(conn, schema, user_id, now, stored.REVOKED)
                 click.echo(f"{username}: {ended} session(s) ended")

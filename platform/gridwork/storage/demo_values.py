@@ -14,6 +14,7 @@ from .. import plugins
 from ..config import Deployment
 from ..config.expressions import parse_expression
 from ..config.models import FieldSpec, Register
+from ..config.plugin_checks import deployment_manager
 from ..hierarchy import locate
 from .columns import choice_codes
 
@@ -48,7 +49,7 @@ class DemoValues:
         points = [p for g in deployment.boundaries.values() for p in _points(g)]
         self.box = _box(points) if points else _DEFAULT_BOX
         self._boxes: dict[str, tuple[float, float, float, float]] = {}
-        self.types = plugins.field_types(plugins.for_deployment(deployment))
+        self.types = plugins.field_types(deployment_manager(deployment))
         self.known = Known()
         """What the seeder has made so far, for fields that point at it."""
         self.reported: dt.datetime | None = None

@@ -15,7 +15,7 @@ from .tree import referencing
 def wanted_departments(schema: Schema) -> dict[str, dict[str, Any]]:
     """Each config department as a row (node as a code), by code."""
     d = schema.deployment
-    return {dep.code: {"code": dep.code, "name": dep.name.text(d.deployment.locale),
+    return {dep.code: {"code": dep.code, "name": dep.name.text(d.about.locale),
                        "level": dep.level, "node": dep.node} for dep in d.departments}
 
 

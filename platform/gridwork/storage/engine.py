@@ -19,7 +19,7 @@ ENV_VAR = "GRIDWORK_DB"
 
 def default_sqlite_path(deployment: Deployment) -> Path:
     """The embedded database file, under the deployment's data folder."""
-    info = deployment.deployment
+    info = deployment.about
     return deployment.root / info.data_dir / f"{info.name}.sqlite3"
 
 

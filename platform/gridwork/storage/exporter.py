@@ -44,11 +44,12 @@ def export_file(engine: Engine, deployment: Deployment, register: str, path: Pat
         if raw:
             header, cells = raw_table(conn, deployment, schema, register, rows)
         else:
+            from ..runtime import Runtime, utc_now
             from ..web.export_table import labelled_table
             from ..web.site import Site
 
-            site = Site(deployment, schema, engine, lambda: dt.datetime.now(dt.UTC),
-                        deployment.root / deployment.deployment.data_dir)
+            site = Site(Runtime.build(deployment, schema=schema), engine, utc_now,
+                        deployment.root / deployment.about.data_dir)
             header, cells = labelled_table(conn, site, register, rows, unmask=True,
                                            base_url=base_url)
         return write_table(path, header, cells)
@@ -94,7 +95,7 @@ class Codes:
         nodes, users = schema.system("nodes"), schema.system("users")
         return cls(dict(conn.execute(select(nodes.c.id, nodes.c.code)).all()),
                    dict(conn.execute(select(users.c.id, users.c.username)).all()),
-                   zoneinfo.ZoneInfo(schema.deployment.deployment.timezone))
+                   zoneinfo.ZoneInfo(schema.deployment.about.timezone))
 
     def t(self, text: str) -> str:
         """Raw files keep gridwork's own words."""

@@ -39,7 +39,7 @@ class MigrationResult:
 
 def export_dir(deployment: Deployment) -> Path:
     """Where data a migration drops is saved first."""
-    return deployment.root / deployment.deployment.data_dir / "exports"
+    return deployment.root / deployment.about.data_dir / "exports"
 
 
 def migrate(url_or_engine: str | Engine, deployment: Deployment, *, plan_only: bool = False,

@@ -11,6 +11,7 @@ from sqlalchemy import Column, ForeignKey, Index, Integer, MetaData, String, Tab
 from .. import plugins
 from ..config import Deployment
 from ..config.models import FieldSpec, Register
+from ..config.plugin_checks import deployment_manager
 from .columns import register_table_name
 from .system import CODE, SYSTEM_TABLES, add_system_tables
 from .types import UTCDateTime
@@ -76,11 +77,14 @@ class Schema:
         return table_name in SYSTEM_TABLES or table_name.startswith("r_")
 
 
-def build_schema(deployment: Deployment) -> Schema:
-    """Build the metadata for ``deployment``; call once and keep the result."""
+def build_schema(deployment: Deployment,
+                 field_types: Mapping[str, FieldType] | None = None) -> Schema:
+    """Build the metadata for ``deployment``; call once and keep the result (its runtime
+    does). ``field_types`` are the deployment's (loaded from its plugins when not given)."""
     metadata = MetaData(naming_convention=NAMING)
     add_system_tables(metadata)
-    types = plugins.field_types(plugins.for_deployment(deployment))
+    types = dict(field_types if field_types is not None
+                 else plugins.field_types(deployment_manager(deployment)))
     registers = {name: _register_table(metadata, name, register, deployment, types)
                  for name, register in deployment.registers.items()}
     return Schema(deployment, metadata, registers, types)

@@ -106,7 +106,7 @@ class _People:
     def make(self) -> None:
         """Create the users that are not there yet, and echo who is who."""
         d = self.schema.deployment
-        locale = d.deployment.locale
+        locale = d.about.locale
         self.echo(f"demo users (password '{DEMO_PASSWORD}'):")
         for key, role in d.roles.items():
             department = self._department_of(role)

@@ -11,13 +11,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, select
 
-from .. import plugins
 from ..config.models import FieldSpec, Register, Workflow
-from ..timers.deadlines import Deadlines
+from ..runtime import Runtime
 from ..workflow import history, stays
 from ..workflow.records import insert_records, load_record, set_deadline
 from .demo_values import DemoValues, Known
@@ -47,7 +45,7 @@ class Records:
         departments = schema.system("departments")
         self.dept_ids: dict[str, int] = dict(conn.execute(
             select(departments.c.code, departments.c.id)).all())
-        self.locale = d.deployment.locale
+        self.locale = d.about.locale
         resolved: dict[str, tuple[Any, Any]] = {}
         labels: dict[str, str] = {}
         for cat, parent in d.all_categories():  # parents first: children inherit
@@ -62,12 +60,9 @@ class Records:
         self.names = {n.code: n.name for n in d.nodes}
         self.parents = {n.code: n.parent for n in d.nodes}
         self.reach = Reach(d)
-        tz = ZoneInfo(d.deployment.timezone)
-        now = values.now
-        self.functions: dict[str, Callable[..., Any]] = {
-            **plugins.functions(plugins.for_deployment(d)),
-            "today": lambda: now.astimezone(tz).date()}
-        self.deadlines = Deadlines(d)
+        runtime = Runtime.build(d, schema=schema)
+        self.functions: dict[str, Callable[..., Any]] = runtime.functions_at(values.now)
+        self.deadlines = runtime.deadlines
 
     def fill(self, name: str, count: int) -> int:
         """Insert about ``count`` records into register ``name``; return how many."""

@@ -21,7 +21,7 @@ def record_version(conn: Connection, schema: Schema, at: dt.datetime) -> None:
     """Note that the database now matches ``schema``'s config."""
     d = schema.deployment
     conn.execute(schema.system("config_versions").insert().values(
-        hash=d.source_hash, applied_at=at, deployment=d.deployment.name,
+        hash=d.source_hash, applied_at=at, deployment=d.about.name,
         engine_version=__version__))
 
 

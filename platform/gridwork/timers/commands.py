@@ -77,12 +77,15 @@ def sweep_command(path: Path, db: str | None, now_text: str | None, batch: int |
     """
     from .sweep import sweep
 
+    from ..runtime import Runtime
+
     deployment = deployment_or_exit(path)
-    zone = ZoneInfo(deployment.deployment.timezone)
+    runtime = Runtime.build(deployment)
+    zone = runtime.zone
     now = _instant(now_text, zone)
     engine = current_engine(deployment, db)
     try:
-        report = sweep(engine, deployment, now=now, batch=batch)
+        report = sweep(engine, runtime, now=now, batch=batch)
     finally:
         engine.dispose()
     for fired in (*report.fired, *report.skipped):
@@ -113,7 +116,7 @@ def worker(path: Path, db: str | None, concurrency: int) -> None:
     current_engine(deployment, db).dispose()  # refuse early when the database is behind
     app = make_app(path, db)
     broker = maybe_sanitize_url(app.conf.broker_url)
-    click.echo(f"worker for {deployment.deployment.name}: sweeping every "
-               f"{deployment.deployment.timers.interval} on {broker}")
+    click.echo(f"worker for {deployment.about.name}: sweeping every "
+               f"{deployment.about.timers.interval} on {broker}")
     app.worker_main(["worker", "--beat", "--loglevel=INFO", f"--concurrency={concurrency}",
                      "--without-gossip", "--without-mingle"])

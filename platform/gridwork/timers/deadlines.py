@@ -43,7 +43,8 @@ from ..config.types import Duration, Offset
 from .calendar import BusinessCalendar
 
 Kind = Literal["deadline", "reminder", "escalation"]
-Clock = Literal["working", "calendar"]
+Counting = Literal["working", "calendar"]
+"""Whether an offset counts working time or calendar time."""
 
 MAX_REPEATS = 10
 """Repetitions of a repeating escalation step planned after its first firing."""
@@ -51,7 +52,7 @@ MAX_REPEATS = 10
 _KIND_ORDER = {"reminder": 0, "deadline": 1, "escalation": 2}
 
 
-def _clock(duration: Duration) -> Clock:
+def _clock(duration: Duration) -> Counting:
     return "working" if duration.working else "calendar"
 
 
@@ -66,7 +67,7 @@ class TimeLimit:
     source: Category | LimitRule
 
     @property
-    def clock(self) -> Clock:
+    def clock(self) -> Counting:
         """Whether the limit counts working or calendar time."""
         return "calendar" if self.duration is None else _clock(self.duration)
 
@@ -77,7 +78,7 @@ class Timer:
 
     kind: Kind
     at: dt.datetime
-    clock: Clock
+    clock: Counting
     """The clock its offset was counted in."""
     step: int
     """Index of its reminder in ``reminders:`` or of its step in the ladder; 0 for a deadline."""
@@ -120,7 +121,7 @@ class Deadlines:
     def __init__(self, deployment: Deployment, calendar: BusinessCalendar | None = None) -> None:
         self.deployment = deployment
         self.calendar = calendar or BusinessCalendar.from_config(
-            deployment.calendar, deployment.deployment.timezone)
+            deployment.calendar, deployment.about.timezone)
         self._parents = {c.code: (c, p) for c, p in deployment.all_categories()}
 
     def _lineage(self, category: str | None) -> tuple[Category, ...]:
@@ -253,7 +254,7 @@ class Deadlines:
         return tuple(sorted(timers, key=lambda t: (t.at, _KIND_ORDER[t.kind], t.step, t.repeat)))
 
     def _offset(self, deadline: dt.datetime, offset: Offset, plan: TimerPlan,
-                *, later: bool) -> tuple[dt.datetime, Clock]:
+                *, later: bool) -> tuple[dt.datetime, Counting]:
         """The instant ``offset`` before or after ``deadline``, and the clock it counted in."""
         duration = offset.duration
         if duration is None or duration.amount == 0:

@@ -1,8 +1,9 @@
 """What a due timer does when the sweep fires it.
 
 A deadline marks the record overdue; a reminder tells the roles it names; an escalation
-step tells its roles, then takes each of its actions in ``EFFECTS`` order (move the record
-up the tree, open a supervision, raise the priority, come round again). Each writes its
+step takes its effects (`gridwork.default_effects` and the plugins'): those its own keys
+name, in ``STEP_EFFECTS`` order (tell its roles, move the record up the tree, open a
+supervision, raise the priority, come round again), then its ``actions:``. Each writes its
 history row (actor empty: the system) in the sweep's transaction, so a firing and its
 effects commit together or not at all.
 
@@ -15,9 +16,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import (
     ARRAY,
@@ -34,14 +36,21 @@ from sqlalchemy import (
 )
 
 from ..config.models import EscalationStep, Target
+from ..plugins import DEFAULT_PLUGINS
 from ..hierarchy import ancestor_codes
 from ..notify.outbox import enqueue
 from ..storage import Schema
 from ..workflow import history, supervision
 from ..workflow.notify import recipients
+from ..workflow.errors import PluginFailed
 from ..workflow.records import Record, change_system
 from .calendar import BusinessCalendar
-from .plugin_actions import take_plugin_actions
+
+
+if TYPE_CHECKING:
+    from ..runtime import Runtime
+
+log = logging.getLogger("gridwork.plugins")
 
 
 class Done(NamedTuple):
@@ -71,12 +80,23 @@ class Firing:
     """One due timer being fired: the transaction, the record as it stands, what was done."""
 
     conn: Connection
-    schema: Schema
+    runtime: Runtime
     due: Fired
     record: Record
     now: dt.datetime
-    calendar: BusinessCalendar
+    step: EscalationStep | None = None
+    """The escalation step being fired (None for a reminder)."""
     done: list[Done] = field(default_factory=list)
+
+    @property
+    def schema(self) -> Schema:
+        """The deployment's tables."""
+        return self.runtime.schema
+
+    @property
+    def calendar(self) -> BusinessCalendar:
+        """The deployment's business calendar."""
+        return self.runtime.calendar
 
     @property
     def number(self) -> int:
@@ -110,8 +130,12 @@ def among(conn: Connection, column: ColumnElement[int],
     return column.in_(select(listed.c.value))
 
 
-Effect = Callable[[Firing, EscalationStep], None]
-"""One action of an escalation step; it does nothing when the step does not ask for it."""
+Effect = Callable[[Firing, Any], None]
+"""An effect of an escalation step: ``effect(firing, argument)``."""
+
+STEP_EFFECTS = ("notify", "move_up", "supervise", "priority", "repeat")
+"""The effects an escalation step's own keys name, in the order they are taken (each
+with the key's value; an effect does nothing when the step leaves its key empty)."""
 
 
 def notify(firing: Firing, targets: Sequence[Target], *, template: str,
@@ -119,7 +143,7 @@ def notify(firing: Firing, targets: Sequence[Target], *, template: str,
     """Put the step's message to its targets in the outbox; return who was told."""
     record = firing.record
     users = recipients(firing.conn, firing.schema, supervision.about(record), targets)
-    enqueue(firing.conn, firing.schema.deployment, recipients=users, template=template,
+    enqueue(firing.conn, firing.runtime, recipients=users, template=template,
             context={"record": record.scope(), "deadline": record.deadline,
                      "step": firing.number},
             cause=cause, clock=lambda: firing.now, register=record.register,
@@ -178,96 +202,24 @@ def fire_reminder(firing: Firing) -> None:
 
 
 def fire_escalation(firing: Firing, step: EscalationStep) -> None:
-    """Take every action of the step, in ``EFFECTS`` order, then its plugin ``actions``."""
-    for effect in EFFECTS.values():
-        effect(firing, step)
-    take_plugin_actions(firing, step)
-
-
-def tell(firing: Firing, step: EscalationStep) -> None:
-    """Tell the step's targets (the ``escalate`` row is written even when it names none)."""
-    told = notify(firing, step.notify, template=step.template or "escalation",
-                  channels=step.channels, cause="escalation")
-    firing.write("escalate", after=told)
-
-
-def move_up(firing: Firing, step: EscalationStep) -> None:
-    """Reassign the record to its ancestor at the step's level, or that many levels up."""
-    if step.move_up is None:
-        return
-    nodes = firing.schema.system("nodes")
-    branch = firing.conn.execute(
-        select(nodes.c.id, nodes.c.code, nodes.c.level)
-        .where(nodes.c.code.in_(ancestor_codes(firing.record.node_path)))
-        .order_by(nodes.c.depth)).all()
-    here = len(branch) - 1
-    if isinstance(step.move_up, int):
-        target = branch[max(here - step.move_up, 0)]
-    else:
-        target = next((row for row in branch if row.level == step.move_up), branch[here])
-    if target.id == firing.record.node_id:
-        return
-    before = firing.record.node
-    firing.change(node=target.id)
-    firing.write("move_up", before={"node": before}, after={"node": target.code})
-
-
-def supervise(firing: Firing, step: EscalationStep) -> None:
-    """Open a supervision at the record's (new) level, unless the ladder has one open there."""
-    if not step.supervise:
-        return
-    record, conn = firing.record, firing.conn
-    nodes, table = firing.schema.system("nodes"), firing.schema.system("supervisions")
-    level = conn.execute(select(nodes.c.level).where(nodes.c.id == record.node_id)).scalar()
-    already = conn.execute(select(table.c.id).where(
-        table.c.register == record.register, table.c.record == record.id,
-        table.c.resolved_at.is_(None), table.c.by.is_(None), table.c.level == level)).first()
-    if already is not None:
-        return
-    reason = _REASON[firing.schema.deployment.deployment.locale].format(n=firing.number)
-    opened = supervision.open_row(conn, firing.schema, record, by=None, reason=reason,
-                                  now=firing.now, level=level)
-    firing.write("supervise", after={"supervision": opened, "level": level})
-
-
-_REASON = {"zh": "超时第{n}级督办", "en": "overdue: escalation step {n}"}
-
-
-def raise_priority(firing: Firing, step: EscalationStep) -> None:
-    """Raise the record's priority to the step's (never lower it)."""
-    wanted, current = step.priority, firing.record.priority
-    if wanted is None or wanted == current:
-        return
-    order = list(firing.schema.deployment.choices.get("priority", {}))
-    if current in order and wanted in order and order.index(current) > order.index(wanted):
-        return
-    firing.change(priority=wanted)
-    firing.write("priority", before={"priority": current}, after={"priority": wanted})
-
-
-def come_round(firing: Firing, step: EscalationStep) -> None:
-    """Plan the step's next firing, the first after now (missed ones are not made up)."""
-    if step.repeat is None or step.repeat.amount <= 0:
-        return
-    due = firing.due
-    at = firing.calendar.add(due.due_at, step.repeat)
-    while at <= firing.now:
-        at = firing.calendar.add(at, step.repeat)
-    firing.conn.execute(insert(firing.schema.system("timers")).values(
-        register=due.register, record=due.record, kind="escalation", state=due.state,
-        round=due.round, step=due.step, due_at=at))
-    firing.done.append(Done("repeat", {"next": at.isoformat()}))
-
-
-EFFECTS: dict[str, Effect] = {
-    "notify": tell,
-    "move_up": move_up,
-    "supervise": supervise,
-    "priority": raise_priority,
-    "repeat": come_round,
-}
-"""The actions of an escalation step, in the order they are taken. Plugins may add their
-own; each receives the firing and the step, and does nothing when the step does not ask."""
+    """Take the step's own effects, in ``STEP_EFFECTS`` order, then its ``actions:``;
+    LookupError for an effect nobody offers, PluginFailed (traceback logged) for a
+    plugin's that raises."""
+    taken = [(name, getattr(step, name)) for name in STEP_EFFECTS]
+    taken += [next(iter(action.items())) for action in step.actions]
+    for name, argument in taken:
+        if name not in firing.runtime.effects:
+            raise LookupError(f"no escalation action '{name}'")
+        plugin, effect = firing.runtime.effects[name]
+        if plugin in DEFAULT_PLUGINS:
+            effect(firing, argument)
+            continue
+        try:
+            effect(firing, argument)
+        except Exception as err:
+            log.exception("plugin %s: escalation action '%s' failed on %s #%s", plugin, name,
+                          firing.record.register, firing.record.id)
+            raise PluginFailed(plugin, f"escalation action '{name}'", err) from err
 
 
 _EFFECT_KINDS = (history.Kind.REMINDED, history.Kind.ESCALATED, history.Kind.MOVED_UP,

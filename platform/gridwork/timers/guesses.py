@@ -38,7 +38,7 @@ _SUBJECT = {
 
 def explain(deployment: Deployment, years: Sequence[int]) -> str:
     """The mark's text in the deployment's locale."""
-    return _TEXT[deployment.deployment.locale].format(years=", ".join(map(str, years)))
+    return _TEXT[deployment.about.locale].format(years=", ".join(map(str, years)))
 
 
 def mark(conn: Connection, schema: Schema, register: str, record: int, round_: int | None,
@@ -63,9 +63,9 @@ def _tell_admins(conn: Connection, schema: Schema, register: str, record: int,
     inbox = [name for name, channel in d.notifications.channels.items()
              if channel.type == "inbox"]
     channel = inbox[0] if inbox else "log"
-    day = now.astimezone(ZoneInfo(d.deployment.timezone)).date()
+    day = now.astimezone(ZoneInfo(d.about.timezone)).date()
     label = ", ".join(map(str, years))
-    subject = _SUBJECT[d.deployment.locale].format(years=label)
+    subject = _SUBJECT[d.about.locale].format(years=label)
     keys = {user: _key(label, day, user, channel) for user in admins}
     known = set(conn.execute(select(outbox.c.key).where(outbox.c.key.in_(list(keys.values()))))
                 .scalars()) if keys else set()

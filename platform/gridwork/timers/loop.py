@@ -4,17 +4,14 @@ functions (gridwork.tasks)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
-from ..config import Deployment
 from ..notify.delivery import Counts, deliver_pending
-from ..storage import Schema
+from ..runtime import Clock, Runtime, utc_now
 from .leader import Leadership
 from .sweep import SweepReport, sweep
 
@@ -23,20 +20,12 @@ log = logging.getLogger(__name__)
 BROKER_ENV = "GRIDWORK_BROKER_URL"
 """Where the Celery broker is; when set, `gridwork worker` sweeps and `gridwork serve` not."""
 
-Clock = Callable[[], dt.datetime]
-
-
-def utc_now() -> dt.datetime:
-    """The wall clock, time-zone aware."""
-    return dt.datetime.now(dt.UTC)
-
-
-def deliver_due(engine: Engine, deployment: Deployment, *, clock: Clock,
+def deliver_due(engine: Engine, runtime: Runtime, *, clock: Clock,
                 batch: int = 100) -> Counts:
     """Deliver every message due now, batch after batch, and return the totals."""
     total = Counts()
     while True:
-        counts = deliver_pending(engine, deployment, clock=clock, batch=batch)
+        counts = deliver_pending(engine, runtime, clock=clock, batch=batch)
         total.add(counts)
         if counts.handled < batch:
             return total
@@ -50,22 +39,20 @@ class Tick:
     delivered: Counts
 
 
-def tick(engine: Engine, deployment: Deployment, *, clock: Clock = utc_now,
-         schema: Schema | None = None) -> Tick:
+def tick(engine: Engine, runtime: Runtime, *, clock: Clock = utc_now) -> Tick:
     """Fire the due timers, then deliver the messages due (theirs included)."""
-    swept = sweep(engine, deployment, now=clock(), schema=schema, details=False)
-    return Tick(swept, deliver_due(engine, deployment, clock=clock))
+    swept = sweep(engine, runtime, now=clock(), details=False)
+    return Tick(swept, deliver_due(engine, runtime, clock=clock))
 
 
 class TimerThread:
     """Run ``tick`` every ``interval`` seconds in a daemon thread until ``stop`` — only
     while ``leadership`` (when given) says this process is the one to."""
 
-    def __init__(self, engine: Engine, deployment: Deployment, *, interval: float,
-                 clock: Clock = utc_now, schema: Schema | None = None,
-                 leadership: Leadership | None = None) -> None:
-        self.engine, self.deployment, self.interval = engine, deployment, interval
-        self.clock, self.schema, self.leadership = clock, schema, leadership
+    def __init__(self, engine: Engine, runtime: Runtime, *, interval: float,
+                 clock: Clock = utc_now, leadership: Leadership | None = None) -> None:
+        self.engine, self.runtime, self.interval = engine, runtime, interval
+        self.clock, self.leadership = clock, leadership
         self.ticks = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="gridwork-timers", daemon=True)
@@ -91,8 +78,7 @@ class TimerThread:
         while not self._stop.is_set():
             try:
                 if self.leadership is None or self.leadership.held():
-                    done = tick(self.engine, self.deployment, clock=self.clock,
-                                schema=self.schema)
+                    done = tick(self.engine, self.runtime, clock=self.clock)
                     if done.swept.fired_count or done.delivered.handled:
                         log.info("timers: %s; messages: %s", done.swept, done.delivered)
             except Exception:  # noqa: BLE001 - the loop outlives a failed tick; it retries

@@ -20,7 +20,8 @@ from sqlalchemy import Engine, func, select
 
 from ..config import Deployment
 from ..config.problems import unknown
-from ..storage import build_schema, make_engine, migrate
+from ..runtime import Runtime
+from ..storage import make_engine, migrate
 from ..workflow import (
     Forbidden,
     Invalid,
@@ -94,8 +95,9 @@ class Simulator:
 
     def __init__(self, deployment: Deployment, workdir: Path) -> None:
         self.deployment = deployment
-        self.schema = build_schema(deployment)
-        self.tz = ZoneInfo(deployment.deployment.timezone)
+        self.runtime = Runtime.build(deployment)
+        self.schema = self.runtime.schema
+        self.tz = self.runtime.zone
         self._workdir = workdir
         self._template: Path | None = None
         self._runs = 0
@@ -188,7 +190,7 @@ class _Run:
                                self.reported_at), **self.request.values,
                   "category": self.request.category, "severity": self.request.severity}
         try:
-            record = create_record(self.engine, deployment, schema, actor, self.register,
+            record = create_record(self.engine, self.s.runtime, actor, self.register,
                                    self.node, values, clock=self.clock)
         except (Forbidden, Invalid) as err:
             raise SimulationError(f"cannot create the record: {err}") from err
@@ -213,8 +215,7 @@ class _Run:
             record = self._load(record)
             snapshots.append(Snapshot(self.clock.now, record))
         with self.engine.connect() as conn:
-            timeline = read_timeline(conn, deployment, schema, record, people, snapshots,
-                                     self.s.tz)
+            timeline = read_timeline(conn, self.s.runtime, record, people, snapshots)
         return Simulation(self._describe(record, people), timeline)
 
     def _only_repeats(self, record: Record, due: dt.datetime) -> bool:
@@ -244,8 +245,7 @@ class _Run:
 
     def _sweep(self, now: dt.datetime, record: Record) -> None:
         self.clock.now = now
-        report = sweep(self.engine, self.s.deployment, now=now, schema=self.s.schema,
-                       details=False)
+        report = sweep(self.engine, self.s.runtime, now=now, details=False)
         if report.failed:
             raise SimulationError(f"the sweep at {now.isoformat()} could not fire: " + "; ".join(
                 f"{fired.kind} step {(fired.step or 0) + 1} ({error})"
@@ -266,7 +266,7 @@ class _Run:
         with self.engine.connect() as conn:
             user = load_user(conn, self.s.schema, username)
         try:
-            return take_action(self.engine, self.s.deployment, self.s.schema, user,
+            return take_action(self.engine, self.s.runtime, user,
                                record.register, record.id, action.action,
                                version=record.version, values=dict(action.values),
                                comment=action.comment, clock=self.clock)

@@ -95,7 +95,7 @@ def plausible_values(deployment: Deployment, register: str, category: str, node:
     """Values for the register's required fields that any validator accepts."""
     demo = DemoValues(deployment, seed=0)
     label = next(c for c, _ in deployment.all_categories() if c.code == category).label
-    text = label.text(deployment.deployment.locale)
+    text = label.text(deployment.about.locale)
     local = reported_at.replace(tzinfo=None)
     values: dict[str, Any] = {}
     asked = create_fields(deployment, register)

@@ -15,9 +15,9 @@ from sqlalchemy import Connection, select
 
 from ..config import Deployment
 from ..config.types import Offset
-from ..storage import Schema
+from ..runtime import Runtime
 from ..workflow import Record
-from .deadlines import Clock, Deadlines
+from .deadlines import Counting, Deadlines
 
 KINDS = ("deadline", "reminder", "escalation", "transition", "notification")
 _RANK = {"reminder": 0, "deadline": 1, "escalation": 2, "transition": 3, "notification": 4}
@@ -59,7 +59,7 @@ class Event:
     at: dt.datetime
     after: dt.timedelta
     kind: str
-    clock: Clock | None
+    clock: Counting | None
     """The clock a timer counted in; None for transitions and other messages."""
     state: str | None
     to: tuple[Recipient, ...]
@@ -79,9 +79,8 @@ Sent = dict[tuple[dt.datetime, str | None, int | None], list[Recipient]]
 """Recipients of the record's messages by (instant, cause, step)."""
 
 
-def read_timeline(conn: Connection, deployment: Deployment, schema: Schema, record: Record,
-                  people: dict[int, Recipient], snapshots: Sequence[Snapshot],
-                  tz: ZoneInfo) -> list[Event]:
+def read_timeline(conn: Connection, runtime: Runtime, record: Record,
+                  people: dict[int, Recipient], snapshots: Sequence[Snapshot]) -> list[Event]:
     """Every timer fired, state change and message of the record, in time order.
 
     A message goes with the timer or transition that sent it (same instant and cause);
@@ -90,6 +89,7 @@ def read_timeline(conn: Connection, deployment: Deployment, schema: Schema, reco
     def mine(table: Any) -> tuple[Any, ...]:
         return table.c.register == record.register, table.c.record == record.id
 
+    schema, tz = runtime.schema, runtime.zone
     timers, history, outbox = (schema.system(n) for n in ("timers", "history", "outbox"))
     sent: Sent = {}
     for row in conn.execute(select(outbox.c.created_at, outbox.c.cause, outbox.c.step,
@@ -104,7 +104,7 @@ def read_timeline(conn: Connection, deployment: Deployment, schema: Schema, reco
     steps = conn.execute(select(history).where(*mine(history), history.c.to_state.is_not(None))
                          .order_by(history.c.id)).mappings().all()
     start = snapshots[0].at
-    events = [*_timer_events(deployment, record, fired, sent, snapshots, tz),
+    events = [*_timer_events(runtime.deadlines, record, fired, sent, snapshots, tz),
               *_transition_events(steps, sent, people, start, tz)]
     for (created, cause, step), to in sent.items():
         at = created.astimezone(tz)
@@ -114,11 +114,10 @@ def read_timeline(conn: Connection, deployment: Deployment, schema: Schema, reco
     return sorted(events, key=lambda e: (e.at, e.rank))
 
 
-def _timer_events(deployment: Deployment, record: Record, fired: Sequence[Any], sent: Sent,
+def _timer_events(deadlines: Deadlines, record: Record, fired: Sequence[Any], sent: Sent,
                   snapshots: Sequence[Snapshot], tz: ZoneInfo) -> list[Event]:
     """A line per fired timer, with who its message went to and where the record moved."""
-    deadlines = Deadlines(deployment)
-    moves = _moves(deployment, snapshots)
+    moves = _moves(deadlines.deployment, snapshots)
     start = snapshots[0].at
     seen: dict[tuple[Any, ...], int] = {}
     events: list[Event] = []
@@ -174,7 +173,7 @@ def _state_at(snapshots: Sequence[Snapshot], at: dt.datetime) -> str | None:
 
 
 def _describe_timer(deadlines: Deadlines, record: Record, state: str | None, kind: str,
-                    step: int) -> tuple[Clock | None, str]:
+                    step: int) -> tuple[Counting | None, str]:
     """The clock the timer counted in and what its config says."""
     d = deadlines.deployment
     workflow = d.registers[record.register].workflow or ""
@@ -208,7 +207,7 @@ def _zero(offset: Offset) -> bool:
     return offset.duration is not None and offset.duration.amount == 0 or offset.percent == 0
 
 
-def _offset_clock(offset: Offset, limit_clock: Clock | None) -> Clock | None:
+def _offset_clock(offset: Offset, limit_clock: Counting | None) -> Counting | None:
     if offset.duration is not None and offset.duration.amount != 0:
         return "working" if offset.duration.working else "calendar"
     return limit_clock

@@ -34,7 +34,8 @@ from sqlalchemy import Connection, Engine, and_, or_, select, update
 
 from ..config import Deployment
 from ..config.models import EscalationStep
-from ..storage import Schema, build_schema
+from ..runtime import Runtime
+from ..storage import Schema
 from ..workflow.records import load_record
 from .claim import GONE, NOT_DEADLINE, WRITTEN, Claimed, claim, workflow_registers
 from .deadlines import Deadlines
@@ -96,45 +97,28 @@ class SweepReport:
         return text
 
 
-def sweep(engine: Engine, deployment: Deployment, *, now: dt.datetime,
-          batch: int | None = None, schema: Schema | None = None,
+def sweep(engine: Engine, runtime: Runtime, *, now: dt.datetime, batch: int | None = None,
           details: bool = True) -> SweepReport:
     """Fire every timer due at ``now`` that is still pending, each exactly once.
 
-    ``batch`` defaults to the database's `BATCH`; ``schema`` is the one built from
-    ``deployment`` (built and kept when not given). Without ``details`` the fired deadlines
+    ``batch`` defaults to the database's `BATCH`. Without ``details`` the fired deadlines
     are counted, not read back for the report: the sweep loops, which only count, skip
     reading 100,000 rows after a backlog.
     """
-    schema, deadlines = _tools(deployment, schema)
+    schema = runtime.schema
     batch = batch or BATCH.get(engine.dialect.name, 5000)
     report = SweepReport(now)
     passed: set[int] = set()
     while True:
         with engine.begin() as conn:
             claimed = claim(conn, schema, now, batch, passed, EFFECTS_PER_BATCH)
-            handed_back = _fire(conn, schema, deadlines, claimed, now, report, passed,
-                                details)
+            handed_back = _fire(conn, runtime, claimed, now, report, passed, details)
         if not claimed:
             break
         report.batches += 1
         if len(claimed) < batch and not handed_back:
             break
     return report
-
-
-_TOOLS: dict[int, tuple[Deployment, Schema, Deadlines]] = {}
-
-
-def _tools(deployment: Deployment, schema: Schema | None) -> tuple[Schema, Deadlines]:
-    """The deployment's schema and deadlines, built once (a sweep runs every few seconds)."""
-    entry = _TOOLS.get(id(deployment))
-    if entry is None or entry[0] is not deployment:
-        if len(_TOOLS) >= 8:
-            _TOOLS.clear()
-        entry = _TOOLS[id(deployment)] = (deployment, schema or build_schema(deployment),
-                                          Deadlines(deployment))
-    return schema or entry[1], entry[2]
 
 
 def _read(conn: Connection, schema: Schema, ids: Sequence[int]) -> list[Fired]:
@@ -148,13 +132,14 @@ def _read(conn: Connection, schema: Schema, ids: Sequence[int]) -> list[Fired]:
         .where(among(conn, timers.c.id, ids)).order_by(timers.c.due_at, timers.c.id))]
 
 
-def _fire(conn: Connection, schema: Schema, deadlines: Deadlines, claimed: list[Claimed],
-          now: dt.datetime, report: SweepReport, passed: set[int], details: bool) -> int:
+def _fire(conn: Connection, runtime: Runtime, claimed: list[Claimed], now: dt.datetime,
+          report: SweepReport, passed: set[int], details: bool) -> int:
     """Fire the claimed timers still where they were planned: reminders, then deadlines
     (one set-based insert per register; on PostgreSQL only those the claim left, see
     `claim`), then escalation steps. Past ``EFFECTS_PER_BATCH`` reminders and steps, hand
     back (as pending, for the next batch) every timer from the first one left over in due
     order on; return how many were handed back."""
+    schema = runtime.schema
     written = [timer for timer, code in claimed if code == WRITTEN]
     dues = {timer: code for timer, code in claimed if code not in (NOT_DEADLINE, WRITTEN)}
     singles = _read(conn, schema, [timer for timer, code in claimed if code == NOT_DEADLINE])
@@ -167,12 +152,12 @@ def _fire(conn: Connection, schema: Schema, deadlines: Deadlines, claimed: list[
         for timer in handed:
             del dues[timer]
         back = len(later) + len(handed)
-    steps, stale, deferred = _check(conn, schema, deadlines, singles)
+    steps, stale, deferred = _check(conn, schema, runtime.deadlines, singles)
     firing = [due for due in singles if due.timer in steps]
     done: list[Fired] = []
     for due in firing:
         if due.kind == "reminder":
-            done += _fire_one(conn, schema, deadlines, due, None, now, report, passed)
+            done += _fire_one(conn, runtime, due, None, now, report, passed)
     missed = _fire_deadlines(conn, schema, dues, now)
     if missed:
         stale += _read(conn, schema, sorted(missed))
@@ -183,8 +168,7 @@ def _fire(conn: Connection, schema: Schema, deadlines: Deadlines, claimed: list[
         report.unlisted += len(written) + len(dues) - len(missed)
     for due in firing:
         if due.kind != "reminder":
-            done += _fire_one(conn, schema, deadlines, due, steps[due.timer], now, report,
-                              passed)
+            done += _fire_one(conn, runtime, due, steps[due.timer], now, report, passed)
     report.fired += sorted(done, key=lambda due: (due.due_at, due.timer))
     _release(conn, schema, [due.timer for due in deferred], now, cancel=False)
     _release(conn, schema, [due.timer for due in stale], now, cancel=True)
@@ -265,14 +249,14 @@ def _overdue(state: str | None) -> tuple[Done, ...]:
     return (Done("overdue", {"state": state}),)
 
 
-def _fire_one(conn: Connection, schema: Schema, deadlines: Deadlines, due: Fired,
-              step: EscalationStep | None, now: dt.datetime, report: SweepReport,
-              passed: set[int]) -> list[Fired]:
+def _fire_one(conn: Connection, runtime: Runtime, due: Fired, step: EscalationStep | None,
+              now: dt.datetime, report: SweepReport, passed: set[int]) -> list[Fired]:
     """Fire one reminder or escalation step in a savepoint; on error leave it pending."""
+    schema = runtime.schema
     try:
         with conn.begin_nested():
             record = load_record(conn, schema, due.register, due.record)
-            firing = Firing(conn, schema, due, record, now, deadlines.calendar)
+            firing = Firing(conn, runtime, due, record, now, step)
             if step is not None:
                 fire_escalation(firing, step)
             else:

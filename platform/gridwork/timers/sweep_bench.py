@@ -29,7 +29,8 @@ from sqlalchemy import (
 )
 
 from ..config import Deployment, load_deployment
-from ..storage import Schema, build_schema, make_engine, migrate
+from ..runtime import Runtime
+from ..storage import Schema, make_engine, migrate
 from ..storage.types import UTCDateTime
 from ..workflow import history
 from .effects import still_in
@@ -158,12 +159,12 @@ def _same_work(engine: Engine, schema: Schema, due: int) -> float:
     return seconds
 
 
-def _swept(engine: Engine, deployment: Deployment, schema: Schema, batch: int | None,
+def _swept(engine: Engine, runtime: Runtime, schema: Schema, batch: int | None,
            due: int) -> float:
     """Seconds for the sweep to fire every due timer (then undone), as the sweep loops of
     `serve` and of the Celery worker run it: counting the deadlines it fires."""
     start = time.perf_counter()
-    report = sweep(engine, deployment, now=NOW, schema=schema, batch=batch, details=False)
+    report = sweep(engine, runtime, now=NOW, batch=batch, details=False)
     seconds = time.perf_counter() - start
     _reset(engine, schema)
     if report.fired_count != due:
@@ -184,7 +185,8 @@ def sweep_figures(records: int = RECORDS, due: int = DUE, url: str | None = None
         deployment = _deployment(root)
         url = url or f"sqlite:///{root / 'bench.sqlite3'}"
         migrate(url, deployment, echo=lambda _line: None)
-        schema = build_schema(deployment)
+        runtime = Runtime.build(deployment)
+        schema = runtime.schema
         engine = make_engine(url)
         try:
             start = time.perf_counter()
@@ -195,14 +197,13 @@ def sweep_figures(records: int = RECORDS, due: int = DUE, url: str | None = None
             idle = []
             for _ in range(5):
                 start = time.perf_counter()
-                nothing = sweep(engine, deployment, now=NOW - dt.timedelta(hours=1),
-                                schema=schema)
+                nothing = sweep(engine, runtime, now=NOW - dt.timedelta(hours=1))
                 idle.append(time.perf_counter() - start)
                 assert not nothing.fired_count
             hand, swept, same = [], [], []
             for _ in range(runs):
                 hand.append(_set_based(engine, schema, due))
-                swept.append(_swept(engine, deployment, schema, batch, due))
+                swept.append(_swept(engine, runtime, schema, batch, due))
                 same.append(_same_work(engine, schema, due))
             small = (_set_based(engine, schema, due)
                      / _swept(engine, deployment, schema, SMALL_BATCH, due))

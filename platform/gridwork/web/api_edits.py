@@ -48,7 +48,7 @@ def edit(call: Call) -> Any:
     with site.engine.connect() as conn:
         refuse_outside(call, conn, name, node, given_points(
             call, name, node, values, system, edit_fields(site.deployment, name)), confirmed)
-    edit_record(site.engine, site.deployment, site.schema, call.user, name, record_id,
+    edit_record(site.engine, site.runtime, call.user, name, record_id,
                 {**values, **place}, version=version, clock=site.clock, partial=True)
     with site.engine.connect() as conn:
         return full_record(conn, site, call.user, name, record_id)

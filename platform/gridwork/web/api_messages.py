@@ -25,7 +25,7 @@ def messages(call: Call) -> Any:
     site = call.site
     if not may(site.deployment, call.user, "admin"):
         raise ApiError(403, "the message log is for administrators")
-    zone = ZoneInfo(site.deployment.deployment.timezone)
+    zone = site.runtime.zone
     errors: dict[str, list[str]] = {}
     since = _instant(call.param("from"), zone, "from", errors)
     until = _instant(call.param("to"), zone, "to", errors)

@@ -67,7 +67,7 @@ def act(call: Call) -> Any:
     if errors:
         raise ApiError(422, errors=errors)
     values = photo_values(call, name, values, own)
-    take_action(site.engine, site.deployment, site.schema, call.user, name, record_id,
+    take_action(site.engine, site.runtime, call.user, name, record_id,
                 call.request.path_params["action"], version=version, values=values,
                 comment=comment, clock=site.clock)
     with site.engine.connect() as conn:
@@ -80,7 +80,7 @@ def full_record(conn: Connection, site: Site, user: User, name: str,
     shape = records_json(conn, site, user, name, record_rows(conn, site, name, [record_id]))[0]
     shape["history"] = history_json(timeline(conn, site.schema, name, record_id))
     shape["actions"] = actions_json(available_actions(
-        conn, site.deployment, site.schema, user, name, record_id, clock=site.clock)
+        conn, site.runtime, user, name, record_id, clock=site.clock)
         ) if site.deployment.registers[name].workflow else []
     return shape
 
@@ -111,7 +111,7 @@ def _create(call: Call, name: str) -> Any:
         refuse_outside(call, conn, name, node.strip(),
                        given_points(call, name, node.strip(), values, system, asked), confirmed)
     create = create_entry if site.deployment.registers[name].workflow is None else create_record
-    made = create(site.engine, site.deployment, site.schema, call.user, name, node.strip(),
+    made = create(site.engine, site.runtime, call.user, name, node.strip(),
                   values, clock=site.clock)
     with site.engine.connect() as conn:
         return 201, full_record(conn, site, call.user, name,

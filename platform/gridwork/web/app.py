@@ -17,8 +17,8 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from ..config import Deployment
-from ..storage import build_schema, database_url, make_engine
+from ..runtime import Clock, Runtime, utc_now
+from ..storage import database_url, make_engine
 from ..workflow import PluginFailed
 from . import (
     node_picker,
@@ -43,7 +43,7 @@ from .open311 import open311_app
 from .params import ID
 from .respond import page
 from .sessions import SECRET_ENV, SessionCookies, secret_key, signed_in
-from .site import Clock, Site, utc_now
+from .site import Site
 
 TILES_ENV = "GRIDWORK_MAP_TILES"
 STATIC = Path(__file__).parent / "static"
@@ -52,15 +52,14 @@ TRUST_PROXY_ENV = "GRIDWORK_TRUST_PROXY"
 X-Forwarded-For are believed, so that a request that came over HTTPS gets Secure cookies."""
 
 
-def create_app(deployment: Deployment, *, engine: Engine | None = None,
+def create_app(runtime: Runtime, *, engine: Engine | None = None,
                clock: Clock | None = None, secret: str | None = None,
                data_dir: Path | None = None) -> Starlette:
-    """Build the web app of ``deployment``; the schema and form models are built here, once."""
-    info = deployment.deployment
-    folder = data_dir or deployment.root / info.data_dir
-    site = Site(deployment, build_schema(deployment),
-                engine or make_engine(database_url(deployment)), clock or utc_now, folder,
-                os.environ.get(TILES_ENV, ""))
+    """Build the web app of a deployment's ``runtime`` (built once, by the caller)."""
+    deployment = runtime.deployment
+    folder = data_dir or deployment.root / deployment.about.data_dir
+    site = Site(runtime, engine or make_engine(database_url(deployment)), clock or utc_now,
+                folder, os.environ.get(TILES_ENV, ""))
     site.templates.globals["queue_nav"] = partial(pages_queue.counts, site)
     site.templates.globals["may_read_log"] = partial(pages_messages.may_read_log, site)
     key = secret or os.environ.get(SECRET_ENV) or secret_key(folder)

@@ -27,7 +27,7 @@ def when(site: Site, value: dt.date | None) -> str:
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
-        zone = zoneinfo.ZoneInfo(site.deployment.deployment.timezone)
+        zone = site.runtime.zone
         return value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
     return value.isoformat()
 

@@ -7,7 +7,6 @@ the records the list shows (every page of them).
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -82,7 +81,7 @@ def filtered(site: Site, user: User, register: str, filters: Filters,
     for name, value in filters.choices.items():
         if value:
             query = query.where(table.c[name] == value)
-    zone = zoneinfo.ZoneInfo(site.deployment.deployment.timezone)
+    zone = site.runtime.zone
     for text, is_end in ((filters.start, False), (filters.end, True)):
         day = _date(text)
         if day is not None:

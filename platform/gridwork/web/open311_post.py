@@ -51,7 +51,7 @@ def post_request(site: Site, form: FormData) -> dict[str, Any]:
             raise Refusal(503, "public reporting is not set up: no account "
                                f"'{config.account}'") from None
         try:
-            record = create_record(conn, site.deployment, site.schema, account,
+            record = create_record(conn, site.runtime, account,
                                    config.register_name, node, values, clock=site.clock)
         except Invalid as err:
             raise Refusal(400, "; ".join(f"{_open311_name(site, name)}: {' '.join(texts)}"

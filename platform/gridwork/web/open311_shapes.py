@@ -154,5 +154,5 @@ def w3c(site: Site, moment: dt.datetime | None) -> str | None:
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
-    zone = ZoneInfo(site.deployment.deployment.timezone)
+    zone = ZoneInfo(site.deployment.about.timezone)
     return moment.astimezone(zone).replace(microsecond=0).isoformat()

@@ -38,7 +38,7 @@ _ERRORS: dict[str, tuple[str, str]] = {
 
 def openapi_document(deployment: Deployment, *, server: str = "/api/v1") -> dict[str, Any]:
     """The OpenAPI 3.1 document of ``deployment``'s JSON API, served under ``server``."""
-    locale = deployment.deployment.locale
+    locale = deployment.about.locale
     schemas = common_schemas()
     paths: dict[str, Any] = {
         "/openapi.json": {"get": {
@@ -63,10 +63,10 @@ def openapi_document(deployment: Deployment, *, server: str = "/api/v1") -> dict
         paths |= _register_paths(deployment, name)
     return {
         "openapi": "3.1.0",
-        "info": {"title": deployment.deployment.title.text(locale) + " API",
+        "info": {"title": deployment.about.title.text(locale) + " API",
                  "version": __version__,
                  "description": "The records, actions and messages of the deployment "
-                                f"`{deployment.deployment.name}`, each scoped to the area "
+                                f"`{deployment.about.name}`, each scoped to the area "
                                 "of the token's user, as its pages are."},
         "servers": [{"url": server}],
         "security": [{"bearer": []}],
@@ -88,7 +88,7 @@ def openapi_document(deployment: Deployment, *, server: str = "/api/v1") -> dict
 
 def _register_paths(deployment: Deployment, name: str) -> dict[str, Any]:
     spec = deployment.registers[name]
-    label = spec.label.text(deployment.deployment.locale)
+    label = spec.label.text(deployment.about.locale)
     base, record = f"/registers/{name}", schema_name(name, "Record")
     workflow = deployment.workflows.get(spec.workflow) if spec.workflow else None
     filters = [_query("node", TEXT, "a node's code: records in its subtree")]
@@ -128,7 +128,7 @@ def _register_paths(deployment: Deployment, name: str) -> dict[str, Any]:
                                      "Send the `version` you read: a stale one is a 409.")},
     }
     for action, transition in actions(deployment, spec).items():
-        text = transition.label.text(deployment.deployment.locale) if transition.label \
+        text = transition.label.text(deployment.about.locale) if transition.label \
             else action
         paths[f"{base}/records/{{id}}/actions/{action}"] = {"post": _op(
             f"{name}_{action}", f"{label}: {text} (to {transition.to})", record,

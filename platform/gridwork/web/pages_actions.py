@@ -65,7 +65,7 @@ async def take(request: Request) -> Response:
         status, conflict, errors = 422, False, dict(upload_errors)
         if not errors:
             try:
-                workflow.take_action(conn, site.deployment, site.schema, user, register,
+                workflow.take_action(conn, site.runtime, user, register,
                                      record_id, name,
                                      version=version,
                                      values=values, comment=comment or None,
@@ -107,7 +107,7 @@ async def supervise(request: Request) -> Response:
         row = _row(conn, site, user, register, record_id)
         if reason:
             try:
-                workflow.open_supervision(conn, site.deployment, site.schema, user, register,
+                workflow.open_supervision(conn, site.runtime, user, register,
                                           record_id, reason=reason, clock=site.clock)
             except workflow.Forbidden:
                 raise HTTPException(403) from None
@@ -136,7 +136,7 @@ def _available(conn: Connection, site: Site, user: User, record: workflow.Record
                name: str) -> workflow.Available | None:
     """The action ``name`` when the user may take it on the record now."""
     return next((a for a in workflow.available_actions(
-        conn, site.deployment, site.schema, user, record.register, record.id,
+        conn, site.runtime, user, record.register, record.id,
         clock=site.clock, record=record) if a.name == name), None)
 
 

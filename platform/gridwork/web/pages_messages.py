@@ -90,7 +90,7 @@ async def message_log(request: Request) -> Response:
     filters = LogFilters.read(site, request.query_params)
     page_text = request.query_params.get("page", "")
     number = page_number(page_text)
-    zone = zoneinfo.ZoneInfo(site.deployment.deployment.timezone)
+    zone = site.runtime.zone
     with site.engine.connect() as conn:
         channel, status = filters.channel or None, filters.status or None
         recipient = _recipient(conn, site, filters.recipient)

@@ -180,15 +180,15 @@ def _store(conn: Connection, site: Site, user: User, register: str, old: Record 
         number = parse_int(version, lo=1)
         if number is None:
             raise workflow.Conflict(f"{register} #{old.id}")
-        return workflow.edit_record(conn, site.deployment, site.schema, user, register, old.id,
+        return workflow.edit_record(conn, site.runtime, user, register, old.id,
                                     {**values, "node": node}, version=number,
                                     clock=site.clock).id
     if not node:
         raise workflow.Invalid({"node": ["required"]})
     if site.deployment.registers[register].workflow is None:
-        return workflow.create_entry(conn, site.deployment, site.schema, user, register, node,
+        return workflow.create_entry(conn, site.runtime, user, register, node,
                                      values, clock=site.clock)
-    return workflow.create_record(conn, site.deployment, site.schema, user, register, node,
+    return workflow.create_record(conn, site.runtime, user, register, node,
                                   values, clock=site.clock).id
 
 

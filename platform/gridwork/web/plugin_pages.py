@@ -25,7 +25,7 @@ from .widgets import mask
 def mounted(site: Site) -> list[Mount]:
     """One mount per plugin offering pages; their template folders join the site's loader."""
     mounts, folders = [], []
-    for plugin, pages in plugins.pages(plugins.for_deployment(site.deployment)):
+    for plugin, pages in plugins.pages(site.runtime.plugins):
         mounts.append(Mount(f"/plugins/{plugin}", routes=list(pages.routes)))
         if pages.templates is not None:
             folders.append(FileSystemLoader(str(pages.templates)))

@@ -21,7 +21,7 @@ def page(request: Request, site: Site, user: User | None, names: str | list[str]
            for name in viewable(site, user)] if user else []
     fragment = (names if isinstance(names, str) else names[0]).startswith("_")
     html = site.render(names, request=request, user=user, nav=nav, csrf=csrf_token(request),
-                       title=site.label(site.deployment.deployment.title),
+                       title=site.label(site.deployment.about.title),
                        unread=None if fragment else unread(site, user), **context)
     return HTMLResponse(html, status_code=status)
 
@@ -39,7 +39,7 @@ def unavailable_page(request: Request) -> HTMLResponse:
     the database who is signed in or what is unread."""
     site: Site = request.app.state.site
     html = site.render("error.html", request=request, user=None, nav=[], csrf="",
-                       title=site.label(site.deployment.deployment.title), unread=None,
+                       title=site.label(site.deployment.about.title), unread=None,
                        heading=site.t("Busy, please try again"),
                        message=site.t("Many people are saving at once, or the database is "
                                       "briefly out of reach. Nothing was saved: please try "

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
     from starlette.applications import Starlette
 
-    from ..config import Deployment
+    from ..runtime import Runtime
     from ..timers.loop import TimerThread
 
 PATH_ENV = "GRIDWORK_SERVE_PATH"
@@ -43,7 +43,8 @@ def serve(path: Path, db: str | None, host: str, port: int, workers: int,
     import uvicorn
     from sqlalchemy import func, select
 
-    from ..storage import build_schema, database_url
+    from ..runtime import Runtime
+    from ..storage import database_url
     from ..storage.engine import normalized_url
     from ..storage.seed import seed_demo
     from .app import create_app
@@ -55,13 +56,14 @@ def serve(path: Path, db: str | None, host: str, port: int, workers: int,
                    "writer at a time, so a single process serves it best", err=True)
         sys.exit(1)
     engine = current_engine(deployment, db)
+    runtime = Runtime.build(deployment)
     if demo:
-        users = build_schema(deployment).system("users")
+        users = runtime.schema.system("users")
         with engine.connect() as conn:
             empty = conn.execute(select(func.count()).select_from(users)).scalar_one() == 0
         if empty:
             seed_demo(engine, deployment, echo=click.echo)
-    click.echo(f"serving {deployment.deployment.name} on http://{host}:{port}/")
+    click.echo(f"serving {deployment.about.name} on http://{host}:{port}/")
     if workers > 1:
         from ..storage.engine import ENV_VAR
 
@@ -69,15 +71,15 @@ def serve(path: Path, db: str | None, host: str, port: int, workers: int,
 
         engine.dispose()
         # Made here, once: N processes starting at once would each make their own.
-        secret_key(deployment.root / deployment.deployment.data_dir)
+        secret_key(deployment.root / deployment.about.data_dir)
         os.environ[PATH_ENV] = str(path.resolve())
         os.environ[ENV_VAR] = url
         uvicorn.run(f"{__name__}:worker_app", factory=True, workers=workers, host=host,
                     port=port, log_level="info")
         return
-    timers = _timer_thread(engine, deployment)
+    timers = _timer_thread(engine, runtime)
     try:
-        uvicorn.run(create_app(deployment, engine=engine), host=host, port=port,
+        uvicorn.run(create_app(runtime, engine=engine), host=host, port=port,
                     log_level="info")
     finally:
         if timers is not None:
@@ -90,13 +92,15 @@ def worker_app() -> Starlette:
     deployment folder and database come from $GRIDWORK_SERVE_PATH and $GRIDWORK_DB)."""
     from .app import create_app
 
-    deployment = deployment_or_exit(Path(os.environ[PATH_ENV]))
-    engine = current_engine(deployment, None)
-    _timer_thread(engine, deployment)
-    return create_app(deployment, engine=engine)
+    from ..runtime import Runtime
+
+    runtime = Runtime.build(deployment_or_exit(Path(os.environ[PATH_ENV])))
+    engine = current_engine(runtime.deployment, None)
+    _timer_thread(engine, runtime)
+    return create_app(runtime, engine=engine)
 
 
-def _timer_thread(engine: Engine, deployment: Deployment) -> TimerThread | None:
+def _timer_thread(engine: Engine, runtime: Runtime) -> TimerThread | None:
     """Start the embedded timer loop, or say why this server leaves timers to the workers."""
     from ..timers.leader import Leadership
     from ..timers.loop import BROKER_ENV, TimerThread
@@ -107,12 +111,12 @@ def _timer_thread(engine: Engine, deployment: Deployment) -> TimerThread | None:
         handler.setFormatter(logging.Formatter("%(levelname)s:     %(message)s"))
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
-    interval = deployment.deployment.timers.interval
+    interval = runtime.deployment.about.timers.interval
     if os.environ.get(BROKER_ENV):
         click.echo(f"timers: {BROKER_ENV} is set, so `gridwork worker` sweeps timers and "
                    "delivers messages; this server does not")
         return None
-    thread = TimerThread(engine, deployment, interval=interval.calendar_delta().total_seconds(),
+    thread = TimerThread(engine, runtime, interval=interval.calendar_delta().total_seconds(),
                          leadership=Leadership(engine))
     thread.start()
     click.echo(f"timers: swept and messages delivered in-process every {interval} (by one "

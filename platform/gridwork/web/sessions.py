@@ -128,7 +128,7 @@ def signed_in(request: Request) -> User | None:
     if state.secret is None:
         return None
     site = site_of(request)
-    limits, now = site.deployment.deployment.sessions, site.clock()
+    limits, now = site.deployment.about.sessions, site.clock()
     with site.engine.connect() as conn:
         found = stored.find(conn, site.schema, state.secret, now,
                             idle=limits.idle.calendar_delta(),
@@ -154,7 +154,7 @@ def sign_in(request: Request, conn: Connection, user: User) -> None:
     now = site.clock()
     if state.secret is not None:
         stored.end(conn, site.schema, state.secret, now, stored.SIGNED_OUT)
-    absolute = site.deployment.deployment.sessions.absolute.calendar_delta()
+    absolute = site.deployment.about.sessions.absolute.calendar_delta()
     state.secret = stored.start(conn, site.schema, user.id, now, absolute=absolute)
     state.set_cookie, state.max_age = True, int(absolute.total_seconds())
     state.looked_up, state.user, state.found = False, None, None

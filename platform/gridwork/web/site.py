@@ -1,9 +1,7 @@
-"""What every request reads and nothing changes: the deployment, its schema, engine, clock, templates."""
+"""What every request reads and nothing changes: the deployment's runtime, engine, clock, templates."""
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,20 +11,13 @@ from sqlalchemy import Engine, select
 
 from ..config import Deployment
 from ..config.types import Label
+from ..runtime import Clock, Runtime
 from ..storage.schema import Schema
 from .i18n import translate
 
 BUILTIN_TEMPLATES = Path(__file__).parents[1] / "templates"
 """The built-in templates, installed with the package as ``gridwork/templates`` (in a checkout,
 a link to the repository's ``templates/``); a deployment's own ``templates/`` comes first."""
-
-Clock = Callable[[], dt.datetime]
-
-
-def utc_now() -> dt.datetime:
-    """The real time, in UTC."""
-    return dt.datetime.now(dt.UTC)
-
 
 @dataclass(frozen=True)
 class NodeInfo:
@@ -44,8 +35,7 @@ class NodeInfo:
 class Site:
     """The running deployment, built once at start-up and shared by every request."""
 
-    deployment: Deployment
-    schema: Schema
+    runtime: Runtime
     engine: Engine
     clock: Clock
     data_dir: Path
@@ -54,6 +44,16 @@ class Site:
     templates: Environment = field(init=False)
     _nodes: dict[int, NodeInfo] = field(default_factory=dict, init=False)
     _by_code: dict[str, NodeInfo] = field(default_factory=dict, init=False)
+
+    @property
+    def deployment(self) -> Deployment:
+        """The deployment served."""
+        return self.runtime.deployment
+
+    @property
+    def schema(self) -> Schema:
+        """Its tables."""
+        return self.runtime.schema
 
     def __post_init__(self) -> None:
         loaders = [FileSystemLoader(str(self.deployment.root / "templates")),
@@ -65,7 +65,7 @@ class Site:
     @property
     def locale(self) -> str:
         """The language of labels and pages."""
-        return self.deployment.deployment.locale
+        return self.runtime.locale
 
     def t(self, text: str, **params: Any) -> str:
         """The page's word ``text`` in the deployment's language."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import zoneinfo
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -10,7 +9,6 @@ from typing import Any
 from sqlalchemy import Connection
 from starlette.datastructures import FormData, UploadFile
 
-from .. import plugins
 from ..auth import User
 from ..config.models import FieldSpec
 from ..forms.models import computed_values, validate_record, visible_fields
@@ -52,8 +50,8 @@ def form_state(site: Site, register: str, form: FormData) -> tuple[FormState, di
 def functions(site: Site) -> dict[str, Any]:
     """What expressions may call: the plugins' functions, and `today` from the site's clock
     in the deployment's zone (the same set the workflow engine gives its guards)."""
-    zone = zoneinfo.ZoneInfo(site.deployment.deployment.timezone)
-    return {**plugins.functions(plugins.for_deployment(site.deployment)),
+    zone = site.runtime.zone
+    return {**site.runtime.functions,
             "today": lambda: site.clock().astimezone(zone).date(),
             "now": lambda: site.clock().astimezone(zone)}
 
@@ -69,9 +67,10 @@ def evaluate(site: Site, register: str, state: FormState, system: dict[str, str]
     raw = _raw(site, register, state)
     known = {k: v for k, v in system.items() if v}
     return (visible_fields(site.deployment, register, raw, system=known,
-                           functions=functions(site), only=only),
+                           functions=functions(site), only=only,
+                           plugin_manager=site.runtime.plugins),
             computed_values(site.deployment, register, raw, system=known,
-                            functions=functions(site)))
+                            functions=functions(site), plugin_manager=site.runtime.plugins))
 
 
 def check(conn: Connection, site: Site, user: User, register: str, state: FormState,
@@ -83,7 +82,8 @@ def check(conn: Connection, site: Site, user: User, register: str, state: FormSt
     known = {k: v for k, v in system.items() if v}
     clean, errors = validate_record(site.deployment, register, raw, system=known,
                                     functions=functions(site),
-                                    resolve=_Resolver(conn, site, user), only=only)
+                                    resolve=_Resolver(conn, site, user), only=only,
+                                    plugin_manager=site.runtime.plugins)
     for name, messages in upload_errors.items():
         errors.setdefault(name, []).extend(messages)
     visible, computed = evaluate(site, register, state, system, only)

@@ -108,7 +108,7 @@ def workflow_context(conn: Connection, site: Site, user: User, record: workflow.
                      names: Names, unmask: bool) -> dict[str, Any]:
     """The record page's workflow part: state, deadline, supervisions, timeline, buttons."""
     register, record_id = record.register, record.id
-    actions = workflow.available_actions(conn, site.deployment, site.schema, user, register,
+    actions = workflow.available_actions(conn, site.runtime, user, register,
                                          record_id, clock=site.clock, record=record)
     return {
         "wf": record,

@@ -5,9 +5,9 @@ The web pages and the API call these functions; neither decides anything of its 
 
 from __future__ import annotations
 
-from .actions import ACTIONS, Step
+from .actions import Step
 from .actors import Actor, User, load_user
-from .dispatch import STRATEGIES, Route
+from .dispatch import Route
 from .engine import (
     Available,
     Clock,
@@ -26,7 +26,7 @@ from .status import is_open, is_overdue, may_supervise, open_clause, overdue_cla
 from .supervision import open_supervision, supervisions
 
 __all__ = [
-    "ACTIONS", "STRATEGIES", "Actor", "Available", "Change", "Clock", "Conflict", "Entry",
+    "Actor", "Available", "Change", "Clock", "Conflict", "Entry",
     "Forbidden", "Invalid", "Kind", "NotFound", "PluginFailed", "QueueCount", "Record", "Route",
     "Step", "User", "WorkflowError", "available_actions", "create_entry", "create_record",
     "edit_record", "is_open", "is_overdue", "load_record", "load_user", "may_supervise",

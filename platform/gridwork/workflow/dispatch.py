@@ -6,11 +6,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, select
 
-from .. import plugins
 from ..config import Deployment
 from ..config.models import Workflow
 from ..config.models.workflows import RoutingRule
@@ -18,6 +17,9 @@ from ..hierarchy import ancestor_codes, locate
 from ..storage import Schema
 from .errors import PluginFailed
 from .records import Record
+
+if TYPE_CHECKING:
+    from ..runtime import Runtime
 
 log = logging.getLogger("gridwork.plugins")
 
@@ -35,9 +37,6 @@ class Route:
 Strategy = Callable[[Connection, Schema, Record, RoutingRule], Route | None]
 """A plugin's routing: a Route, or None to fall back to the rule's own fields."""
 
-STRATEGIES: dict[str, Strategy] = {}
-"""Routing strategies by name, beside those the deployment's plugins offer through the
-`gridwork_routing_strategies` hook."""
 
 
 def category_lineage(deployment: Deployment, category: str | None) -> list[str]:
@@ -60,10 +59,10 @@ def category_department(deployment: Deployment, category: str | None) -> str | N
     return None
 
 
-def route(conn: Connection, schema: Schema, workflow: Workflow, record: Record,
+def route(conn: Connection, runtime: Runtime, workflow: Workflow, record: Record,
           values: Mapping[str, Any], functions: Mapping[str, Callable[..., Any]]) -> Route | None:
     """The first matching rule's route, or None: the record waits for a person to dispatch."""
-    deployment = schema.deployment
+    schema, deployment = runtime.schema, runtime.deployment
     lineage = category_lineage(deployment, record.category)
     for rule in workflow.routing:
         if rule.category and not set(rule.category) & set(lineage):
@@ -73,7 +72,7 @@ def route(conn: Connection, schema: Schema, workflow: Workflow, record: Record,
         if rule.where is not None and not _holds(rule.where, values, functions):
             continue
         if rule.strategy is not None:
-            chosen = _strategy(conn, schema, record, rule)
+            chosen = _strategy(conn, runtime, record, rule)
             if chosen is not None:
                 return chosen
         department = rule.department or category_department(deployment, record.category)
@@ -86,14 +85,12 @@ def route(conn: Connection, schema: Schema, workflow: Workflow, record: Record,
     return None
 
 
-def _strategy(conn: Connection, schema: Schema, record: Record, rule: RoutingRule,
+def _strategy(conn: Connection, runtime: Runtime, record: Record, rule: RoutingRule,
               ) -> Route | None:
     """The rule's strategy's route; PluginFailed (traceback logged) when a plugin's raises."""
     assert rule.strategy is not None
-    if rule.strategy in STRATEGIES:
-        return STRATEGIES[rule.strategy](conn, schema, record, rule)
-    offered = plugins.offered(plugins.for_deployment(schema.deployment),
-                              "gridwork_routing_strategies")
+    offered = runtime.strategies
+    schema = runtime.schema
     if rule.strategy not in offered:
         raise LookupError(f"no routing strategy '{rule.strategy}'")
     plugin, strategy = offered[rule.strategy]

@@ -14,10 +14,9 @@ from ..forms.inputs import is_blank
 from ..forms.messages import REQUIRED, message
 from ..forms.steps import edit_fields, taken_by
 from ..storage import Schema
-from ..timers.deadlines import Deadlines
 from . import stays
 from .actors import Actor, holds_node, with_verb
-from .engine import Clock, functions
+from ..runtime import Clock, Runtime
 from .errors import Conflict, NotFound
 from .history import Change, Kind, write
 from .inputs import (
@@ -36,8 +35,8 @@ PLACE = ("node", "category", "severity")
 """What an edit may change beside the fields: where the record sits and its category."""
 
 
-def edit_record(conn_or_engine: Connection | Engine, deployment: Deployment, schema: Schema,
-                user: Actor, register: str, record_id: int, values: Mapping[str, Any], *,
+def edit_record(conn_or_engine: Connection | Engine, runtime: Runtime, user: Actor,
+                register: str, record_id: int, values: Mapping[str, Any], *,
                 version: int, clock: Clock, partial: bool = False) -> Record:
     """Change a record as ``user`` made it read at ``version``: every field an edit takes
     (as typed, the form's whole set: one left out is cleared, or with ``partial`` keeps its
@@ -50,6 +49,7 @@ def edit_record(conn_or_engine: Connection | Engine, deployment: Deployment, sch
     nothing changed) or Invalid (every field error at once; nothing changed).
     """
     now = clock()
+    deployment, schema = runtime.deployment, runtime.schema
     with transaction(conn_or_engine) as conn:
         allowed = with_verb(deployment, user, "edit", register)
         old = read_record(conn, schema, register, record_id, within=allowed)
@@ -60,7 +60,7 @@ def edit_record(conn_or_engine: Connection | Engine, deployment: Deployment, sch
         errors: dict[str, list[str]] = {}
         fields, place = split(spec, values, PLACE, errors)
         _refuse_step_fields(deployment, register, fields, old.values, errors)
-        masked = _kept_personal(deployment, user, register)
+        masked = _kept_personal(schema, user, register)
         kept = masked | _step_only(deployment, register)
         if partial:
             # Only what is given changes: a masked field given is a mistake worth saying
@@ -73,8 +73,8 @@ def edit_record(conn_or_engine: Connection | Engine, deployment: Deployment, sch
                   "severity": columns.get("severity", old.severity),
                   "node": place.get("node") or old.node}
         clean, field_errors = clean_fields(
-            conn, schema, register, {n: v for n, v in fields.items() if n not in kept},
-            system, functions(deployment, now), user, old.values,
+            conn, runtime, register, {n: v for n, v in fields.items() if n not in kept},
+            system, runtime.functions_at(now), user, old.values,
             only=[f.name for f in spec.fields if f.name not in kept])
         clean |= {name: old.values.get(name) for name in kept}
         raise_if({**errors, **field_errors, **unique_clashes(conn, schema, register, clean,
@@ -91,7 +91,7 @@ def edit_record(conn_or_engine: Connection | Engine, deployment: Deployment, sch
         if new.state is None:
             return new
         workflow = spec.workflow or ""
-        set_deadline(conn, schema, new, stays.replan(conn, schema, Deadlines(deployment),
+        set_deadline(conn, schema, new, stays.replan(conn, schema, runtime.deadlines,
                                                      workflow, new, now))
         replanned = read_record(conn, schema, register, record_id)
         assert replanned is not None
@@ -130,12 +130,13 @@ def _refuse_step_fields(deployment: Deployment, register: str, fields: dict[str,
             else ": it is computed from fields an action sets")]
 
 
-def _kept_personal(deployment: Deployment, user: Actor, register: str) -> frozenset[str]:
+def _kept_personal(schema: Schema, user: Actor, register: str) -> frozenset[str]:
     """Personal fields a user whose roles may not `unmask` them sees masked, so cannot
     change."""
-    if with_verb(deployment, user, "unmask", register).grants:
+    if with_verb(schema.deployment, user, "unmask", register).grants:
         return frozenset()
-    return frozenset(f.name for f in deployment.registers[register].fields if f.is_personal)
+    return frozenset(f.name for f in schema.deployment.registers[register].fields
+                     if schema.personal(f))
 
 
 def _place(conn: Connection, deployment: Deployment, schema: Schema, user: Actor, old: Record,

@@ -7,20 +7,16 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from .. import plugins
-from ..config import Deployment
 from ..config.models import Transition, Workflow
 from ..forms.inputs import is_blank
 from ..forms.messages import REQUIRED, message
-from ..forms.models import form_model
 from ..forms.steps import create_fields, transition_fields
+from ..runtime import Clock, Runtime
 from ..storage import Schema
-from ..timers.deadlines import Deadlines
 from . import actions, history, stays, supervision
 from .actors import Actor, holds_node, with_verb
 from .dispatch import route
@@ -29,6 +25,7 @@ from .errors import Conflict, Forbidden, NotFound
 from .inputs import (
     NOT_ASKED,
     SETTABLE,
+    WRONG_LEVEL,
     category_errors,
     clean_fields,
     raise_if,
@@ -39,9 +36,6 @@ from .inputs import (
 from .permissions import guard_holds, in_scope
 from .records import Record, department_ids, load_record, node_row, set_deadline
 from .transaction import transaction
-
-Clock = Callable[[], dt.datetime]
-"""The injectable clock: returns the current instant, time-zone aware."""
 
 TRACKED = ("category", "severity", "department", "assignee", "priority")
 """System values whose changes history records beside the fields."""
@@ -68,42 +62,38 @@ class _Run:
     """What one engine call works with."""
 
     conn: Connection
-    schema: Schema
+    runtime: Runtime
     name: str
     workflow: Workflow
     now: dt.datetime
     functions: dict[str, Callable[..., Any]]
-    deadlines: Deadlines
+
+    @property
+    def schema(self) -> Schema:
+        """The deployment's tables."""
+        return self.runtime.schema
 
 
-def _run(conn: Connection, deployment: Deployment, schema: Schema, register: str,
-         now: dt.datetime) -> _Run:
-    """The call's workflow, clock-bound functions and deadlines; ``schema`` is built from
-    ``deployment``."""
-    spec = deployment.registers.get(register)
+def _run(conn: Connection, runtime: Runtime, register: str, now: dt.datetime) -> _Run:
+    """The call's workflow and the expression functions on its clock."""
+    spec = runtime.deployment.registers.get(register)
     name = spec.workflow if spec is not None else None
     if name is None:
         raise NotFound(f"register '{register}' has no workflow")
-    return _Run(conn, schema, name, deployment.workflows[name], now,
-                functions(deployment, now), Deadlines(deployment))
+    return _Run(conn, runtime, name, runtime.deployment.workflows[name], now,
+                runtime.functions_at(now))
 
 
-def functions(deployment: Deployment, now: dt.datetime) -> dict[str, Callable[..., Any]]:
-    """What expressions may call: the plugins' functions and `today` on the call's clock."""
-    tz = ZoneInfo(deployment.deployment.timezone)
-    return {**plugins.functions(plugins.for_deployment(deployment)),
-            "today": lambda: now.astimezone(tz).date(), "now": lambda: now.astimezone(tz)}
-
-
-def available_actions(conn: Connection, deployment: Deployment, schema: Schema, user: Actor,
-                      register: str, record_id: int, *, clock: Clock,
+def available_actions(conn: Connection, runtime: Runtime, user: Actor, register: str,
+                      record_id: int, *, clock: Clock,
                       record: Record | None = None) -> list[Available]:
     """The transitions ``user`` may take on the record now, in config order (``record``:
     the record as the caller just read it, so it is not read again)."""
-    run = _run(conn, deployment, schema, register, clock())
+    schema = runtime.schema
+    run = _run(conn, runtime, register, clock())
     if record is None:
         record = load_record(conn, schema, register, record_id)
-    locale = deployment.deployment.locale
+    locale = runtime.locale
     found: list[Available] = []
     for transition in run.workflow.transitions:
         if record.state not in transition.from_ or any(a.name == transition.name for a in found):
@@ -116,8 +106,8 @@ def available_actions(conn: Connection, deployment: Deployment, schema: Schema, 
     return found
 
 
-def take_action(conn_or_engine: Connection | Engine, deployment: Deployment, schema: Schema,
-                user: Actor, register: str, record_id: int, action: str, *, version: int,
+def take_action(conn_or_engine: Connection | Engine, runtime: Runtime, user: Actor,
+                register: str, record_id: int, action: str, *, version: int,
                 values: Mapping[str, Any] | None = None, comment: str | None = None,
                 clock: Clock) -> Record:
     """Take ``action`` on the record as ``user`` and return the record as it ends up.
@@ -125,9 +115,9 @@ def take_action(conn_or_engine: Connection | Engine, deployment: Deployment, sch
     Raises NotFound, Conflict (``version`` is stale; nothing changed), Forbidden (not this
     user's to take, in this state, or its guard fails) or Invalid (field errors).
     """
-    given = dict(values or {})
+    given, schema = dict(values or {}), runtime.schema
     with transaction(conn_or_engine) as conn:
-        run = _run(conn, deployment, schema, register, clock())
+        run = _run(conn, runtime, register, clock())
         _claim(run, register, record_id, version)
         record = load_record(conn, schema, register, record_id)
         transition = next((t for t in run.workflow.transitions
@@ -145,14 +135,15 @@ def take_action(conn_or_engine: Connection | Engine, deployment: Deployment, sch
         return _follow(run, record)
 
 
-def create_record(conn_or_engine: Connection | Engine, deployment: Deployment, schema: Schema,
-                  user: Actor, register: str, node_code: str, values: Mapping[str, Any], *,
+def create_record(conn_or_engine: Connection | Engine, runtime: Runtime, user: Actor,
+                  register: str, node_code: str, values: Mapping[str, Any], *,
                   clock: Clock) -> Record:
     """Create a record at a node in its workflow's initial state (version 1), with its
     history row, timers and automatic steps; raises Forbidden or Invalid."""
+    schema = runtime.schema
     with transaction(conn_or_engine) as conn:
-        run = _run(conn, deployment, schema, register, clock())
-        new = _new(conn, deployment, schema, user, register, node_code, values, run.functions,
+        run = _run(conn, runtime, register, clock())
+        new = _new(conn, runtime, user, register, node_code, values, run.functions,
                    ("category", "severity", "priority"))
         state = run.workflow.initial_state
         assignee = reporter_assignee(run.workflow, user)
@@ -177,19 +168,19 @@ def reporter_assignee(workflow: Workflow, user: Actor) -> int | None:
     return user.id if any(roles.intersection(step.by) for step in steps) else None
 
 
-def create_entry(conn_or_engine: Connection | Engine, deployment: Deployment, schema: Schema,
-                 user: Actor, register: str, node_code: str, values: Mapping[str, Any], *,
+def create_entry(conn_or_engine: Connection | Engine, runtime: Runtime, user: Actor,
+                 register: str, node_code: str, values: Mapping[str, Any], *,
                  clock: Clock) -> int:
     """Create a record of a register without a workflow (a resident, an enterprise, a
     facility) with the checks `create_record` makes and its `create` history row; return
     its id. Raises NotFound, Forbidden or Invalid."""
-    spec = deployment.registers.get(register)
+    spec = runtime.deployment.registers.get(register)
     if spec is None or spec.workflow is not None:
         raise NotFound(f"register '{register}' is not one without a workflow")
-    now = clock()
+    now, schema = clock(), runtime.schema
     with transaction(conn_or_engine) as conn:
-        new = _new(conn, deployment, schema, user, register, node_code, values,
-                   functions(deployment, now), ("category", "severity"))
+        new = _new(conn, runtime, user, register, node_code, values,
+                   runtime.functions_at(now), ("category", "severity"))
         record_id = _insert_new(conn, schema, register, new, version=1, reporter=user.id,
                                 created_at=now, updated_at=now)
         history.write(conn, schema, Change(Kind.CREATED, register, record_id, now,
@@ -221,12 +212,13 @@ def _insert_new(conn: Connection, schema: Schema, register: str, new: _NewRecord
         raise
 
 
-def _new(conn: Connection, deployment: Deployment, schema: Schema, user: Actor, register: str,
-         node_code: str, values: Mapping[str, Any], functions: Mapping[str, Callable[..., Any]],
+def _new(conn: Connection, runtime: Runtime, user: Actor, register: str, node_code: str,
+         values: Mapping[str, Any], functions: Mapping[str, Callable[..., Any]],
          system_names: tuple[str, ...]) -> _NewRecord:
     """Check a new record: the user may create it at the node, the node is of the
     register's level, its fields, category and unique values are good; Forbidden or
     Invalid (every problem at once) when not."""
+    deployment, schema = runtime.deployment, runtime.schema
     spec = deployment.registers[register]
     node = node_row(conn, schema.system("nodes"), node_code)
     allowed = with_verb(deployment, user, "create", register).grants
@@ -235,7 +227,7 @@ def _new(conn: Connection, deployment: Deployment, schema: Schema, user: Actor, 
     level = spec.attach_to or deployment.hierarchy.levels[-1].key
     errors: dict[str, list[str]] = {}
     if node.level != level:
-        errors["node"] = [message("records sit at a node of level '{level}'", level=level)]
+        errors["node"] = [message(WRONG_LEVEL)]
     asked = create_fields(deployment, register)
     fields, system = split(spec, values, system_names, errors, asked)
     columns: dict[str, Any] = {}
@@ -245,7 +237,7 @@ def _new(conn: Connection, deployment: Deployment, schema: Schema, user: Actor, 
         schema, spec, system.get("category"), system.get("severity"))
     if spec.categorized:
         columns |= {"category": category, "severity": severity}
-    clean, field_errors = clean_fields(conn, schema, register, fields, {
+    clean, field_errors = clean_fields(conn, runtime, register, fields, {
         "category": category, "severity": severity, "node": node_code}, functions, user,
         only=asked)
     raise_if({**errors, **problems, **field_errors,
@@ -282,7 +274,7 @@ def _checked(run: _Run, user: Actor, record: Record, transition: Transition,
     fields, system = split(spec, {n: v for n, v in given.items() if n in asks},
                            SETTABLE, errors)
     columns = system_columns(run.conn, schema, system, errors)
-    clean, field_errors = clean_fields(run.conn, schema, record.register,
+    clean, field_errors = clean_fields(run.conn, run.runtime, record.register,
                                        {**record.values, **fields}, record.scope(),
                                        run.functions, user, record.values,
                                        only=transition_fields(spec, transition))
@@ -295,7 +287,7 @@ def _checked(run: _Run, user: Actor, record: Record, transition: Transition,
         if is_blank(value) and name not in errors:
             errors[name] = [message(REQUIRED)]
     if not errors:
-        form = form_model(schema.deployment, record.register).gridwork_form
+        form = run.runtime.forms[record.register].gridwork_form
         errors = form.broken_rules(transition.rules, {**scope, "comment": comment},
                                    run.functions)
     raise_if(errors)
@@ -309,7 +301,7 @@ def _move(run: _Run, record: Record, transition: Transition, actor: int | None,
           changes: dict[str, Any], given: frozenset[str], comment: str | None) -> Record:
     """Apply one transition: actions, the state change, timers, supervision, history."""
     step = actions.Step(run.conn, run.schema, run.name, record, transition, actor, run.now,
-                        comment, run.functions, run.deadlines, given, dict(changes))
+                        comment, run.functions, run.runtime, given, dict(changes))
     step.changes["state"] = transition.to
     if transition.new_round:
         step.changes["round"] = record.round + 1
@@ -329,17 +321,18 @@ def _move(run: _Run, record: Record, transition: Transition, actor: int | None,
     return moved
 
 
-def replan(conn: Connection, deployment: Deployment, schema: Schema, register: str,
-           record_id: int, *, clock: Clock) -> Record:
+def replan(conn: Connection, runtime: Runtime, register: str, record_id: int, *,
+           clock: Clock) -> Record:
     """After an edit of a record of a workflow, its current stay's timers and deadline
     follow the values as they are now (a new category or severity, a changed date its
     limit runs until)."""
-    run = _run(conn, deployment, schema, register, clock())
+    schema = runtime.schema
+    run = _run(conn, runtime, register, clock())
     record = load_record(conn, schema, register, record_id)
     if record.state is None:
         return record
     set_deadline(conn, schema, record,
-                 stays.replan(conn, schema, run.deadlines, run.name, record, run.now))
+                 stays.replan(conn, schema, runtime.deadlines, run.name, record, run.now))
     return load_record(conn, schema, register, record_id)
 
 
@@ -347,7 +340,7 @@ def _enter(run: _Run, record: Record, from_state: str | None, *,
            renewed: bool = False) -> Record:
     """Timers and deadline for the record's (new) state, or new round."""
     set_deadline(run.conn, run.schema, record, stays.enter(
-        run.conn, run.schema, run.deadlines, run.name, record, from_state, run.now,
+        run.conn, run.schema, run.runtime.deadlines, run.name, record, from_state, run.now,
         renewed=renewed))
     return load_record(run.conn, run.schema, record.register, record.id)
 
@@ -383,7 +376,7 @@ def _routed(run: _Run, record: Record, transition: Transition,
         "dispatch" in action for action in transition.actions)
     if not dispatches:
         return {}, scope
-    found = route(run.conn, run.schema, run.workflow, record, scope, run.functions)
+    found = route(run.conn, run.runtime, run.workflow, record, scope, run.functions)
     if found is None:
         return None, scope
     changes: dict[str, Any] = {

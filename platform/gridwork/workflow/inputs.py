@@ -12,7 +12,7 @@ from sqlalchemy import Connection, select
 from ..config.models import SYSTEM_FIELDS, FieldSpec, Register
 from ..forms.inputs import is_blank
 from ..forms.messages import REQUIRED, message
-from ..forms.models import form_model
+from ..runtime import Runtime
 from ..hierarchy import HasGrants, scope_filter
 from ..integers import parse_int
 from ..storage import Schema
@@ -77,7 +77,7 @@ def system_columns(conn: Connection, schema: Schema, given: Mapping[str, Any],
     return columns
 
 
-def clean_fields(conn: Connection, schema: Schema, register_name: str, raw: Mapping[str, Any],
+def clean_fields(conn: Connection, runtime: Runtime, register_name: str, raw: Mapping[str, Any],
                  system: Mapping[str, Any], functions: Mapping[str, Callable[..., Any]],
                  user: HasGrants | None = None, kept: Mapping[str, Any] | None = None,
                  only: Collection[str] | None = None) -> tuple[dict[str, Any], Errors]:
@@ -86,7 +86,7 @@ def clean_fields(conn: Connection, schema: Schema, register_name: str, raw: Mapp
     With ``user``, a reference must point to a record in the user's scope, unless it is the
     value the record already holds (``kept``): someone else may have set it.
     """
-    form = form_model(schema.deployment, register_name).gridwork_form
+    schema, form = runtime.schema, runtime.forms[register_name].gridwork_form
     known = {name: system.get(name) for name in SYSTEM_FIELDS}
     held = kept or {}
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, or_, select
 
@@ -14,6 +14,9 @@ from ..config.models import Target
 from ..hierarchy import ancestor_codes
 from ..notify.outbox import enqueue
 from ..storage import Schema
+
+if TYPE_CHECKING:
+    from ..runtime import Runtime
 
 TEMPLATE = "notice"
 """The message template of workflow notices (a deployment may define its own)."""
@@ -81,10 +84,10 @@ def _users(conn: Connection, schema: Schema, about: About, target: Target) -> li
     return list(dict.fromkeys(conn.execute(query).scalars()))
 
 
-def send(conn: Connection, schema: Schema, about: About, users: Iterable[int], *,
+def send(conn: Connection, runtime: Runtime, about: About, users: Iterable[int], *,
          cause: str, occasion: str, context: dict[str, Any], now: dt.datetime) -> int:
     """Put a notice to each user in the outbox, on their roles' channels; ``occasion``
     (with the cause) keeps one notice per user however many actions name them."""
-    return enqueue(conn, schema.deployment, recipients=users, template=TEMPLATE,
+    return enqueue(conn, runtime, recipients=users, template=TEMPLATE,
                    context=context, cause=cause, clock=lambda: now, register=about.register,
                    record=about.record, occasion=occasion)

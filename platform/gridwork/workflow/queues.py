@@ -100,7 +100,7 @@ def _union(deployment: Deployment, schema: Schema, workflow_name: str, workflow:
 def queue_counts(conn: Connection, deployment: Deployment, schema: Schema, user: Actor, *,
                  clock: Callable[[], dt.datetime]) -> list[QueueCount]:
     """Every queue the user's roles see, with its count."""
-    now, locale = clock(), deployment.deployment.locale
+    now, locale = clock(), deployment.about.locale
     counts = []
     for wname, workflow, qname, queue in _queues(deployment, user):
         rows = _union(deployment, schema, wname, workflow, queue, user, now)

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
-from ..config import Deployment
 from ..config.models import Target
 from ..storage import Schema
 from .actors import Actor
@@ -18,6 +18,9 @@ from .notify import About, recipients, send
 from .records import Record, load_record
 from .status import may_supervise
 from .transaction import transaction
+
+if TYPE_CHECKING:
+    from ..runtime import Runtime
 
 HANDLERS = (Target(role="assignee"), Target(role="department"))
 """Who is told of a supervision: the record's assignee and its department's staff."""
@@ -29,14 +32,15 @@ def about(record: Record) -> About:
                  record.assignee, record.reporter)
 
 
-def open_row(conn: Connection, schema: Schema, record: Record, *, by: int | None,
+def open_row(conn: Connection, runtime: Runtime, record: Record, *, by: int | None,
              reason: str | None, now: dt.datetime, level: str | None = None) -> int:
     """Open a supervision of ``record`` and tell its handlers; return its id."""
+    schema = runtime.schema
     table = schema.system("supervisions")
     supervision_id = conn.execute(insert(table).values(
         register=record.register, record=record.id, by=by, node=record.node_id, at=now,
         reason=reason, level=level).returning(table.c.id)).scalar_one()
-    send(conn, schema, about(record), recipients(conn, schema, about(record), HANDLERS),
+    send(conn, runtime, about(record), recipients(conn, schema, about(record), HANDLERS),
          cause="supervision", occasion=str(supervision_id),
          context={"record": record.values, "step": reason, "comment": reason}, now=now)
     return int(supervision_id)
@@ -58,17 +62,17 @@ def close(conn: Connection, schema: Schema, record: Record, now: dt.datetime) ->
         table.c.resolved_at.is_(None)).values(resolved_at=now))
 
 
-def open_supervision(conn_or_engine: Connection | Engine, deployment: Deployment,
-                     schema: Schema, user: Actor, register: str, record_id: int, *,
+def open_supervision(conn_or_engine: Connection | Engine, runtime: Runtime, user: Actor,
+                     register: str, record_id: int, *,
                      reason: str, clock: Callable[[], dt.datetime]) -> int:
     """Open a supervision as ``user``, who must hold ``supervise`` over the record's place;
     raises Forbidden otherwise, NotFound when there is no such record."""
-    now = clock()
+    now, deployment, schema = clock(), runtime.deployment, runtime.schema
     with transaction(conn_or_engine) as conn:
         record = load_record(conn, schema, register, record_id)
         if not may_supervise(deployment, schema, user, record):
             raise Forbidden(f"may not supervise {register} #{record_id}")
-        supervision_id = open_row(conn, schema, record, by=user.id, reason=reason, now=now)
+        supervision_id = open_row(conn, runtime, record, by=user.id, reason=reason, now=now)
         write(conn, schema, Change(Kind.SUPERVISED, register, record_id, now, actor=user.id,
                                    round=record.round, comment=reason))
         return supervision_id

@@ -14,6 +14,7 @@ from support import CONFIGS, run_check, run_cli
 
 from gridwork.config import Deployment, load_deployment
 from gridwork.config.models.outputs import PluginSpec
+from gridwork.runtime import Runtime
 from gridwork.storage import build_schema, make_engine, migrate
 from gridwork.workflow import Record, create_record, load_user
 
@@ -31,11 +32,10 @@ class Park:
 
     def report(self, node: str, lat: float, lon: float,
                deployment: Deployment | None = None) -> Record:
-        d = deployment or self.deployment
-        schema = build_schema(d)
+        runtime = Runtime.build(deployment or self.deployment)
         with self.engine.connect() as conn:
-            inspector = load_user(conn, schema, "inspector")
-        return create_record(self.engine, d, schema, inspector, "event", node,
+            inspector = load_user(conn, runtime.schema, "inspector")
+        return create_record(self.engine, runtime, inspector, "event", node,
                              {"title": "垃圾", "category": "litter", "location": (lat, lon)},
                              clock=lambda: NOW)
 

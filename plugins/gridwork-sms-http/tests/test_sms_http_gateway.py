@@ -16,12 +16,13 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, insert, select
-from support import FIXTURES, run_check
+from support import FIXTURES, run_check, runtime_of
 
 from gridwork.config import Deployment, load_deployment
 from gridwork.notify.delivery import deliver_pending
 from gridwork.notify.outbox import enqueue
 from gridwork.notify.tables import GRANTS, OUTBOX, USERS
+from gridwork.runtime import Runtime
 from gridwork.storage import make_engine, migrate
 
 SECRET = "gateway-secret-for-tests"
@@ -93,15 +94,20 @@ class Setup:
     user: int
     now: dt.datetime = START
 
+    @property
+    def runtime(self) -> Runtime:
+        """The deployment's runtime."""
+        return runtime_of(self.deployment)
+
     def remind(self) -> None:
         with self.engine.begin() as conn:
-            enqueue(conn, self.deployment, recipients=[self.user], template="overdue",
+            enqueue(conn, self.runtime, recipients=[self.user], template="overdue",
                     context={"record": {"title": "井盖缺失"}}, cause="escalation",
                     clock=lambda: self.now, register="event", record=7, channels=["sms"],
                     occasion="timer:7")
 
     def deliver(self) -> dict[str, Any]:
-        deliver_pending(self.engine, self.deployment, clock=lambda: self.now)
+        deliver_pending(self.engine, self.runtime, clock=lambda: self.now)
         with self.engine.connect() as conn:
             return dict(conn.execute(select(OUTBOX)).mappings().one())
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import PrivateAttr
+from pydantic import Field, PrivateAttr
 
 from ..types import Code, LabelType, Name
 from .base import Model
@@ -46,7 +46,8 @@ class Node:
 class Deployment(Model):
     """A whole deployment: everything an administrator says about their grid system."""
 
-    deployment: DeploymentInfo
+    # Written `deployment:` in YAML; read as `deployment.about` in code.
+    about: DeploymentInfo = Field(alias="deployment")
     """Name, title, time zone and locale."""
     calendar: Calendar = Calendar()
     """The business calendar for working-time limits."""
