@@ -258,7 +258,7 @@ def test_import_prints_or_writes_a_yaml_file(tmp_path: Path) -> None:
     form = str(FORMS / "text_and_integer.xlsx")
     printed = runner.invoke(main, ["forms", "import", form, "--register", "person"])
     assert printed.exit_code == 0
-    assert printed.stdout.startswith("registers:\n  person:\n    label: text_and_integer\n")
+    assert printed.stdout.startswith("registers:\n  person:\n    label: person\n")
     target = tmp_path / "forms.yaml"
     assert runner.invoke(main, ["forms", "import", form, "--register", "person",
                                 "--into", str(target)]).exit_code == 0

@@ -57,7 +57,7 @@ def test_a_date_under_the_wrong_year_is_refused() -> None:
                                                   "workdays": ["2027-01-01"]}}})
 
 
-WARNING = ("deployment.yaml:47:3: warning: no holiday data for 2027: the installed "
+WARNING = ("deployment.yaml:49:3: warning: no holiday data for 2027: the installed "
            "chinese-calendar knows up to 2026, so deadlines in 2027 would count its statutory "
            "holidays as working days; state them under 'calendar: years: 2027: {holidays: "
            "[...], workdays: [...]}' (or upgrade chinese-calendar)")
