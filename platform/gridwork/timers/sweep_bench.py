@@ -206,7 +206,7 @@ def sweep_figures(records: int = RECORDS, due: int = DUE, url: str | None = None
                 swept.append(_swept(engine, runtime, schema, batch, due))
                 same.append(_same_work(engine, schema, due))
             small = (_set_based(engine, schema, due)
-                     / _swept(engine, deployment, schema, SMALL_BATCH, due))
+                     / _swept(engine, runtime, schema, SMALL_BATCH, due))
             dialect = engine.dialect.name
         finally:
             engine.dispose()
