@@ -253,6 +253,8 @@ class DateTimeType(FieldType):
         return {spec.name: value.astimezone(names.timezone).strftime("%Y-%m-%dT%H:%M")}
 
     def display(self, spec: FieldSpec, value: Any, names: Names) -> str:
+        if isinstance(value, str):  # as a history row's JSON keeps it
+            value = dt.datetime.fromisoformat(value)
         return str(value.astimezone(names.timezone).strftime("%Y-%m-%d %H:%M"))
 
     def import_cell(self, spec: FieldSpec, cell: Any, sheet: Sheet) -> Any:
