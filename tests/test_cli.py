@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from support import CHECK_TODAY, CONFIGS, FIXTURES, run_cli
 
-from gridwork.bench import FIGURES, generate_tree
+from gridwork.tools.bench import FIGURES, generate_tree
 from gridwork.cli import main
 
 

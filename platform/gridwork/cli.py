@@ -133,7 +133,7 @@ def schema(markdown: bool, scenario: bool) -> None:
                    "of its own that is dropped afterwards (default: temporary SQLite files).")
 def bench(as_json: bool, only: tuple[str, ...], url: str | None) -> None:
     """Run the benchmarks and print each figure against its goal."""
-    from .bench import FIGURES, run_benchmarks
+    from .tools.bench import FIGURES, run_benchmarks
 
     unknown = [name for name in only if name not in FIGURES]
     if unknown:
@@ -179,12 +179,12 @@ from .web.api_commands import token as _token  # noqa: E402
 main.add_command(_token)
 main.add_command(_openapi)
 
-from .timers import scenario_commands as _scenarios  # noqa: E402
+from .tools import scenario_commands as _scenarios  # noqa: E402
 
 main.add_command(_scenarios.simulate)
 main.add_command(_scenarios.test)
 
-from .timers import commands as _timers  # noqa: E402
+from .sweep import commands as _timers  # noqa: E402
 
 main.add_command(_timers.sweep_command)
 main.add_command(_timers.worker)

@@ -19,7 +19,7 @@ from .config.models import Target
 from .config.types import Duration
 from .hierarchy import ancestor_codes
 from .plugins import hookimpl
-from .timers.effects import Done, Firing, notify
+from .sweep.effects import Done, Firing, notify
 from .workflow import supervision
 
 

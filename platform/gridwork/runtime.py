@@ -24,8 +24,8 @@ from .forms.models import FormModel, form_model
 from .notify.render import Renderer
 from .plugins import Manager
 from .storage.schema import Schema, build_schema
-from .timers.calendar import BusinessCalendar
-from .timers.deadlines import Deadlines
+from .time.calendar import BusinessCalendar
+from .time.deadlines import Deadlines
 
 if TYPE_CHECKING:
     from .config.models.outputs import MessageTemplate

@@ -16,7 +16,7 @@ from typing import Any
 
 from celery import Celery  # type: ignore[import-untyped]
 
-from .timers.loop import BROKER_ENV
+from .sweep.loop import BROKER_ENV
 
 PATH_ENV = "GRIDWORK_DEPLOYMENT"
 """The deployment folder the workers serve (set by `gridwork worker`)."""
@@ -54,7 +54,7 @@ def _clock(now: str | None) -> dt.datetime:
 @app.task(name="gridwork.sweep")
 def sweep_task(now: str | None = None) -> dict[str, int]:
     """Fire the timers due now (or at ``now``, an ISO 8601 instant with offset)."""
-    from .timers.sweep import sweep
+    from .sweep.sweep import sweep
 
     runtime, engine = _world()
     report = sweep(engine, runtime, now=_clock(now), details=False)
@@ -66,7 +66,7 @@ def sweep_task(now: str | None = None) -> dict[str, int]:
 def deliver_task(now: str | None = None) -> dict[str, int]:
     """Deliver the messages due now."""
     from .runtime import utc_now
-    from .timers.loop import deliver_due
+    from .sweep.loop import deliver_due
 
     runtime, engine = _world()
     instant = _clock(now)

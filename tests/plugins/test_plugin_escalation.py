@@ -8,7 +8,7 @@ from plugin_world import NOW, World
 from sqlalchemy import select
 from support import runtime_of
 
-from gridwork.timers.sweep import sweep
+from gridwork.sweep.sweep import sweep
 
 LATER = NOW + dt.timedelta(hours=3)
 """Past the record's 2-working-hour limit: the ladder's first step is due."""

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from timers.sweep_world import HOUR, START, SweepWorld, make_world
 
 from gridwork.runtime import utc_now
-from gridwork.timers.loop import deliver_due
+from gridwork.sweep.loop import deliver_due
 
 PLATFORM = Path(__file__).resolve().parents[2] / "platform"
 ROUNDS, PER_ROUND = 10, 12

@@ -22,7 +22,7 @@ from support import runtime_of
 
 from gridwork.storage import build_schema, make_engine
 from gridwork.storage.types import UTCDateTime
-from gridwork.timers.sweep import sweep
+from gridwork.sweep.sweep import sweep
 
 CLIENTS, EACH = 8, 20
 """8 clients at once; `gridwork bench`'s api_create_8_clients makes 250 each."""

@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from timers.sweep_world import HOUR, START, SweepWorld
 
-from gridwork.timers.sweep import SweepReport, sweep
+from gridwork.sweep.sweep import SweepReport, sweep
 
 NOW = START + 10 * HOUR
 PLATFORM = Path(__file__).resolve().parents[2] / "platform"
@@ -85,7 +85,7 @@ from gridwork.config.plugin_checks import deployment_manager
 from gridwork.plugins import hookimpl
 from gridwork.runtime import Runtime
 from gridwork.storage import make_engine
-from gridwork.timers.sweep import sweep
+from gridwork.sweep.sweep import sweep
 
 
 class Hang:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gridwork.storage.bench import CEILING, subtree_count
+from gridwork.tools.scope_bench import CEILING, subtree_count
 
 
 def test_subtree_count_figure_has_its_shape(db_url: str) -> None:

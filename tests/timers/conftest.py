@@ -10,7 +10,7 @@ import pytest
 from sweep_world import SweepWorld, world_on
 
 from gridwork.config import Deployment, load_deployment
-from gridwork.timers.deadlines import Deadlines
+from gridwork.time.deadlines import Deadlines
 
 TIMING = """\
 deployment: {name: timing, title: 计时, timezone: Asia/Shanghai}

@@ -9,7 +9,7 @@ import pytest
 from timers_support import SHANGHAI, at, calendar, dur
 
 from gridwork.config.models import Calendar
-from gridwork.timers.calendar import BusinessCalendar
+from gridwork.time.calendar import BusinessCalendar
 
 CAL = calendar()
 REPORT = at("2026-09-30 16:00")  # a Wednesday, the last working day before National Day

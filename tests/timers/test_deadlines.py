@@ -8,7 +8,7 @@ import pytest
 from timers_support import at, dur
 
 from gridwork.config.models import Category, LimitRule
-from gridwork.timers.deadlines import MAX_REPEATS, Deadlines, TimerPlan
+from gridwork.time.deadlines import MAX_REPEATS, Deadlines, TimerPlan
 
 REPORT = at("2026-09-30 16:00")
 

@@ -12,8 +12,8 @@ from support import CONFIGS, SHIPPED, run_cli
 
 from gridwork.config import load_deployment
 from gridwork.config.scenarios import load_scenario, scenario_files
-from gridwork.timers.scenarios import run_scenario
-from gridwork.timers.simulate import Simulator
+from gridwork.tools.scenarios import run_scenario
+from gridwork.tools.simulate import Simulator
 
 SCENARIOS = sorted(CONFIGS.glob("*/scenarios/*.yaml"))
 HOLIDAY = CONFIGS / "community" / "scenarios" / "national_day_nobody_acts.yaml"

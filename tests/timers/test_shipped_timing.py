@@ -11,7 +11,7 @@ from timers_support import at
 
 from gridwork.config import Deployment, load_deployment
 from gridwork.config.models import Category
-from gridwork.timers.deadlines import Deadlines
+from gridwork.time.deadlines import Deadlines
 
 REPORT = at("2026-09-30 16:00")
 

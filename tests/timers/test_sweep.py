@@ -19,8 +19,8 @@ from gridwork.config.plugin_checks import deployment_manager
 from gridwork.plugins import hookimpl
 from gridwork.runtime import Runtime
 from gridwork.storage import migrate
-from gridwork.timers.effects import Firing
-from gridwork.timers.sweep import sweep
+from gridwork.sweep.effects import Firing
+from gridwork.sweep.sweep import sweep
 from gridwork.workflow import create_record, load_user, replan
 
 
@@ -249,7 +249,7 @@ def test_many_batches_leave_nothing_due(sqlite_world: SweepWorld) -> None:
 def test_a_batch_fires_a_bounded_number_of_reminders_and_steps(
         world: SweepWorld, monkeypatch: pytest.MonkeyPatch) -> None:
     records = [world.create(title=f"事件{n}") for n in range(12)]
-    monkeypatch.setattr("gridwork.timers.sweep.EFFECTS_PER_BATCH", 4)
+    monkeypatch.setattr("gridwork.sweep.sweep.EFFECTS_PER_BATCH", 4)
     report = sweep(world.engine, world.runtime, now=START + 4 * HOUR)
     assert len(report.fired) == 36 and report.batches == 6  # 24 reminders and steps, 4 a batch
     assert all(world.actions(r.id) == ["remind", "overdue", "escalate"] for r in records)
@@ -263,7 +263,7 @@ def test_deadlines_wait_for_the_reminders_handed_back_before_them(
     reminded, late = world.bulk(3), world.bulk(3)
     world.due(reminded, "reminder", 0, START + HOUR)
     world.due(late, "deadline", 0, START + 2 * HOUR)
-    monkeypatch.setattr("gridwork.timers.sweep.EFFECTS_PER_BATCH", 2)
+    monkeypatch.setattr("gridwork.sweep.sweep.EFFECTS_PER_BATCH", 2)
     report = sweep(world.engine, world.runtime, now=START + 3 * HOUR)
     assert [(f.kind, f.record) for f in report.fired] == (
         [("reminder", r) for r in reminded] + [("deadline", r) for r in late])

@@ -6,8 +6,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from support import run_cli
 
-from gridwork.bench import _scratch
-from gridwork.timers.sweep_bench import IDLE_CEILING, RATIO_FLOOR, sweep_figures
+from gridwork.tools.bench import _scratch
+from gridwork.tools.sweep_bench import IDLE_CEILING, RATIO_FLOOR, sweep_figures
 
 
 def _shape(figures: dict[str, dict[str, object]], database: str) -> None:

@@ -20,7 +20,7 @@ from notify.notify_support import Mailbox, free_port, smtp_server
 from support import run_cli
 from sweep_world import HOUR, START, SweepWorld
 
-from gridwork.timers.loop import TimerThread
+from gridwork.sweep.loop import TimerThread
 
 
 @pytest.fixture

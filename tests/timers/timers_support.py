@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from gridwork.config.models import Calendar
 from gridwork.config.types import Duration, parse_duration
-from gridwork.timers.calendar import BusinessCalendar
+from gridwork.time.calendar import BusinessCalendar
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 HOURS = ("08:30-12:00", "13:30-17:30")

@@ -22,7 +22,7 @@ from starlette.testclient import TestClient
 from web_support import Clock, token
 
 from gridwork import workflow
-from gridwork.timers.sweep import sweep
+from gridwork.sweep.sweep import sweep
 from gridwork.web.pages_queue import PAGE_SIZE
 
 _ROW = re.compile(r'<td data-label="#"><a href="/registers/event/(\d+)">.*?'

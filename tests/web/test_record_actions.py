@@ -27,7 +27,7 @@ from sqlalchemy import func, select
 from starlette.testclient import TestClient
 from web_support import PNG, Clock, token
 
-from gridwork.timers.sweep import sweep
+from gridwork.sweep.sweep import sweep
 
 _BUTTON = re.compile(r'data-action="(\w+)"')
 AFTER = PNG + b"after"

@@ -24,13 +24,13 @@ from gridwork.config import load_deployment
 from gridwork.storage import build_schema, make_engine, migrate
 from gridwork.storage.importer import import_file
 from gridwork.storage.seed import seed_demo
-from gridwork.timers.sweep import sweep
+from gridwork.sweep.sweep import sweep
 from gridwork.web import create_app
 
 WRITE = re.compile(r'(INSERT INTO|UPDATE|DELETE FROM)\s+"?(history|r_\w+)"?\b', re.IGNORECASE)
 """A statement writing the history table or a register's table (anywhere in it: the
 sweep's claim writes history inside a WITH)."""
-CLAIM = "gridwork.timers.claim"
+CLAIM = "gridwork.sweep.claim"
 """The sweep's claim on PostgreSQL writes the `overdue` rows of the deadlines it claims
 in its own statement (one round trip for a batch); the rows are built by
 `workflow.history.overdue_rows` and `insert_selected`, the statement runs in the claim."""

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from starlette.applications import Starlette
 
     from ..runtime import Runtime
-    from ..timers.loop import TimerThread
+    from ..sweep.loop import TimerThread
 
 PATH_ENV = "GRIDWORK_SERVE_PATH"
 """The deployment folder, handed to the web processes of `--workers N`."""
@@ -102,8 +102,8 @@ def worker_app() -> Starlette:
 
 def _timer_thread(engine: Engine, runtime: Runtime) -> TimerThread | None:
     """Start the embedded timer loop, or say why this server leaves timers to the workers."""
-    from ..timers.leader import Leadership
-    from ..timers.loop import BROKER_ENV, TimerThread
+    from ..sweep.leader import Leadership
+    from ..sweep.loop import BROKER_ENV, TimerThread
 
     logger = logging.getLogger("gridwork")
     if not logger.handlers:  # what the timer loop did, beside uvicorn's own lines

@@ -8,8 +8,8 @@ import datetime as dt
 from sqlalchemy import ColumnElement, Connection, Table, insert, select, update
 
 from ..storage import Schema
-from ..timers import guesses
-from ..timers.deadlines import Deadlines, Timer, TimerPlan
+from . import guesses
+from ..time.deadlines import Deadlines, Timer, TimerPlan
 from .records import Record
 
 

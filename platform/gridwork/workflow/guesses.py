@@ -17,7 +17,7 @@ from sqlalchemy import Connection, insert, select
 
 from ..config import Deployment
 from ..storage import Schema
-from ..workflow import history
+from . import history
 
 CAUSE = "calendar"
 """The outbox cause of the administrators' message."""

@@ -38,7 +38,7 @@ from ..runtime import Runtime
 from ..storage import Schema
 from ..workflow.records import load_record
 from .claim import GONE, NOT_DEADLINE, WRITTEN, Claimed, claim, workflow_registers
-from .deadlines import Deadlines
+from ..time.deadlines import Deadlines
 from .effects import (
     Done,
     Fired,

@@ -33,8 +33,8 @@ from ..runtime import Runtime
 from ..storage import Schema, make_engine, migrate
 from ..storage.types import UTCDateTime
 from ..workflow import history
-from .effects import still_in
-from .sweep import sweep
+from ..sweep.effects import still_in
+from ..sweep.sweep import sweep
 
 RATIO_FLOOR = 0.3
 IDLE_CEILING = 0.01

@@ -44,7 +44,7 @@ from ..workflow import history, supervision
 from ..workflow.notify import recipients
 from ..workflow.errors import PluginFailed
 from ..workflow.records import Record, change_system
-from .calendar import BusinessCalendar
+from ..time.calendar import BusinessCalendar
 
 
 if TYPE_CHECKING:

@@ -3,7 +3,7 @@ a bare Starlette endpoint making the same inserts (the ceiling, measured in the 
 and the p95 of the scoped list page over 100,000 records.
 
 Both servers run as their own processes on loopback (as deployed), on a temporary SQLite
-file of the bench deployment (see gridwork.bench); the clients are threads of this process,
+file of the bench deployment (see gridwork.tools.bench); the clients are threads of this process,
 each on one keep-alive connection.
 """
 
@@ -139,7 +139,7 @@ def _world(records: int) -> Iterator[tuple[Path, str, Engine]]:
     """The bench deployment (5 streets × 10 communities × 20 grids) migrated into a
     temporary SQLite file, with a grid worker and a street officer, and ``records`` places
     spread over the grids."""
-    from ..bench import generate_tree
+    from .bench import generate_tree
     from ..config import load_deployment
     from ..storage import build_schema, make_engine, migrate
     from ..storage.passwords import hash_password

@@ -17,7 +17,7 @@ from ..config import Deployment
 from ..config.types import Offset
 from ..runtime import Runtime
 from ..workflow import Record
-from .deadlines import Counting, Deadlines
+from ..time.deadlines import Counting, Deadlines
 
 KINDS = ("deadline", "reminder", "escalation", "transition", "notification")
 _RANK = {"reminder": 0, "deadline": 1, "escalation": 2, "transition": 3, "notification": 4}

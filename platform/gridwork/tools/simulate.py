@@ -32,10 +32,10 @@ from ..workflow import (
     load_user,
     take_action,
 )
-from .deadlines import MAX_REPEATS
+from ..time.deadlines import MAX_REPEATS
 from .simulate_people import acting_user, plausible_values, reporter_role, seed_people
 from .simulate_timeline import Event, Recipient, Snapshot, read_timeline
-from .sweep import sweep
+from ..sweep.sweep import sweep
 
 HORIZON = dt.timedelta(days=90)
 """How far after the report a simulation runs when nothing else stops it."""

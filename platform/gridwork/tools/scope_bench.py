@@ -13,9 +13,9 @@ from sqlalchemy import Connection, func, insert, select, text
 
 from ..config import load_deployment
 from ..hierarchy import Grant, scope_filter
-from .engine import make_engine
-from .migration import migrate
-from .schema import build_schema
+from ..storage.engine import make_engine
+from ..storage.migration import migrate
+from ..storage.schema import build_schema
 
 CEILING = 1.5
 _HAND_SQL = text("SELECT count(*) FROM r_place r JOIN nodes n ON n.id = r.node "
@@ -37,7 +37,7 @@ def subtree_count_1m() -> dict[str, Any]:
 def subtree_count(records: int, streets: int = 20, communities: int = 20, grids: int = 50,
                   url: str | None = None, runs: int = 7) -> dict[str, Any]:
     """The figure for a tree of the given shape; SQLite in a temporary folder unless ``url``."""
-    from ..bench import generate_tree
+    from .bench import generate_tree
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "bench"

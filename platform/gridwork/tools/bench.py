@@ -85,7 +85,7 @@ def config_check_20k_nodes(_url: str | None = None) -> Figure:
 
 def subtree_count_1m(url: str | None = None) -> Figure:
     """A scoped count under one street of 1,000,000 records, as a ratio to hand-written SQL."""
-    from .storage.bench import subtree_count
+    from .scope_bench import subtree_count
 
     with _scratch(url) as where:
         return subtree_count(records=1_000_000, url=where)
@@ -105,7 +105,7 @@ def sweep_idle_1m_open(url: str | None = None) -> Figure:
 @functools.cache
 def _sweep_figures(url: str | None) -> dict[str, Figure]:
     """Both sweep figures come from one database of a million records, built once."""
-    from .timers.sweep_bench import sweep_figures
+    from .sweep_bench import sweep_figures
 
     with _scratch(url) as where:
         return sweep_figures(url=where)
@@ -121,7 +121,7 @@ def _scratch(url: str | None) -> Iterator[str | None]:
         return
     from sqlalchemy import create_engine
 
-    from .storage.engine import normalized_url
+    from ..storage.engine import normalized_url
 
     parsed = normalized_url(url)
     admin = create_engine(parsed, isolation_level="AUTOCOMMIT")
@@ -152,14 +152,14 @@ def api_create_8_clients(_url: str | None = None) -> Figure:
     """API creates per second with 8 clients on SQLite, as a ratio to a bare Starlette
     endpoint making the same inserts; goal ≥ 0.5 and no 5xx (SQLite only: it is the
     default that must hold up)."""
-    from .web.load_bench import api_create_8_clients as figure
+    from .load_bench import api_create_8_clients as figure
 
     return figure()
 
 
 def list_page_p95_8_clients(_url: str | None = None) -> Figure:
     """The p95 of the scoped list page over 100,000 records with 8 clients (SQLite)."""
-    from .web.load_bench import list_page_p95_8_clients as figure
+    from .load_bench import list_page_p95_8_clients as figure
 
     return figure()
 
