@@ -9,12 +9,29 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
 PG_ENV = "GRIDWORK_TEST_PG_URL"
+
+SLOW = ("browser", "services")
+"""Folders whose tests drive a real Chromium or real servers and brokers: marked ``slow``,
+so ``pytest -m "not slow"`` is the quick loop while editing (``make test`` runs them all)."""
+SLOW_FILES = ("test_openapi_fuzz.py",)
+
+
+TESTS = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        path = item.path
+        if TESTS in path.parents and (path.relative_to(TESTS).parts[0] in SLOW
+                                      or path.name in SLOW_FILES):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")
