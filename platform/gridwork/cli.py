@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 
 import json
 import sys
@@ -13,6 +14,29 @@ import click
 from . import __version__
 
 
+COMMANDS = {
+    "migrate": "gridwork.commands.storage:migrate",
+    "import": "gridwork.commands.storage:import_",
+    "export": "gridwork.commands.storage:export",
+    "seed": "gridwork.commands.storage:seed",
+    "users": "gridwork.commands.storage:users",
+    "serve": "gridwork.commands.serve:serve",
+    "deliver": "gridwork.commands.notify:deliver",
+    "notify": "gridwork.commands.notify:notify",
+    "token": "gridwork.commands.api:token",
+    "openapi": "gridwork.commands.api:openapi",
+    "simulate": "gridwork.commands.scenarios:simulate",
+    "test": "gridwork.commands.scenarios:test",
+    "sweep": "gridwork.commands.sweep:sweep_command",
+    "worker": "gridwork.commands.sweep:worker",
+    "plugins": "gridwork.commands.plugins:plugins",
+    "forms": "gridwork.commands.forms:forms",
+}
+"""Commands defined outside this module, as ``module:attribute``: a module is imported only
+when its command runs (or the list is shown), so `gridwork check` does not wait for the
+web app, the database or Celery."""
+
+
 class _Commands(click.Group):
     """The built-in commands, then those installed plugins add. Plugin commands load only
     when a name is not a built-in one or the list is shown, so `gridwork check` does not
@@ -21,9 +45,12 @@ class _Commands(click.Group):
     _plugin_commands: dict[str, click.Command] | None = None
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted({*super().list_commands(ctx), *self._from_plugins()})
+        return sorted({*super().list_commands(ctx), *COMMANDS, *self._from_plugins()})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in COMMANDS and cmd_name not in self.commands:
+            module, name = COMMANDS[cmd_name].split(":")
+            self.add_command(getattr(importlib.import_module(module), name), cmd_name)
         return super().get_command(ctx, cmd_name) or self._from_plugins().get(cmd_name)
 
     def invoke(self, ctx: click.Context) -> object:
@@ -52,7 +79,7 @@ class _Commands(click.Group):
 
     def _from_plugins(self) -> dict[str, click.Command]:
         if self._plugin_commands is None:
-            from .plugin_commands import plugin_cli
+            from .commands.plugins import plugin_cli
 
             self._plugin_commands = {command.name: command
                                      for command in plugin_cli(set(self.commands))
@@ -154,45 +181,3 @@ def bench(as_json: bool, only: tuple[str, ...], url: str | None) -> None:
             mark = "ok" if figure["ok"] else "MISSED"
             click.echo(f"{figure['name']:<28} {value:>10.4f}{unit}  goal {goal}{unit}  {mark}")
     sys.exit(0 if all(f["ok"] for f in figures) else 1)
-
-
-from .storage import commands as _storage  # noqa: E402
-
-main.add_command(_storage.migrate)
-main.add_command(_storage.import_)
-main.add_command(_storage.export)
-main.add_command(_storage.seed)
-main.add_command(_storage.users)
-
-from .web.serve import serve as _serve  # noqa: E402
-
-main.add_command(_serve)
-
-from .notify import commands as _notify  # noqa: E402
-
-main.add_command(_notify.deliver)
-main.add_command(_notify.notify)
-
-from .web.api_commands import openapi as _openapi  # noqa: E402
-from .web.api_commands import token as _token  # noqa: E402
-
-main.add_command(_token)
-main.add_command(_openapi)
-
-from .tools import scenario_commands as _scenarios  # noqa: E402
-
-main.add_command(_scenarios.simulate)
-main.add_command(_scenarios.test)
-
-from .sweep import commands as _timers  # noqa: E402
-
-main.add_command(_timers.sweep_command)
-main.add_command(_timers.worker)
-
-from .plugin_commands import plugins as _plugins  # noqa: E402
-
-main.add_command(_plugins)
-
-from .forms.xlsform_commands import forms as _forms  # noqa: E402
-
-main.add_command(_forms)

@@ -1,26 +1,31 @@
 """The built-in workflow actions (assign, notify, set, supervise, start/stop a timer,
 dispatch), offered through `gridwork_workflow_actions` like a plugin's; each is a
-function of the step being taken and its argument from the transition's ``actions:``."""
+function of the step being taken and its argument from the transition's ``actions:``.
+
+Each imports the engine when it runs, so that `gridwork check` learns the names without
+loading SQLAlchemy."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .plugins import hookimpl
-from .workflow import stays, supervision
-from .workflow.actions import Action, Step
-from .workflow.dispatch import assignee_for, route
-from .workflow.notify import as_targets, recipients, send
-from .workflow.records import department_ids
+
+if TYPE_CHECKING:
+    from .workflow.actions import Action, Step
 
 
 def _assign(step: Step, role: Any) -> None:
+    from .workflow.dispatch import assignee_for
+
     user = assignee_for(step.conn, step.schema, str(role), step.record, step.values())
     if user is not None:
         step.changes["assignee"] = user
 
 
 def _notify(step: Step, targets: Any) -> None:
+    from .workflow.notify import as_targets, recipients, send
+
     about = step.about()
     users = recipients(step.conn, step.schema, about, as_targets(targets))
     record = step.record
@@ -32,6 +37,8 @@ def _notify(step: Step, targets: Any) -> None:
 
 
 def _set(step: Step, values: Any) -> None:
+    from .workflow.records import department_ids
+
     register = step.schema.deployment.registers[step.record.register]
     for name, value in dict(values).items():
         if name == "department":
@@ -46,12 +53,16 @@ def _set(step: Step, values: Any) -> None:
 
 
 def _supervise(step: Step, _: Any) -> None:
+    from .workflow import supervision
+
     if not supervision.is_open(step.conn, step.schema, step.record):
         supervision.open_row(step.conn, step.runtime, step.record, by=step.actor,
                              reason=step.comment or step.label(), now=step.now)
 
 
 def _start_timer(step: Step, state: Any) -> None:
+    from .workflow import stays
+
     record = step.record
     plan = step.runtime.deadlines.plan(step.workflow, str(state), step.now, record.category,
                                record.severity, record.values)
@@ -60,10 +71,15 @@ def _start_timer(step: Step, state: Any) -> None:
 
 
 def _stop_timer(step: Step, state: Any) -> None:
+    from .workflow import stays
+
     stays.cancel(step.conn, step.schema, step.record, str(state), step.now)
 
 
 def _dispatch(step: Step, _: Any) -> None:
+    from .workflow.dispatch import route
+    from .workflow.records import department_ids
+
     workflow = step.schema.deployment.workflows[step.workflow]
     found = route(step.conn, step.runtime, workflow, step.record, step.values(), step.functions)
     if found is None:

@@ -6,25 +6,28 @@ transaction and does nothing when the step leaves its key empty.
 History actions written here: ``escalate`` (after: step, to, recipients), ``move_up``
 (before/after: node), ``supervise`` (after: supervision, level), ``priority``
 (before/after: priority).
+
+Each imports the sweep when it runs, so that `gridwork check` learns the names without
+loading SQLAlchemy.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
-
-from sqlalchemy import insert, select
+from typing import TYPE_CHECKING
 
 from .config.models import Target
 from .config.types import Duration
-from .hierarchy import ancestor_codes
 from .plugins import hookimpl
-from .sweep.effects import Done, Firing, notify
-from .workflow import supervision
+
+if TYPE_CHECKING:
+    from .sweep.effects import Firing
 
 
 def tell(firing: Firing, targets: Sequence[Target]) -> None:
     """Tell the step's targets (the ``escalate`` row is written even when it names none)."""
+    from .sweep.effects import notify
+
     step = firing.step
     assert step is not None
     told = notify(firing, targets, template=step.template or "escalation",
@@ -34,6 +37,10 @@ def tell(firing: Firing, targets: Sequence[Target]) -> None:
 
 def move_up(firing: Firing, up: int | str | None) -> None:
     """Reassign the record to its ancestor at the step's level, or that many levels up."""
+    from sqlalchemy import select
+
+    from .hierarchy import ancestor_codes
+
     if up is None:
         return
     nodes = firing.schema.system("nodes")
@@ -55,6 +62,10 @@ def move_up(firing: Firing, up: int | str | None) -> None:
 
 def supervise(firing: Firing, wanted: bool) -> None:
     """Open a supervision at the record's (new) level, unless the ladder has one open there."""
+    from sqlalchemy import select
+
+    from .workflow import supervision
+
     if not wanted:
         return
     record, conn = firing.record, firing.conn
@@ -88,6 +99,10 @@ def raise_priority(firing: Firing, wanted: str | None) -> None:
 
 def come_round(firing: Firing, repeat: Duration | None) -> None:
     """Plan the step's next firing, the first after now (missed ones are not made up)."""
+    from sqlalchemy import insert
+
+    from .sweep.effects import Done
+
     if repeat is None or repeat.amount <= 0:
         return
     due = firing.due

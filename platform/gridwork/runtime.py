@@ -31,13 +31,6 @@ if TYPE_CHECKING:
     from .config.models.outputs import MessageTemplate
     from .forms import FieldType
 
-Clock = Callable[[], dt.datetime]
-"""The injectable clock: returns the current instant, time-zone aware."""
-
-
-def utc_now() -> dt.datetime:
-    """The real time, in UTC."""
-    return dt.datetime.now(dt.UTC)
 
 
 Offered = Mapping[str, tuple[str, Callable[..., Any]]]
@@ -79,7 +72,7 @@ class Runtime:
         ``manager`` is given; ``schema`` when one was built from it already)."""
         pm = manager or deployment_manager(deployment)
         types = plugins.field_types(pm)
-        zone = ZoneInfo(deployment.about.timezone)
+        zone = deployment.about.zone
         calendar = BusinessCalendar.from_config(deployment.calendar, zone)
         return cls(
             deployment=deployment,

@@ -65,7 +65,7 @@ def sweep_task(now: str | None = None) -> dict[str, int]:
 @app.task(name="gridwork.deliver")
 def deliver_task(now: str | None = None) -> dict[str, int]:
     """Deliver the messages due now."""
-    from .runtime import utc_now
+    from .clock import utc_now
     from .sweep.loop import deliver_due
 
     runtime, engine = _world()

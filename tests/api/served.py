@@ -21,7 +21,7 @@ from gridwork.runtime import Runtime
 from gridwork.auth import create_token
 from gridwork.config import Deployment, load_deployment
 from gridwork.storage import build_schema, make_engine, migrate
-from gridwork.storage.seed import seed_demo
+from gridwork.demo.seed import seed_demo
 from gridwork.web import create_app
 
 

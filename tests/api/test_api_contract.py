@@ -1,4 +1,4 @@
-"""The records API's contract (issue 5): who may call, the JSON shapes, scope, and the
+"""The records API's contract: who may call, the JSON shapes, scope, and the
 statuses a refusal answers with — 401, 403, 404, 409, 422 — changing nothing when refused."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from api_support import HttpWorld
 from sqlalchemy import func, insert, select
 from workflow_scripts import SCRIPTS, values_for
 
-from gridwork.storage.demo_values import DemoValues
+from gridwork.demo.demo_values import DemoValues
 
 COMMUNITY = SCRIPTS["community"]
 

@@ -22,7 +22,7 @@ from support import CONFIGS, ROOT, runtime_of
 
 from gridwork.config import Deployment, load_deployment
 from gridwork.storage import make_engine, migrate
-from gridwork.storage.seed import seed_demo
+from gridwork.demo.seed import seed_demo
 from gridwork.web import create_app
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -15,7 +15,7 @@ from support import CONFIGS
 
 from gridwork.config import load_deployment
 from gridwork.storage import make_engine
-from gridwork.storage.users import import_users
+from gridwork.exchange.users import import_users
 
 OWN_GRID, NEXT_GRID = "330106001001001", "330106001001002"
 OWN_BOX = (30.29, 120.034, 30.293, 120.038)

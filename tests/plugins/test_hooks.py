@@ -23,7 +23,7 @@ from starlette.testclient import TestClient
 from support import FIXTURES, run_check, run_cli, runtime_of
 
 from gridwork import hookspecs, plugins
-from gridwork.plugin_commands import plugin_cli
+from gridwork.commands.plugins import plugin_cli
 from gridwork.sweep.sweep import sweep
 from gridwork.web import create_app
 from gridwork.workflow import Invalid, available_actions, create_record, load_user

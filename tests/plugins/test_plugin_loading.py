@@ -13,7 +13,7 @@ from plugin_world import WORLD
 from support import FIXTURES, run_check, run_cli
 
 from gridwork import plugins
-from gridwork.plugin_commands import plugin_cli
+from gridwork.commands.plugins import plugin_cli
 
 
 @pytest.fixture

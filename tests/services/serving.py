@@ -29,7 +29,7 @@ from sqlalchemy import Engine, func, select
 from gridwork.auth import create_token
 from gridwork.config import Deployment, load_deployment
 from gridwork.storage import build_schema, make_engine, migrate
-from gridwork.storage.seed import seed_demo
+from gridwork.demo.seed import seed_demo
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMUNITY = ROOT / "configs" / "community"

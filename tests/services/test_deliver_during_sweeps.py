@@ -16,7 +16,7 @@ from notify.notify_support import Mailbox, smtp_server
 from sqlalchemy import func, select
 from timers.sweep_world import HOUR, START, SweepWorld, make_world
 
-from gridwork.runtime import utc_now
+from gridwork.clock import utc_now
 from gridwork.sweep.loop import deliver_due
 
 PLATFORM = Path(__file__).resolve().parents[2] / "platform"

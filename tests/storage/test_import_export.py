@@ -18,8 +18,8 @@ from storage_support import Config, add_record, quiet
 from gridwork.cli import main
 from gridwork.config import Deployment
 from gridwork.storage import build_schema, migrate
-from gridwork.storage.exporter import export_file
-from gridwork.storage.importer import ImportFailed, import_file
+from gridwork.web.exporter import export_file
+from gridwork.exchange.importer import ImportFailed, import_file
 from gridwork.storage.tabular import read_table
 
 

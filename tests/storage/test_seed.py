@@ -14,7 +14,7 @@ from gridwork.config import Deployment, load_deployment
 from gridwork.hierarchy import scope_filter, user_grants
 from gridwork.plugins import field_types
 from gridwork.storage import build_schema, migrate
-from gridwork.storage.seed import demo_branch, seed_demo
+from gridwork.demo.seed import demo_branch, seed_demo
 
 
 class _User:

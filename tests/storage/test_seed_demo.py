@@ -17,7 +17,7 @@ from support import CONFIGS, SHIPPED, run_cli, runtime_of
 
 from gridwork.config import Deployment, load_deployment
 from gridwork.storage import build_schema, make_engine, migrate
-from gridwork.storage.seed import routed_departments, seed_demo
+from gridwork.demo.seed import routed_departments, seed_demo
 from gridwork.sweep.sweep import sweep
 from gridwork.web import create_app
 from gridwork.workflow import available_actions, load_user

@@ -14,9 +14,9 @@ from storage_support import Config, quiet
 from gridwork.cli import main
 from gridwork.config import Deployment
 from gridwork.storage import build_schema, migrate
-from gridwork.storage.importer import ImportFailed
+from gridwork.exchange.importer import ImportFailed
 from gridwork.storage.tabular import write_table
-from gridwork.storage.users import import_users
+from gridwork.exchange.users import import_users
 
 HEADER = ["username", "name", "password", "role", "node", "department", "active"]
 

@@ -15,9 +15,9 @@ from storage_support import Config, quiet
 from gridwork.cli import main
 from gridwork.config import Deployment
 from gridwork.storage import build_schema, migrate
-from gridwork.storage.importer import ImportFailed
+from gridwork.exchange.importer import ImportFailed
 from gridwork.storage.tabular import read_table, write_table
-from gridwork.storage.users import export_users, import_users
+from gridwork.exchange.users import export_users, import_users
 
 GOOD = [
     ["username", "姓名", "password", "角色", "node", "department", "scope", "active", "phone"],

@@ -14,7 +14,7 @@ from web_support import Clock, sign_in
 
 from gridwork.config import Deployment, load_deployment
 from gridwork.storage import make_engine, migrate
-from gridwork.storage.seed import seed_demo
+from gridwork.demo.seed import seed_demo
 from gridwork.web import create_app
 
 SEED_RECORDS = 600

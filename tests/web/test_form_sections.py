@@ -13,7 +13,7 @@ from web_support import sign_in
 from gridwork.runtime import Runtime
 from gridwork.config import load_deployment
 from gridwork.storage import make_engine, migrate
-from gridwork.storage.seed import seed_demo
+from gridwork.demo.seed import seed_demo
 from gridwork.web import create_app
 
 STORAGE = Path(__file__).parent.parent / "fixtures" / "storage"

@@ -14,7 +14,7 @@ from support import SHIPPED
 from gridwork.auth import User, may
 from gridwork.config import Deployment
 from gridwork.hierarchy import Grant
-from gridwork.storage.seed import demo_branch
+from gridwork.demo.seed import demo_branch
 
 _ID = re.compile(r'href="/registers/\w+/(\d+)"')
 

@@ -13,7 +13,7 @@ from support import runtime_of
 
 from gridwork.config import Deployment
 from gridwork.storage import make_engine, migrate
-from gridwork.storage.seed import seed_demo
+from gridwork.demo.seed import seed_demo
 from gridwork.web import create_app
 
 

@@ -17,7 +17,7 @@ from web_support import Clock, sign_in, token
 
 from gridwork.cli import main
 from gridwork.config import load_deployment
-from gridwork.storage.users import import_users
+from gridwork.exchange.users import import_users
 from gridwork.web import create_app
 from gridwork.web.sessions import COOKIE
 

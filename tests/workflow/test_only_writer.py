@@ -22,8 +22,8 @@ from gridwork.runtime import Runtime
 from gridwork.auth import create_token
 from gridwork.config import load_deployment
 from gridwork.storage import build_schema, make_engine, migrate
-from gridwork.storage.importer import import_file
-from gridwork.storage.seed import seed_demo
+from gridwork.exchange.importer import import_file
+from gridwork.demo.seed import seed_demo
 from gridwork.sweep.sweep import sweep
 from gridwork.web import create_app
 

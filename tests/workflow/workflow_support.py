@@ -19,7 +19,7 @@ from gridwork.runtime import Runtime
 from gridwork.config import Deployment, load_deployment
 from gridwork.hierarchy import locate
 from gridwork.storage import Schema, build_schema
-from gridwork.storage.seed import demo_branch
+from gridwork.demo.seed import demo_branch
 from gridwork.workflow import (
     Record,
     User,

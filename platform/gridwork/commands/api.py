@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from ..scopes import API_SCOPE, SCOPES
-from ..storage.commands import DB_HELP, current_engine, deployment_or_exit
+from .storage import DB_HELP, current_engine, deployment_or_exit
 
 
 def _now() -> dt.datetime:
@@ -110,7 +110,7 @@ def openapi(path: Path, server: str) -> None:
     """Print the OpenAPI 3.1 document of the deployment at PATH's JSON API."""
     import json
 
-    from .openapi import openapi_document
+    from ..web.openapi import openapi_document
 
     document = openapi_document(deployment_or_exit(path), server=server)
     click.echo(json.dumps(document, ensure_ascii=False, indent=2))

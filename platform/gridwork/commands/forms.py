@@ -29,7 +29,7 @@ def import_form(file: Path, name: str, into: Path | None) -> None:
     Every question becomes a field; what a register cannot carry is reported as
     FILE:SHEET:ROW: error|warning: MESSAGE. Any error refuses the form and writes nothing.
     """
-    from .xlsform_import import read_xlsform
+    from ..forms.xlsform_import import read_xlsform
 
     dictionaries = _dictionaries(into)
     imported = read_xlsform(file, name, dictionaries)
@@ -64,8 +64,8 @@ def export_form(register: str, path: Path, file: Path) -> None:
     Fill it offline in ODK Collect or KoboToolbox; their CSV export of the submissions
     imports with `gridwork import PATH REGISTER FILE.csv`.
     """
-    from ..storage.commands import deployment_or_exit
-    from .xlsform_export import ExportRefused, export_xlsform
+    from .storage import deployment_or_exit
+    from ..forms.xlsform_export import ExportRefused, export_xlsform
 
     deployment = deployment_or_exit(path)
     try:

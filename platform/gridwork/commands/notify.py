@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from ..storage.commands import DB_HELP, current_engine, deployment_or_exit
+from .storage import DB_HELP, current_engine, deployment_or_exit
 
 
 def _now() -> dt.datetime:
@@ -26,7 +26,7 @@ def deliver(path: Path, db: str | None, batch: int) -> None:
     failing is marked failed with its last error.
     """
     from ..runtime import Runtime
-    from .delivery import Counts, deliver_pending
+    from ..notify.delivery import Counts, deliver_pending
 
     deployment = deployment_or_exit(path)
     runtime = Runtime.build(deployment)
@@ -57,7 +57,7 @@ def notify() -> None:
 def notify_test(path: Path, channel_name: str, address: str) -> None:
     """Send a test message through a configured channel and say what happened."""
     from ..runtime import Runtime
-    from .message import Message
+    from ..notify.message import Message
 
     deployment = deployment_or_exit(path)
     runtime = Runtime.build(deployment)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from . import plugins as registry
+from .. import plugins as registry
 
 
 @click.command("plugins")
@@ -15,8 +15,8 @@ from . import plugins as registry
 def plugins(path: Path) -> None:
     """List the plugins the deployment at PATH loads: name, version, where it comes from,
     and the hooks it implements; then installed plugins that were skipped, and why."""
-    from .config import check
-    from .config.plugin_checks import deployment_manager
+    from ..config import check
+    from ..config.plugin_checks import deployment_manager
 
     result = check(path)
     if result.deployment is None:

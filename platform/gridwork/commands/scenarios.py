@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from ..storage.commands import deployment_or_exit
+from .storage import deployment_or_exit
 
 
 def _instant(value: str | None) -> dt.datetime | None:
@@ -46,8 +46,8 @@ def simulate(path: Path, category: str, severity: str | None, node: str | None,
     The real engine runs on a throwaway SQLite database with one user per role on the
     record's branch; the clock jumps from one due timer to the next and the sweep fires it.
     """
-    from .simulate import Request, SimulationError, Simulator
-    from .simulate_timeline import table
+    from ..tools.simulate import Request, SimulationError, Simulator
+    from ..tools.simulate_timeline import table
 
     when = _instant(reported_at)
     deployment = deployment_or_exit(path)
@@ -80,8 +80,8 @@ def test(path: Path, names: tuple[str, ...]) -> None:
     lines, or the problems in its file), then `N passed, M failed`; exits 1 on a failure.
     """
     from ..config.scenarios import scenario_files
-    from .scenarios import report_lines, run_scenario
-    from .simulate import Simulator
+    from ..tools.scenarios import report_lines, run_scenario
+    from ..tools.simulate import Simulator
 
     deployment = deployment_or_exit(path)
     files = scenario_files(deployment)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..storage.commands import DB_HELP, current_engine, deployment_or_exit
+from .storage import DB_HELP, current_engine, deployment_or_exit
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -46,8 +46,8 @@ def serve(path: Path, db: str | None, host: str, port: int, workers: int,
     from ..runtime import Runtime
     from ..storage import database_url
     from ..storage.engine import normalized_url
-    from ..storage.seed import seed_demo
-    from .app import create_app
+    from ..demo.seed import seed_demo
+    from ..web.app import create_app
 
     deployment = deployment_or_exit(path)
     url = database_url(deployment, db)
@@ -67,7 +67,7 @@ def serve(path: Path, db: str | None, host: str, port: int, workers: int,
     if workers > 1:
         from ..storage.engine import ENV_VAR
 
-        from .sessions import secret_key
+        from ..web.sessions import secret_key
 
         engine.dispose()
         # Made here, once: N processes starting at once would each make their own.
@@ -90,7 +90,7 @@ def serve(path: Path, db: str | None, host: str, port: int, workers: int,
 def worker_app() -> Starlette:
     """The app of one web process of `gridwork serve --workers N` (a uvicorn factory: the
     deployment folder and database come from $GRIDWORK_SERVE_PATH and $GRIDWORK_DB)."""
-    from .app import create_app
+    from ..web.app import create_app
 
     from ..runtime import Runtime
 

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from ..config import Deployment
-    from .importer import ImportFailed
+    from ..exchange.importer import ImportFailed
 
 DB_HELP = "Database URL (else $GRIDWORK_DB, else the SQLite file in the data folder)."
 
@@ -41,8 +41,8 @@ def migrate(path: Path, db: str | None, plan_only: bool, allow_destructive: bool
     Prints the plan first. Additive changes and declared renames apply; changes that
     would lose data are refused unless --allow-destructive. All or nothing.
     """
-    from . import MigrationRefused, database_url
-    from . import migrate as run_migrate
+    from ..storage import MigrationRefused, database_url
+    from ..storage import migrate as run_migrate
 
     deployment = deployment_or_exit(path)
     try:
@@ -54,7 +54,7 @@ def migrate(path: Path, db: str | None, plan_only: bool, allow_destructive: bool
 
 def current_engine(deployment: Deployment, db: str | None) -> Engine:
     """An engine on a database that matches the config, or exit saying what to run."""
-    from . import DatabaseBehind, database_url, ensure_current, make_engine
+    from ..storage import DatabaseBehind, database_url, ensure_current, make_engine
 
     engine = make_engine(database_url(deployment, db))
     try:
@@ -104,7 +104,7 @@ def import_(path: Path, register: str, file: Path, db: str | None) -> None:
     ODK Central's and KoboToolbox's CSV exports of a form from `gridwork forms export`
     import as they are. Each problem is printed as FILE:row N: FIELD: MESSAGE.
     """
-    from .importer import ImportFailed, import_file
+    from ..exchange.importer import ImportFailed, import_file
 
     deployment = deployment_or_exit(path)
     refusal = _not_a_register(deployment, path, register)
@@ -134,8 +134,8 @@ def export(path: Path, register: str, file: Path, db: str | None, raw: bool,
            base_url: str) -> None:
     """Export REGISTER's records to FILE (.csv or .xlsx): with the labels of the
     deployment's language and photos as links, or with --raw as import reads them."""
-    from .exporter import export_file
-    from .tabular import TableFileError
+    from ..web.exporter import export_file
+    from ..storage.tabular import TableFileError
 
     deployment = deployment_or_exit(path)
     refusal = _not_a_register(deployment, path, register)
@@ -181,8 +181,8 @@ def users_import(path: Path, file: Path, db: str | None, passwords: Path | None)
     password; a new user without one gets a random password, written only to a new
     file readable by you alone.
     """
-    from .importer import ImportFailed
-    from .users import import_users
+    from ..exchange.importer import ImportFailed
+    from ..exchange.users import import_users
 
     deployment = deployment_or_exit(path)
     engine = current_engine(deployment, db)
@@ -222,8 +222,8 @@ def _report_short(short: list[Any], shown: int = 20) -> None:
 def users_staffing(path: Path, db: str | None) -> None:
     """List every node (department) with fewer or more active users of a role than its
     `min_per_node` / `max_per_node`; exit 1 when there is any."""
-    from .schema import build_schema
-    from .staffing import out_of_bounds
+    from ..storage.schema import build_schema
+    from ..storage.staffing import out_of_bounds
 
     deployment = deployment_or_exit(path)
     engine = current_engine(deployment, db)
@@ -249,8 +249,8 @@ def users_staffing(path: Path, db: str | None) -> None:
 @click.option("--db", help=DB_HELP)
 def users_export(path: Path, file: Path, db: str | None) -> None:
     """Export every user, one row per role grant, to FILE; no passwords or hashes."""
-    from .tabular import TableFileError
-    from .users import export_users
+    from ..storage.tabular import TableFileError
+    from ..exchange.users import export_users
 
     deployment = deployment_or_exit(path)
     engine = current_engine(deployment, db)
@@ -275,8 +275,8 @@ def users_sessions(path: Path, username: str, db: str | None, revoke: bool) -> N
 
     from sqlalchemy import select
 
-    from . import build_schema
-    from . import sessions as stored
+    from ..storage import build_schema
+    from ..storage import sessions as stored
 
     deployment = deployment_or_exit(path)
     engine = current_engine(deployment, db)
@@ -319,9 +319,9 @@ def seed(path: Path, demo: bool, db: str | None, records: int, seed_value: int) 
     One user per role, named as the role key with password `demo`, all on the branch
     from the root to the first grid; records spread over the tree, in every state.
     """
-    from .schema import build_schema
-    from .seed import seed_demo
-    from .staffing import out_of_bounds
+    from ..storage.schema import build_schema
+    from ..demo.seed import seed_demo
+    from ..storage.staffing import out_of_bounds
 
     deployment = deployment_or_exit(path)
     engine = current_engine(deployment, db)

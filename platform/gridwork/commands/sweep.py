@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from ..storage.commands import DB_HELP, current_engine, deployment_or_exit
+from .storage import DB_HELP, current_engine, deployment_or_exit
 
 if TYPE_CHECKING:
-    from .sweep import Fired
+    from ..sweep.sweep import Fired
 
 
 def _instant(text: str | None, zone: ZoneInfo) -> dt.datetime:
@@ -75,7 +75,7 @@ def sweep_command(path: Path, db: str | None, now_text: str | None, batch: int |
     For cron-based installations and for testing; `gridwork serve` and `gridwork worker`
     sweep by themselves every `timers.interval`.
     """
-    from .sweep import sweep
+    from ..sweep.sweep import sweep
 
     from ..runtime import Runtime
 
@@ -106,7 +106,7 @@ def worker(path: Path, db: str | None, concurrency: int) -> None:
     from kombu.utils.url import maybe_sanitize_url
 
     from ..tasks import make_app
-    from .loop import BROKER_ENV
+    from ..sweep.loop import BROKER_ENV
 
     deployment = deployment_or_exit(path)
     if not os.environ.get(BROKER_ENV):

@@ -6,8 +6,6 @@ from __future__ import annotations
 import ast
 from typing import Any
 
-from jinja2 import TemplateSyntaxError
-from jinja2.sandbox import SandboxedEnvironment
 from pydantic import ValidationError
 
 from .. import plugins
@@ -312,6 +310,11 @@ def _notifications(ctx: Context) -> None:
         for i, channel_name in enumerate(names):
             ctx.name_in(_item(("notifications", "roles"), role, i, names), "channel",
                         channel_name, ctx.channels)
+    if not n.templates:
+        return
+    from jinja2 import TemplateSyntaxError  # only a deployment with templates pays for it
+    from jinja2.sandbox import SandboxedEnvironment
+
     env = SandboxedEnvironment()
     for name, template in n.templates.items():
         for part in ("subject", "body"):

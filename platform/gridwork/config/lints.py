@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 from chinese_calendar import constants as chinese_holidays  # type: ignore[import-untyped]
 
@@ -20,7 +19,7 @@ def lint(ctx: Context, today: dt.date | None = None) -> None:
     _escalation_height(ctx)
     _duties(ctx)
     _assignee_first(ctx)
-    zone = ZoneInfo(ctx.deployment.about.timezone)
+    zone = ctx.deployment.about.zone
     _holiday_years(ctx, today or dt.datetime.now(zone).date())
 
 

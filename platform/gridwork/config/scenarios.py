@@ -70,7 +70,7 @@ class Report(_Model):
     _time = field_validator("time", mode="before")(_instant)
 
 
-class Step(_Model):
+class ScenarioStep(_Model):
     """Someone acting: ``by`` (a role) takes ``action`` at ``at``."""
 
     at: dt.datetime
@@ -111,7 +111,7 @@ class Scenario(_Model):
     """What the scenario shows, for the report of `gridwork test`."""
     report: Report
     """The record reported."""
-    steps: list[Step] = []
+    steps: list[ScenarioStep] = []
     """People acting on it, in time order."""
     until: dt.datetime | None = None
     """Stop simulating here; default 90 days after the report."""
@@ -152,7 +152,7 @@ def read_scenario(path: Path, deployment: Deployment) -> tuple[Any, Scenario | N
 
 
 _SECTIONS: dict[tuple[str, ...], type[BaseModel]] = {
-    (): Scenario, ("report",): Report, ("steps",): Step, ("expect",): Expected}
+    (): Scenario, ("report",): Report, ("steps",): ScenarioStep, ("expect",): Expected}
 """The model of each place in a scenario file (list positions left out)."""
 
 
@@ -176,7 +176,7 @@ def display_name(path: Path, deployment: Deployment) -> str:
 def _meaning(scenario: Scenario, deployment: Deployment) -> list[Problem]:
     """Names the deployment does not know: category, severity, node, roles, states, levels."""
     problems: list[Problem] = []
-    tz = ZoneInfo(deployment.about.timezone)
+    tz = deployment.about.zone
     categories = {c.code: c for c, _ in deployment.all_categories()}
     report = scenario.report
     if report.category not in categories:

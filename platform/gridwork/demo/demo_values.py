@@ -16,7 +16,7 @@ from ..config.expressions import parse_expression
 from ..config.models import FieldSpec, Register
 from ..config.plugin_checks import deployment_manager
 from ..hierarchy import locate
-from .columns import choice_codes
+from ..storage.columns import choice_codes
 
 _DEFAULT_BOX = (120.0, 30.0, 120.4, 30.4)
 """min lon, min lat, max lon, max lat of points when a deployment has no boundaries."""

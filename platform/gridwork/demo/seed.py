@@ -18,8 +18,8 @@ from sqlalchemy import Connection, Engine, insert, select
 from ..config import Deployment
 from ..config.models import Department, Register, Role
 from .demo_values import DemoValues
-from .passwords import hash_password
-from .schema import Schema, build_schema
+from ..storage.passwords import hash_password
+from ..storage.schema import Schema, build_schema
 from .seed_flow import DemoGrant, DemoUser
 from .seed_records import Records
 

@@ -19,7 +19,7 @@ from ..runtime import Runtime
 from ..workflow import history, stays
 from ..workflow.records import insert_records, load_record, set_deadline
 from .demo_values import DemoValues, Known
-from .schema import Schema
+from ..storage.schema import Schema
 from .seed_flow import DemoUser, Reach, filled_in, placements
 
 _OPEN_SPREAD = dt.timedelta(days=7)

@@ -12,10 +12,10 @@ from ..config import Deployment
 from ..config.models import SYSTEM_FIELDS, FieldSpec, Register
 from ..workflow import history
 from ..workflow.records import insert_records
-from .cells import Lookups, clean_cell, node_id
-from .schema import Schema, build_schema
-from .submissions import submission_columns
-from .tabular import TableFileError, read_table
+from ..storage.cells import Lookups, clean_cell, node_id
+from ..storage.schema import Schema, build_schema
+from ..storage.submissions import submission_columns
+from ..storage.tabular import TableFileError, read_table
 
 NODE_HEADERS = ("node", "节点")
 _CHUNK = 500

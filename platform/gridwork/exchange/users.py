@@ -16,14 +16,14 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from ..config import Deployment
-from . import sessions
-from .cells import Lookups
+from ..storage import sessions
+from ..storage.cells import Lookups
 from .importer import ImportFailed
-from .passwords import hash_password, initial_password
-from .schema import Schema, build_schema
-from .staffing import Staffing, out_of_bounds
-from .tabular import TableFileError, read_table, write_table
-from .user_rows import USER_COLUMNS, GrantSpec, RowReader, UserPlan, map_columns
+from ..storage.passwords import hash_password, initial_password
+from ..storage.schema import Schema, build_schema
+from ..storage.staffing import Staffing, out_of_bounds
+from ..storage.tabular import TableFileError, read_table, write_table
+from ..storage.user_rows import USER_COLUMNS, GrantSpec, RowReader, UserPlan, map_columns
 
 
 @dataclass

@@ -86,7 +86,7 @@ class Form:
         register = deployment.registers[register_name]
         fields = tuple(FormField(_inline_choices(spec, deployment.choices), types[spec.type])
                        for spec in register.fields)
-        return cls(fields, ZoneInfo(deployment.about.timezone), register.rules,
+        return cls(fields, deployment.about.zone, register.rules,
                    deployment.about.locale)
 
     def clean(self, raw: RawInput, *, system: Mapping[str, Any] | None = None,

@@ -9,12 +9,13 @@ next run sends it again; receivers can drop the repeat by its idempotency key.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, RowMapping, select, update
 
+from ..clock import Clock
 from ..storage.writes import run_writing
 from .channels import ChannelType
 from .message import Message, PermanentFailure
@@ -68,7 +69,7 @@ class Counts:
 
 
 def deliver_pending(engine: Engine, runtime: Runtime, *,
-                    clock: Callable[[], dt.datetime], batch: int = 100,
+                    clock: Clock, batch: int = 100,
                     policy: RetryPolicy = RetryPolicy()) -> Counts:
     """Send up to ``batch`` due messages (a digest counts once); return what happened."""
     kinds = runtime.channels

@@ -6,11 +6,12 @@ import datetime as dt
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, func, insert, select
 
+from ..clock import Clock
 from ..config.models import Notifications
 from ..config.types import parse_duration
 from .tables import FAILED, GRANTS, OUTBOX, PENDING, SENT, USERS
@@ -26,7 +27,7 @@ BASE_URL_ENV = "GRIDWORK_BASE_URL"
 
 def enqueue(conn: Connection, runtime: Runtime, *, recipients: Iterable[int],
             template: str, context: Mapping[str, Any], cause: str,
-            clock: Callable[[], dt.datetime], register: str | None = None,
+            clock: Clock, register: str | None = None,
             record: int | None = None, step: int | None = None, channels: Sequence[str] = (),
             occasion: str | None = None) -> int:
     """Write one outbox row per recipient, channel and address; return how many were new.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import zoneinfo
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -23,7 +22,7 @@ class Lookups:
                       for row in conn.execute(select(nodes.c.code, nodes.c.id, nodes.c.level))}
         self.users = dict(conn.execute(select(users.c.username, users.c.id)).all())
         self.deployment: Deployment = schema.deployment
-        self.timezone = zoneinfo.ZoneInfo(self.deployment.about.timezone)
+        self.timezone = self.deployment.about.zone
         self.lookup = self
 
     def node(self, code: str, level: str | None) -> int:

@@ -9,9 +9,8 @@ On PostgreSQL the statement also fires the deadlines it may: a data-modifying WI
 the `overdue` history row of each claimed deadline whose record is still in the timer's
 state and round, unless it must wait for a reminder or escalation step of the batch (one
 of the same record, which fires in due order around it; or the batch's too many such
-timers, past which the sweep hands the rest back). Those come back as `WRITTEN`, and
-their ids no longer travel to the server twice: 100,000 due deadlines fired in 1.6–1.9 s
-instead of 1.9–2.4 s (`gridwork bench --db`). SQLite has no data-modifying WITH; there the
+timers, past which the sweep hands the rest back). Those come back as `WRITTEN`, so
+their ids travel to the server once. SQLite has no data-modifying WITH; there the
 sweep writes every deadline itself.
 """
 

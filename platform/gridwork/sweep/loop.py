@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from ..notify.delivery import Counts, deliver_pending
-from ..runtime import Clock, Runtime, utc_now
+from ..clock import Clock, utc_now
+from ..runtime import Runtime
 from .leader import Leadership
 from .sweep import SweepReport, sweep
 

@@ -73,7 +73,7 @@ def config_check_20k_nodes(_url: str | None = None) -> Figure:
             runs.append(time.perf_counter() - start)
             if done.returncode != 0:
                 raise RuntimeError(f"benchmark deployment does not check:\n{done.stdout}")
-        from .config import check
+        from ..config import check
 
         start = time.perf_counter()
         check(root)

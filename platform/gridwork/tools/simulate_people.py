@@ -13,7 +13,7 @@ from ..forms.steps import create_fields
 from ..hierarchy import in_subtree, locate
 from ..storage import Schema
 from ..storage.columns import choice_codes
-from ..storage.demo_values import DemoValues
+from ..demo.demo_values import DemoValues
 from ..workflow import Record
 from ..workflow.actors import may
 from .simulate_timeline import Recipient

@@ -1,4 +1,4 @@
-"""The JSON API under `/api/v1` (issue 5's records API and the message log): its routes, as
+"""The JSON API under `/api/v1` (records, their actions and history, and the message log): its routes, as
 an app of its own so that unknown paths and methods answer JSON too."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""The JSON the API answers with: registers, records, history and actions, as issue 5 fixes
-them; values as JSON holds them (ISO dates, decimals as text, points as [lat, lon])."""
+"""The JSON the API answers with: registers, records, history and actions, in the
+shapes the OpenAPI document states; values as JSON holds them (ISO dates, decimals as text, points as [lat, lon])."""
 
 from __future__ import annotations
 

@@ -17,7 +17,8 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from ..runtime import Clock, Runtime, utc_now
+from ..clock import Clock, utc_now
+from ..runtime import Runtime
 from ..storage import database_url, make_engine
 from ..workflow import PluginFailed
 from . import (

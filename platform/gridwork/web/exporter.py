@@ -15,9 +15,9 @@ from sqlalchemy import Connection, Engine, Row, select
 from ..config import Deployment
 from ..config.models import FieldSpec
 from ..hierarchy import HasGrants, scope_filter
-from .columns import choice_codes
-from .schema import Schema, build_schema
-from .tabular import plain, write_table
+from ..storage.columns import choice_codes
+from ..storage.schema import Schema, build_schema
+from ..storage.tabular import plain, write_table
 
 if TYPE_CHECKING:
     from ..forms import FieldType
@@ -44,9 +44,10 @@ def export_file(engine: Engine, deployment: Deployment, register: str, path: Pat
         if raw:
             header, cells = raw_table(conn, deployment, schema, register, rows)
         else:
-            from ..runtime import Runtime, utc_now
-            from ..web.export_table import labelled_table
-            from ..web.site import Site
+            from ..clock import utc_now
+            from ..runtime import Runtime
+            from .export_table import labelled_table
+            from .site import Site
 
             site = Site(Runtime.build(deployment, schema=schema), engine, utc_now,
                         deployment.root / deployment.about.data_dir)
@@ -95,7 +96,7 @@ class Codes:
         nodes, users = schema.system("nodes"), schema.system("users")
         return cls(dict(conn.execute(select(nodes.c.id, nodes.c.code)).all()),
                    dict(conn.execute(select(users.c.id, users.c.username)).all()),
-                   zoneinfo.ZoneInfo(schema.deployment.about.timezone))
+                   schema.deployment.about.zone)
 
     def t(self, text: str) -> str:
         """Raw files keep gridwork's own words."""

@@ -71,7 +71,7 @@ class Names:
     @property
     def timezone(self) -> zoneinfo.ZoneInfo:
         """The deployment's time zone."""
-        return zoneinfo.ZoneInfo(self.site.deployment.about.timezone)
+        return self.site.runtime.zone
 
     def t(self, text: str) -> str:
         """``text`` in the reader's language."""

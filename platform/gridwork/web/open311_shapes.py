@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, select
 
@@ -154,5 +153,5 @@ def w3c(site: Site, moment: dt.datetime | None) -> str | None:
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
-    zone = ZoneInfo(site.deployment.about.timezone)
+    zone = site.runtime.zone
     return moment.astimezone(zone).replace(microsecond=0).isoformat()

@@ -15,7 +15,7 @@ from starlette.responses import Response
 
 from ..auth import may
 from ..config.models import FieldSpec
-from ..storage.exporter import raw_table
+from .exporter import raw_table
 from ..storage.tabular import write_table
 from .access import require
 from ..workflow import overdue_clause

@@ -11,7 +11,8 @@ from sqlalchemy import Engine, select
 
 from ..config import Deployment
 from ..config.types import Label
-from ..runtime import Clock, Runtime
+from ..clock import Clock
+from ..runtime import Runtime
 from ..storage.schema import Schema
 from .i18n import translate
 

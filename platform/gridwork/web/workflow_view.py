@@ -38,7 +38,7 @@ class Change:
 
 
 @dataclass(frozen=True)
-class Step:
+class TimelineEntry:
     """One history row as the timeline shows it."""
 
     at: str
@@ -56,7 +56,7 @@ class Round:
     """The steps of one round (a return for a second round starts the next)."""
 
     number: int
-    steps: list[Step] = field(default_factory=list)
+    steps: list[TimelineEntry] = field(default_factory=list)
 
 
 @dataclass
@@ -139,7 +139,7 @@ def timeline_rounds(conn: Connection, site: Site, register: str, record_id: int,
         # A move names where it went; a new record, the state it starts in.
         moved = entry.to_state is not None and entry.from_state != entry.to_state and (
             entry.from_state is not None or entry.action == "create")
-        rounds[-1].steps.append(Step(
+        rounds[-1].steps.append(TimelineEntry(
             at=when(site, entry.at),
             actor=people.get(entry.actor, entry.actor_name or "") if entry.actor
             else site.t("System"),

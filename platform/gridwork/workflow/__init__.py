@@ -10,7 +10,6 @@ from .actors import Actor, User, load_user
 from .dispatch import Route
 from .engine import (
     Available,
-    Clock,
     available_actions,
     create_entry,
     create_record,
@@ -26,7 +25,7 @@ from .status import is_open, is_overdue, may_supervise, open_clause, overdue_cla
 from .supervision import open_supervision, supervisions
 
 __all__ = [
-    "Actor", "Available", "Change", "Clock", "Conflict", "Entry",
+    "Actor", "Available", "Change", "Conflict", "Entry",
     "Forbidden", "Invalid", "Kind", "NotFound", "PluginFailed", "QueueCount", "Record", "Route",
     "Step", "User", "WorkflowError", "available_actions", "create_entry", "create_record",
     "edit_record", "is_open", "is_overdue", "load_record", "load_user", "may_supervise",

@@ -16,7 +16,8 @@ from ..forms.steps import edit_fields, taken_by
 from ..storage import Schema
 from . import stays
 from .actors import Actor, holds_node, with_verb
-from ..runtime import Clock, Runtime
+from ..clock import Clock
+from ..runtime import Runtime
 from .errors import Conflict, NotFound
 from .history import Change, Kind, write
 from .inputs import (

@@ -15,7 +15,8 @@ from ..config.models import Transition, Workflow
 from ..forms.inputs import is_blank
 from ..forms.messages import REQUIRED, message
 from ..forms.steps import create_fields, transition_fields
-from ..runtime import Clock, Runtime
+from ..clock import Clock
+from ..runtime import Runtime
 from ..storage import Schema
 from . import actions, history, stays, supervision
 from .actors import Actor, holds_node, with_verb

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Sequence
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, insert, select
 
@@ -63,7 +62,7 @@ def _tell_admins(conn: Connection, schema: Schema, register: str, record: int,
     inbox = [name for name, channel in d.notifications.channels.items()
              if channel.type == "inbox"]
     channel = inbox[0] if inbox else "log"
-    day = now.astimezone(ZoneInfo(d.about.timezone)).date()
+    day = now.astimezone(d.about.zone).date()
     label = ", ".join(map(str, years))
     subject = _SUBJECT[d.about.locale].format(years=label)
     keys = {user: _key(label, day, user, channel) for user in admins}

@@ -4,7 +4,6 @@ the navigation and listed oldest deadline first."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +19,7 @@ from sqlalchemy import (
     union_all,
 )
 
+from ..clock import Clock
 from ..config import Deployment
 from ..config.models import Queue, Workflow
 from ..hierarchy import Grant, scope_filter
@@ -98,7 +98,7 @@ def _union(deployment: Deployment, schema: Schema, workflow_name: str, workflow:
 
 
 def queue_counts(conn: Connection, deployment: Deployment, schema: Schema, user: Actor, *,
-                 clock: Callable[[], dt.datetime]) -> list[QueueCount]:
+                 clock: Clock) -> list[QueueCount]:
     """Every queue the user's roles see, with its count."""
     now, locale = clock(), deployment.about.locale
     counts = []
@@ -111,7 +111,7 @@ def queue_counts(conn: Connection, deployment: Deployment, schema: Schema, user:
 
 
 def queue_records(conn: Connection, deployment: Deployment, schema: Schema, user: Actor,
-                  queue: str, *, clock: Callable[[], dt.datetime], limit: int = 50,
+                  queue: str, *, clock: Clock, limit: int = 50,
                   offset: int = 0) -> list[Record]:
     """The records of one of the user's queues, oldest deadline first (none last), then
     oldest record; KeyError when no queue of that name is the user's."""

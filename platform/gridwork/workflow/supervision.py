@@ -4,11 +4,11 @@ when the record is done."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
+from ..clock import Clock
 from ..config.models import Target
 from ..storage import Schema
 from .actors import Actor
@@ -64,7 +64,7 @@ def close(conn: Connection, schema: Schema, record: Record, now: dt.datetime) ->
 
 def open_supervision(conn_or_engine: Connection | Engine, runtime: Runtime, user: Actor,
                      register: str, record_id: int, *,
-                     reason: str, clock: Callable[[], dt.datetime]) -> int:
+                     reason: str, clock: Clock) -> int:
     """Open a supervision as ``user``, who must hold ``supervise`` over the record's place;
     raises Forbidden otherwise, NotFound when there is no such record."""
     now, deployment, schema = clock(), runtime.deployment, runtime.schema

@@ -72,6 +72,11 @@ class DeploymentInfo(Model):
             ) from None
         return value
 
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        """The time zone itself; `zoneinfo` keeps one instance per name."""
+        return zoneinfo.ZoneInfo(self.timezone)
+
 
 _HOURS_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
 
