@@ -25,7 +25,6 @@ from .types import Duration, Label, Moment, Offset, _code, _name
 
 SCHEMA_ID = "https://gridwork.dev/schema/gridwork.schema.json"
 SCENARIO_SCHEMA_ID = "https://gridwork.dev/schema/scenario.schema.json"
-SHIPPED = ("community", "safety", "environment")
 
 
 def json_schema() -> dict[str, Any]:
@@ -276,14 +275,15 @@ def _cell(text: str) -> str:
 
 
 def _examples(configs: Path) -> dict[tuple[str, str], Any]:
-    """(model, key) → the first value a shipped deployment gives that key."""
+    """(model, key) → the first value a deployment under ``configs`` gives that key, taking
+    the folders in name order."""
     from .loader import load_sources  # the loader imports the models; keep this lazy
 
     examples: dict[tuple[str, str], Any] = {}
-    for name in SHIPPED:
-        if not (configs / name / "deployment.yaml").is_file():
+    for folder in sorted(configs.iterdir()):
+        if not (folder / "deployment.yaml").is_file():
             continue
-        sources, problems = load_sources(configs / name)
+        sources, problems = load_sources(folder)
         if not problems:
             _collect(Deployment, _plain(sources.merged()), examples)
     return examples
