@@ -57,7 +57,7 @@ CASES = [
     ('node_duplicate_code', [('    - {code: S1C1G1, name: 第一网格, level: grid, parent: S1C1}\n', '    - {code: S1C1G1, name: 第一网格, level: grid, parent: S1C1}\n    - {code: S1C1G1, name: 第二网格, level: grid, parent: S1C1}\n')], 1,
      ["deployment.yaml:19:14: error: duplicate node code 'S1C1G1'"]),
     ('node_wrong_level_under_parent', [('level: grid, parent: S1C1}', 'level: grid, parent: S1}')], 1,
-     ["deployment.yaml:18:55: error: a grid node needs a community as parent, but 'S1' is a street"]),
+     ["deployment.yaml:18:55: error: a grid node needs a community as parent, but 'S1' is a street; if grid nodes may sit under a street, write 'under: [community, street]' on the grid level"]),
     ('node_code_pattern', [('{code: S1C1, name: 东一社区', '{code: S1-C1, name: 东一社区')], 1,
      ["deployment.yaml:17:14: error: code 'S1-C1' does not match the community code pattern ^S\\dC\\d$",
       "deployment.yaml:18:55: error: unknown parent 'S1C1': no node has that code"]),

@@ -150,13 +150,12 @@ def _place(conn: Connection, deployment: Deployment, schema: Schema, user: Actor
         found = None if is_blank(code) else conn.execute(
             select(nodes.c.id, nodes.c.path, nodes.c.level).where(nodes.c.code == str(code))
         ).first()
-        level = spec.attach_to or deployment.hierarchy.levels[-1].key
         allowed = with_verb(deployment, user, "edit", old.register).grants
         if is_blank(code):
             errors["node"] = [message(REQUIRED)]
         elif found is None or not any(holds_node(g, found.id, found.path) for g in allowed):
             errors["node"] = [message(OUTSIDE)]
-        elif found.level != level:
+        elif not deployment.holds_records(old.register, str(code), found.level):
             errors["node"] = [message(WRONG_LEVEL)]
         else:
             columns["node"] = found.id

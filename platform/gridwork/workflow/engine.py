@@ -224,9 +224,8 @@ def _new(conn: Connection, runtime: Runtime, user: Actor, register: str, node_co
     allowed = with_verb(deployment, user, "create", register).grants
     if node is None or not any(holds_node(g, node.id, node.path) for g in allowed):
         raise Forbidden(f"may not create {register} records at '{node_code}'")
-    level = spec.attach_to or deployment.hierarchy.levels[-1].key
     errors: dict[str, list[str]] = {}
-    if node.level != level:
+    if not deployment.holds_records(register, node_code, node.level):
         errors["node"] = [message(WRONG_LEVEL)]
     asked = create_fields(deployment, register)
     fields, system = split(spec, values, system_names, errors, asked)
