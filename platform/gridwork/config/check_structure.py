@@ -39,9 +39,10 @@ def _levels(ctx: Context) -> None:
             if key in seen:
                 continue
             if key in ctx.levels:
-                ctx.error(where, f"'{key}' is not above '{level.key}': a level sits only "
-                          "under levels listed before it; list the levels from the top down "
-                          f"(write '{level.key}' after '{key}')")
+                ctx.error(where, f"'{key}' is listed after '{level.key}', so a "
+                          f"{level.key} node cannot sit under it: the levels go from the top "
+                          f"down and a level sits only under levels above it; remove '{key}' "
+                          f"here, or list '{key}' above '{level.key}'")
             else:
                 ctx.error(where, unknown("level", key, seen))
         seen.append(level.key)
