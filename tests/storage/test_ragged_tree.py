@@ -81,7 +81,8 @@ def test_reports_sit_on_the_sub_cell_where_a_cell_has_them_else_on_the_cell(
     for has_sub_cells in ("420102001", "420100001"):
         with pytest.raises(Invalid) as refused:
             report(has_sub_cells)
-        assert refused.value.errors == {"node": ["not at the right level"]}
+        assert refused.value.errors == {
+            "node": ["records sit on the areas below this one; choose one of them"]}
     # The market register names both levels: a 格 with 子格 holds its records too.
     market = create_entry(engine, runtime, ins, "market", "420102001", {"name": "汉正街"},
                           clock=lambda: NOW)

@@ -84,7 +84,7 @@ def test_the_form_offers_sub_cells_where_there_are_and_cells_where_there_are_non
         "csrf": token(client), "node": "420102001", "category": "gouging",
         "title": "有子格的格", "licence": "AB12"})
     assert refused.status_code == 422
-    assert re.search(r'id="error-node">层级不符</p>', refused.text), refused.text
+    assert re.search(r'id="error-node">记录应落在其下级区域，请选择其中一个</p>', refused.text), refused.text
     assert "格式不对，应形如 JY123456" in refused.text
     stored = client.post("/registers/price_report/new", data={
         "csrf": token(client), "node": "420100002", "category": "gouging",

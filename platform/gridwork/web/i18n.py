@@ -37,6 +37,7 @@ ELSEWHERE = (
     N_("a point 'latitude, longitude' is needed"),
     N_("latitude must lie within ±90 and longitude within ±180"), N_("pick a record"),
     N_("a value is needed"), N_("not within your area"), N_("not at the right level"),
+    N_("records sit on the areas below this one; choose one of them"),
     N_("no such user"), N_("no such record"), N_("only JPEG, PNG or WebP images"),
     N_("one file only"), N_("already used by another record"),
     # Error pages and sign-in (web.app, web.pages_auth) and history actions (web.pages_record).

@@ -21,9 +21,9 @@ from .errors import Conflict, NotFound
 from .history import Change, Kind, write
 from .inputs import (
     OUTSIDE,
-    WRONG_LEVEL,
     category_errors,
     clean_fields,
+    place_error,
     raise_if,
     split,
     unique_clashes,
@@ -155,8 +155,8 @@ def _place(conn: Connection, deployment: Deployment, schema: Schema, user: Actor
             errors["node"] = [message(REQUIRED)]
         elif found is None or not any(holds_node(g, found.id, found.path) for g in allowed):
             errors["node"] = [message(OUTSIDE)]
-        elif not deployment.holds_records(old.register, str(code), found.level):
-            errors["node"] = [message(WRONG_LEVEL)]
+        elif (wrong := place_error(deployment, old.register, str(code), found.level)) is not None:
+            errors["node"] = [wrong]
         else:
             columns["node"] = found.id
     if spec.categorized and deployment.categories and (

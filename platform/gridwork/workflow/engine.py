@@ -25,9 +25,9 @@ from .errors import Conflict, Forbidden, NotFound
 from .inputs import (
     NOT_ASKED,
     SETTABLE,
-    WRONG_LEVEL,
     category_errors,
     clean_fields,
+    place_error,
     raise_if,
     split,
     system_columns,
@@ -225,8 +225,9 @@ def _new(conn: Connection, runtime: Runtime, user: Actor, register: str, node_co
     if node is None or not any(holds_node(g, node.id, node.path) for g in allowed):
         raise Forbidden(f"may not create {register} records at '{node_code}'")
     errors: dict[str, list[str]] = {}
-    if not deployment.holds_records(register, node_code, node.level):
-        errors["node"] = [message(WRONG_LEVEL)]
+    wrong_place = place_error(deployment, register, node_code, node.level)
+    if wrong_place is not None:
+        errors["node"] = [wrong_place]
     asked = create_fields(deployment, register)
     fields, system = split(spec, values, system_names, errors, asked)
     columns: dict[str, Any] = {}

@@ -88,7 +88,9 @@ class EscalationStep(Model):
     notify: OneOrMany[TargetType] = ()
     """Who is told."""
     move_up: MoveUp | None = None
-    """Reassign the record up the tree: to a level, or by a number of levels."""
+    """Reassign the record up the tree: to its ancestor at a level (where its branch skips
+    that level, the nearest ancestor above it), or a number of parent nodes up, whatever
+    their levels."""
     supervise: bool = False
     """Open a supervision record (督办)."""
     priority: Code | None = None
