@@ -153,6 +153,7 @@ class Deployment(Model):
 __all__ = [
     "SPECIAL_TARGETS", "SYSTEM_FIELDS", "TOP_LEVEL_KEYS", "VERBS", "Assessment", "Calendar",
     "Category", "Department", "Deployment", "DeploymentInfo", "EscalationStep", "FieldSpec",
-    "Hierarchy", "Leaves", "Level", "LimitRule", "Node", "Notifications", "Open311", "Queue", "Register",
-    "Reminder", "Role", "Rule", "Schedule", "State", "Target", "Transition", "Workflow",
+    "Hierarchy", "Leaves", "Level", "LimitRule", "Node", "Notifications", "Open311", "Queue",
+    "Register", "Reminder", "Role", "Rule", "Schedule", "State", "Target", "Transition",
+    "Workflow",
 ]

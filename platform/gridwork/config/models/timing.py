@@ -12,8 +12,9 @@ from .base import Model, OneOrMany, OrText, either
 
 
 class Target(Model):
-    """Who is told: a role (at the record's ancestor on that role's level), or
-    `assignee`, `reporter`, `department` (staff of the handling department)."""
+    """Who is told: a role (at the record's ancestor on that role's level; of a role held
+    at several levels, the nearest such ancestor where someone holds it), or `assignee`,
+    `reporter`, `department` (staff of the handling department)."""
 
     role: Name
     """A role key, or assignee, reporter, department."""
