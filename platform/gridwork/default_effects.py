@@ -36,7 +36,8 @@ def tell(firing: Firing, targets: Sequence[Target]) -> None:
 
 
 def move_up(firing: Firing, up: int | str | None) -> None:
-    """Reassign the record to its ancestor at the step's level, or that many levels up."""
+    """Reassign the record to its ancestor at the step's level (where its branch skips that
+    level, the nearest ancestor above it), or that many parents up, whatever their levels."""
     from sqlalchemy import select
 
     from .hierarchy import ancestor_codes
@@ -52,7 +53,10 @@ def move_up(firing: Firing, up: int | str | None) -> None:
     if isinstance(up, int):
         target = branch[max(here - up, 0)]
     else:
-        target = next((row for row in branch if row.level == up), branch[here])
+        rank = firing.schema.deployment.hierarchy.level_index
+        ceiling = rank(up)
+        target = next((row for row in reversed(branch)
+                       if ceiling is not None and (rank(row.level) or 0) <= ceiling), branch[here])
     if target.id == firing.record.node_id:
         return
     before = firing.record.node

@@ -84,8 +84,7 @@ def race_world(request: pytest.FixtureRequest, tmp_path: Path,
     else:
         url = request.getfixturevalue("pg_schema")()
     world = build_world(url, shipped("environment"))
-    level = world.deployment.roles[SCRIPT.dispatcher].at
-    assert level is not None
+    level = world.deployment.roles[SCRIPT.dispatcher].at[0]
     twin = f"{SCRIPT.dispatcher}_{secrets.token_hex(2)}"
     add_user(world.engine, world.schema, twin, SCRIPT.dispatcher, node=world.at[level])
     world.usernames = (*world.usernames, twin)
@@ -155,8 +154,7 @@ def editors_world(request: pytest.FixtureRequest, tmp_path: Path,
         url = request.getfixturevalue("pg_schema")()
     world = build_world(url, shipped("community"))
     editor = COMMUNITY.dispatcher
-    level = world.deployment.roles[editor].at
-    assert level is not None
+    level = world.deployment.roles[editor].at[0]
     twin = f"{editor}_{secrets.token_hex(2)}"
     add_user(world.engine, world.schema, twin, editor, node=world.at[level])
     world.usernames = (*world.usernames, twin)

@@ -85,10 +85,10 @@ def _shoot(page: Any, name: str) -> None:
 def _reporter(deployment: Deployment, register: str) -> str:
     """A demo role that may create records of the register, sitting at the level records
     attach to when one does."""
-    level = deployment.registers[register].attach_to or deployment.hierarchy.levels[-1].key
+    level = deployment.record_levels(register)[0]
     able = [key for key, role in deployment.roles.items() if role.department is None
             and any(verb in ("create", f"create:{register}") for verb in role.can)]
-    return next((key for key in able if deployment.roles[key].at == level), able[0])
+    return next((key for key in able if level in deployment.roles[key].at), able[0])
 
 
 def _try_action(walk: Walk, deployment: Deployment, register: str, url: str,

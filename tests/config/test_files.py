@@ -85,7 +85,9 @@ def test_csv_rows_are_reported_at_their_line_and_column(tmp_path: Path) -> None:
         "nodes.csv:5:13: error: unknown parent 'S1C2': no node has that code",
         "nodes.csv:6:1: error: duplicate node code 'S1C1G1' (first at line 4)",
         "nodes.csv:7:14: error: unknown level 'comunity'; did you mean 'community'?",
-        "nodes.csv:8:13: error: a grid node needs a community as parent, but 'S1' is a street",
+        "nodes.csv:8:13: error: a grid node needs a community as parent, but 'S1' is a street; "
+        "if grid nodes may sit under a street, write 'under: [community, street]' on the grid "
+        "level",
         "nodes.csv:9:4: error: node 'S9' needs a name",
         "nodes.csv:10:1: error: code 'X1' does not match the community code pattern ^S\\dC\\d$",
         "nodes.csv:10:9: error: node 'X1' is a community and needs a parent; only street nodes stand alone",

@@ -64,7 +64,7 @@ def test_a_good_value_is_kept_clean(every_type: Deployment, field: str, typed: A
     ("title", "x", "at least 2 characters"),
     ("title", "十一个字的标题还要再长些", "at most 10 characters"),
     ("title", ["a", "b"], "a single value is needed"),
-    ("code", "ab12", "not in the expected format"),
+    ("code", "ab12", "not in the expected format, e.g. AA123"),
     ("count", "4.5", "a whole number is needed"),
     ("count", {"value": 4}, "a single value is needed"),
     ("amount", "12,5", "a number is needed"),

@@ -182,11 +182,11 @@ def populate(engine: Engine, deployment: Deployment,
         if others:
             far[level] = others[0]
     for role_name, role in deployment.roles.items():
-        if role.at is not None:
-            add_user(engine, schema, role_name, role_name, node=at[role.at])
+        if role.at:
+            add_user(engine, schema, role_name, role_name, node=at[role.at[0]])
             names.append(role_name)
-            if role.at in far:
-                add_user(engine, schema, f"{role_name}_far", role_name, node=far[role.at])
+            if role.at[0] in far:
+                add_user(engine, schema, f"{role_name}_far", role_name, node=far[role.at[0]])
                 names.append(f"{role_name}_far")
         else:
             codes = ([d.code for d in deployment.departments] if role.department == "*"

@@ -32,13 +32,14 @@ def check_open311(ctx: Context) -> None:
         if register.workflow in ctx.deployment.workflows else set()
     for index, name in enumerate(config.notes):
         ctx.name_in(("open311", "notes", index), "action", name, transitions)
-    level = register.attach_to or ctx.levels[-1]
-    if config.fallback_node is not None and ctx.name_in(
-            ("open311", "fallback_node"), "node", config.fallback_node, ctx.node_codes) \
-            and ctx.node_level[config.fallback_node] != level:
-        ctx.error(("open311", "fallback_node"), f"node '{config.fallback_node}' is a "
-                  f"{ctx.node_level[config.fallback_node]}; {config.register_name} records sit "
-                  f"at a {level}")
+    d = ctx.deployment
+    fallback = config.fallback_node
+    if fallback is not None and ctx.name_in(
+            ("open311", "fallback_node"), "node", fallback, ctx.node_codes) \
+            and not d.holds_records(config.register_name, fallback, ctx.node_level[fallback]):
+        ctx.error(("open311", "fallback_node"), f"node '{fallback}' is a "
+                  f"{ctx.node_level[fallback]}; {config.register_name} records sit at "
+                  f"{d.record_place(config.register_name)}")
 
 
 def _fields(ctx: Context, config: Open311, register: Register) -> None:

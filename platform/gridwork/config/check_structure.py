@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from .context import Context
-from .models import SPECIAL_TARGETS, SYSTEM_FIELDS, VERBS, FieldSpec, Register, Rule
+from .models import SPECIAL_TARGETS, SYSTEM_FIELDS, VERBS, FieldSpec, Leaves, Register, Rule
 from .models.organisation import RECORD_VERBS
-from .problems import unknown
+from .problems import Path, unknown
 from .types import Moment
 
 _COMMON_OPTIONS = {"name", "type", "label", "help", "section", "required", "unique", "default",
@@ -26,11 +26,26 @@ def check_structure(ctx: Context) -> None:
 
 
 def _levels(ctx: Context) -> None:
-    seen: set[str] = set()
+    seen: list[str] = []
     for index, level in enumerate(ctx.deployment.hierarchy.levels):
+        path = ("hierarchy", "levels", index)
         if level.key in seen:
-            ctx.error(("hierarchy", "levels", index, "key"), f"duplicate level '{level.key}'")
-        seen.add(level.key)
+            ctx.error((*path, "key"), f"duplicate level '{level.key}'")
+        if index == 0 and level.under:
+            ctx.error((*path, "under"), f"'{level.key}' is the top level and sits under "
+                      "nothing; remove 'under:' (or list a level above it first)", at="key")
+        for number, key in enumerate(level.under if index else ()):
+            where = (*path, "under", number)
+            if key in seen:
+                continue
+            if key in ctx.levels:
+                ctx.error(where, f"'{key}' is listed after '{level.key}', so a "
+                          f"{level.key} node cannot sit under it: the levels go from the top "
+                          f"down and a level sits only under levels above it; remove '{key}' "
+                          f"here, or list '{key}' above '{level.key}'")
+            else:
+                ctx.error(where, unknown("level", key, seen))
+        seen.append(level.key)
 
 
 def _departments(ctx: Context) -> None:
@@ -55,8 +70,10 @@ def _roles(ctx: Context) -> None:
         if key in SPECIAL_TARGETS:
             ctx.error(path, f"'{key}' is a reserved recipient name; call the role otherwise",
                       at="key")
-        if role.at is not None:
-            ctx.name_in((*path, "at"), "level", role.at, ctx.levels)
+        for index, level in enumerate(role.at):
+            if ctx.name_in((*path, "at", index), "level", level, ctx.levels) and \
+                    level in role.at[:index]:
+                ctx.error((*path, "at", index), f"level '{level}' is listed twice")
         if role.department not in (None, "*"):
             ctx.name_in((*path, "department"), "department", role.department,
                         [*ctx.departments, "*"])
@@ -73,6 +90,24 @@ def _roles(ctx: Context) -> None:
                     ctx.name_in(where, "register", register, registers)
 
 
+def _attach_to(ctx: Context, path: Path, register: Register) -> None:
+    attach = register.attach_to
+    if attach is None:
+        return
+    if isinstance(attach, Leaves):
+        ctx.name_in((*path, "leaves"), "level", attach.leaves, ctx.levels)
+        return
+    if isinstance(attach, str):
+        ctx.name_in(path, "level", attach, ctx.levels)
+        return
+    if not attach:
+        ctx.error(path, "an empty list of levels; name the levels records sit at, or leave "
+                  "'attach_to' out for the lowest level")
+    for index, key in enumerate(attach):
+        if ctx.name_in((*path, index), "level", key, ctx.levels) and key in attach[:index]:
+            ctx.error((*path, index), f"level '{key}' is listed twice")
+
+
 def _choices(ctx: Context) -> None:
     for name, options in ctx.deployment.choices.items():
         if not options:
@@ -84,8 +119,7 @@ def _register(ctx: Context, name: str, register: Register) -> None:
     path = ("registers", name)
     if register.workflow is not None:
         ctx.name_in((*path, "workflow"), "workflow", register.workflow, d.workflows)
-    if register.attach_to is not None:
-        ctx.name_in((*path, "attach_to"), "level", register.attach_to, ctx.levels)
+    _attach_to(ctx, (*path, "attach_to"), register)
     if register.categorized and not d.categories:
         ctx.error((*path, "categorized"), "no categories are defined; add 'categories:'")
     names: dict[str, int] = {}

@@ -7,7 +7,7 @@ import datetime as dt
 from chinese_calendar import constants as chinese_holidays  # type: ignore[import-untyped]
 
 from .context import Context
-from .models import Category, Workflow
+from .models import Category, Hierarchy, Workflow
 
 
 def lint(ctx: Context, today: dt.date | None = None) -> None:
@@ -127,32 +127,58 @@ def _leaf_limits(ctx: Context, path: tuple[object, ...], cat: Category, general:
 
 
 def _escalation_height(ctx: Context) -> None:
+    """Follow the levels a register's records can be at down each ladder (a set, as a
+    ragged tree gives a node parents of several levels) and warn about a step that moves
+    none of them up, or every one of them past the top."""
     d = ctx.deployment
     levels = ctx.levels
+    rank = {key: index for index, key in enumerate(levels)}
     for name, register in d.registers.items():
         if not (register.categorized and register.workflow):
             continue
-        start = register.attach_to if register.attach_to in levels else levels[-1]
+        start = [key for key in d.record_levels(name) if key in rank] or [levels[-1]]
         for ladder, steps in d.escalation.items():
-            depth = levels.index(start)
+            here = set(start)
             for index, step in enumerate(steps):
-                if step.move_up is None:
-                    continue
+                where = ("escalation", ladder, index, "move_up")
                 if isinstance(step.move_up, int):
-                    depth -= step.move_up
-                elif step.move_up in levels:
-                    target = levels.index(step.move_up)
-                    if target >= depth:
-                        ctx.warn(("escalation", ladder, index, "move_up"),
-                                 f"'{step.move_up}' is not above where '{name}' records sit "
-                                 f"by then ('{levels[depth]}')")
-                    depth = min(depth, target)
-                if depth < 0:
-                    ctx.warn(("escalation", ladder, index, "move_up"),
-                             f"escalation goes above the top of the tree: '{name}' records "
-                             f"start at '{start}' and this step moves them past "
-                             f"'{levels[0]}'")
-                    break
+                    moved = _up_by(d.hierarchy, here, step.move_up)
+                    if moved is None:
+                        ctx.warn(where, "escalation goes above the top of the tree: "
+                                 f"'{name}' records start at '{' or '.join(start)}' and "
+                                 f"this step moves them past '{levels[0]}'")
+                        break
+                    here = moved
+                elif isinstance(step.move_up, str) and step.move_up in rank:
+                    target = rank[step.move_up]
+                    if all(target >= rank[key] for key in here):
+                        by_then = ", ".join(sorted(here, key=rank.__getitem__))
+                        ctx.warn(where, f"'{step.move_up}' is not above where '{name}' "
+                                 f"records sit by then ('{by_then}')")
+                    here = {up for key in here for up in _up_to(d.hierarchy, rank, key, target)}
+
+
+def _up_by(hierarchy: Hierarchy, here: set[str], steps: int) -> set[str] | None:
+    """The levels records at ``here`` reach moving up ``steps`` parents (one at the top
+    stays there); None when every one of them would pass the top."""
+    for _ in range(steps):
+        if all(not hierarchy.parent_levels(key) for key in here):
+            return None
+        here = {up for key in here for up in hierarchy.parent_levels(key) or (key,)}
+    return here
+
+
+def _up_to(hierarchy: Hierarchy, rank: dict[str, int], key: str, target: int) -> set[str]:
+    """The levels a record at ``key`` can reach moving up to the level ranked ``target``:
+    that level, or where a branch skips it, the nearest level above it."""
+    if rank[key] <= target:
+        return {key}
+    found: set[str] = set()
+    for up in hierarchy.parent_levels(key):
+        if up not in rank:
+            continue
+        found |= {up} if rank[up] <= target else _up_to(hierarchy, rank, up, target)
+    return found
 
 
 def _duties(ctx: Context) -> None:
@@ -166,13 +192,17 @@ def _duties(ctx: Context) -> None:
             ctx.warn((*path, "creates"), f"'{schedule.creates}' has no workflow, so its "
                      "duties can never be done; give the register a 'workflow:'")
         role = d.roles.get(schedule.assign)
-        if role is None or role.at is None:
+        if role is None or not role.at:
             continue
-        source = d.registers.get(schedule.register_name or "")
-        at = schedule.each or (source.attach_to if source and source.attach_to else levels[-1])
-        if at in levels and role.at in levels and levels.index(role.at) > levels.index(at):
-            ctx.warn((*path, "assign"), f"'{schedule.assign}' sits at '{role.at}', below the "
-                     f"'{at}' nodes these duties are for; nobody could be assigned")
+        source = schedule.register_name or ""
+        targets = ((schedule.each,) if schedule.each else
+                   d.record_levels(source) if source in d.registers else (levels[-1],))
+        mine = [levels.index(at) for at in role.at if at in levels]
+        theirs = [levels.index(at) for at in targets if at in levels]
+        if mine and theirs and min(mine) > max(theirs):
+            ctx.warn((*path, "assign"), f"'{schedule.assign}' sits at '{' or '.join(role.at)}', "
+                     f"below the '{' or '.join(targets)}' nodes these duties are for; nobody "
+                     "could be assigned")
 
 
 def _assignee_first(ctx: Context) -> None:

@@ -107,6 +107,10 @@ def _literal_words(expected: str) -> list[str]:
     return [w.strip(" '") for w in expected.replace(" or ", ",").split(",")]
 
 
+_BRANCH_TAGS = ("text", "number", "date", "list", "mapping")
+"""The kinds `models.base.either` tags its branches with."""
+
+
 def allowed_keys(loc: tuple[Any, ...]) -> list[str]:
     """The keys allowed in the mapping at ``loc``, found by walking the model types."""
     annotation: Any = Deployment
@@ -126,7 +130,8 @@ def _step(annotation: Any, key: Any) -> Any:
         for name, info in model.model_fields.items():
             if key in (name, info.alias):
                 return info.annotation
-        return None
+        # The tag pydantic adds for the branch `either` chose names no key: stay here.
+        return annotation if key in _BRANCH_TAGS else None
     for arg in _members(annotation):
         origin = typing.get_origin(arg)
         if origin is dict and not isinstance(key, int):

@@ -133,7 +133,9 @@ class _People:
                     d.departments[0] if d.departments else None)
 
     def _grant(self, key: str, role: Role, department: Department | None) -> DemoGrant:
-        level = role.at or (department.level if department else None)
+        # A role held at several levels is granted at the first of them on the demo branch.
+        level = next((at for at in role.at if at in self.on_branch),
+                     department.level if department else None)
         node = department.node if department and department.node else self.on_branch.get(
             level or "")
         return DemoGrant(key, role.scope, node, department.code if department else None)

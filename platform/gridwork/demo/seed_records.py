@@ -56,7 +56,7 @@ class Records:
                            if not cat.children]
         self.category_labels = labels
         lowest = d.hierarchy.levels[-1].key
-        self.reporter = next((users[k] for k, r in d.roles.items() if r.at == lowest), None)
+        self.reporter = next((users[k] for k, r in d.roles.items() if lowest in r.at), None)
         self.names = {n.code: n.name for n in d.nodes}
         self.parents = {n.code: n.parent for n in d.nodes}
         self.reach = Reach(d)
@@ -67,11 +67,11 @@ class Records:
     def fill(self, name: str, count: int) -> int:
         """Insert about ``count`` records into register ``name``; return how many."""
         register = self.deployment.registers[name]
-        level = register.attach_to or self.deployment.hierarchy.levels[-1].key
-        places = self.by_level.get(level, [])
+        places = [n.code for n in self.deployment.record_nodes(name)]
         if not places:
             return 0
-        home = self.on_branch.get(level, places[0])
+        held = set(places)
+        home = next((c for c in reversed(self.on_branch.values()) if c in held), places[0])
         workflow = self.deployment.workflows.get(register.workflow or "")
         rows, moves = [], []
         for i in range(count):

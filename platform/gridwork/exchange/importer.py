@@ -12,7 +12,7 @@ from ..config import Deployment
 from ..config.models import SYSTEM_FIELDS, FieldSpec, Register
 from ..workflow import history
 from ..workflow.records import insert_records
-from ..storage.cells import Lookups, clean_cell, node_id
+from ..storage.cells import Lookups, clean_cell, record_node_id
 from ..storage.schema import Schema, build_schema
 from ..storage.submissions import submission_columns
 from ..storage.tabular import TableFileError, read_table
@@ -54,7 +54,6 @@ def import_file(engine: Engine, deployment: Deployment, register: str, path: Pat
         raise ImportFailed(problems)
     table = schema.table(register)
     now = now or dt.datetime.now(dt.UTC)
-    level = spec.attach_to or deployment.hierarchy.levels[-1].key
     with engine.begin() as conn:
         lookups = Lookups(conn, schema)
         records: list[dict[str, Any]] = []
@@ -64,7 +63,7 @@ def import_file(engine: Engine, deployment: Deployment, register: str, path: Pat
             for index, field in columns.items():
                 try:
                     if field is None:
-                        record["node"] = node_id(lookups, cells[index], level)
+                        record["node"] = record_node_id(lookups, cells[index], register)
                     else:
                         record.update(clean_cell(field, cells[index], schema, lookups))
                 except ValueError as err:

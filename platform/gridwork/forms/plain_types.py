@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from ..config.types import Moment
 from ..integers import parse_int
 from .fieldtype import Demo, FieldType, Names, Sheet
+from .pattern_example import pattern_example
 
 if TYPE_CHECKING:
     from sqlalchemy.types import TypeEngine
@@ -45,7 +46,10 @@ class TextType(FieldType):
         if spec.max_length is not None and len(text) > spec.max_length:
             raise ValueError(f"at most {spec.max_length} characters")
         if spec.pattern and not re.fullmatch(spec.pattern, text):
-            raise ValueError("not in the expected format")
+            example = pattern_example(spec.pattern)
+            if example is None:
+                raise ValueError(f"not in the expected format: it must match {spec.pattern}")
+            raise ValueError(f"not in the expected format, e.g. {example}")
         return text
 
     def demo_value(self, spec: FieldSpec, node: str, demo: Demo) -> str:

@@ -92,7 +92,7 @@ class _Writer:
         """The record's place (and category) are questions too: `gridwork import` needs
         the node column, and expressions may read the category."""
         levels = {level.key: level for level in self.deployment.hierarchy.levels}
-        level = levels[self.register.attach_to or self.deployment.hierarchy.levels[-1].key]
+        level = levels[self.deployment.record_levels(self.name)[0]]
         self.survey.append({"type": "text", "name": "node", "required": "yes",
                             **_texts("label", level.label),
                             **_texts("hint", Label(zh="节点编码", en="Node code")),
@@ -278,7 +278,8 @@ class _Writer:
         for key in _REGISTER_OPTIONS:
             value = getattr(register, key)
             if value not in (None, False):
-                extra[key] = list(value) if isinstance(value, tuple) else value
+                extra[key] = (list(value) if isinstance(value, tuple) else
+                              value.model_dump() if hasattr(value, "model_dump") else value)
         locale = self.deployment.about.locale
         settings.append(("form_title", "form_id", "version", "default_language",
                          "namespaces", "gridwork"))

@@ -64,11 +64,23 @@ def clean_cell(spec: FieldSpec, raw: Any, schema: Schema, lookups: Lookups) -> d
     return kind.to_columns(spec, kind.import_cell(spec, raw, lookups))
 
 
-def node_id(lookups: Lookups, code: Any, level: str | None) -> int:
-    """The id of the node with ``code``, which must sit at ``level`` when given."""
+def node_id(lookups: Lookups, code: Any, level: str | tuple[str, ...] | None) -> int:
+    """The id of the node with ``code``, which must sit at ``level`` (or one of several)
+    when given."""
     found = lookups.nodes.get(str(code).strip())
     if found is None:
         raise ValueError(f"no node has code '{code}'")
-    if level is not None and found[1] != level:
-        raise ValueError(f"node '{code}' is a {found[1]}, not a {level}")
+    levels = (level,) if isinstance(level, str) else level
+    if levels is not None and found[1] not in levels:
+        raise ValueError(f"node '{code}' is a {found[1]}, not a {' or '.join(levels)}")
     return found[0]
+
+
+def record_node_id(lookups: Lookups, code: Any, register: str) -> int:
+    """The id of the node with ``code``, which must be one that holds ``register``'s records."""
+    d = lookups.deployment
+    found = node_id(lookups, code, d.record_levels(register))
+    if not d.holds_records(register, str(code).strip(), lookups.nodes[str(code).strip()][1]):
+        raise ValueError(f"node '{code}' has nodes below it; {register} records sit at "
+                         f"{d.record_place(register)}")
+    return found

@@ -49,13 +49,13 @@ def out_of_bounds(conn: Connection, deployment: Deployment, schema: Schema,
     return found
 
 
-def _counted(conn: Connection, schema: Schema, role: str, level: str | None,
+def _counted(conn: Connection, schema: Schema, role: str, levels: tuple[str, ...],
              department: str | None, minimum: int | None,
              maximum: int | None) -> list[Staffing]:
     grants, users = schema.system("grants"), schema.system("users")
-    if level is not None:
+    if levels:
         unit = schema.system("nodes")
-        joined, where, order = grants.c.node, unit.c.level == level, unit.c.path
+        joined, where, order = grants.c.node, unit.c.level.in_(levels), unit.c.path
     else:
         unit = schema.system("departments")
         joined, order = grants.c.department, unit.c.code

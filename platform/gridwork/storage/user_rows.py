@@ -169,18 +169,19 @@ class RowReader:
         scope = given.get("scope", role.scope)
         if scope not in SCOPES:
             self._problem(number, "scope", unknown("scope", scope, SCOPES))
-        if role.at is not None:
+        if role.at:
             return self._territorial(number, key, role, given, scope)
         return self._departmental(number, key, role, given, scope)
 
     def _territorial(self, number: int, key: str, role: Role, given: dict[str, str],
                      scope: str) -> GrantSpec | None:
+        levels = " or ".join(role.at)
         if "department" in given:
-            self._problem(number, "department", f"role '{key}' sits at a {role.at} node, not "
+            self._problem(number, "department", f"role '{key}' sits at a {levels} node, not "
                           "in a department; leave department empty")
         code = given.get("node")
         if code is None:
-            self._problem(number, "node", f"role '{key}' needs the code of a {role.at} node")
+            self._problem(number, "node", f"role '{key}' needs the code of a {levels} node")
             return None
         if not self._node(number, code, role.at):
             return None
@@ -224,7 +225,7 @@ class RowReader:
             return False, None
         return self._node(number, code, department.level), code
 
-    def _node(self, number: int, code: str, level: str | None) -> bool:
+    def _node(self, number: int, code: str, level: str | tuple[str, ...] | None) -> bool:
         try:
             node_id(self.lookups, code, level)
         except ValueError as err:

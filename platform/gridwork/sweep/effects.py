@@ -160,8 +160,8 @@ def _where(firing: Firing, targets: Sequence[Target]) -> list[dict[str, str | No
     found: list[dict[str, str | None]] = []
     for target in targets:
         role = deployment.roles.get(target.role)
-        level = target.level or (role.at if role is not None else None)
-        node = next((code for code in reversed(branch) if levels.get(code) == level), None)
+        wanted = (target.level,) if target.level else (role.at if role is not None else ())
+        node = next((code for code in reversed(branch) if levels.get(code) in wanted), None)
         found.append({"role": target.role, "node": node})
     return found
 

@@ -134,14 +134,14 @@ class Simulator:
         categories = {c.code: c for c, _ in d.all_categories()}
         if request.category not in categories:
             raise SimulationError(unknown("category", request.category, categories))
-        level = d.registers[register].attach_to or d.hierarchy.levels[-1].key
-        at_level = [n.code for n in d.nodes if n.level == level]
+        at_level = [n.code for n in d.record_nodes(register)]
         node = request.node or (at_level[0] if at_level else "")
         if node not in at_level:
             known = {n.code: n.level for n in d.nodes}
             if node in known:
                 raise SimulationError(f"node '{node}' is a {known[node]}; {register} records "
-                                      f"sit at a {level} node, e.g. '{at_level[0]}'")
+                                      f"sit at {d.record_place(register)} node, "
+                                      f"e.g. '{at_level[0]}'")
             raise SimulationError(unknown("node", node, at_level))
         if request.reporter is not None and request.reporter not in d.roles:
             raise SimulationError(unknown("role", request.reporter, d.roles))

@@ -33,12 +33,15 @@ def seed_people(conn: Connection, schema: Schema, node: str) -> dict[int, Recipi
     branch = path.strip("/").split("/")
     rows = conn.execute(select(nodes.c.code, nodes.c.id, nodes.c.level, nodes.c.path)
                         .where(nodes.c.code.in_(branch))).all()
-    at_level = {row.level: (row.code, row.id) for row in rows}
+    at_level = {row.level: (row.code, row.id, row.path) for row in rows}
     people: dict[int, Recipient] = {}
     now = dt.datetime.now(dt.UTC)
     for key, role in d.roles.items():
-        if role.at is not None:
-            place = at_level.get(role.at) or _below(conn, nodes, path, role.at)
+        if role.at:
+            # A role held at several levels acts from the nearest of them on the branch.
+            on_branch = [at_level[at] for at in role.at if at in at_level]
+            place = (max(on_branch, key=lambda p: len(p[2])) if on_branch
+                     else _below(conn, nodes, path, role.at[0]))
             if place is None:
                 continue
             wanted = [(key, place[1], None, Recipient(key, place[0], None))]
@@ -57,12 +60,12 @@ def seed_people(conn: Connection, schema: Schema, node: str) -> dict[int, Recipi
     return people
 
 
-def _below(conn: Connection, nodes: Any, path: str, level: str) -> tuple[str, int] | None:
+def _below(conn: Connection, nodes: Any, path: str, level: str) -> tuple[str, int, str] | None:
     """The first node at ``level`` under ``path`` (a role that sits below the record)."""
-    row = conn.execute(select(nodes.c.code, nodes.c.id).where(
+    row = conn.execute(select(nodes.c.code, nodes.c.id, nodes.c.path).where(
         in_subtree(nodes.c.path, path), nodes.c.level == level)
         .order_by(nodes.c.path).limit(1)).first()
-    return None if row is None else (row.code, row.id)
+    return None if row is None else (row.code, row.id, row.path)
 
 
 def reporter_role(deployment: Deployment, register: str, node: str) -> str | None:
@@ -71,10 +74,12 @@ def reporter_role(deployment: Deployment, register: str, node: str) -> str | Non
     level = next(n.level for n in deployment.nodes if n.code == node)
     found: tuple[int, str] | None = None
     for key, role in deployment.roles.items():
-        if role.at is None or not may(deployment, key, "create", register):
+        if not role.at or not may(deployment, key, "create", register):
             continue
-        depth = levels.index(role.at)
-        if depth <= levels.index(level) and (found is None or depth > found[0]):
+        here = levels.index(level)
+        depth = max((levels.index(at) for at in role.at if levels.index(at) <= here),
+                    default=None)
+        if depth is not None and (found is None or depth > found[0]):
             found = depth, key
     return found[1] if found else None
 

@@ -67,7 +67,8 @@ def register_json(site: Site, name: str) -> dict[str, Any]:
     spec = site.deployment.registers[name]
     shape: dict[str, Any] = {
         "name": name, "label": site.label(spec.label, name), "workflow": spec.workflow,
-        "level": spec.attach_to or site.deployment.hierarchy.levels[-1].key,
+        "level": site.deployment.record_levels(name)[0],
+        "levels": list(site.deployment.record_levels(name)),
         "fields": [field_json(site, field) for field in spec.fields],
         "create": list(create_fields(site.deployment, name)),
         "edit": list(edit_fields(site.deployment, name)),

@@ -34,9 +34,10 @@ ELSEWHERE = (
     N_("not a phone number"), N_("not a valid phone number"), N_("not an e-mail address"),
     N_("only digits, spaces, brackets, '-' and a leading '+'"),
     N_("not on the form for a new record"), N_("not asked by this action"),
-    N_("not in the expected format"), N_("a point 'latitude, longitude' is needed"),
+    N_("a point 'latitude, longitude' is needed"),
     N_("latitude must lie within ±90 and longitude within ±180"), N_("pick a record"),
     N_("a value is needed"), N_("not within your area"), N_("not at the right level"),
+    N_("records sit on the areas below this one; choose one of them"),
     N_("no such user"), N_("no such record"), N_("only JPEG, PNG or WebP images"),
     N_("one file only"), N_("already used by another record"),
     # Error pages and sign-in (web.app, web.pages_auth) and history actions (web.pages_record).
@@ -66,6 +67,10 @@ PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^not a valid unified social credit code: (.+)$"),
      N_("not a valid unified social credit code: {0}")),
     (re.compile(r"^larger than (.+)$"), N_("larger than {0}")),
+    (re.compile(r"^not in the expected format, e\.g\. (.+)$"),
+     N_("not in the expected format, e.g. {0}")),
+    (re.compile(r"^not in the expected format: it must match (.+)$"),
+     N_("not in the expected format: it must match {0}")),
 )
 """Validator messages with a value in them: the pattern, and the message id it becomes."""
 

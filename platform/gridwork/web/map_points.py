@@ -45,10 +45,11 @@ def scope_codes(conn: Connection, site: Site, user: User) -> set[str]:
 
 
 def note_for(conn: Connection, site: Site, user: User, lat: float, lon: float,
-             chosen: str | None, level: str | None, locale: str | None = None,
+             chosen: str | None, level: str | Collection[str] | None,
+             locale: str | None = None,
              ) -> PointNote | None:
     """What to say about the point for a record at node ``chosen`` (when one is chosen) and
-    hierarchy ``level``, in ``locale`` (default the site's); None when no boundary can
+    hierarchy ``level`` (or any of several), in ``locale`` (default the site's); None when no boundary can
     tell."""
     if not site.deployment.boundaries:
         return None
@@ -60,7 +61,8 @@ def note_for(conn: Connection, site: Site, user: User, lat: float, lon: float,
     holding = hierarchy.containing(site.deployment, lat, lon)
     seen = [node for node in (site.node_by_code(code) for code in holding if code in scope)
             if node is not None]
-    offer = next((node for node in seen if level is None or node.level == level), None)
+    levels = level.split(",") if isinstance(level, str) else level
+    offer = next((node for node in seen if levels is None or node.level in levels), None)
     node = site.node_by_code(chosen) if chosen and chosen in scope else None
     if node is None:
         if offer is not None:
@@ -100,7 +102,7 @@ def outside_points(conn: Connection, site: Site, user: User, register: str,
     they saw next door, but never unknowingly). Return the notes on the points that lie
     outside, and the refusals of those not ``confirmed``, by field."""
     spec = site.deployment.registers[register]
-    level = spec.attach_to or site.deployment.hierarchy.levels[-1].key
+    level = site.deployment.record_levels(register)
     notes: dict[str, PointNote] = {}
     if chosen is None:
         return notes, {}

@@ -45,9 +45,11 @@ class TreeItem:
 
 
 def level_rank(site: Site, level: str) -> int:
-    """How deep ``level`` lies in the hierarchy (the root level is 0; unknown: the deepest)."""
+    """How deep ``level`` lies in the hierarchy (the root level is 0; unknown: the deepest);
+    of several levels (``grid,subgrid``, where a register's records sit), the deepest."""
     keys = [lv.key for lv in site.deployment.hierarchy.levels]
-    return keys.index(level) if level in keys else len(keys) - 1
+    return max((keys.index(key) if key in keys else len(keys) - 1
+                for key in level.split(",")), default=len(keys) - 1)
 
 
 def roots(conn: Connection, site: Site, user: User, level: str) -> list[TreeItem]:
@@ -81,7 +83,7 @@ def search(conn: Connection, site: Site, user: User, text: str, level: str) -> l
     query = _in_scope(site, user).where(or_(nodes.c.name.ilike(pattern, escape="\\"),
                                             nodes.c.code.ilike(pattern, escape="\\")))
     if level:
-        query = query.where(nodes.c.level == level)
+        query = query.where(nodes.c.level.in_(level.split(",")))
     return _items(conn, site, user, query.limit(SEARCH_LIMIT), level, trail=True)
 
 
@@ -105,7 +107,7 @@ def _items(conn: Connection, site: Site, user: User, query: Select[Any], level: 
         select(nodes.c.parent, func.count()).where(nodes.c.parent.in_(open_ids),
                                                    scope_filter(user, nodes))
         .group_by(nodes.c.parent)).all()) if open_ids else {}
-    return [TreeItem(row.code, row.name, row.level, not level or row.level == level,
+    return [TreeItem(row.code, row.name, row.level, not level or row.level in level.split(","),
                      counts.get(row.id, 0), _trail(site, row.path) if trail else "")
             for row in rows]
 
@@ -120,7 +122,7 @@ async def node_tree(request: Request) -> Response:
     site, user = require(request)
     params = request.query_params
     level = params.get("level", "")
-    if level and level not in {lv.key for lv in site.deployment.hierarchy.levels}:
+    if level and not set(level.split(",")) <= {lv.key for lv in site.deployment.hierarchy.levels}:
         raise HTTPException(404)
     target = params.get("for", "in-node")
     if not TARGET.fullmatch(target):

@@ -118,13 +118,12 @@ def _node(site: Site, form: FormData) -> str:
     """The grid the request is filed at: the one holding its point, else the fallback
     node for a request with only an address."""
     config = config_of(site)
-    spec = site.deployment.registers[config.register_name]
-    level = spec.attach_to or site.deployment.hierarchy.levels[-1].key
+    d = site.deployment
     point = _point(form)
     if point is not None:
-        for code in containing(site.deployment, *point):
+        for code in containing(d, *point):
             node = site.node_by_code(code)
-            if node is not None and node.level == level:
+            if node is not None and d.holds_records(config.register_name, code, node.level):
                 return code
         raise Refusal(400, "lat and long: the point lies in none of this jurisdiction's "
                            "grids")

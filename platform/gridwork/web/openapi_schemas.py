@@ -68,7 +68,8 @@ def common_schemas() -> dict[str, Schema]:
         "Field": obj({}, ["name", "type", "label", "required"], closed=False,
                      description="A field as a client needs it to build a form."),
         "RegisterInfo": obj({"name": TEXT, "label": TEXT, "workflow": MAYBE_TEXT,
-                             "level": TEXT, "fields": {"type": "array", "items": ref("Field")},
+                             "level": TEXT, "levels": {"type": "array", "items": TEXT},
+                             "fields": {"type": "array", "items": ref("Field")},
                              "create": {"type": "array", "items": TEXT},
                              "edit": {"type": "array", "items": TEXT},
                              "categories": {"type": "array", "items": {"type": "object"}}},
@@ -148,10 +149,9 @@ def _new_body(deployment: Deployment, name: str) -> Schema:
         required.insert(0, "category")
     if spec.workflow and "priority" in deployment.choices:
         properties["priority"] = _codes(deployment, "priority")
-    level = spec.attach_to or deployment.hierarchy.levels[-1].key
-    node: Schema = {"type": "string", "minLength": 1,
-                    "description": f"the code of a node at level {level} within your area"}
-    example = next((n.code for n in deployment.nodes if n.level == level), None)
+    node: Schema = {"type": "string", "minLength": 1, "description":
+                    f"the code of {deployment.record_place(name)} node within your area"}
+    example = next((n.code for n in deployment.record_nodes(name)), None)
     if example is not None:
         node["examples"] = [example]
     return obj({"node": node,

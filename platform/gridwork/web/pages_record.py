@@ -37,9 +37,9 @@ from .widgets import FormState, Offer, build_views, id_codes, state_from_record
 from .workflow_view import ActionForm, history_photos, timeline_rounds, workflow_context
 
 
-def attach_level(site: Site, register: Register) -> str:
-    """The hierarchy level a register's records sit at."""
-    return register.attach_to or site.deployment.hierarchy.levels[-1].key
+def place_label(site: Site, register: str) -> str:
+    """The names of the levels a register's records sit at, e.g. 格 / 子格."""
+    return " / ".join(site.level_label(key) for key in site.deployment.record_levels(register))
 
 
 def form_page(request: Request, conn: Connection, site: Site, user: User, register: str,
@@ -47,8 +47,7 @@ def form_page(request: Request, conn: Connection, site: Site, user: User, regist
               conflict: bool = False) -> Response:
     """The record form with the typed values, the fields shown and every message."""
     spec = site.deployment.registers[register]
-    level = attach_level(site, spec)
-    nodes = _place_options(conn, site, user, level)
+    nodes = _place_options(conn, site, user, register)
     severities = site.deployment.choices.get("severity", {})
     context = {
         "register": register, "register_label": site.label(spec.label, register),
@@ -57,7 +56,7 @@ def form_page(request: Request, conn: Connection, site: Site, user: User, regist
                                                 _kept_personal(site, user, register, record),
                                                 sub.only),
         "computed": sub.computed, "system": sub.system, "errors": sub.errors,
-        "node_options": nodes, "level_label": site.level_label(level),
+        "node_options": nodes, "level_label": place_label(site, register),
         "categories": list(category_labels(site).items())
         if takes_category(site, spec) else [],
         "severities": [(c, site.label(lb, c)) for c, lb in severities.items()]
@@ -85,9 +84,10 @@ def _kept_personal(site: Site, user: User, register: str,
     return frozenset(f.name for f in site.deployment.registers[register].fields if site.schema.personal(f))
 
 
-def _place_options(conn: Connection, site: Site, user: User, level: str) -> list[tuple[str, str]]:
-    """The nodes in the user's scope a record may sit at: a node field at that level."""
-    return Offer(conn, site, user).nodes(level)
+def _place_options(conn: Connection, site: Site, user: User,
+                   register: str) -> list[tuple[str, str]]:
+    """The nodes in the user's scope a record of ``register`` may sit at."""
+    return Offer(conn, site, user).record_nodes(register)
 
 
 async def new_record(request: Request) -> Response:
@@ -101,7 +101,7 @@ async def new_record(request: Request) -> Response:
     state: FormState = {f.name: _default(f.default) for f in spec.fields
                         if f.default is not None and f.name in only}
     with site.engine.connect() as conn:
-        places = _place_options(conn, site, user, attach_level(site, spec))
+        places = _place_options(conn, site, user, register)
         system = {"node": places[0][0] if len(places) == 1 else ""}
         visible, computed = evaluate(site, register, state, system, only)
         return form_page(request, conn, site, user, register,

@@ -39,7 +39,7 @@ async def staffing_page(request: Request) -> Response:
     d = site.deployment
     levels = {level.key: site.label(level.label, level.key) for level in d.hierarchy.levels}
     roles = {key: RoleStaffing(key, site.label(role.label, key),
-                               levels.get(role.at or "", "") if role.at
+                               " / ".join(levels.get(at, at) for at in role.at) if role.at
                                else site.t("Departments"),
                                role.min_per_node, role.max_per_node)
              for key, role in d.roles.items()

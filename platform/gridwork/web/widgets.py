@@ -69,6 +69,13 @@ class Offer:
         return node_options(self.site, [i for i in scope_node_ids(self.conn, self.site, self.user)
                                         if level is None or nodes[i].level == level])
 
+    def record_nodes(self, register: str) -> list[tuple[str, str]]:
+        """The nodes in the user's scope that may hold ``register``'s records."""
+        nodes, d = self.site.nodes(), self.site.deployment
+        return node_options(self.site, [i for i in scope_node_ids(self.conn, self.site, self.user)
+                                        if d.holds_records(register, nodes[i].code,
+                                                           nodes[i].level)])
+
     def users(self, role: str | None) -> list[tuple[str, str]]:
         """The active users (holding ``role``)."""
         users, grants = self.site.schema.system("users"), self.site.schema.system("grants")

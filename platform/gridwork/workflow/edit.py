@@ -22,9 +22,9 @@ from .errors import Conflict, NotFound
 from .history import Change, Kind, write
 from .inputs import (
     OUTSIDE,
-    WRONG_LEVEL,
     category_errors,
     clean_fields,
+    place_error,
     raise_if,
     split,
     unique_clashes,
@@ -151,14 +151,13 @@ def _place(conn: Connection, deployment: Deployment, schema: Schema, user: Actor
         found = None if is_blank(code) else conn.execute(
             select(nodes.c.id, nodes.c.path, nodes.c.level).where(nodes.c.code == str(code))
         ).first()
-        level = spec.attach_to or deployment.hierarchy.levels[-1].key
         allowed = with_verb(deployment, user, "edit", old.register).grants
         if is_blank(code):
             errors["node"] = [message(REQUIRED)]
         elif found is None or not any(holds_node(g, found.id, found.path) for g in allowed):
             errors["node"] = [message(OUTSIDE)]
-        elif found.level != level:
-            errors["node"] = [message(WRONG_LEVEL)]
+        elif (wrong := place_error(deployment, old.register, str(code), found.level)) is not None:
+            errors["node"] = [wrong]
         else:
             columns["node"] = found.id
     if spec.categorized and deployment.categories and (

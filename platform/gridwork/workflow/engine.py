@@ -26,9 +26,9 @@ from .errors import Conflict, Forbidden, NotFound
 from .inputs import (
     NOT_ASKED,
     SETTABLE,
-    WRONG_LEVEL,
     category_errors,
     clean_fields,
+    place_error,
     raise_if,
     split,
     system_columns,
@@ -225,10 +225,10 @@ def _new(conn: Connection, runtime: Runtime, user: Actor, register: str, node_co
     allowed = with_verb(deployment, user, "create", register).grants
     if node is None or not any(holds_node(g, node.id, node.path) for g in allowed):
         raise Forbidden(f"may not create {register} records at '{node_code}'")
-    level = spec.attach_to or deployment.hierarchy.levels[-1].key
     errors: dict[str, list[str]] = {}
-    if node.level != level:
-        errors["node"] = [message(WRONG_LEVEL)]
+    wrong_place = place_error(deployment, register, node_code, node.level)
+    if wrong_place is not None:
+        errors["node"] = [wrong_place]
     asked = create_fields(deployment, register)
     fields, system = split(spec, values, system_names, errors, asked)
     columns: dict[str, Any] = {}

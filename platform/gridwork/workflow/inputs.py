@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from ..config import Deployment
 from ..config.models import SYSTEM_FIELDS, FieldSpec, Register
 from ..forms.inputs import is_blank
 from ..forms.messages import REQUIRED, message
@@ -99,6 +100,14 @@ def clean_fields(conn: Connection, runtime: Runtime, register_name: str, raw: Ma
 
 OUTSIDE = "not within your area"
 WRONG_LEVEL = "not at the right level"
+HAS_BELOW = "records sit on the areas below this one; choose one of them"
+
+
+def place_error(deployment: Deployment, register: str, code: str, level: str) -> str | None:
+    """Why a record of ``register`` may not sit on node ``code`` of ``level``, if it may not."""
+    if deployment.holds_records(register, code, level):
+        return None
+    return message(HAS_BELOW if level in deployment.record_levels(register) else WRONG_LEVEL)
 
 
 def _resolve(conn: Connection, schema: Schema, spec: FieldSpec, value: Any,

@@ -69,19 +69,22 @@ def _users(conn: Connection, schema: Schema, about: About, target: Target) -> li
     role = schema.deployment.roles.get(target.role)
     if role is None:
         return []
-    if role.at is None and target.level is None:
+    if not role.at and target.level is None:
         query = select(grants.c.user).where(grants.c.role == target.role)
         if about.department is not None:
             query = query.where(grants.c.department == about.department)
         return list(conn.execute(query.distinct().order_by(grants.c.user)).scalars())
-    # The role's holders on the record's branch at the level asked for (default: the
-    # role's own), the nearest to the record first.
-    level = target.level or role.at
-    query = (select(grants.c.user).join(nodes, nodes.c.id == grants.c.node)
+    # The role's holders on the record's branch at the level asked for, else at the
+    # nearest node of the role's own levels that has holders (a role held at several
+    # levels reaches the one closest to the record, wherever that is).
+    levels = (target.level,) if target.level else role.at
+    query = (select(grants.c.user, grants.c.node).join(nodes, nodes.c.id == grants.c.node)
              .where(grants.c.role == target.role,
-                    nodes.c.code.in_(ancestor_codes(about.node_path)), nodes.c.level == level)
+                    nodes.c.code.in_(ancestor_codes(about.node_path)), nodes.c.level.in_(levels))
              .order_by(nodes.c.depth.desc(), grants.c.user))
-    return list(dict.fromkeys(conn.execute(query).scalars()))
+    rows = conn.execute(query).all()
+    return list(dict.fromkeys(row.user for row in rows if row.node == rows[0].node)) if rows \
+        else []
 
 
 def send(conn: Connection, runtime: Runtime, about: About, users: Iterable[int], *,

@@ -22,7 +22,7 @@ from .organisation import (
     Role,
 )
 from .outputs import Assessment, Notifications, PluginType
-from .registers import SYSTEM_FIELDS, FieldSpec, Register, Rule
+from .registers import SYSTEM_FIELDS, FieldSpec, Leaves, Register, Rule
 from .timing import SPECIAL_TARGETS, EscalationStep, LimitRule, Reminder, Schedule, Target
 from .workflows import Category, Queue, State, Transition, Workflow
 
@@ -86,6 +86,7 @@ class Deployment(Model):
     _boundaries: dict[str, dict[str, Any]] = PrivateAttr(default_factory=dict)
     _root: Path = PrivateAttr(default=Path("."))
     _source_hash: str = PrivateAttr(default="")
+    _with_children: frozenset[str] | None = PrivateAttr(default=None)
 
     @property
     def root(self) -> Path:
@@ -112,6 +113,38 @@ class Deployment(Model):
         for top in self.categories:
             yield from top.walk()
 
+    def record_levels(self, register: str) -> tuple[str, ...]:
+        """The levels whose nodes may hold records of ``register`` (see `attach_to`)."""
+        attach = self.registers[register].attach_to
+        if attach is None:
+            return (self.hierarchy.levels[-1].key,)
+        if isinstance(attach, str):
+            return (attach,)
+        if isinstance(attach, Leaves):
+            return self.hierarchy.below(attach.leaves)
+        return tuple(attach)
+
+    def holds_records(self, register: str, code: str, level: str) -> bool:
+        """Whether records of ``register`` may sit on node ``code`` of ``level``."""
+        if level not in self.record_levels(register):
+            return False
+        if not isinstance(self.registers[register].attach_to, Leaves):
+            return True
+        if self._with_children is None:
+            self._with_children = frozenset(n.parent for n in self._nodes if n.parent)
+        return code not in self._with_children
+
+    def record_place(self, register: str) -> str:
+        """Where records of ``register`` sit, in words for a refusal."""
+        attach = self.registers[register].attach_to
+        if isinstance(attach, Leaves):
+            return f"a node without children at or below {attach.leaves}"
+        return "a " + " or ".join(self.record_levels(register))
+
+    def record_nodes(self, register: str) -> list[Node]:
+        """The nodes that may hold records of ``register``, parents first."""
+        return [n for n in self._nodes if self.holds_records(register, n.code, n.level)]
+
     def department(self, code: str) -> Department | None:
         """The department with ``code``, if any."""
         return next((d for d in self.departments if d.code == code), None)
@@ -120,6 +153,7 @@ class Deployment(Model):
 __all__ = [
     "SPECIAL_TARGETS", "SYSTEM_FIELDS", "TOP_LEVEL_KEYS", "VERBS", "Assessment", "Calendar",
     "Category", "Department", "Deployment", "DeploymentInfo", "EscalationStep", "FieldSpec",
-    "Hierarchy", "Level", "LimitRule", "Node", "Notifications", "Open311", "Queue", "Register",
-    "Reminder", "Role", "Rule", "Schedule", "State", "Target", "Transition", "Workflow",
+    "Hierarchy", "Leaves", "Level", "LimitRule", "Node", "Notifications", "Open311", "Queue",
+    "Register", "Reminder", "Role", "Rule", "Schedule", "State", "Target", "Transition",
+    "Workflow",
 ]

@@ -172,6 +172,10 @@ class Level(Model):
     """The level's name, e.g. 网格."""
     code: Regex | None = None
     """Regular expression every node code at this level must match, e.g. `^\\d{9}$`."""
+    under: OneOrMany[Name] = ()
+    """The levels a node of this level may sit under, each listed above it, e.g.
+    `[county, city, province]` for cells kept by a county or directly by a city (a ragged
+    tree); default: the level right above. The top level takes none."""
 
 
 class NodeSpec(Model):
@@ -198,11 +202,27 @@ class Hierarchy(Model):
     """Optional GeoJSON FeatureCollection whose features carry `properties.code`."""
 
     def level_index(self, key: str) -> int | None:
-        """Depth of the level named ``key`` (0 = root), or None when unknown."""
+        """Rank of the level named ``key`` in the list (0 = root), or None when unknown."""
         for index, level in enumerate(self.levels):
             if level.key == key:
                 return index
         return None
+
+    def parent_levels(self, key: str) -> tuple[str, ...]:
+        """The levels a node of level ``key`` may sit under (none for the top level)."""
+        index = self.level_index(key)
+        if not index:
+            return ()
+        level = self.levels[index]
+        return level.under or (self.levels[index - 1].key,)
+
+    def below(self, key: str) -> tuple[str, ...]:
+        """``key`` and every level whose nodes may sit in the subtree of a ``key`` node."""
+        found = [key]
+        for level in self.levels:
+            if level.key not in found and set(self.parent_levels(level.key)) & set(found):
+                found.append(level.key)
+        return tuple(found)
 
 
 class Department(Model):
@@ -223,8 +243,10 @@ class Role(Model):
 
     label: LabelType
     """The role's name as users see it."""
-    at: Name | None = None
-    """The hierarchy level users of this role sit at (territorial roles)."""
+    at: OneOrMany[Name] = ()
+    """The hierarchy level users of this role sit at (territorial roles), or a list of
+    levels, e.g. `[province, city, county]`: each user is granted the role at a node of
+    one of them and sees that node's records (by `scope`)."""
     department: Code | None = None
     """A department code, or `*` for staff of any department (departmental roles)."""
     scope: Literal["node", "subtree"] = "subtree"
@@ -241,7 +263,7 @@ class Role(Model):
 
     @model_validator(mode="after")
     def _placed(self) -> Role:
-        if (self.at is None) == (self.department is None):
+        if bool(self.at) == (self.department is not None):
             raise ValueError("a role needs exactly one of 'at' (a level) or 'department'")
         if (self.min_per_node is not None and self.max_per_node is not None
                 and self.max_per_node < self.min_per_node):

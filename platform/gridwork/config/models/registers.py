@@ -112,6 +112,17 @@ class Rule(Model):
     """The field the message shows beside; default: the first field the rule reads."""
 
 
+class Leaves(Model):
+    """The nodes without children at or below a level: a cell's sub-cells where it has
+    them, else the cell itself."""
+
+    leaves: Name
+    """The level at or below which the childless nodes hold the records, e.g. `grid`."""
+
+
+AttachTo = either(text=Name, list=tuple[Name, ...], mapping=Leaves)
+
+
 class Register(Model):
     """A register (台账): a kind of record with its fields, kept in its own table."""
 
@@ -123,8 +134,10 @@ class Register(Model):
     """The workflow its records follow (events, tasks); none for plain registers."""
     categorized: bool = False
     """Records carry a category (and severity) from the `categories:` tree."""
-    attach_to: Name | None = None
-    """The hierarchy level records sit at; default: the lowest level."""
+    attach_to: AttachTo | None = None
+    """Where records sit: a level, a list of levels, or `{leaves: LEVEL}` for the nodes
+    without children at or below it (on the 子格 where a 格 has them, else on the 格);
+    default: the lowest level."""
     title: Name | None = None
     """The field that names a record in lists; default: the first field."""
     create: tuple[Name, ...] | None = None

@@ -12,8 +12,9 @@ from .base import Model, OneOrMany, OrText, either
 
 
 class Target(Model):
-    """Who is told: a role (at the record's ancestor on that role's level), or
-    `assignee`, `reporter`, `department` (staff of the handling department)."""
+    """Who is told: a role (at the record's ancestor on that role's level; of a role held
+    at several levels, the nearest such ancestor where someone holds it), or `assignee`,
+    `reporter`, `department` (staff of the handling department)."""
 
     role: Name
     """A role key, or assignee, reporter, department."""
@@ -88,7 +89,9 @@ class EscalationStep(Model):
     notify: OneOrMany[TargetType] = ()
     """Who is told."""
     move_up: MoveUp | None = None
-    """Reassign the record up the tree: to a level, or by a number of levels."""
+    """Reassign the record up the tree: to its ancestor at a level (where its branch skips
+    that level, the nearest ancestor above it), or a number of parent nodes up, whatever
+    their levels."""
     supervise: bool = False
     """Open a supervision record (督办)."""
     priority: Code | None = None
