@@ -1,0 +1,80 @@
+"""The dashboard at /: counts over exactly the user's scope, drilled down by child node, and
+every number the same as the list it links to."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from starlette.testclient import TestClient
+
+from gridwork.web.site import Site
+
+_LIST_TOTAL = re.compile(r'data-total="(\d+)"')
+
+
+def _site(client: TestClient) -> Site:
+    site: Site = client.app.state.site  # type: ignore[attr-defined]
+    return site
+
+
+def _links(html: str) -> list[tuple[str, int]]:
+    """(href, number) of each dashboard number that links to a list."""
+    found = re.findall(r'<a (?:class="child-\w+" |data-\w+="[\w-]+" )href="(/registers/[^"]+)">'
+                       r'(?:<strong>)?(\d+)', html)
+    return [(href.replace("&amp;", "&"), int(n)) for href, n in found]
+
+
+def _list_total(client: TestClient, href: str) -> int:
+    page = client.get(href)
+    assert page.status_code == 200, href
+    found = _LIST_TOTAL.search(page.text)
+    return int(found.group(1)) if found else 0
+
+
+def test_each_dashboard_number_is_the_list_it_links_to(
+        make_client: Callable[..., TestClient]) -> None:
+    for username in ("admin", "grid_worker"):
+        client = make_client("community", username)
+        home = client.get("/")
+        assert home.status_code == 200
+        links = _links(home.text)
+        assert len(links) > 10 and any(n for _href, n in links)
+        for href, number in links:
+            assert _list_total(client, href) == number, (username, href)
+
+
+def test_a_grid_worker_sees_only_their_grid(make_client: Callable[..., TestClient]) -> None:
+    from sqlalchemy import func, select
+
+    from gridwork.hierarchy import in_subtree
+
+    client = make_client("community", "grid_worker")
+    site = _site(client)
+    home = client.get("/")
+    own = re.search(r'<h1>[^<]*: ([^<]+)</h1>', home.text)
+    assert own is not None
+    node = next(n for n in site.nodes().values() if n.name == own.group(1) and n.level == "grid")
+    other = next(n for n in site.nodes().values() if n.level == "grid" and n.code != node.code)
+    assert client.get(f"/?node={other.code}").status_code == 404
+    assert client.get(f"/?node={other.path.strip('/').split('/')[0]}").status_code == 404
+    table, nodes = site.schema.table("event"), site.schema.system("nodes")
+    with site.engine.connect() as conn:
+        mine = conn.execute(select(func.count()).select_from(table).join(
+            nodes, nodes.c.id == table.c.node).where(in_subtree(nodes.c.path, node.path))
+        ).scalar_one()
+    total = re.search(r'data-register="event".*?class="count">(\d+)<', home.text, re.S)
+    assert total is not None and int(total.group(1)) == mine
+
+
+def test_the_dashboard_drills_down_and_back(make_client: Callable[..., TestClient]) -> None:
+    client = make_client("community", "admin")
+    site = _site(client)
+    top = client.get("/").text
+    street = re.search(r'class="drill" href="/\?node=(\d+)"', top)
+    assert street is not None
+    below = client.get(f"/?node={street.group(1)}").text
+    assert site.node_by_code(street.group(1)).name in below  # type: ignore[union-attr]
+    assert 'class="crumbs"' in below and 'href="/?node=330106"' in below
+    grid = re.search(r'class="drill" href="/\?node=(\d+)"', below)
+    assert grid is not None and len(grid.group(1)) > len(street.group(1))
