@@ -78,3 +78,32 @@ def test_the_dashboard_drills_down_and_back(make_client: Callable[..., TestClien
     assert 'class="crumbs"' in below and 'href="/?node=330106"' in below
     grid = re.search(r'class="drill" href="/\?node=(\d+)"', below)
     assert grid is not None and len(grid.group(1)) > len(street.group(1))
+
+
+def test_search_finds_within_scope_only(make_client: Callable[..., TestClient]) -> None:
+    from sqlalchemy import select
+
+    admin = make_client("community", "admin")
+    site = _site(admin)
+    table = site.schema.table("event")
+    with site.engine.connect() as conn:
+        title, node = conn.execute(select(table.c.title, table.c.node).order_by(table.c.id)
+                                   .limit(1)).one()
+    found = admin.get("/search", params={"q": title})
+    assert found.status_code == 200 and 'data-register="event"' in found.text
+    assert title in found.text
+    worker = make_client("community", "grid_worker")
+    own = re.search(r'<h1>[^<]*: ([^<]+)</h1>', worker.get("/").text)
+    assert own is not None
+    grid = next(n for n in site.nodes().values() if n.name == own.group(1) and n.level == "grid")
+    with site.engine.connect() as conn:
+        theirs = conn.execute(select(table.c.title).where(table.c.node == grid.id).limit(1)
+                              ).scalar_one()
+    hits = worker.get("/search", params={"q": theirs}).text
+    ids = [int(i) for i in re.findall(r'href="/registers/event/(\d+)"', hits)]
+    assert ids
+    with site.engine.connect() as conn:
+        where = set(conn.execute(select(table.c.node).where(table.c.id.in_(ids))).scalars())
+    assert all(site.nodes()[n].path.startswith(grid.path) for n in where)
+    assert worker.get("/search", params={"q": "no-such-words-anywhere"}).text.count(
+        'id="no-hits"') == 1
