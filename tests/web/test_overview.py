@@ -107,3 +107,59 @@ def test_search_finds_within_scope_only(make_client: Callable[..., TestClient]) 
     assert all(site.nodes()[n].path.startswith(grid.path) for n in where)
     assert worker.get("/search", params={"q": "no-such-words-anywhere"}).text.count(
         'id="no-hits"') == 1
+
+
+def _api(client: TestClient, username: str) -> dict[str, str]:
+    from gridwork.auth import create_token
+
+    site = _site(client)
+    with site.engine.begin() as conn:
+        secret = create_token(conn, site.schema, username, site.clock())[1]
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def test_stats_rows_agree_with_the_lists(make_client: Callable[..., TestClient]) -> None:
+    import json
+
+    for username in ("admin", "grid_worker"):
+        client = make_client("community", username)
+        headers = _api(client, username)
+        span = {"from": "2020-01-01", "to": "2030-12-31"}
+        answer = client.get("/api/v1/stats", headers=headers,
+                            params={"register": "event", "by": "state", "period": "quarter",
+                                    **span})
+        assert answer.status_code == 200, answer.text
+        rows = answer.json()["rows"]
+        assert rows and sum(r["count"] for r in rows) == _list_total(
+            client, "/registers/event?from=2020-01-01&to=2030-12-31")
+        for row in rows:
+            assert row["count"] == _list_total(
+                client, f"/registers/event?state={row['state']}&from=2020-01-01&to=2030-12-31")
+        assert sum(r["overdue"] for r in rows) == _list_total(
+            client, "/registers/event?overdue=1&from=2020-01-01&to=2030-12-31")
+        page = client.get("/stats", params={"register": "event", "by": "node,period",
+                                            "period": "month", **span})
+        data = json.loads(re.search(r'id="stats-data">(.*?)</script>', page.text, re.S
+                                    ).group(1))  # type: ignore[union-attr]
+        for node in {r["node"] for r in data}:
+            assert sum(r["count"] for r in data if r["node"] == node) == _list_total(
+                client, f"/registers/event?node={node}&from=2020-01-01&to=2030-12-31")
+
+
+def test_stats_refuse_a_bad_parameter_and_export_excel(
+        make_client: Callable[..., TestClient]) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    client = make_client("community", "admin")
+    bad = client.get("/api/v1/stats", headers=_api(client, "admin"), params={"by": "colour"})
+    assert bad.status_code == 422 and "category, node, period, state" in bad.json()["error"]
+    assert client.get("/stats?period=day&from=2000-01-01").status_code == 400
+    sheet = client.get("/stats/export.xlsx", params={"register": "event", "by": "category"})
+    assert sheet.status_code == 200
+    book = load_workbook(io.BytesIO(sheet.content)).active
+    cells = list(book.iter_rows(values_only=True))
+    page = client.get("/stats", params={"register": "event", "by": "category"}).text
+    total = int(re.search(r'id="stats-total" data-total="(\d+)"', page).group(1))  # type: ignore[union-attr]
+    assert sum(int(r[1]) for r in cells[1:]) == total > 0

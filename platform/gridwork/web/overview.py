@@ -248,3 +248,130 @@ def _next(day: dt.date, period: str) -> dt.date:
     months = 1 if period == "month" else 3
     month = day.month - 1 + months
     return day.replace(year=day.year + month // 12, month=month % 12 + 1, day=1)
+
+
+KEYS = ("category", "node", "period", "state")
+"""What a statistics table may be broken down by."""
+
+
+@dataclass(frozen=True)
+class StatsQuery:
+    """One statistics table asked for: a register, its breakdown and its period."""
+
+    register: str
+    by: tuple[str, ...]
+    level: str
+    period: str
+    first: dt.date
+    last: dt.date
+
+
+def read_stats_query(site: Site, user: User, params: Any, viewable: list[str]) -> StatsQuery:
+    """The table a query string asks for, with defaults (the first workflow register, by
+    category, the level below the user's node, by month over the last year); ValueError
+    saying what to write instead for anything else."""
+    registers = [r for r in viewable if site.deployment.registers[r].workflow] or viewable
+    register = params.get("register") or (registers[0] if registers else "")
+    if register not in viewable:
+        raise ValueError(f"register must be one of: {', '.join(viewable)}")
+    by = tuple(k.strip() for k in (params.get("by") or "category").split(",") if k.strip())
+    wrong = [k for k in by if k not in KEYS]
+    if wrong or not by:
+        raise ValueError(f"by must be a comma-separated list of {', '.join(KEYS)}")
+    levels = [lv.key for lv in site.deployment.hierarchy.levels]
+    tops = top_nodes(site, user)
+    below = min((n.depth for n in tops), default=-1) + 1
+    level = params.get("level") or levels[min(max(below, 0), len(levels) - 1)]
+    if level not in levels:
+        raise ValueError(f"level must be one of: {', '.join(levels)}")
+    period = params.get("period") or "month"
+    now = today(site)
+    try:
+        last = dt.date.fromisoformat(params["to"]) if params.get("to") else now
+        first = (dt.date.fromisoformat(params["from"]) if params.get("from")
+                 else (last.replace(day=1) - dt.timedelta(days=335)).replace(day=1))
+    except ValueError:
+        raise ValueError("from and to are dates written YYYY-MM-DD") from None
+    period_edges(site, period, first, last)  # refuses an unknown period or too many
+    return StatsQuery(register, by, level, period, first, last)
+
+
+def stats_rows(conn: Connection, site: Site, user: User, ask: StatsQuery) -> list[dict[str, Any]]:
+    """Rows ``{keys…, count, overdue, closed, on_time_rate}`` of the records the user may
+    view, created in the period, grouped in SQL by the asked keys. A node key is each
+    record's ancestor at ``level`` (records above that level are left out), summed from
+    the SQL groups by record node."""
+    register = ask.register
+    table, query = scoped(site, user, register)
+    edges = period_edges(site, ask.period, ask.first, ask.last)
+    query = query.where(table.c.created_at >= edges[0][1], table.c.created_at < edges[-1][2])
+    sub = query.subquery()
+    columns: list[Any] = []
+    for key in ask.by:
+        if key == "period":
+            columns.append(case(*((sub.c.created_at < end, i) for i, (_d, _s, end)
+                                  in enumerate(edges)), else_=len(edges) - 1).label("period"))
+        elif key == "node":
+            columns.append(sub.c.node.label("node"))
+        elif key in sub.c:
+            columns.append(sub.c[key].label(key))
+    closed = status_clause(site, register, sub, "closed")
+    flags = select(*columns, case((status_clause(site, register, sub, "overdue"), 1),
+                                  else_=0).label("overdue"),
+                   case((closed, 1), else_=0).label("closed"),
+                   case((and_(closed, on_time_clause(sub)), 1), else_=0).label("on_time")
+                   ).subquery()
+    keys = [flags.c[c.name] for c in columns]
+    groups = [dict(row._mapping) for row in conn.execute(
+        select(*keys, func.count().label("count"),
+               *(func.sum(flags.c[m]).label(m) for m in ("overdue", "closed", "on_time")))
+        .group_by(*keys))]
+    nodes = site.nodes()
+    at_level = {n.id: n for n in nodes.values() if n.level == ask.level}
+    depth = next((n.depth for n in at_level.values()), None)
+    labels = _key_labels(site, register)
+    summed: dict[tuple[Any, ...], dict[str, int]] = {}
+    for group in groups:
+        key = []
+        for name in ask.by:
+            value = group.get(name)
+            if name == "node":
+                node = nodes.get(value)
+                if node is None or depth is None or node.depth < depth:
+                    break
+                owner = site.node_by_code(node.path.strip("/").split("/")[depth])
+                if owner is None:
+                    break
+                value = owner.code
+            elif name == "period":
+                value = edges[value][0].isoformat()
+            key.append(value)
+        else:
+            sums = summed.setdefault(tuple(key), {"count": 0, "overdue": 0, "closed": 0,
+                                                  "on_time": 0})
+            for measure in sums:
+                sums[measure] += int(group[measure] or 0)
+    rows = []
+    for key, sums in sorted(summed.items(), key=lambda item: tuple(str(k) for k in item[0])):
+        row: dict[str, Any] = {}
+        for name, value in zip(ask.by, key, strict=True):
+            row[name] = value
+            row[f"{name}_label"] = labels[name](value)
+        rows.append({**row, "count": sums["count"], "overdue": sums["overdue"],
+                     "closed": sums["closed"],
+                     "on_time_rate": round(sums["on_time"] / sums["closed"], 4)
+                     if sums["closed"] else None})
+    return rows
+
+
+def _key_labels(site: Site, register: str) -> dict[str, Any]:
+    from .display import category_labels, state_label
+
+    categories = category_labels(site)
+
+    def node_name(code: Any) -> str:
+        node = site.node_by_code(code) if code else None
+        return node.name if node else ""
+    return {"category": lambda code: categories.get(code or "", code or ""),
+            "state": lambda key: state_label(site, register, key) if key else "",
+            "node": node_name, "period": lambda day: day}
