@@ -163,3 +163,30 @@ def test_stats_refuse_a_bad_parameter_and_export_excel(
     page = client.get("/stats", params={"register": "event", "by": "category"}).text
     total = int(re.search(r'id="stats-total" data-total="(\d+)"', page).group(1))  # type: ignore[union-attr]
     assert sum(int(r[1]) for r in cells[1:]) == total > 0
+
+
+def test_the_map_layer_is_clustered_and_scoped(make_client: Callable[..., TestClient]) -> None:
+    admin = make_client("community", "admin")
+    site = _site(admin)
+    whole = admin.get("/map/layers/event", params={"zoom": "3"}).json()
+    close = admin.get("/map/layers/event", params={"zoom": "18"}).json()
+    count = sum(f["properties"]["count"] for f in whole["features"])
+    assert count == sum(f["properties"]["count"] for f in close["features"]) > 0
+    assert len(whole["features"]) < len(close["features"])
+    assert admin.get("/map/layers/event", params={"bbox": "1,2"}).status_code == 400
+    worker = make_client("community", "grid_worker")
+    mine = worker.get("/map/layers/event", params={"zoom": "18"}).json()
+    for feature in mine["features"]:
+        if "id" in feature["properties"]:
+            assert worker.get(feature["properties"]["url"]).status_code == 200
+    assert sum(f["properties"]["count"] for f in mine["features"]) < count
+    measures = worker.get("/map/measures", params={"register": "event", "measure": "open"}
+                          ).json()["values"]
+    grids = [c for c in measures if site.node_by_code(c).level == "grid"]  # type: ignore[union-attr]
+    assert len(grids) == 1
+    other = next(n.code for n in site.nodes().values() if n.level == "grid"
+                 and n.code not in measures and n.code in site.deployment.boundaries)
+    assert worker.get("/map/area", params={"node": other}).status_code == 404
+    listed = worker.get("/map/area", params={"node": grids[0]}).json()
+    event = next(r for r in listed["registers"] if r["register"] == "event")
+    assert event["total"] == _list_total(worker, event["list"])
