@@ -154,7 +154,8 @@ def test_stats_refuse_a_bad_parameter_and_export_excel(
 
     client = make_client("community", "admin")
     bad = client.get("/api/v1/stats", headers=_api(client, "admin"), params={"by": "colour"})
-    assert bad.status_code == 422 and "category, node, period, state" in bad.json()["error"]
+    assert bad.status_code == 422
+    assert "category, node, period, state" in bad.json()["errors"]["by"][0]
     assert client.get("/stats?period=day&from=2000-01-01").status_code == 400
     sheet = client.get("/stats/export.xlsx", params={"register": "event", "by": "category"})
     assert sheet.status_code == 200
@@ -190,3 +191,17 @@ def test_the_map_layer_is_clustered_and_scoped(make_client: Callable[..., TestCl
     listed = worker.get("/map/area", params={"node": grids[0]}).json()
     event = next(r for r in listed["registers"] if r["register"] == "event")
     assert event["total"] == _list_total(worker, event["list"])
+
+
+def test_the_api_map_layer_clusters_for_the_zoom(make_client: Callable[..., TestClient]) -> None:
+    client = make_client("community", "admin")
+    headers = _api(client, "admin")
+    low = client.get("/api/v1/map/event", headers=headers, params={"zoom": "5"})
+    assert low.status_code == 200 and low.json()["type"] == "FeatureCollection"
+    page = client.get("/map/layers/event", params={"zoom": "5"}).json()
+    assert low.json()["features"] == page["features"]
+    assert len(low.json()["features"]) <= 5
+    assert client.get("/api/v1/map/visit", headers=headers).status_code == 404
+    bad = client.get("/api/v1/map/event", headers=headers, params={"bbox": "x"})
+    assert bad.status_code == 422
+    assert "west,south,east,north" in bad.json()["errors"]["bbox"][0]

@@ -33,6 +33,7 @@ def api_app(site: Site) -> Starlette:
         Route("/queues", endpoint(api_people.queues)),
         Route("/messages", endpoint(api_messages.messages)),
         Route("/stats", endpoint(api_stats.stats)),
+        Route("/map/{layer}", endpoint(api_stats.map_layer)),
         Route("/uploads", endpoint(api_uploads.upload, multipart=True), methods=["POST"]),
         Route("/registers/{register}", endpoint(api_records.register)),
         Route(records, endpoint(api_records.records), methods=["GET", "POST"]),

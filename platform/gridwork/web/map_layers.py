@@ -48,16 +48,16 @@ class Box:
 
     @classmethod
     def parse(cls, text: str | None) -> Box | None:
-        """The box written ``w,s,e,n``; ValueError saying how to write it."""
+        """The box written ``w,s,e,n``; BadParameter saying how to write it."""
         if not text:
             return None
         try:
             west, south, east, north = (float(p) for p in text.split(","))
         except ValueError:
-            raise ValueError("bbox is west,south,east,north in degrees, "
+            raise overview.BadParameter("bbox", "bbox is west,south,east,north in degrees, "
                              "e.g. 120.1,30.2,120.2,30.3") from None
         if not (-180 <= west <= east <= 180 and -90 <= south <= north <= 90):
-            raise ValueError("bbox is west,south,east,north with west ≤ east and south ≤ north")
+            raise overview.BadParameter("bbox", "bbox is west,south,east,north with west ≤ east and south ≤ north")
         return cls(west, south, east, north)
 
 
@@ -110,7 +110,7 @@ def area_measures(site: Site, user: User, register: str, params: QueryParams,
     """``{code: value}`` of ``measure`` for every bounded node the user may see, summed from
     SQL groups by record node, with the breaks of the legend."""
     if measure not in MEASURES:
-        raise ValueError(f"measure must be one of {', '.join(MEASURES)}")
+        raise overview.BadParameter("measure", f"measure must be one of {', '.join(MEASURES)}")
     unmask = may(site.deployment, user, "unmask", register)
     table, query = filtered(site, user, register, read_filters(site, register, params), unmask)
     sub = query.order_by(None).subquery()

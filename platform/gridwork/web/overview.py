@@ -39,6 +39,14 @@ MAX_BUCKETS = 400
 """Periods one table may have: a year of days; more is refused with a message."""
 
 
+class BadParameter(ValueError):
+    """A query parameter refused: its name, and what to write instead."""
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(message)
+        self.name = name
+
+
 def day_start(site: Site, day: dt.date) -> dt.datetime:
     """Midnight of ``day`` in the deployment's time zone."""
     return dt.datetime.combine(day, dt.time(), site.runtime.zone)
@@ -217,11 +225,11 @@ def node_condition(site: Site, path_column: Any, node: NodeInfo) -> ColumnElemen
 def period_edges(site: Site, period: str, first: dt.date,
                  last: dt.date) -> list[tuple[dt.date, dt.datetime, dt.datetime]]:
     """The periods covering ``first``..``last`` (days in the deployment's zone): (first day,
-    start, end) each; ValueError for an unknown period or too many of them."""
+    start, end) each; BadParameter for an unknown period or too many of them."""
     if period not in PERIODS:
-        raise ValueError(f"period must be one of {', '.join(PERIODS)}")
+        raise BadParameter("period", f"period must be one of {', '.join(PERIODS)}")
     if last < first:
-        raise ValueError("'to' is before 'from'")
+        raise BadParameter("to", "'to' is before 'from'")
     if period == "week":
         day = first - dt.timedelta(days=first.weekday())
     elif period == "month":
@@ -234,7 +242,7 @@ def period_edges(site: Site, period: str, first: dt.date,
     while day <= last:
         starts.append(day)
         if len(starts) > MAX_BUCKETS:
-            raise ValueError(f"more than {MAX_BUCKETS} periods: choose a longer period "
+            raise BadParameter("period", f"more than {MAX_BUCKETS} periods: choose a longer period "
                              "or a shorter range")
         day = _next(day, period)
     return [(d, day_start(site, d), day_start(site, _next(d, period))) for d in starts]
@@ -268,22 +276,22 @@ class StatsQuery:
 
 def read_stats_query(site: Site, user: User, params: Any, viewable: list[str]) -> StatsQuery:
     """The table a query string asks for, with defaults (the first workflow register, by
-    category, the level below the user's node, by month over the last year); ValueError
+    category, the level below the user's node, by month over the last year); BadParameter
     saying what to write instead for anything else."""
     registers = [r for r in viewable if site.deployment.registers[r].workflow] or viewable
     register = params.get("register") or (registers[0] if registers else "")
     if register not in viewable:
-        raise ValueError(f"register must be one of: {', '.join(viewable)}")
+        raise BadParameter("register", f"register must be one of: {', '.join(viewable)}")
     by = tuple(k.strip() for k in (params.get("by") or "category").split(",") if k.strip())
     wrong = [k for k in by if k not in KEYS]
     if wrong or not by:
-        raise ValueError(f"by must be a comma-separated list of {', '.join(KEYS)}")
+        raise BadParameter("by", f"by must be a comma-separated list of {', '.join(KEYS)}")
     levels = [lv.key for lv in site.deployment.hierarchy.levels]
     tops = top_nodes(site, user)
     below = min((n.depth for n in tops), default=-1) + 1
     level = params.get("level") or levels[min(max(below, 0), len(levels) - 1)]
     if level not in levels:
-        raise ValueError(f"level must be one of: {', '.join(levels)}")
+        raise BadParameter("level", f"level must be one of: {', '.join(levels)}")
     period = params.get("period") or "month"
     now = today(site)
     try:
@@ -291,7 +299,7 @@ def read_stats_query(site: Site, user: User, params: Any, viewable: list[str]) -
         first = (dt.date.fromisoformat(params["from"]) if params.get("from")
                  else (last.replace(day=1) - dt.timedelta(days=335)).replace(day=1))
     except ValueError:
-        raise ValueError("from and to are dates written YYYY-MM-DD") from None
+        raise BadParameter("from", "from and to are dates written YYYY-MM-DD") from None
     period_edges(site, period, first, last)  # refuses an unknown period or too many
     return StatsQuery(register, by, level, period, first, last)
 
