@@ -57,7 +57,8 @@ class Box:
             raise overview.BadParameter("bbox", "bbox is west,south,east,north in degrees, "
                              "e.g. 120.1,30.2,120.2,30.3") from None
         if not (-180 <= west <= east <= 180 and -90 <= south <= north <= 90):
-            raise overview.BadParameter("bbox", "bbox is west,south,east,north with west ≤ east and south ≤ north")
+            raise overview.BadParameter(
+                "bbox", "bbox is west,south,east,north with west ≤ east and south ≤ north")
         return cls(west, south, east, north)
 
 
@@ -190,7 +191,8 @@ def area_contents(site: Site, user: User, code: str) -> dict[str, Any] | None:
             spec = site.deployment.registers[register]
             registers.append({"register": register,
                               "label": site.label(spec.label, register), "total": total,
-                              "list": f"/registers/{register}?{filters.query_string(page='', sort='')}",
+                              "list": f"/registers/{register}?"
+                                      + filters.query_string(page="", sort=""),
                               "items": items})
     return {"code": node.code, "name": node.name, "registers": registers}
 

@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 
 from ..auth import User
-from ..hierarchy import in_subtree, subtree_ids
+from ..hierarchy import subtree_ids
 from ..workflow import open_clause, overdue_clause
 from .records import scoped
 from .site import NodeInfo, Site
@@ -215,11 +215,6 @@ def top_nodes(site: Site, user: User) -> list[NodeInfo]:
 def may_see_node(site: Site, user: User, node: NodeInfo) -> bool:
     """Whether ``node`` lies at or below one of the user's grants."""
     return any(node.path.startswith(top.path) for top in top_nodes(site, user))
-
-
-def node_condition(site: Site, path_column: Any, node: NodeInfo) -> ColumnElement[bool]:
-    """SQL on a node path column: the subtree of ``node``."""
-    return in_subtree(path_column, node.path)
 
 
 def period_edges(site: Site, period: str, first: dt.date,
