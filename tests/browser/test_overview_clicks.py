@@ -67,9 +67,9 @@ def test_dashboard_search_and_map(browser: Any, serve: Callable[..., str], width
         page.locator("nav.crumbs a").first.click()
         expect(page.locator("#dashboard h1")).to_have_text(district)
 
-        page.goto(base + "/search")
-        page.fill("#search-q", FOUND["title"])
-        page.locator("form.search button[type=submit]").click()
+        page.fill("#home-q", FOUND["title"])
+        page.press("#home-q", "Enter")
+        expect(page.locator("#search-q")).to_have_value(FOUND["title"])
         hit = page.locator('.search-group[data-register="event"] .hits a').first
         expect(hit).to_contain_text(FOUND["title"])
         hit.click()

@@ -223,3 +223,15 @@ def test_the_api_map_layer_clusters_for_the_zoom(make_client: Callable[..., Test
     bad = client.get("/api/v1/map/event", headers=headers, params={"bbox": "x"})
     assert bad.status_code == 422
     assert "west,south,east,north" in bad.json()["errors"]["bbox"][0]
+
+
+def test_two_keys_show_a_pivot_whose_totals_add_up(
+        make_client: Callable[..., TestClient]) -> None:
+    client = make_client("community", "admin")
+    page = client.get("/stats", params={"register": "event", "by": "category,state",
+                                        "chart": "stacked"}).text
+    pivot = re.search(r'id="stats-pivot">(.*?)</table>', page, re.S)
+    assert pivot is not None
+    totals = [int(n) for n in re.findall(r"<strong>(\d+)</strong>", pivot.group(1))]
+    found = re.search(r'id="stats-total" data-total="(\d+)"', page)
+    assert found is not None and sum(totals) == int(found.group(1)) > 0

@@ -35,6 +35,22 @@ def _table(site: Site, rows: list[dict[str, Any]], by: tuple[str, ...]
     return header, cells
 
 
+def crosstab(rows: list[dict[str, Any]], by: tuple[str, ...]
+             ) -> tuple[list[str], list[tuple[str, list[int], int]]] | None:
+    """With two keys, the counts as a pivot: the second key's values across, the first's
+    down, with row totals; None otherwise."""
+    if len(by) != 2:
+        return None
+    down, across = by
+    columns = list(dict.fromkeys(str(r[f"{across}_label"]) for r in rows))
+    cells: dict[str, dict[str, int]] = {}
+    for row in rows:
+        line = cells.setdefault(str(row[f"{down}_label"]), {})
+        line[str(row[f"{across}_label"])] = line.get(str(row[f"{across}_label"]), 0) + row["count"]
+    return columns, [(name, [line.get(c, 0) for c in columns], sum(line.values()))
+                     for name, line in cells.items()]
+
+
 async def stats_page(request: Request) -> Response:
     """The form, the chart and the table; a bad choice is said above the form."""
     site, user = require(request)
@@ -49,7 +65,8 @@ async def stats_page(request: Request) -> Response:
     header, cells = _table(site, rows, ask.by if ask else ())
     chart = request.query_params.get("chart", "bar")
     return page(request, site, user, "stats.html", error=error, ask=ask, header=header,
-                cells=cells, rows=rows, chart=chart if chart in CHARTS else "bar",
+                cells=cells, rows=rows, pivot=crosstab(rows, ask.by) if ask else None,
+                chart=chart if chart in CHARTS else "bar",
                 registers=[(r, site.label(site.deployment.registers[r].label, r))
                            for r in registers],
                 levels=[(lv.key, site.label(lv.label, lv.key))
