@@ -235,3 +235,13 @@ def test_two_keys_show_a_pivot_whose_totals_add_up(
     totals = [int(n) for n in re.findall(r"<strong>(\d+)</strong>", pivot.group(1))]
     found = re.search(r'id="stats-total" data-total="(\d+)"', page)
     assert found is not None and sum(totals) == int(found.group(1)) > 0
+
+
+def test_a_list_opened_from_the_dashboard_shows_its_status_filter(
+        make_client: Callable[..., TestClient]) -> None:
+    client = make_client("community", "admin")
+    page = client.get("/registers/event?status=due_today").text
+    assert '<option value="due_today" selected>' in page
+    everything = _list_total(client, "/registers/event")
+    parts = sum(_list_total(client, f"/registers/event?status={s}") for s in ("open", "closed"))
+    assert parts == everything
