@@ -245,3 +245,17 @@ def test_a_list_opened_from_the_dashboard_shows_its_status_filter(
     everything = _list_total(client, "/registers/event")
     parts = sum(_list_total(client, f"/registers/event?status={s}") for s in ("open", "closed"))
     assert parts == everything
+
+
+def test_the_overview_pages_render_for_every_shipped_deployment(
+        make_client: Callable[..., TestClient]) -> None:
+    for deployment in ("community", "environment", "safety"):
+        client = make_client(deployment, "admin")
+        for path in ("/stats", "/map", "/search?q=1", "/stats?by=node,period&period=week"):
+            assert client.get(path).status_code == 200, (deployment, path)
+        layers = re.findall(r'<option value="(\w+)"', client.get("/map").text.split(
+            'id="m-layer"')[1].split("</select>")[0])
+        assert layers, deployment
+        for layer in layers:
+            answer = client.get(f"/map/layers/{layer}", params={"zoom": "10"})
+            assert answer.status_code == 200, (deployment, layer)
