@@ -29,6 +29,7 @@ from sqlalchemy import (
 from ..auth import User
 from ..hierarchy import subtree_ids
 from ..workflow import open_clause, overdue_clause
+from .display import category_labels, state_label
 from .records import scoped
 from .site import NodeInfo, Site
 
@@ -147,8 +148,6 @@ def register_counts(conn: Connection, site: Site, user: User, register: str,
         found.states = [(key, site.label(s.label, key), counted.get(key, 0))
                         for key, s in states.items()]
     if "category" in table.c:
-        from .display import category_labels
-
         labels = category_labels(site)
         top = conn.execute(select(sub.c.category, func.count().label("n"))
                            .where(sub.c.category.is_not(None)).group_by(sub.c.category)
@@ -368,8 +367,6 @@ def stats_rows(conn: Connection, site: Site, user: User, ask: StatsQuery) -> lis
 
 
 def _key_labels(site: Site, register: str) -> dict[str, Any]:
-    from .display import category_labels, state_label
-
     categories = category_labels(site)
 
     def node_name(code: Any) -> str:
