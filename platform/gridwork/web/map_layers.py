@@ -16,7 +16,10 @@ from ..config.models import FieldSpec
 from . import overview
 from .access import viewable
 from .listing import Filters, filtered, read_filters
+from .pages_list import list_columns
+from .records import row_values
 from .site import NodeInfo, Site
+from .widgets import mask
 
 MEASURES = ("open", "overdue", "on_time_rate", "count")
 """What the map colours areas by."""
@@ -167,9 +170,6 @@ def area_contents(site: Site, user: User, code: str) -> dict[str, Any] | None:
     node = site.node_by_code(code)
     if node is None or not overview.may_see_node(site, user, node):
         return None
-    from .pages_list import list_columns
-    from .records import row_values
-
     registers = []
     with site.engine.connect() as conn:
         for register in viewable(site, user):
@@ -202,10 +202,6 @@ def find(site: Site, user: User, q: str) -> list[dict[str, Any]]:
     point when it has one, else the boundary codes of its node's area."""
     if not q.strip():
         return []
-    from .pages_list import list_columns
-    from .records import row_values
-    from .widgets import mask
-
     hits: list[dict[str, Any]] = []
     nodes = site.nodes()
     with site.engine.connect() as conn:
