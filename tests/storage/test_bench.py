@@ -10,3 +10,11 @@ def test_subtree_count_figure_has_its_shape(db_url: str) -> None:
     assert figure["name"] == "subtree_count_1m" and figure["ceiling"] == CEILING
     assert figure["count"] == 1000 and figure["nodes"] == 1 + 2 + 4 + 20
     assert figure["ratio"] > 0 and isinstance(figure["ok"], bool)
+
+
+def test_dashboard_figure_counts_what_the_hand_written_sql_counts(db_url: str) -> None:
+    from gridwork.tools.overview_bench import dashboard
+
+    figure = dashboard(records=3000, url=db_url, runs=2, streets=2, communities=2, grids=5)
+    assert figure["name"] == "dashboard_1m" and figure["agrees"] is True
+    assert figure["ratio"] > 0 and figure["nodes"] == 1 + 2 + 4 + 20

@@ -17,6 +17,7 @@ from ..auth import User
 from ..config.models import FieldSpec
 from ..hierarchy import subtree_ids
 from ..workflow import overdue_clause
+from .overview import status_clause
 from .params import page_number
 from .records import scoped
 from .site import Site
@@ -40,13 +41,19 @@ class Filters:
     sort: str = "-id"
     page: int = 1
     overdue: bool = False
+    status: str = ""
+    """``open``, ``due_today`` or ``closed`` (see `overview.status_clause`): what the
+    dashboard's numbers link to."""
+    since: str = ""
+    """With ``status=closed``: closed (last changed) on or after this day."""
 
     def query_string(self, **changes: Any) -> str:
         """The query string of these filters with ``changes``, for links and exports."""
         values = {"node": self.node, "state": self.state, "category": self.category,
                   "q": self.q, "from": self.start, "to": self.end, "sort": self.sort,
                   **{f"f_{k}": v for k, v in self.choices.items()}, "page": self.page,
-                  "overdue": "1" if self.overdue else ""}
+                  "overdue": "1" if self.overdue else "", "status": self.status,
+                  "since": self.since}
         values.update(changes)
         return str(QueryParams({k: v for k, v in values.items() if v not in ("", None)}))
 
@@ -59,7 +66,8 @@ def read_filters(site: Site, register: str, params: QueryParams) -> Filters:
                    category=params.get("category", ""), q=params.get("q", "").strip(),
                    start=params.get("from", ""), end=params.get("to", ""),
                    choices=choices, sort=params.get("sort", "-id"),
-                   page=page, overdue=params.get("overdue") == "1")
+                   page=page, overdue=params.get("overdue") == "1",
+                   status=params.get("status", ""), since=params.get("since", ""))
 
 
 def filtered(site: Site, user: User, register: str, filters: Filters,
@@ -69,6 +77,9 @@ def filtered(site: Site, user: User, register: str, filters: Filters,
     spec = site.deployment.registers[register]
     if filters.overdue:
         query = query.where(overdue_clause(site.deployment, register, table, site.clock()))
+    if filters.status:
+        query = query.where(status_clause(site, register, table, filters.status,
+                                          _date(filters.since)))
     if filters.node:
         node = site.node_by_code(filters.node)
         nodes = site.schema.system("nodes")

@@ -57,6 +57,34 @@ def openapi_document(deployment: Deployment, *, server: str = "/api/v1") -> dict
                 _query("to", TEXT, "a date (that whole day) or an ISO instant"),
                 _page()])},
         "/uploads": {"post": _upload(deployment)},
+        "/stats": {"get": _op(
+            "stats", "Counts of a register's records in your area, grouped", {
+                "type": "object", "required": ["register", "by", "rows"], "properties": {
+                    "register": TEXT, "by": {"type": "array", "items": TEXT},
+                    "level": TEXT, "period": TEXT, "from": TEXT, "to": TEXT,
+                    "rows": {"type": "array", "items": {"type": "object", "properties": {
+                        "count": {"type": "integer"}, "overdue": {"type": "integer"},
+                        "closed": {"type": "integer"},
+                        "on_time_rate": {"type": ["number", "null"]}}}}}},
+            tags=["about"], errors=("422",), parameters=[
+                _query("register", TEXT), _query("by", TEXT,
+                                                 "comma-separated: category, node, period, state"),
+                _query("level", TEXT, "the hierarchy level of the node key"),
+                _query("period", TEXT, "day, week, month or quarter"),
+                _query("from", TEXT, "a date (YYYY-MM-DD)"),
+                _query("to", TEXT, "a date (that whole day)")])},
+        "/map/{layer}": {"get": _op(
+            "map_layer", "A register's points in your area, clustered for the zoom (GeoJSON)",
+            {"type": "object", "required": ["type", "features"], "properties": {
+                "type": {"const": "FeatureCollection"},
+                "features": {"type": "array", "items": {"type": "object"}}}},
+            tags=["about"], errors=("404", "422"), parameters=[
+                {"name": "layer", "in": "path", "required": True, "schema": TEXT},
+                _query("bbox", TEXT, "west,south,east,north in degrees"),
+                _query("zoom", {"type": "integer"}, "the map's zoom, 0 to 22"),
+                _query("category", TEXT), _query("state", TEXT),
+                _query("from", TEXT, "a date (YYYY-MM-DD)"),
+                _query("to", TEXT, "a date (that whole day)")])},
     }
     for name in deployment.registers:
         schemas |= register_schemas(deployment, name)

@@ -1,0 +1,261 @@
+"""The dashboard at /: counts over exactly the user's scope, drilled down by child node, and
+every number the same as the list it links to."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from starlette.testclient import TestClient
+
+from gridwork.web.site import Site
+
+_LIST_TOTAL = re.compile(r'data-total="(\d+)"')
+
+
+def _site(client: TestClient) -> Site:
+    site: Site = client.app.state.site  # type: ignore[attr-defined]
+    return site
+
+
+def _links(html: str) -> list[tuple[str, int]]:
+    """(href, number) of each dashboard number that links to a list."""
+    found = re.findall(r'<a (?:class="child-\w+" |data-\w+="[\w-]+" )href="(/registers/[^"]+)">'
+                       r'(?:<strong>)?(\d+)', html)
+    return [(href.replace("&amp;", "&"), int(n)) for href, n in found]
+
+
+def _list_total(client: TestClient, href: str) -> int:
+    page = client.get(href)
+    assert page.status_code == 200, href
+    found = _LIST_TOTAL.search(page.text)
+    return int(found.group(1)) if found else 0
+
+
+def dashboard_agrees_with_its_lists(client: TestClient) -> None:
+    """Every number on the dashboard is the total of the list it links to."""
+    home = client.get("/")
+    assert home.status_code == 200
+    links = _links(home.text)
+    assert len(links) > 10 and any(n for _href, n in links)
+    for href, number in links:
+        assert _list_total(client, href) == number, href
+
+
+def test_each_dashboard_number_is_the_list_it_links_to(
+        make_client: Callable[..., TestClient]) -> None:
+    users = {"community": ("admin", "grid_worker"),
+             "environment": ("town_officer", "env_grid_worker"),
+             "safety": ("leader", "dept_inspector")}
+    for deployment, usernames in users.items():
+        for username in usernames:
+            client = make_client(deployment, username)
+            assert client.get("/").url.path == "/", (deployment, username)
+            dashboard_agrees_with_its_lists(client)
+
+
+def test_a_grid_worker_sees_only_their_grid(make_client: Callable[..., TestClient]) -> None:
+    from sqlalchemy import func, select
+
+    from gridwork.hierarchy import in_subtree
+
+    client = make_client("community", "grid_worker")
+    site = _site(client)
+    home = client.get("/")
+    own = re.search(r'<h1>[^<]*: ([^<]+)</h1>', home.text)
+    assert own is not None
+    node = next(n for n in site.nodes().values() if n.name == own.group(1) and n.level == "grid")
+    other = next(n for n in site.nodes().values() if n.level == "grid" and n.code != node.code)
+    assert client.get(f"/?node={other.code}").status_code == 404
+    assert client.get(f"/?node={other.path.strip('/').split('/')[0]}").status_code == 404
+    table, nodes = site.schema.table("event"), site.schema.system("nodes")
+    with site.engine.connect() as conn:
+        mine = conn.execute(select(func.count()).select_from(table).join(
+            nodes, nodes.c.id == table.c.node).where(in_subtree(nodes.c.path, node.path))
+        ).scalar_one()
+    total = re.search(r'data-register="event".*?class="count">(\d+)<', home.text, re.S)
+    assert total is not None and int(total.group(1)) == mine
+
+
+def test_the_dashboard_drills_down_and_back(make_client: Callable[..., TestClient]) -> None:
+    client = make_client("community", "admin")
+    site = _site(client)
+    top = client.get("/").text
+    street = re.search(r'class="drill" href="/\?node=(\d+)"', top)
+    assert street is not None
+    below = client.get(f"/?node={street.group(1)}").text
+    assert site.node_by_code(street.group(1)).name in below  # type: ignore[union-attr]
+    assert 'class="crumbs"' in below and 'href="/?node=330106"' in below
+    grid = re.search(r'class="drill" href="/\?node=(\d+)"', below)
+    assert grid is not None and len(grid.group(1)) > len(street.group(1))
+
+
+def test_search_finds_within_scope_only(make_client: Callable[..., TestClient]) -> None:
+    from sqlalchemy import select
+
+    admin = make_client("community", "admin")
+    site = _site(admin)
+    table = site.schema.table("event")
+    with site.engine.connect() as conn:
+        title, node = conn.execute(select(table.c.title, table.c.node).order_by(table.c.id)
+                                   .limit(1)).one()
+    found = admin.get("/search", params={"q": title})
+    assert found.status_code == 200 and 'data-register="event"' in found.text
+    assert title in found.text
+    worker = make_client("community", "grid_worker")
+    own = re.search(r'<h1>[^<]*: ([^<]+)</h1>', worker.get("/").text)
+    assert own is not None
+    grid = next(n for n in site.nodes().values() if n.name == own.group(1) and n.level == "grid")
+    with site.engine.connect() as conn:
+        theirs = conn.execute(select(table.c.title).where(table.c.node == grid.id).limit(1)
+                              ).scalar_one()
+    hits = worker.get("/search", params={"q": theirs}).text
+    ids = [int(i) for i in re.findall(r'href="/registers/event/(\d+)"', hits)]
+    assert ids
+    with site.engine.connect() as conn:
+        where = set(conn.execute(select(table.c.node).where(table.c.id.in_(ids))).scalars())
+    assert all(site.nodes()[n].path.startswith(grid.path) for n in where)
+    assert worker.get("/search", params={"q": "no-such-words-anywhere"}).text.count(
+        'id="no-hits"') == 1
+
+
+def _api(client: TestClient, username: str) -> dict[str, str]:
+    from gridwork.auth import create_token
+
+    site = _site(client)
+    with site.engine.begin() as conn:
+        secret = create_token(conn, site.schema, username, site.clock())[1]
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def test_stats_rows_agree_with_the_lists(make_client: Callable[..., TestClient]) -> None:
+    for username in ("admin", "grid_worker"):
+        stats_agree_with_the_lists(make_client("community", username), username)
+
+
+def stats_agree_with_the_lists(client: TestClient, username: str) -> None:
+    """The API's rows by state, and the page's by node and month, add up to the lists."""
+    import json
+
+    if True:
+        headers = _api(client, username)
+        span = {"from": "2020-01-01", "to": "2030-12-31"}
+        answer = client.get("/api/v1/stats", headers=headers,
+                            params={"register": "event", "by": "state", "period": "quarter",
+                                    **span})
+        assert answer.status_code == 200, answer.text
+        rows = answer.json()["rows"]
+        assert rows and sum(r["count"] for r in rows) == _list_total(
+            client, "/registers/event?from=2020-01-01&to=2030-12-31")
+        for row in rows:
+            assert row["count"] == _list_total(
+                client, f"/registers/event?state={row['state']}&from=2020-01-01&to=2030-12-31")
+        assert sum(r["overdue"] for r in rows) == _list_total(
+            client, "/registers/event?overdue=1&from=2020-01-01&to=2030-12-31")
+        page = client.get("/stats", params={"register": "event", "by": "node,period",
+                                            "period": "month", **span})
+        data = json.loads(re.search(r'id="stats-data">(.*?)</script>', page.text, re.S
+                                    ).group(1))  # type: ignore[union-attr]
+        for node in {r["node"] for r in data}:
+            assert sum(r["count"] for r in data if r["node"] == node) == _list_total(
+                client, f"/registers/event?node={node}&from=2020-01-01&to=2030-12-31")
+
+
+def test_stats_refuse_a_bad_parameter_and_export_excel(
+        make_client: Callable[..., TestClient]) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    client = make_client("community", "admin")
+    bad = client.get("/api/v1/stats", headers=_api(client, "admin"), params={"by": "colour"})
+    assert bad.status_code == 422
+    assert "category, node, period, state" in bad.json()["errors"]["by"][0]
+    assert client.get("/stats?period=day&from=2000-01-01").status_code == 400
+    sheet = client.get("/stats/export.xlsx", params={"register": "event", "by": "category"})
+    assert sheet.status_code == 200
+    book = load_workbook(io.BytesIO(sheet.content)).active
+    cells = list(book.iter_rows(values_only=True))
+    page = client.get("/stats", params={"register": "event", "by": "category"}).text
+    found = re.search(r'id="stats-total" data-total="(\d+)"', page)
+    assert found is not None
+    total = int(found.group(1))
+    assert sum(int(r[1]) for r in cells[1:]) == total > 0
+
+
+def test_the_map_layer_is_clustered_and_scoped(make_client: Callable[..., TestClient]) -> None:
+    admin = make_client("community", "admin")
+    site = _site(admin)
+    whole = admin.get("/map/layers/event", params={"zoom": "3"}).json()
+    close = admin.get("/map/layers/event", params={"zoom": "18"}).json()
+    count = sum(f["properties"]["count"] for f in whole["features"])
+    assert count == sum(f["properties"]["count"] for f in close["features"]) > 0
+    assert len(whole["features"]) < len(close["features"])
+    assert admin.get("/map/layers/event", params={"bbox": "1,2"}).status_code == 400
+    worker = make_client("community", "grid_worker")
+    mine = worker.get("/map/layers/event", params={"zoom": "18"}).json()
+    for feature in mine["features"]:
+        if "id" in feature["properties"]:
+            assert worker.get(feature["properties"]["url"]).status_code == 200
+    assert sum(f["properties"]["count"] for f in mine["features"]) < count
+    measures = worker.get("/map/measures", params={"register": "event", "measure": "open"}
+                          ).json()["values"]
+    grids = [c for c in measures
+             if getattr(site.node_by_code(c), "level", "") == "grid"]
+    assert len(grids) == 1
+    other = next(n.code for n in site.nodes().values() if n.level == "grid"
+                 and n.code not in measures and n.code in site.deployment.boundaries)
+    assert worker.get("/map/area", params={"node": other}).status_code == 404
+    listed = worker.get("/map/area", params={"node": grids[0]}).json()
+    event = next(r for r in listed["registers"] if r["register"] == "event")
+    assert event["total"] == _list_total(worker, event["list"])
+
+
+def test_the_api_map_layer_clusters_for_the_zoom(make_client: Callable[..., TestClient]) -> None:
+    client = make_client("community", "admin")
+    headers = _api(client, "admin")
+    low = client.get("/api/v1/map/event", headers=headers, params={"zoom": "5"})
+    assert low.status_code == 200 and low.json()["type"] == "FeatureCollection"
+    page = client.get("/map/layers/event", params={"zoom": "5"}).json()
+    assert low.json()["features"] == page["features"]
+    assert len(low.json()["features"]) <= 5
+    assert client.get("/api/v1/map/visit", headers=headers).status_code == 404
+    bad = client.get("/api/v1/map/event", headers=headers, params={"bbox": "x"})
+    assert bad.status_code == 422
+    assert "west,south,east,north" in bad.json()["errors"]["bbox"][0]
+
+
+def test_two_keys_show_a_pivot_whose_totals_add_up(
+        make_client: Callable[..., TestClient]) -> None:
+    client = make_client("community", "admin")
+    page = client.get("/stats", params={"register": "event", "by": "category,state",
+                                        "chart": "stacked"}).text
+    pivot = re.search(r'id="stats-pivot">(.*?)</table>', page, re.S)
+    assert pivot is not None
+    totals = [int(n) for n in re.findall(r"<strong>(\d+)</strong>", pivot.group(1))]
+    found = re.search(r'id="stats-total" data-total="(\d+)"', page)
+    assert found is not None and sum(totals) == int(found.group(1)) > 0
+
+
+def test_a_list_opened_from_the_dashboard_shows_its_status_filter(
+        make_client: Callable[..., TestClient]) -> None:
+    client = make_client("community", "admin")
+    page = client.get("/registers/event?status=due_today").text
+    assert '<option value="due_today" selected>' in page
+    everything = _list_total(client, "/registers/event")
+    parts = sum(_list_total(client, f"/registers/event?status={s}") for s in ("open", "closed"))
+    assert parts == everything
+
+
+def test_the_overview_pages_render_for_every_shipped_deployment(
+        make_client: Callable[..., TestClient]) -> None:
+    for deployment in ("community", "environment", "safety"):
+        client = make_client(deployment, "admin")
+        for path in ("/stats", "/map", "/search?q=1", "/stats?by=node,period&period=week"):
+            assert client.get(path).status_code == 200, (deployment, path)
+        layers = re.findall(r'<option value="(\w+)"', client.get("/map").text.split(
+            'id="m-layer"')[1].split("</select>")[0])
+        assert layers, deployment
+        for layer in layers:
+            answer = client.get(f"/map/layers/{layer}", params={"zoom": "10"})
+            assert answer.status_code == 200, (deployment, layer)
