@@ -164,6 +164,25 @@ def list_page_p95_8_clients(_url: str | None = None) -> Figure:
     return figure()
 
 
+def lifecycle_inprocess(url: str | None = None) -> Figure:
+    """Lifecycles (six steps) per second through `take_action`, as a ratio to a raw-SQL
+    lifecycle making the same writes in the same run; goal ≥ 0.3. SpiffWorkflow's rate
+    beside it when installed, and a profile of one lifecycle in the detail."""
+    from .lifecycle_bench import lifecycle_inprocess as figure
+
+    with _scratch(url) as where:
+        return figure(where)
+
+
+def statements_per_step(url: str | None = None) -> Figure:
+    """SQL statements per `take_action` over a lifecycle, counted by SQLAlchemy's
+    ``before_cursor_execute`` hook; goal ≤ 5."""
+    from .lifecycle_bench import statements_figure
+
+    with _scratch(url) as where:
+        return statements_figure(where)
+
+
 FIGURES: dict[str, Callable[[str | None], Figure]] = {
     "config_check_20k_nodes": config_check_20k_nodes,
     "subtree_count_1m": subtree_count_1m,
@@ -171,6 +190,8 @@ FIGURES: dict[str, Callable[[str | None], Figure]] = {
     "sweep_idle_1m_open": sweep_idle_1m_open,
     "api_create_8_clients": api_create_8_clients,
     "list_page_p95_8_clients": list_page_p95_8_clients,
+    "lifecycle_inprocess": lifecycle_inprocess,
+    "statements_per_step": statements_per_step,
 }
 
 
