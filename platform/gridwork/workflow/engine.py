@@ -131,6 +131,9 @@ def take_action(conn_or_engine: Connection | Engine, runtime: Runtime, user: Act
         record = load_record(conn, schema, register, record_id, lock=True)
         if record.version != version:
             raise Conflict(f"{register} #{record_id} was changed by someone else; reload it")
+        # The step works on the version it makes (the one its notices are keyed by); the
+        # row gets it with the step's one write.
+        record = replace(record, version=version + 1, updated_at=run.now)
         transition = next((t for t in run.workflow.transitions
                            if t.name == action and record.state in t.from_), None)
         if transition is None or not in_scope(conn, schema, user, record, transition):
@@ -143,7 +146,7 @@ def take_action(conn_or_engine: Connection | Engine, runtime: Runtime, user: Act
         if not guard_holds(transition, scope, run.functions):
             raise Forbidden(f"'{action}' does not apply to {register} #{record_id} now")
         record = _move(run, record, transition, user.id, changes, frozenset(given), comment,
-                       new_version=True)
+                       stored=version)
         return _follow(run, record)
 
 
@@ -306,10 +309,11 @@ def _checked(run: _Run, user: Actor, record: Record, transition: Transition,
 
 def _move(run: _Run, record: Record, transition: Transition, actor: int | None,
           changes: dict[str, Any], given: frozenset[str], comment: str | None, *,
-          new_version: bool = False) -> Record:
+          stored: int | None = None) -> Record:
     """Apply one transition: actions, then the state change with its timers and deadline in
-    one write of the record, supervision, history. ``new_version``: the step a person takes
-    moves the version on (the automatic steps after it do not)."""
+    one write of the record, supervision, history. ``stored``: the version the row still
+    holds, when ``record`` carries the new one (the step a person takes moves the version
+    on; the automatic steps after it do not)."""
     step = actions.Step(run.conn, run.schema, run.name, record, transition, actor, run.now,
                         comment, run.functions, run.runtime, given, dict(changes))
     step.changes["state"] = transition.to
@@ -320,7 +324,7 @@ def _move(run: _Run, record: Record, transition: Transition, actor: int | None,
     if columns["state"] != record.state or transition.new_round:
         columns["deadline"] = _enter(run, _ahead(run, record, columns), record.state,
                                      renewed=transition.new_round)
-    moved = _write(run, record, columns, new_version=new_version)
+    moved = _write(run, record, columns, stored=stored)
     if run.workflow.states[transition.to].final:
         supervision.close(run.conn, run.schema, moved, run.now)
     before, after = _diff(record, moved)
@@ -345,10 +349,12 @@ def _ahead(run: _Run, record: Record, columns: Mapping[str, Any]) -> Record:
 
 
 def _write(run: _Run, record: Record, columns: Mapping[str, Any], *,
-           new_version: bool = False) -> Record:
-    """Write the record's changed columns with one statement and return it as it is now."""
+           stored: int | None = None) -> Record:
+    """Write the record's changed columns (and its version) with one statement and return
+    it as it is now."""
     moved = write_record(run.conn, run.schema, record, {
-        **columns, "version": record.version + new_version, "updated_at": run.now})
+        **columns, "version": record.version, "updated_at": run.now},
+        stored=record.version if stored is None else stored)
     if moved is None:  # the row is locked for this transaction: only a bug gets here
         raise Conflict(f"{record.register} #{record.id} was changed by someone else; "
                        "reload it")

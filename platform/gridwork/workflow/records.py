@@ -111,11 +111,11 @@ def _changing(table: Table) -> Update:
 
 
 def write_record(conn: Connection, schema: Schema, record: Record,
-                 columns: Mapping[str, Any]) -> Record | None:
-    """Write ``columns`` to the record if it is still at ``record.version`` and return it as
-    it is now, with one statement; None when its version moved on."""
+                 columns: Mapping[str, Any], *, stored: int) -> Record | None:
+    """Write ``columns`` to the record if its row is still at version ``stored`` and return
+    it as it is now, with one statement; None when its version moved on."""
     row = conn.execute(_changing(schema.table(record.register)),
-                       {"_record": record.id, "_version": record.version, **columns}
+                       {"_record": record.id, "_version": stored, **columns}
                        ).mappings().first()
     return None if row is None else _record(schema, record.register, row)
 
