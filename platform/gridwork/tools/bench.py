@@ -174,6 +174,15 @@ def lifecycle_inprocess(url: str | None = None) -> Figure:
         return figure(where)
 
 
+def lifecycle_http_4_clients(url: str | None = None) -> Figure:
+    """The same lifecycles through the JSON API of `gridwork serve` with 4 clients, as a
+    ratio to a bare Starlette app making the same raw transactions; goal ≥ 0.5, no 5xx."""
+    from .lifecycle_bench import lifecycle_http
+
+    with _scratch(url) as where:
+        return lifecycle_http(where)
+
+
 def statements_per_step(url: str | None = None) -> Figure:
     """SQL statements per `take_action` over a lifecycle, counted by SQLAlchemy's
     ``before_cursor_execute`` hook; goal ≤ 5."""
@@ -191,6 +200,7 @@ FIGURES: dict[str, Callable[[str | None], Figure]] = {
     "api_create_8_clients": api_create_8_clients,
     "list_page_p95_8_clients": list_page_p95_8_clients,
     "lifecycle_inprocess": lifecycle_inprocess,
+    "lifecycle_http_4_clients": lifecycle_http_4_clients,
     "statements_per_step": statements_per_step,
 }
 

@@ -229,6 +229,7 @@ class Raw:
     def __init__(self, engine: Engine, table: str, ids: dict[str, int]) -> None:
         self.sqlite = engine.dialect.name == "sqlite"
         self.table = table
+        self.engine = engine
         self.connection = engine.raw_connection()
         self.ids = ids
 
@@ -244,72 +245,97 @@ class Raw:
     def _at(self, when: dt.datetime) -> Any:
         return str(when.astimezone(dt.UTC).replace(tzinfo=None)) if self.sqlite else when
 
-    def _json(self, value: dict[str, Any]) -> str:
-        return json.dumps(value, ensure_ascii=False)
+    def _history(self, cursor: Any, record: int, at: Any, actor: int, kind: str, action: str,
+                 before: str | None, after: str, values: dict[str, Any]) -> None:
+        json_ = "?" if self.sqlite else "CAST(? AS json)"
+        cursor.execute(self._sql(
+            "INSERT INTO history (register, record, at, actor, kind, action, from_state, "
+            f"to_state, round, after) VALUES ('event', ?, ?, ?, ?, ?, ?, ?, 1, {json_})"),
+            (record, at, actor, kind, action, before, after,
+             json.dumps(values, ensure_ascii=False)))
 
-    def _begin(self, cursor: Any) -> None:
+    def _timer(self, cursor: Any, record: int, state: str, due: Any) -> None:
+        cursor.execute(self._sql(
+            "INSERT INTO timers (register, record, kind, state, round, step, due_at) "
+            "VALUES ('event', ?, 'deadline', ?, 1, 0, ?)"), (record, state, due))
+
+    def create(self, connection: Any, n: int, now: dt.datetime) -> int:
+        """Report a record (one transaction on ``connection``, a driver connection)."""
+        ids, at, due = self.ids, self._at(now), self._at(now + dt.timedelta(hours=4))
+        cursor = connection.cursor()
         if self.sqlite:
             cursor.execute("BEGIN IMMEDIATE")
+        cursor.execute(self._sql(
+            "INSERT INTO event (node, title, state, round, version, reporter, created_at, "
+            "updated_at, deadline) VALUES (?, ?, 'dispatching', 1, 1, ?, ?, ?, ?) "
+            "RETURNING id"), (ids["node"], f"raw {n}", ids["grid_worker"], at, at, due))
+        record = int(cursor.fetchone()[0])
+        self._history(cursor, record, at, ids["grid_worker"], "created", "create", None,
+                      "dispatching", {"title": f"raw {n}"})
+        self._timer(cursor, record, "dispatching", due)
+        connection.commit()
+        cursor.close()
+        return record
+
+    def move(self, connection: Any, record: int, version: int, now: dt.datetime) -> bool:
+        """Take the record at ``version`` one step on (one transaction); False when its
+        version moved on."""
+        action, before, after, cancels, plans = self.STEPS[version - 1]
+        ids, at, due = self.ids, self._at(now), self._at(now + dt.timedelta(hours=4))
+        sql, cursor = self._sql, connection.cursor()
+        if self.sqlite:
+            cursor.execute("BEGIN IMMEDIATE")
+        cursor.execute(sql("SELECT state, version FROM event WHERE id = ?"
+                           + ("" if self.sqlite else " FOR UPDATE")), (record,))
+        state, found = cursor.fetchone()
+        if found != version or state != before:
+            connection.rollback()
+            return False
+        cursor.execute(sql("UPDATE event SET state = ?, version = ?, updated_at = ?, "
+                           "deadline = ?, department = coalesce(?, department), "
+                           "result = coalesce(?, result) WHERE id = ? AND version = ?"),
+                       (after, version + 1, at, due if plans else None,
+                        ids["department"] if action == "dispatch" else None,
+                        "done" if action == "feedback" else None, record, version))
+        if cancels:
+            cursor.execute(sql("UPDATE timers SET cancelled_at = ? WHERE register = 'event' "
+                               "AND record = ? AND state = ? AND fired_at IS NULL "
+                               "AND cancelled_at IS NULL"), (at, record, before))
+        if plans:
+            self._timer(cursor, record, after, due)
+        if action == "dispatch":
+            cursor.execute(sql("INSERT INTO outbox (channel, recipient, subject, body, "
+                               "register, record, cause, created_at, due_at, status, "
+                               "sent_at, key) VALUES ('inbox', ?, 'notice', '', 'event', ?, "
+                               "'transition', ?, ?, 'sent', ?, ?)"),
+                           (ids["dept_staff"], record, at, at, at, f"raw-{record}"))
+        self._history(cursor, record, at, ids["dispatcher"], "moved", action, before, after,
+                      {"state": after})
+        connection.commit()
+        cursor.close()
+        return True
 
     def lifecycle(self, n: int, now: dt.datetime) -> None:
         """Report one record and take it through the five steps."""
-        ids, at, due = self.ids, self._at(now), self._at(now + dt.timedelta(hours=4))
-        sql, cursor = self._sql, self.connection.cursor()
-        json_ = "?" if self.sqlite else "CAST(? AS json)"
-        history = sql("INSERT INTO history (register, record, at, actor, kind, action, "
-                      f"from_state, to_state, round, after) VALUES "
-                      f"('event', ?, ?, ?, ?, ?, ?, ?, 1, {json_})")
-        timer = sql("INSERT INTO timers (register, record, kind, state, round, step, due_at) "
-                    "VALUES ('event', ?, 'deadline', ?, 1, 0, ?)")
-        self._begin(cursor)
-        cursor.execute(sql("INSERT INTO event (node, title, state, round, version, reporter, "
-                           "created_at, updated_at, deadline) VALUES "
-                           "(?, ?, 'dispatching', 1, 1, ?, ?, ?, ?) RETURNING id"),
-                       (ids["node"], f"raw {n}", ids["grid_worker"], at, at, due))
-        record = cursor.fetchone()[0]
-        cursor.execute(history, (record, at, ids["grid_worker"], "created", "create", None,
-                                 "dispatching", self._json({"title": f"raw {n}"})))
-        cursor.execute(timer, (record, "dispatching", due))
-        self.connection.commit()
-        for version, (action, before, after, cancels, plans) in enumerate(self.STEPS, 1):
-            self._begin(cursor)
-            cursor.execute(sql("SELECT state, version FROM event WHERE id = ?"
-                               + ("" if self.sqlite else " FOR UPDATE")), (record,))
-            state, found = cursor.fetchone()
-            assert state == before and found == version
-            cursor.execute(sql("UPDATE event SET state = ?, version = ?, updated_at = ?, "
-                               "deadline = ?, department = coalesce(?, department), "
-                               "result = coalesce(?, result) WHERE id = ? AND version = ?"),
-                           (after, version + 1, at, due if plans else None,
-                            ids["department"] if action == "dispatch" else None,
-                            "done" if action == "feedback" else None, record, version))
-            assert cursor.rowcount == 1
-            if cancels:
-                cursor.execute(sql("UPDATE timers SET cancelled_at = ? WHERE register = "
-                                   "'event' AND record = ? AND state = ? AND fired_at IS NULL "
-                                   "AND cancelled_at IS NULL"), (at, record, before))
-            if plans:
-                cursor.execute(timer, (record, after, due))
-            if action == "dispatch":
-                cursor.execute(sql("INSERT INTO outbox (channel, recipient, subject, body, "
-                                   "register, record, cause, created_at, due_at, status, "
-                                   "sent_at, key) VALUES ('inbox', ?, 'notice', '', 'event', "
-                                   "?, 'transition', ?, ?, 'sent', ?, ?)"),
-                               (ids["dept_staff"], record, at, at, at, f"raw-{record}"))
-            cursor.execute(history, (record, at, ids["dispatcher"], "moved", action, before,
-                                     after, self._json({"state": after})))
-            self.connection.commit()
-        cursor.close()
+        record = self.create(self.connection, n, now)
+        for version in range(1, len(self.STEPS) + 1):
+            assert self.move(self.connection, record, version, now)
 
 
 def _raw_ids(w: World) -> dict[str, int]:
-    schema = w.runtime.schema
-    nodes, departments = schema.system("nodes"), schema.system("departments")
     with w.engine.connect() as conn:
-        return {"node": conn.execute(select(nodes.c.id).where(nodes.c.code == "S1G1")
-                                     ).scalar_one(),
-                "department": conn.execute(select(departments.c.id)).scalar_one(),
-                **{role: user.id for role, user in w.users.items()}}
+        return _ids(conn, w.runtime)
+
+
+def _ids(conn: Connection, runtime: Any) -> dict[str, int]:
+    """The ids the raw lifecycle writes: the grid node, the department, the users."""
+    schema = runtime.schema
+    nodes, departments = schema.system("nodes"), schema.system("departments")
+    users = schema.system("users")
+    return {"node": conn.execute(select(nodes.c.id).where(nodes.c.code == "S1G1")).scalar_one(),
+            "department": conn.execute(select(departments.c.id)).scalar_one(),
+            **{role: conn.execute(select(users.c.id).where(users.c.username == role)
+                                  ).scalar_one() for role, _n, _d in _USERS}}
 
 
 def _rate(run: Callable[[int], None], n: int) -> float:
@@ -427,3 +453,148 @@ def statements_figure(url: str | None = None) -> dict[str, Any]:
     return {"name": "statements_per_step", "ratio": round(STATEMENTS_GOAL / mean, 4),
             "ceiling": STATEMENTS_GOAL, "goal": ">= 1.0", "ok": mean <= STATEMENTS_GOAL,
             "statements_per_step": round(mean, 2), "database": backend, "per_action": counts}
+
+
+HTTP_GOAL = 0.5
+"""Lifecycles per second through the JSON API as a share of the bare endpoints'."""
+HTTP_CLIENTS = 4
+_ROOT_ENV = "GRIDWORK_BENCH_ROOT"
+_GIVEN: dict[str, dict[str, Any]] = {"dispatch": {"department": "cg"},
+                                     "feedback": {"result": "done"}}
+_WHO = {"dispatch": "dispatcher", "accept": "dept_staff", "feedback": "dept_staff",
+        "revisit": "grid_worker", "archive": "dispatcher"}
+
+
+def lifecycle_http(url: str | None = None, each: int = 25) -> dict[str, Any]:
+    """4 clients each taking ``each`` lifecycles through the JSON API of `gridwork serve`,
+    against a bare Starlette app whose endpoints make the same six raw transactions (the
+    ceiling, in the same run on the same database); goal ≥ 0.5 and no 5xx."""
+    import sys
+
+    from ..auth import create_token
+    from .load_bench import _server
+
+    with world(url) as w:
+        with w.engine.begin() as conn:
+            tokens = {role: create_token(conn, w.runtime.schema, role,
+                                         dt.datetime.now(dt.UTC), name="bench")[1]
+                      for role in w.users}
+        deployment_root = Path(w.runtime.deployment.root)
+        serve = [sys.executable, "-m", "gridwork", "serve", str(deployment_root),
+                 "--db", w.url]
+        with _server(serve, w.url) as port:
+            ours = _http_lifecycles(port, each, tokens, bare=False)
+        bare = [sys.executable, "-m", "uvicorn", "--factory", f"{__name__}:bare_app",
+                "--log-level", "warning"]
+        with _server(bare, w.url, {_ROOT_ENV: str(deployment_root)}) as port:
+            ceiling = _http_lifecycles(port, each, tokens, bare=True)
+        backend = w.engine.dialect.name
+    ratio = ours["per_second"] / ceiling["per_second"]
+    return {"name": "lifecycle_http_4_clients", "ratio": round(ratio, 4),
+            "ceiling": HTTP_GOAL, "goal": f">= {HTTP_GOAL}",
+            "ok": ratio >= HTTP_GOAL and ours["5xx"] == 0, "database": backend,
+            "lifecycles_per_second": round(ours["per_second"], 1),
+            "ceiling_per_second": round(ceiling["per_second"], 1),
+            "errors_5xx": ours["5xx"], "statuses": ours["statuses"],
+            "lifecycles": HTTP_CLIENTS * each}
+
+
+def _http_lifecycles(port: int, each: int, tokens: dict[str, str], *,
+                     bare: bool) -> dict[str, Any]:
+    """``HTTP_CLIENTS`` clients each taking ``each`` records through the lifecycle."""
+    import http.client
+    from collections import Counter
+
+    from .load_bench import _together
+
+    statuses: Counter[int] = Counter()
+    done = [0]
+
+    def post(conn: http.client.HTTPConnection, path: str, body: dict[str, Any],
+             role: str) -> dict[str, Any] | None:
+        headers = {"Content-Type": "application/json"}
+        if not bare:
+            headers["Authorization"] = f"Bearer {tokens[role]}"
+        conn.request("POST", path, body=json.dumps(body), headers=headers)
+        response = conn.getresponse()
+        answer = response.read()
+        statuses[response.status] += 1
+        return json.loads(answer) if 200 <= response.status < 300 else None
+
+    def client(k: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+        records = "/records" if bare else "/api/v1/registers/event/records"
+        for n in range(each):
+            made = post(conn, records, {"n": k * each + n} if bare else {
+                "node": "S1G1", "values": {"title": f"http {k}-{n}"}}, "grid_worker")
+            if made is None:
+                continue
+            record, version = made["id"], made["version"]
+            for action in STEPS:
+                path = (f"{records}/{record}/step" if bare
+                        else f"{records}/{record}/actions/{action}")
+                moved = post(conn, path, {"version": version, "values": _GIVEN.get(action, {})},
+                             _WHO[action])
+                if moved is None:
+                    break
+                version = moved["version"]
+            else:
+                done[0] += 1
+        conn.close()
+
+    seconds = _together(client, HTTP_CLIENTS)
+    return {"per_second": done[0] / seconds, "statuses": dict(statuses),
+            "5xx": sum(n for status, n in statuses.items() if status >= 500)}
+
+
+def bare_app() -> Any:
+    """The ceiling of `lifecycle_http`: a Starlette app whose two endpoints make `Raw`'s
+    transactions (report; one step at a version), with no checks at all."""
+    import os
+
+    from starlette.applications import Starlette
+    from starlette.concurrency import run_in_threadpool
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    from ..config import load_deployment
+    from ..runtime import Runtime
+    from ..storage import make_engine
+    from .load_bench import _DB_ENV
+
+    runtime = Runtime.build(load_deployment(Path(os.environ[_ROOT_ENV])))
+    engine = make_engine(os.environ[_DB_ENV])
+    with engine.connect() as conn:
+        ids = _ids(conn, runtime)
+    raw = Raw(engine, runtime.schema.table("event").name, ids)
+    raw.close()  # each request takes a pooled connection of its own
+
+    def create(body: dict[str, Any]) -> JSONResponse:
+        connection = engine.raw_connection()
+        try:
+            record = raw.create(connection, int(body.get("n", 0)), dt.datetime.now(dt.UTC))
+        finally:
+            connection.close()
+        return JSONResponse({"id": record, "version": 1}, status_code=201)
+
+    def step(record: int, body: dict[str, Any]) -> JSONResponse:
+        version = int(body["version"])
+        connection = engine.raw_connection()
+        try:
+            moved = raw.move(connection, record, version, dt.datetime.now(dt.UTC))
+        finally:
+            connection.close()
+        if not moved:
+            return JSONResponse({"error": "stale"}, status_code=409)
+        return JSONResponse({"id": record, "version": version + 1})
+
+    async def records(request: Request) -> JSONResponse:
+        return await run_in_threadpool(create, json.loads(await request.body()))
+
+    async def steps(request: Request) -> JSONResponse:
+        return await run_in_threadpool(step, int(request.path_params["id"]),
+                                       json.loads(await request.body()))
+
+    return Starlette(routes=[Route("/records", records, methods=["POST"]),
+                             Route("/records/{id}/step", steps, methods=["POST"])])

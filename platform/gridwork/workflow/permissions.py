@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from ..config.models import Transition
-from ..hierarchy import Grant
+from ..hierarchy import covers
 from ..storage import Schema
 from .actors import Actor, granted
 from .records import Record
@@ -27,21 +27,8 @@ def in_scope(conn: Connection, schema: Schema, user: Actor, record: Record,
     if transition.scope == "department":
         return record.department_id is not None and any(
             g.department == record.department_id for g in grants.grants)
-    has_department = "department" in schema.table(record.register).c
-    return any(_covers(grant, record, has_department) for grant in grants.grants)
-
-
-def _covers(grant: Grant, record: Record, has_department: bool) -> bool:
-    """Whether a grant's scope holds the record, as `hierarchy.scope_filter` says in SQL:
-    a departmental grant its department's records (where the register has departments),
-    a territorial one its node's, or its subtree's (paths are prefixes of those below)."""
-    if grant.department is not None and has_department:
-        return record.department_id == grant.department
-    if grant.node is None or grant.node_path is None:
-        return False
-    if grant.scope == "node":
-        return record.node_id == grant.node
-    return record.node_path.startswith(grant.node_path)
+    return covers(grants, record.node_id, record.node_path, record.department_id,
+                  by_department="department" in schema.table(record.register).c)
 
 
 def guard_holds(transition: Transition, values: Mapping[str, Any],

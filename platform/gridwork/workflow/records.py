@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, Select, Table, Update, bindparam, insert, select, update
 
-from ..hierarchy import HasGrants, scope_filter
+from ..hierarchy import HasGrants, covers
 from ..storage import Schema
 from .errors import NotFound
 
@@ -70,11 +70,12 @@ def read_record(conn: Connection, schema: Schema, register: str, record_id: int,
     """Read one record of any register with one statement; None when there is none (or,
     ``within`` given, when it lies outside those grants' scope)."""
     table = schema.table(register)
-    query = _reading(table, False)
-    if within is not None:
-        query = query.where(scope_filter(within, table))
-    row = conn.execute(query, {"_record": record_id}).mappings().first()
-    return None if row is None else _record(schema, register, row)
+    row = conn.execute(_reading(table, False), {"_record": record_id}).mappings().first()
+    if row is None or within is not None and not covers(
+            within, row["node"], row["_node_path"], row.get("department"),
+            by_department="department" in table.c):
+        return None
+    return _record(schema, register, row)
 
 
 @functools.lru_cache(maxsize=1024)
