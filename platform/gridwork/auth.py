@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, Select, Table, bindparam, func, insert, select, update
 
 from .config import Deployment
 from .hierarchy import Grant, user_grants
@@ -56,13 +58,18 @@ class User:
 
 def load_user(conn: Connection, schema: Schema, user_id: int) -> User | None:
     """The active user with this id and their grants, or None."""
-    users = schema.system("users")
-    row = conn.execute(select(users.c.id, users.c.username, users.c.display_name)
-                       .where(users.c.id == user_id, users.c.active.is_(True))).first()
+    row = conn.execute(_active_user(schema.system("users")), {"_user": user_id}).first()
     if row is None:
         return None
     return User(row.id, row.username, row.display_name,
                 user_grants(conn, schema.system("grants"), row.id))
+
+
+@functools.lru_cache(maxsize=64)
+def _active_user(users: Table) -> Select[Any]:
+    """The active user ``:_user``, built once (every API request reads it)."""
+    return select(users.c.id, users.c.username, users.c.display_name).where(
+        users.c.id == bindparam("_user"), users.c.active.is_(True))
 
 
 def authenticate(conn: Connection, schema: Schema, username: str, password: str,
@@ -185,17 +192,23 @@ def verify_token(conn: Connection, schema: Schema, secret: str, now: dt.datetime
                  scope: str = API_SCOPE) -> Bearer | None:
     """The active user a live token opening ``scope`` belongs to, or None; reads only
     (see touch_token)."""
-    tokens = schema.system("api_tokens")
-    row = conn.execute(select(tokens.c.id, tokens.c.user, tokens.c.last_used_at,
-                              tokens.c.scopes).where(
-        tokens.c.token_hash == token_hash(secret), tokens.c.revoked_at.is_(None),
-        (tokens.c.expires_at.is_(None)) | (tokens.c.expires_at > now))).first()
+    row = conn.execute(_live_token(schema.system("api_tokens")),
+                       {"_hash": token_hash(secret), "_now": now}).first()
     if row is None or scope not in _scopes(row.scopes):
         return None
     user = load_user(conn, schema, row.user)
     if user is None:
         return None
     return Bearer(user, row.id, row.last_used_at is None or row.last_used_at < now - TOUCH_EVERY)
+
+
+@functools.lru_cache(maxsize=64)
+def _live_token(tokens: Table) -> Select[Any]:
+    """The live token whose hash is ``:_hash`` at ``:_now``, built once."""
+    now = bindparam("_now", type_=tokens.c.expires_at.type)
+    return select(tokens.c.id, tokens.c.user, tokens.c.last_used_at, tokens.c.scopes).where(
+        tokens.c.token_hash == bindparam("_hash"), tokens.c.revoked_at.is_(None),
+        (tokens.c.expires_at.is_(None)) | (tokens.c.expires_at > now))
 
 
 def _scopes(stored: str | None) -> tuple[str, ...]:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, Insert, bindparam, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from ..clock import Clock
 from ..config.models import Notifications
@@ -88,16 +90,24 @@ def channels_for(notifications: Notifications, roles: Iterable[str]) -> list[str
     return list(dict.fromkeys(names))
 
 
+_USERS = (select(USERS.c.id, USERS.c.username, USERS.c.display_name, USERS.c.email,
+                 USERS.c.phone, GRANTS.c.role)
+          .outerjoin(GRANTS, GRANTS.c.user == USERS.c.id)
+          .where(USERS.c.id.in_(bindparam("_ids", expanding=True)), USERS.c.active.is_(True)))
+"""Active users among ``:_ids``, a row per role they hold (one without when they hold none)."""
+
+
 def _users(conn: Connection, ids: list[int]) -> list[dict[str, Any]]:
-    """Active users among ``ids`` (in that order) with their roles."""
+    """Active users among ``ids`` (in that order) with their roles, read with one statement."""
     if not ids:
         return []
-    found = {row["id"]: {**row, "roles": []} for row in conn.execute(
-        select(USERS.c.id, USERS.c.username, USERS.c.display_name, USERS.c.email,
-               USERS.c.phone).where(USERS.c.id.in_(ids), USERS.c.active.is_(True))).mappings()}
-    for user, role in conn.execute(select(GRANTS.c.user, GRANTS.c.role)
-                                   .where(GRANTS.c.user.in_(list(found)))):
-        found[user]["roles"].append(role)
+    found: dict[int, dict[str, Any]] = {}
+    for row in conn.execute(_USERS, {"_ids": ids}).mappings():
+        user = found.setdefault(row["id"], {
+            "id": row["id"], "username": row["username"], "display_name": row["display_name"],
+            "email": row["email"], "phone": row["phone"], "roles": []})
+        if row["role"] is not None:
+            user["roles"].append(row["role"])
     return [found[i] for i in ids if i in found]
 
 
@@ -126,10 +136,16 @@ def _digest_due(conn: Connection, channel: str, address: str | None, now: dt.dat
 
 
 def _insert_new(conn: Connection, rows: list[dict[str, Any]]) -> int:
-    keys = [row["key"] for row in rows]
-    if keys:
-        known = set(conn.execute(select(OUTBOX.c.key).where(OUTBOX.c.key.in_(keys))).scalars())
-        rows = [row for row in rows if row["key"] not in known]
-    if rows:
-        conn.execute(insert(OUTBOX), rows)
-    return len(rows)
+    """Insert the rows whose key the outbox does not hold yet, with one statement; return
+    how many were new."""
+    if not rows:
+        return 0
+    return len(conn.execute(_inserting(conn.dialect.name), rows).all())
+
+
+@functools.cache
+def _inserting(dialect: str) -> Insert:
+    """INSERT … ON CONFLICT (key) DO NOTHING RETURNING id, built once per database kind."""
+    module = postgresql if dialect == "postgresql" else sqlite
+    return (module.insert(OUTBOX).on_conflict_do_nothing(index_elements=[OUTBOX.c.key])
+            .returning(OUTBOX.c.id))

@@ -123,6 +123,16 @@ class Deadlines:
         self.calendar = calendar or BusinessCalendar.from_config(
             deployment.calendar, deployment.about.timezone)
         self._parents = {c.code: (c, p) for c, p in deployment.all_categories()}
+        self._limited = {(rule.workflow, rule.state) for rule in deployment.limits} | {
+            (None, state) for category, _ in deployment.all_categories()
+            for state in category.limits}
+        self.reads_values = any(rule.until is not None for rule in deployment.limits)
+        """Whether a plan may read the record's fields (an ``until`` limit)."""
+
+    def limited(self, workflow: str, state: str) -> bool:
+        """Whether a stay in ``state`` may have a plan, so timers: some limit rule or a
+        category's ``limits`` names it. One no limit names never has any."""
+        return (workflow, state) in self._limited or (None, state) in self._limited
 
     def _lineage(self, category: str | None) -> tuple[Category, ...]:
         """The category with ``category`` as code, then its ancestors up to the top."""

@@ -174,6 +174,34 @@ def dashboard_1m(url: str | None = None) -> Figure:
         return dashboard(records=1_000_000, url=where)
 
 
+def lifecycle_inprocess(url: str | None = None) -> Figure:
+    """Lifecycles (six steps) per second through `take_action`, as a ratio to a raw-SQL
+    lifecycle making the same writes in the same run; goal ≥ 0.3. SpiffWorkflow's rate
+    beside it when installed, and a profile of one lifecycle in the detail."""
+    from .lifecycle_bench import lifecycle_inprocess as figure
+
+    with _scratch(url) as where:
+        return figure(where)
+
+
+def lifecycle_http_4_clients(url: str | None = None) -> Figure:
+    """The same lifecycles through the JSON API of `gridwork serve` with 4 clients, as a
+    ratio to a bare Starlette app making the same raw transactions; goal ≥ 0.5, no 5xx."""
+    from .lifecycle_bench import lifecycle_http
+
+    with _scratch(url) as where:
+        return lifecycle_http(where)
+
+
+def statements_per_step(url: str | None = None) -> Figure:
+    """SQL statements per `take_action` over a lifecycle, counted by SQLAlchemy's
+    ``before_cursor_execute`` hook; goal ≤ 5."""
+    from .lifecycle_bench import statements_figure
+
+    with _scratch(url) as where:
+        return statements_figure(where)
+
+
 FIGURES: dict[str, Callable[[str | None], Figure]] = {
     "config_check_20k_nodes": config_check_20k_nodes,
     "subtree_count_1m": subtree_count_1m,
@@ -182,6 +210,9 @@ FIGURES: dict[str, Callable[[str | None], Figure]] = {
     "api_create_8_clients": api_create_8_clients,
     "list_page_p95_8_clients": list_page_p95_8_clients,
     "dashboard_1m": dashboard_1m,
+    "lifecycle_inprocess": lifecycle_inprocess,
+    "lifecycle_http_4_clients": lifecycle_http_4_clients,
+    "statements_per_step": statements_per_step,
 }
 
 

@@ -209,12 +209,12 @@ def _serve_command(root: Path, url: str) -> list[str]:
 
 
 @contextmanager
-def _server(command: list[str], url: str) -> Iterator[int]:
+def _server(command: list[str], url: str, env: dict[str, str] | None = None) -> Iterator[int]:
     """Run ``command`` (a server taking ``--port``) on a free port until it answers."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = int(sock.getsockname()[1])
-    env = {**os.environ, _DB_ENV: url, "GRIDWORK_SECRET_KEY": "bench"}
+    env = {**os.environ, **(env or {}), _DB_ENV: url, "GRIDWORK_SECRET_KEY": "bench"}
     env.pop("GRIDWORK_BROKER_URL", None)
     process = subprocess.Popen([*command, "--port", str(port)], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -258,15 +258,16 @@ def _creates(port: int, path: str, body: Callable[[int, int], dict[str, Any]], e
             "5xx": sum(n for status, n in statuses.items() if status >= 500)}
 
 
-def _together(client: Callable[[int], None]) -> float:
-    """Run ``client(k)`` in 8 threads started at once; the seconds until the last finished."""
-    start = threading.Barrier(CLIENTS + 1)
+def _together(client: Callable[[int], None], clients: int = CLIENTS) -> float:
+    """Run ``client(k)`` in ``clients`` threads started at once; the seconds until the last
+    finished."""
+    start = threading.Barrier(clients + 1)
 
     def run(k: int) -> None:
         start.wait()
         client(k)
 
-    threads = [threading.Thread(target=run, args=(k,)) for k in range(CLIENTS)]
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(clients)]
     for thread in threads:
         thread.start()
     start.wait()

@@ -9,7 +9,6 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from ..forms.models import form_model
 from .api_call import ApiError, Call
 from .map_points import outside_points
 from .submission import functions
@@ -62,7 +61,7 @@ def given_points(call: Call, register: str, node: str, values: Mapping[str, Any]
              if call.site.schema.field_type(f).located and f.name in asked and f.name in values]
     if not names:
         return {}
-    form = form_model(call.site.deployment, register).gridwork_form
+    form = call.site.runtime.forms[register].gridwork_form
     clean, errors = form.clean(values, system={**system, "node": node},
                                functions=functions(call.site), only=names)
     return {name: clean.get(name) for name in names if name not in errors}

@@ -51,11 +51,10 @@ def record(call: Call) -> Any:
 
 
 def act(call: Call) -> Any:
-    """POST: take an action at the version the caller read; the record as it ends up."""
+    """POST: take an action at the version the caller read; the record as it ends up, read
+    in the same transaction (one per request: the answer is what this action left)."""
     name, record_id = call.register(), int(call.request.path_params["id"])
     site, body = call.site, call.body
-    with site.engine.connect() as conn:
-        own = _visible(conn, site, call.user, name, record_id).values
     version, values, comment = body.get("version"), body.get("values") or {}, body.get("comment")
     errors: dict[str, list[str]] = {}
     if not isinstance(version, int) or parse_int(version) is None:
@@ -64,23 +63,25 @@ def act(call: Call) -> Any:
         errors["values"] = ["must be an object of field values"]
     if comment is not None and not isinstance(comment, str):
         errors["comment"] = ["must be text"]
-    if errors:
-        raise ApiError(422, errors=errors)
-    values = photo_values(call, name, values, own)
-    take_action(site.engine, site.runtime, call.user, name, record_id,
-                call.request.path_params["action"], version=version, values=values,
-                comment=comment, clock=site.clock)
-    with site.engine.connect() as conn:
-        return full_record(conn, site, call.user, name, record_id)
+    with site.engine.begin() as conn:
+        own = _visible(conn, site, call.user, name, record_id).values
+        if errors:
+            raise ApiError(422, errors=errors)
+        values = photo_values(call, name, values, own)
+        moved = take_action(conn, site.runtime, call.user, name, record_id,
+                            call.request.path_params["action"], version=version,
+                            values=values, comment=comment, clock=site.clock)
+        return full_record(conn, site, call.user, name, record_id, moved)
 
 
-def full_record(conn: Connection, site: Site, user: User, name: str,
-                record_id: int) -> dict[str, Any]:
-    """A record with its whole history and the actions ``user`` may take now."""
+def full_record(conn: Connection, site: Site, user: User, name: str, record_id: int,
+                record: Record | None = None) -> dict[str, Any]:
+    """A record with its whole history and the actions ``user`` may take now (``record``:
+    the record as the engine just left it, so that it is not read again for them)."""
     shape = records_json(conn, site, user, name, record_rows(conn, site, name, [record_id]))[0]
     shape["history"] = history_json(timeline(conn, site.schema, name, record_id))
     shape["actions"] = actions_json(available_actions(
-        conn, site.runtime, user, name, record_id, clock=site.clock)
+        conn, site.runtime, user, name, record_id, clock=site.clock, record=record)
         ) if site.deployment.registers[name].workflow else []
     return shape
 
@@ -107,15 +108,16 @@ def _create(call: Call, name: str) -> Any:
     values, confirmed = confirmed_points(call, name, photo_values(call, name, values))
     system = {key: values.get(key) for key in ("category", "severity")}
     asked = create_fields(site.deployment, name)
-    with site.engine.connect() as conn:
+    create = create_entry if site.deployment.registers[name].workflow is None else create_record
+    # One transaction: the checks, the record and the answer read back.
+    with site.engine.begin() as conn:
         refuse_outside(call, conn, name, node.strip(),
                        given_points(call, name, node.strip(), values, system, asked), confirmed)
-    create = create_entry if site.deployment.registers[name].workflow is None else create_record
-    made = create(site.engine, site.runtime, call.user, name, node.strip(),
-                  values, clock=site.clock)
-    with site.engine.connect() as conn:
-        return 201, full_record(conn, site, call.user, name,
-                                made if isinstance(made, int) else made.id)
+        made = create(conn, site.runtime, call.user, name, node.strip(), values,
+                      clock=site.clock)
+        if isinstance(made, int):
+            return 201, full_record(conn, site, call.user, name, made)
+        return 201, full_record(conn, site, call.user, name, made.id, made)
 
 
 def _list(call: Call, name: str) -> Any:

@@ -4,12 +4,13 @@ shapes the OpenAPI document states; values as JSON holds them (ISO dates, decima
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Select, Table, bindparam, select
 
 from ..auth import User, may
 from ..config.models import FieldSpec
@@ -83,12 +84,18 @@ def register_json(site: Site, name: str) -> dict[str, Any]:
 
 def record_rows(conn: Connection, site: Site, register: str, ids: Sequence[int]) -> list[Any]:
     """The rows of the records ``ids``, in that order, with their node's code (one query)."""
-    table, nodes = site.schema.table(register), site.schema.system("nodes")
-    rows = conn.execute(select(table, nodes.c.code.label("_node_code"))
-                        .join(nodes, nodes.c.id == table.c.node)
-                        .where(table.c.id.in_(ids))).mappings()
+    rows = conn.execute(_rows(site.schema.table(register)), {"_ids": list(ids)}).mappings()
     by_id = {row["id"]: row for row in rows}
     return [by_id[i] for i in ids if i in by_id]
+
+
+@functools.lru_cache(maxsize=1024)
+def _rows(table: Table) -> Select[Any]:
+    """The rows of the records ``:_ids`` with their node's code, built once per table."""
+    nodes = table.metadata.tables["nodes"]
+    return (select(table, nodes.c.code.label("_node_code"))
+            .join(nodes, nodes.c.id == table.c.node)
+            .where(table.c.id.in_(bindparam("_ids", expanding=True))))
 
 
 def records_json(conn: Connection, site: Site, user: User, register: str,

@@ -4,11 +4,12 @@ actions, timers and history, then every automatic step the new state allows."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, Insert, Table, insert
 from sqlalchemy.exc import IntegrityError
 
 from ..config.models import Transition, Workflow
@@ -35,7 +36,14 @@ from .inputs import (
     unique_clashes,
 )
 from .permissions import guard_holds, in_scope
-from .records import Record, department_ids, load_record, node_row, set_deadline
+from .records import (
+    Record,
+    department_ids,
+    load_record,
+    node_row,
+    set_deadline,
+    write_record,
+)
 from .transaction import transaction
 
 TRACKED = ("category", "severity", "department", "assignee", "priority")
@@ -119,8 +127,14 @@ def take_action(conn_or_engine: Connection | Engine, runtime: Runtime, user: Act
     given, schema = dict(values or {}), runtime.schema
     with transaction(conn_or_engine) as conn:
         run = _run(conn, runtime, register, clock())
-        _claim(run, register, record_id, version)
-        record = load_record(conn, schema, register, record_id)
+        # One read, locked, so that a concurrent action on the same version waits for this
+        # one and then finds its version gone.
+        record = load_record(conn, schema, register, record_id, lock=True)
+        if record.version != version:
+            raise Conflict(f"{register} #{record_id} was changed by someone else; reload it")
+        # The step works on the version it makes (the one its notices are keyed by); the
+        # row gets it with the step's one write.
+        record = replace(record, version=version + 1, updated_at=run.now)
         transition = next((t for t in run.workflow.transitions
                            if t.name == action and record.state in t.from_), None)
         if transition is None or not in_scope(conn, schema, user, record, transition):
@@ -132,7 +146,8 @@ def take_action(conn_or_engine: Connection | Engine, runtime: Runtime, user: Act
         changes, scope = _checked(run, user, record, transition, given, comment)
         if not guard_holds(transition, scope, run.functions):
             raise Forbidden(f"'{action}' does not apply to {register} #{record_id} now")
-        record = _move(run, record, transition, user.id, changes, frozenset(given), comment)
+        record = _move(run, record, transition, user.id, changes, frozenset(given), comment,
+                       stored=version)
         return _follow(run, record)
 
 
@@ -156,7 +171,9 @@ def create_record(conn_or_engine: Connection | Engine, runtime: Runtime, user: A
                                            after=new.after | ({"assignee": assignee}
                                                               if assignee else {})))
         record = load_record(conn, schema, register, record_id)
-        record = _enter(run, record, None)
+        deadline = _enter(run, record, None)
+        if deadline is not None:
+            record = _write(run, record, {"deadline": deadline})
         return _follow(run, record)
 
 
@@ -203,14 +220,21 @@ def _insert_new(conn: Connection, schema: Schema, register: str, new: _NewRecord
                 **system: Any) -> int:
     """Insert a checked new record; return its id. A unique value another transaction
     stored since the check is a field error too (422), not a database error."""
-    table = schema.table(register)
+    statement, row = _inserting(schema.table(register)), {**new.columns, **system}
+    if not any(spec.unique for spec in schema.deployment.registers[register].fields):
+        return int(conn.execute(statement, row).scalar_one())
     try:
         with conn.begin_nested():
-            return int(conn.execute(insert(table).values(**new.columns, **system)
-                                    .returning(table.c.id)).scalar_one())
+            return int(conn.execute(statement, row).scalar_one())
     except IntegrityError:
         raise_if(unique_clashes(conn, schema, register, new.clean))
         raise
+
+
+@functools.lru_cache(maxsize=1024)
+def _inserting(table: Table) -> Insert:
+    """The INSERT of one record returning its id, built once per table."""
+    return insert(table).returning(table.c.id)
 
 
 def _new(conn: Connection, runtime: Runtime, user: Actor, register: str, node_code: str,
@@ -245,20 +269,6 @@ def _new(conn: Connection, runtime: Runtime, user: Actor, register: str, node_co
               **unique_clashes(conn, schema, register, clean)})
     return _NewRecord(clean, {**schema.columns(register, clean), **columns, "node": node.id},
                       {k: v for k, v in clean.items() if v is not None})
-
-
-def _claim(run: _Run, register: str, record_id: int, version: int) -> None:
-    """Move the version on first, so a concurrent action on the same version waits and
-    then finds nothing to claim."""
-    table = run.schema.table(register)
-    claimed = run.conn.execute(update(table).where(
-        table.c.id == record_id, table.c.version == version).values(
-        version=table.c.version + 1, updated_at=run.now)).rowcount
-    if claimed == 1:
-        return
-    if run.conn.execute(select(table.c.id).where(table.c.id == record_id)).first() is None:
-        raise NotFound(f"{register} #{record_id}")
-    raise Conflict(f"{register} #{record_id} was changed by someone else; reload it")
 
 
 def _checked(run: _Run, user: Actor, record: Record, transition: Transition,
@@ -299,19 +309,23 @@ def _checked(run: _Run, user: Actor, record: Record, transition: Transition,
 
 
 def _move(run: _Run, record: Record, transition: Transition, actor: int | None,
-          changes: dict[str, Any], given: frozenset[str], comment: str | None) -> Record:
-    """Apply one transition: actions, the state change, timers, supervision, history."""
+          changes: dict[str, Any], given: frozenset[str], comment: str | None, *,
+          stored: int | None = None) -> Record:
+    """Apply one transition: actions, then the state change with its timers and deadline in
+    one write of the record, supervision, history. ``stored``: the version the row still
+    holds, when ``record`` carries the new one (the step a person takes moves the version
+    on; the automatic steps after it do not)."""
     step = actions.Step(run.conn, run.schema, run.name, record, transition, actor, run.now,
                         comment, run.functions, run.runtime, given, dict(changes))
     step.changes["state"] = transition.to
     if transition.new_round:
         step.changes["round"] = record.round + 1
     actions.run(step)
-    table = run.schema.table(record.register)
-    run.conn.execute(update(table).where(table.c.id == record.id).values(**step.changes))
-    moved = load_record(run.conn, run.schema, record.register, record.id)
-    if moved.state != record.state or transition.new_round:
-        moved = _enter(run, moved, record.state, renewed=transition.new_round)
+    columns = dict(step.changes)
+    if columns["state"] != record.state or transition.new_round:
+        columns["deadline"] = _enter(run, _ahead(run, record, columns), record.state,
+                                     renewed=transition.new_round)
+    moved = _write(run, record, columns, stored=stored)
     if run.workflow.states[transition.to].final:
         supervision.close(run.conn, run.schema, moved, run.now)
     before, after = _diff(record, moved)
@@ -319,6 +333,32 @@ def _move(run: _Run, record: Record, transition: Transition, actor: int | None,
         Kind.MOVED, record.register, record.id, run.now, actor=actor, action=transition.name,
         from_state=record.state, to_state=moved.state, round=moved.round, comment=comment,
         before=before, after=after))
+    return moved
+
+
+def _ahead(run: _Run, record: Record, columns: Mapping[str, Any]) -> Record:
+    """The record as ``columns`` will leave it, as far as its plan reads it (state, round,
+    category, severity and, for an ``until`` limit, its fields)."""
+    values = record.values
+    if run.runtime.deadlines.reads_values:
+        values = run.schema.values(record.register, {
+            **run.schema.columns(record.register, record.values), **columns})
+    return replace(record, state=columns.get("state", record.state),
+                   round=columns.get("round", record.round),
+                   category=columns.get("category", record.category),
+                   severity=columns.get("severity", record.severity), values=values)
+
+
+def _write(run: _Run, record: Record, columns: Mapping[str, Any], *,
+           stored: int | None = None) -> Record:
+    """Write the record's changed columns (and its version) with one statement and return
+    it as it is now."""
+    moved = write_record(run.conn, run.schema, record, {
+        **columns, "version": record.version, "updated_at": run.now},
+        stored=record.version if stored is None else stored)
+    if moved is None:  # the row is locked for this transaction: only a bug gets here
+        raise Conflict(f"{record.register} #{record.id} was changed by someone else; "
+                       "reload it")
     return moved
 
 
@@ -338,12 +378,10 @@ def replan(conn: Connection, runtime: Runtime, register: str, record_id: int, *,
 
 
 def _enter(run: _Run, record: Record, from_state: str | None, *,
-           renewed: bool = False) -> Record:
-    """Timers and deadline for the record's (new) state, or new round."""
-    set_deadline(run.conn, run.schema, record, stays.enter(
-        run.conn, run.schema, run.runtime.deadlines, run.name, record, from_state, run.now,
-        renewed=renewed))
-    return load_record(run.conn, run.schema, record.register, record.id)
+           renewed: bool = False) -> dt.datetime | None:
+    """Write the timers of the record's (new) state, or new round; return its deadline."""
+    return stays.enter(run.conn, run.schema, run.runtime.deadlines, run.name, record,
+                       from_state, run.now, renewed=renewed)
 
 
 def _follow(run: _Run, record: Record) -> Record:

@@ -8,12 +8,23 @@ demo data, a re-gridded tree), and the sweep's `overdue` rows set-based by
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Insert, Select, func, insert, literal, select
+from sqlalchemy import (
+    Connection,
+    Insert,
+    Select,
+    Table,
+    bindparam,
+    func,
+    insert,
+    literal,
+    select,
+)
 
 from ..storage import Schema
 from ..storage.history_kinds import ACTIONS, Kind
@@ -47,8 +58,11 @@ class Change:
         action = self.action or ACTIONS.get(self.kind)
         if action is None:
             raise ValueError(f"a '{self.kind}' history row needs its action's name")
-        return {**asdict(self), "kind": self.kind.value, "action": action,
-                "before": jsonable(self.before) or None, "after": jsonable(self.after) or None}
+        return {"register": self.register, "record": self.record, "at": self.at,
+                "actor": self.actor, "from_state": self.from_state, "to_state": self.to_state,
+                "round": self.round, "comment": self.comment, "kind": self.kind.value,
+                "action": action, "before": jsonable(self.before) or None,
+                "after": jsonable(self.after) or None}
 
 
 @dataclass(frozen=True)
@@ -71,7 +85,13 @@ class Entry:
 
 def write(conn: Connection, schema: Schema, change: Change) -> None:
     """Append one history row, in the caller's transaction."""
-    conn.execute(insert(schema.system("history")).values(change.row()))
+    conn.execute(_inserting(schema.system("history")), change.row())
+
+
+@functools.lru_cache(maxsize=64)
+def _inserting(history: Table) -> Insert:
+    """The INSERT of history rows, built once (its values are the execution's)."""
+    return insert(history)
 
 
 def write_many(conn: Connection, schema: Schema, changes: Sequence[Change]) -> None:
@@ -107,14 +127,20 @@ def write_selected(conn: Connection, schema: Schema, rows: Select[Any]) -> int:
 
 def timeline(conn: Connection, schema: Schema, register: str, record_id: int) -> list[Entry]:
     """Every history row of a record, oldest first, every round included."""
-    history, users = schema.system("history"), schema.system("users")
-    query = (select(history, users.c.username)
-             .outerjoin(users, users.c.id == history.c.actor)
-             .where(history.c.register == register, history.c.record == record_id)
-             .order_by(history.c.id))
+    query = _timeline(schema.system("history"), schema.system("users"))
     return [Entry(row.at, row.actor, row.username, Kind(row.kind), row.action, row.from_state,
                   row.to_state, row.round, row.comment, row.before, row.after)
-            for row in conn.execute(query)]
+            for row in conn.execute(query, {"_register": register, "_record": record_id})]
+
+
+@functools.lru_cache(maxsize=64)
+def _timeline(history: Table, users: Table) -> Select[Any]:
+    """A record's history rows (``:_register``, ``:_record``) with their actors' names."""
+    return (select(history, users.c.username)
+            .outerjoin(users, users.c.id == history.c.actor)
+            .where(history.c.register == bindparam("_register"),
+                   history.c.record == bindparam("_record"))
+            .order_by(history.c.id))
 
 
 def replay(entries: Sequence[Entry]) -> str | None:

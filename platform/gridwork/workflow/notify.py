@@ -4,11 +4,12 @@ department), handed to the notification outbox in the caller's transaction."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, or_, select
+from sqlalchemy import Connection, Select, Table, bindparam, or_, select
 
 from ..config.models import Target
 from ..hierarchy import ancestor_codes
@@ -61,11 +62,8 @@ def _users(conn: Connection, schema: Schema, about: About, target: Target) -> li
     if target.role == "department":
         if about.department is None:
             return []
-        query = (select(users.c.id).outerjoin(grants, grants.c.user == users.c.id)
-                 .where(or_(grants.c.department == about.department,
-                            users.c.department == about.department))
-                 .distinct().order_by(users.c.id))
-        return list(conn.execute(query).scalars())
+        return list(conn.execute(_department_staff(users, grants),
+                                 {"_department": about.department}).scalars())
     role = schema.deployment.roles.get(target.role)
     if role is None:
         return []
@@ -78,13 +76,31 @@ def _users(conn: Connection, schema: Schema, about: About, target: Target) -> li
     # nearest node of the role's own levels that has holders (a role held at several
     # levels reaches the one closest to the record, wherever that is).
     levels = (target.level,) if target.level else role.at
-    query = (select(grants.c.user, grants.c.node).join(nodes, nodes.c.id == grants.c.node)
-             .where(grants.c.role == target.role,
-                    nodes.c.code.in_(ancestor_codes(about.node_path)), nodes.c.level.in_(levels))
-             .order_by(nodes.c.depth.desc(), grants.c.user))
-    rows = conn.execute(query).all()
+    rows = conn.execute(_on_branch(grants, nodes), {
+        "_role": target.role, "_codes": ancestor_codes(about.node_path), "_levels": list(levels),
+    }).all()
     return list(dict.fromkeys(row.user for row in rows if row.node == rows[0].node)) if rows \
         else []
+
+
+@functools.lru_cache(maxsize=64)
+def _department_staff(users: Table, grants: Table) -> Select[Any]:
+    """The users of ``:_department`` (by their own or a grant's department), built once."""
+    department = bindparam("_department")
+    return (select(users.c.id).outerjoin(grants, grants.c.user == users.c.id)
+            .where(or_(grants.c.department == department, users.c.department == department))
+            .distinct().order_by(users.c.id))
+
+
+@functools.lru_cache(maxsize=64)
+def _on_branch(grants: Table, nodes: Table) -> Select[Any]:
+    """Holders of ``:_role`` and their nodes, at nodes of ``:_levels`` among ``:_codes``,
+    nearest first."""
+    return (select(grants.c.user, grants.c.node).join(nodes, nodes.c.id == grants.c.node)
+            .where(grants.c.role == bindparam("_role"),
+                   nodes.c.code.in_(bindparam("_codes", expanding=True)),
+                   nodes.c.level.in_(bindparam("_levels", expanding=True)))
+            .order_by(nodes.c.depth.desc(), grants.c.user))
 
 
 def send(conn: Connection, runtime: Runtime, about: About, users: Iterable[int], *,

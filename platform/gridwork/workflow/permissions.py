@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from ..config.models import Transition
-from ..hierarchy import scope_filter
+from ..hierarchy import covers
 from ..storage import Schema
 from .actors import Actor, granted
 from .records import Record
@@ -27,9 +27,8 @@ def in_scope(conn: Connection, schema: Schema, user: Actor, record: Record,
     if transition.scope == "department":
         return record.department_id is not None and any(
             g.department == record.department_id for g in grants.grants)
-    table = schema.table(record.register)
-    query = select(table.c.id).where(table.c.id == record.id, scope_filter(grants, table))
-    return conn.execute(query).first() is not None
+    return covers(grants, record.node_id, record.node_path, record.department_id,
+                  by_department="department" in schema.table(record.register).c)
 
 
 def guard_holds(transition: Transition, values: Mapping[str, Any],

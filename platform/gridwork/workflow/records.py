@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import functools
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Row, Table, insert, select, update
+from sqlalchemy import Connection, Row, Select, Table, Update, bindparam, insert, select, update
 
-from ..hierarchy import HasGrants, scope_filter
+from ..hierarchy import HasGrants, covers
 from ..storage import Schema
 from .errors import NotFound
 
@@ -49,15 +50,19 @@ class Record:
                 "updated_at": self.updated_at, "version": self.version}
 
 
-def load_record(conn: Connection, schema: Schema, register: str, record_id: int) -> Record:
-    """Read one record of a register that has a workflow; NotFound when there is none."""
+def load_record(conn: Connection, schema: Schema, register: str, record_id: int, *,
+                lock: bool = False) -> Record:
+    """Read one record of a register that has a workflow; NotFound when there is none.
+    With ``lock``, the row stays locked until the transaction ends (``FOR UPDATE`` on
+    PostgreSQL; a SQLite write transaction holds the whole database already)."""
     spec = schema.deployment.registers.get(register)
     if spec is None or spec.workflow is None:
         raise NotFound(f"no register '{register}' with a workflow")
-    record = read_record(conn, schema, register, record_id)
-    if record is None:
+    row = conn.execute(_reading(schema.table(register), lock),
+                       {"_record": record_id}).mappings().first()
+    if row is None:
         raise NotFound(f"{register} #{record_id}")
-    return record
+    return _record(schema, register, row)
 
 
 def read_record(conn: Connection, schema: Schema, register: str, record_id: int, *,
@@ -65,16 +70,55 @@ def read_record(conn: Connection, schema: Schema, register: str, record_id: int,
     """Read one record of any register with one statement; None when there is none (or,
     ``within`` given, when it lies outside those grants' scope)."""
     table = schema.table(register)
-    nodes, departments = schema.system("nodes"), schema.system("departments")
+    row = conn.execute(_reading(table, False), {"_record": record_id}).mappings().first()
+    if row is None or within is not None and not covers(
+            within, row["node"], row["_node_path"], row.get("department"),
+            by_department="department" in table.c):
+        return None
+    return _record(schema, register, row)
+
+
+@functools.lru_cache(maxsize=1024)
+def _reading(table: Table, lock: bool) -> Select[Any]:
+    """The SELECT of one record (``:_record``) with its node's code and path and its
+    department's code; built once per table, so its compiled form is reused."""
+    nodes, departments = table.metadata.tables["nodes"], table.metadata.tables["departments"]
     query = (select(table, nodes.c.code.label("_node_code"), nodes.c.path.label("_node_path"))
-             .join(nodes, nodes.c.id == table.c.node).where(table.c.id == record_id))
+             .join(nodes, nodes.c.id == table.c.node)
+             .where(table.c.id == bindparam("_record")))
     if "department" in table.c:
         query = query.add_columns(departments.c.code.label("_department_code")).outerjoin(
             departments, departments.c.id == table.c.department)
-    if within is not None:
-        query = query.where(scope_filter(within, table))
-    row = conn.execute(query).mappings().first()
-    return None if row is None else _record(schema, register, row)
+    return query.with_for_update(of=table) if lock else query
+
+
+@functools.lru_cache(maxsize=1024)
+def _changing(table: Table) -> Update:
+    """The UPDATE of one record (``:_record`` at ``:_version``) whose SET clause is the
+    parameters given, returning the row as `_reading` reads it; built once per table."""
+    nodes, departments = table.metadata.tables["nodes"], table.metadata.tables["departments"]
+    node = select(nodes.c.code, nodes.c.path).where(nodes.c.id == table.c.node)
+    returned: list[Any] = [*table.c,
+                           node.with_only_columns(nodes.c.code).scalar_subquery()
+                           .label("_node_code"),
+                           node.with_only_columns(nodes.c.path).scalar_subquery()
+                           .label("_node_path")]
+    if "department" in table.c:
+        returned.append(select(departments.c.code).where(
+            departments.c.id == table.c.department).scalar_subquery()
+            .label("_department_code"))
+    return update(table).where(table.c.id == bindparam("_record"),
+                               table.c.version == bindparam("_version")).returning(*returned)
+
+
+def write_record(conn: Connection, schema: Schema, record: Record,
+                 columns: Mapping[str, Any], *, stored: int) -> Record | None:
+    """Write ``columns`` to the record if its row is still at version ``stored`` and return
+    it as it is now, with one statement; None when its version moved on."""
+    row = conn.execute(_changing(schema.table(record.register)),
+                       {"_record": record.id, "_version": stored, **columns}
+                       ).mappings().first()
+    return None if row is None else _record(schema, record.register, row)
 
 
 def _record(schema: Schema, register: str, row: Any) -> Record:
@@ -91,14 +135,23 @@ def _record(schema: Schema, register: str, row: Any) -> Record:
 
 def department_ids(conn: Connection, schema: Schema) -> dict[str, int]:
     """Department ids by code."""
-    departments = schema.system("departments")
-    return dict(conn.execute(select(departments.c.code, departments.c.id)).all())
+    return dict(conn.execute(_departments(schema.system("departments"))).all())
+
+
+@functools.lru_cache(maxsize=64)
+def _departments(departments: Table) -> Select[Any]:
+    return select(departments.c.code, departments.c.id)
 
 
 def node_row(conn: Connection, nodes: Table, code: str) -> Row[Any, Any, Any] | None:
     """The node with ``code`` (id, path, level), if any."""
-    query = select(nodes.c.id, nodes.c.path, nodes.c.level).where(nodes.c.code == code)
-    return conn.execute(query).first()
+    return conn.execute(_node(nodes), {"_code": code}).first()
+
+
+@functools.lru_cache(maxsize=64)
+def _node(nodes: Table) -> Select[Any]:
+    return select(nodes.c.id, nodes.c.path, nodes.c.level).where(
+        nodes.c.code == bindparam("_code"))
 
 
 def change_system(conn: Connection, schema: Schema, record: Record, *, at: dt.datetime,

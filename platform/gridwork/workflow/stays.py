@@ -4,8 +4,19 @@ deadline; a return from a paused state moves the earlier plan on by the time pau
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
-from sqlalchemy import ColumnElement, Connection, Table, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Insert,
+    Table,
+    Update,
+    bindparam,
+    insert,
+    select,
+    update,
+)
 
 from ..storage import Schema
 from . import guesses
@@ -16,11 +27,18 @@ from .records import Record
 def cancel(conn: Connection, schema: Schema, record: Record, state: str,
            now: dt.datetime) -> None:
     """Cancel the record's pending timers of ``state``."""
-    timers = schema.system("timers")
-    conn.execute(update(timers).where(
-        timers.c.register == record.register, timers.c.record == record.id,
-        timers.c.state == state, timers.c.fired_at.is_(None),
-        timers.c.cancelled_at.is_(None)).values(cancelled_at=now))
+    conn.execute(_cancelling(schema.system("timers")), {
+        "_register": record.register, "_record": record.id, "_state": state,
+        "cancelled_at": now})
+
+
+@functools.lru_cache(maxsize=64)
+def _cancelling(timers: Table) -> Update:
+    """The UPDATE cancelling one stay's pending timers, built once."""
+    return update(timers).where(
+        timers.c.register == bindparam("_register"), timers.c.record == bindparam("_record"),
+        timers.c.state == bindparam("_state"), timers.c.fired_at.is_(None),
+        timers.c.cancelled_at.is_(None))
 
 
 def write_plan(conn: Connection, schema: Schema, record: Record, plan: TimerPlan,
@@ -41,7 +59,13 @@ def _insert(conn: Connection, schema: Schema, record: Record, plan: TimerPlan, r
              "state": plan.state, "round": round_, "step": timer.step, "due_at": timer.at}
             for timer in chosen]
     if rows:
-        conn.execute(insert(schema.system("timers")), rows)
+        conn.execute(_inserting(schema.system("timers")), rows)
+
+
+@functools.lru_cache(maxsize=64)
+def _inserting(timers: Table) -> Insert:
+    """The INSERT of timer rows, built once."""
+    return insert(timers)
 
 
 def enter(conn: Connection, schema: Schema, deadlines: Deadlines, workflow: str,
@@ -49,10 +73,14 @@ def enter(conn: Connection, schema: Schema, deadlines: Deadlines, workflow: str,
           renewed: bool = False) -> dt.datetime | None:
     """Cancel the old state's timers, plan the new state's; return the record's deadline.
     Back from a pause, the stay goes on where it stopped, unless the record is
-    ``renewed`` (entering a new round): then, as from anywhere else, it starts now."""
+    ``renewed`` (entering a new round): then, as from anywhere else, it starts now.
+
+    A state no limit names has no timers to cancel. (Should the config have changed since
+    they were written, the sweep finds them stale: a timer acts only while the record is
+    still in its state and round.)"""
     state = record.state
     assert state is not None
-    if from_state is not None:
+    if from_state is not None and deadlines.limited(workflow, from_state):
         cancel(conn, schema, record, from_state, now)
     states = deadlines.deployment.workflows[workflow].states
     plan = (_stay_plan(conn, schema, deadlines, workflow, record, now)

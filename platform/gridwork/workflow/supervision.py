@@ -4,9 +4,10 @@ when the record is done."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, Table, Update, bindparam, insert, select, update
 
 from ..clock import Clock
 from ..config.models import Target
@@ -56,10 +57,16 @@ def is_open(conn: Connection, schema: Schema, record: Record) -> bool:
 
 def close(conn: Connection, schema: Schema, record: Record, now: dt.datetime) -> None:
     """Close every open supervision of the record."""
-    table = schema.system("supervisions")
-    conn.execute(update(table).where(
-        table.c.register == record.register, table.c.record == record.id,
-        table.c.resolved_at.is_(None)).values(resolved_at=now))
+    conn.execute(_closing(schema.system("supervisions")),
+                 {"_register": record.register, "_record": record.id, "resolved_at": now})
+
+
+@functools.lru_cache(maxsize=64)
+def _closing(table: Table) -> Update:
+    """The UPDATE closing a record's open supervisions, built once."""
+    return update(table).where(table.c.register == bindparam("_register"),
+                               table.c.record == bindparam("_record"),
+                               table.c.resolved_at.is_(None))
 
 
 def open_supervision(conn_or_engine: Connection | Engine, runtime: Runtime, user: Actor,
