@@ -89,7 +89,7 @@ def generate(engine: Engine, runtime: Runtime, *, now: dt.datetime,
     with engine.connect() as conn:
         done = set(conn.execute(select(marks.c.schedule, marks.c.period).where(
             tuple_(marks.c.schedule, marks.c.period).in_(
-                [(name, period.key) for name, period in current.items()]))).tuples())
+                [(name, period.key) for name, period in current.items()]))).all())
     results = []
     for schedule in chosen:
         period = current[schedule.name]
