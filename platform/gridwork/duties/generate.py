@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -108,61 +110,46 @@ def generate_period(conn: Connection, runtime: Runtime, schedule: Schedule, peri
     schema = runtime.schema
     ahead = [s for s in slots(schedule, period, runtime.calendar) if s.due_at > now]
     if not ahead:
-        _mark(conn, schema, schedule, period, now, _Counts(0, 0, 0, 0))
+        _mark(conn, schema, schedule, period, now, 0, 0)
         return Generated(schedule.name, period.key, 0, 0, 0, 0)
-    parts = _parts(schema, schedule, period, ahead, now)
+    parts = _parts(conn, schema, schedule, period, ahead, now)
     duties = schema.system("duties")
     created = conn.execute(_insert(conn, duties).from_select(
         list(DUTY_COLUMNS), parts.rows).on_conflict_do_nothing(),
         execution_options={"preserve_rowcount": True}).rowcount
-    counts = _counts(conn, parts)
-    _mark(conn, schema, schedule, period, now, counts)
-    return Generated(schedule.name, period.key, counts.entries, counts.sampled,
-                     counts.duties, counts.unassigned, max(created, 0))
+    unassigned = conn.execute(select(func.count()).select_from(duties).where(
+        duties.c.schedule == schedule.name, duties.c.period == period.key,
+        duties.c.assignee.is_(None))).scalar() or 0
+    _mark(conn, schema, schedule, period, now, parts.entries, parts.sampled * len(ahead))
+    return Generated(schedule.name, period.key, parts.entries, parts.sampled,
+                     parts.sampled * len(ahead), int(unassigned), max(created, 0))
 
 
 def _mark(conn: Connection, schema: Schema, schedule: Schedule, period: Period,
-          now: dt.datetime, counts: _Counts) -> None:
+          now: dt.datetime, entries: int, duties: int) -> None:
     marks = schema.system("duty_periods")
     conn.execute(_insert(conn, marks).values(
-        schedule=schedule.name, period=period.key, generated_at=now, entries=counts.entries,
-        duties=counts.duties).on_conflict_do_nothing())
+        schedule=schedule.name, period=period.key, generated_at=now, entries=entries,
+        duties=duties).on_conflict_do_nothing())
 
 
 def preview(conn: Connection, runtime: Runtime, schedule: Schedule, period: Period,
             now: dt.datetime) -> Generated:
     """What ``schedule`` would generate for ``period``, counted without writing."""
-    parts = _parts(runtime.schema, schedule, period,
-                   slots(schedule, period, runtime.calendar), now)
-    counts = _counts(conn, parts)
-    return Generated(schedule.name, period.key, counts.entries, counts.sampled,
-                     counts.duties, counts.unassigned)
+    found = slots(schedule, period, runtime.calendar)
+    parts = _parts(conn, runtime.schema, schedule, period, found, now)
+    rows = parts.rows.subquery()
+    unassigned = conn.execute(select(func.count()).select_from(rows)
+                              .where(rows.c.assignee.is_(None))).scalar() or 0
+    return Generated(schedule.name, period.key, parts.entries, parts.sampled,
+                     parts.sampled * len(found), int(unassigned))
 
 
 @dataclass(frozen=True)
 class _Parts:
-    entries: Select[tuple[int, int, object]]
-    sampled: Select[tuple[int, int]]
     rows: Select[tuple[object, ...]]
-    slots: int
-
-
-@dataclass(frozen=True)
-class _Counts:
     entries: int
     sampled: int
-    duties: int
-    unassigned: int
-
-
-def _counts(conn: Connection, parts: _Parts) -> _Counts:
-    entries = conn.execute(select(func.count()).select_from(parts.entries.subquery())).scalar()
-    sampled = conn.execute(select(func.count()).select_from(parts.sampled.subquery())).scalar()
-    rows = parts.rows.subquery()
-    unassigned = conn.execute(select(func.count()).select_from(rows)
-                              .where(rows.c.assignee.is_(None))).scalar()
-    return _Counts(int(entries or 0), int(sampled or 0), int(sampled or 0) * parts.slots,
-                   int(unassigned or 0))
 
 
 def _chosen(runtime: Runtime, names: Iterable[str] | None) -> list[Schedule]:
@@ -175,10 +162,13 @@ def _insert(conn: Connection, table: object) -> postgresql.Insert | sqlite.Inser
     return dialect.insert(table)  # type: ignore[arg-type]
 
 
-def _parts(schema: Schema, schedule: Schedule, period: Period, found: Sequence[Slot],
-           now: dt.datetime) -> _Parts:
-    entries = _entries(schema, schedule)
-    sampled = _sampled(entries, schedule, period)
+def _parts(conn: Connection, schema: Schema, schedule: Schedule, period: Period,
+           found: Sequence[Slot], now: dt.datetime) -> _Parts:
+    entries = _entries(schema, schedule).subquery("entries")
+    sizes = {code: int(size) for code, size in conn.execute(
+        select(entries.c["class"], func.count()).group_by(entries.c["class"]))}
+    takes = _takes(schedule, sizes)
+    sampled = _sampled(entries, schedule, period, takes)
     picked = sampled.subquery("sampled")
     spread = select(picked.c.entry, picked.c.node, (func.row_number().over(
         partition_by=picked.c.node, order_by=picked.c.entry) - 1).label("turn")).subquery("spread")
@@ -203,7 +193,7 @@ def _parts(schema: Schema, schedule: Schedule, period: Period, found: Sequence[S
             holders.c.turn == spread.c.turn % holders.c.count)))
         # SQLite reads ON CONFLICT after a join's ON as part of it without a WHERE.
         .where(true()))
-    return _Parts(entries, sampled, rows, len(found))
+    return _Parts(rows, sum(sizes.values()), sum(takes.values()))
 
 
 def _entries(schema: Schema, schedule: Schedule) -> Select[tuple[int, int, object]]:
@@ -219,27 +209,38 @@ def _entries(schema: Schema, schedule: Schedule) -> Select[tuple[int, int, objec
     return query.where(condition(schedule.where, table)) if schedule.where else query
 
 
-def _sampled(entries: Select[tuple[int, int, object]], schedule: Schedule,
-             period: Period) -> Select[tuple[int, int]]:
+def _takes(schedule: Schedule, sizes: dict[object, int]) -> dict[object, int]:
+    """How many entries of each class the sample takes: the share rounded up."""
     sample = schedule.sample
-    every = entries.subquery("entries")
+    if sample is None:
+        return dict(sizes)
+    if sample.rate is not None:
+        return {None: math.ceil(sum(sizes.values()) * basis_points(sample.rate) / 10000)}
+    rates = {code: basis_points(rate) for code, rate in sample.rates.items()}
+    return {code: math.ceil(size * rates[code] / 10000)
+            for code, size in sizes.items() if code in rates}
+
+
+def _sampled(every: Any, schedule: Schedule, period: Period,
+             takes: dict[object, int]) -> Select[tuple[int, int]]:
+    """The entries the sample draws: in each class, the first ``takes[class]`` in an order
+    hashed from the schedule and the period."""
+    sample = schedule.sample
     if sample is None:
         return select(every.c.entry, every.c.node)
     multiplier, offset = _seed(schedule.name, period.key)
     key = (every.c.entry * literal(multiplier, BigInteger) + literal(offset, BigInteger)) \
         % literal(MODULUS, BigInteger)
+    by_class = sample.rate is None
     ranked = select(
         every.c.entry, every.c.node, every.c["class"],
-        func.row_number().over(partition_by=every.c["class"],
-                               order_by=(key, every.c.entry)).label("rank"),
-        func.count().over(partition_by=every.c["class"]).label("size")).subquery("ranked")
-    if sample.rate is not None:
-        share: object = literal(basis_points(sample.rate), Integer)
-    else:
-        share = case(*((ranked.c["class"] == code, basis_points(rate))
-                       for code, rate in sample.rates.items()), else_=0)
-    keep = ranked.c.rank <= (ranked.c.size * share + 9999) / 10000
-    return select(ranked.c.entry, ranked.c.node).where(keep)
+        func.row_number().over(partition_by=every.c["class"] if by_class else None,
+                               order_by=(key, every.c.entry)).label("rank")).subquery("ranked")
+    if not by_class:
+        return select(ranked.c.entry, ranked.c.node).where(ranked.c.rank <= takes[None])
+    limit = case(*((ranked.c["class"] == code, take) for code, take in takes.items()
+                   if code is not None), else_=0) if takes else literal(0)
+    return select(ranked.c.entry, ranked.c.node).where(ranked.c.rank <= limit)
 
 
 def basis_points(rate: str) -> int:
