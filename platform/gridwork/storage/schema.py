@@ -113,7 +113,9 @@ def _register_table(metadata: MetaData, name: str, register: Register,
             Column("deadline", UTCDateTime, index=True),
         ]
     if any(schedule.creates == name for schedule in deployment.schedules):
-        columns.append(Column(DUTY_LINK, Integer, ForeignKey("duties.id"), index=True))
+        # No foreign key (like history.record): adding one to a filled register would
+        # rebuild its table on SQLite; the duty's own `record` names the record too.
+        columns.append(Column(DUTY_LINK, Integer, index=True))
     # `gridwork check` has made sure no two fields (or a field and the engine) share a column.
     extras: list[Any] = []
     for spec in register.fields:
