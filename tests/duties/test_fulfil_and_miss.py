@@ -4,15 +4,18 @@ history row and a notice to the leader."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections.abc import Callable
 
+import pytest
 from duty_world import START, DutyWorld
 from sqlalchemy import select
 
 from gridwork.duties.fulfil import NotYours, link, start
+from gridwork.duties.misses import mark_overdue
 from gridwork.duties.run import run_duties
+from gridwork.storage.writes import writing
 from gridwork.workflow import create_record, load_user, take_action
-
-import pytest
 
 
 def _patrol_of(world: DutyWorld, user: str) -> dict:
@@ -71,3 +74,64 @@ def test_a_missed_duty_is_overdue_once_with_history_and_a_notice(world: DutyWorl
     assert sorted(rows) == sorted(d["id"] for d in world.duties(state="overdue"))
     assert [n.recipient for n in notices] == [world.users["lead"]]
     assert f"{missed.missed} 项任务已逾期" in notices[0].subject
+
+
+def _twice(work: Callable[[], object]) -> list[object]:
+    """Run ``work`` in two threads released at once; return both results."""
+    barrier = threading.Barrier(2)
+    results: list[object] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            barrier.wait()
+            results.append(work())
+        except BaseException as err:  # noqa: BLE001 - reported below
+            errors.append(err)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    return results
+
+
+def test_two_sweepers_at_once_mark_each_miss_once(world: DutyWorld) -> None:
+    world.households({"1": 40})
+    run_duties(world.engine, world.runtime, now=START)
+    late = START + dt.timedelta(days=40)
+
+    def sweep() -> int:
+        with writing(world.engine) as conn:
+            return mark_overdue(conn, world.runtime, late)
+
+    counts = _twice(sweep)
+    overdue = world.duties(state="overdue")
+    assert sorted(counts) == [0, len(overdue)] and len(overdue) > 80
+    history = world.schema.system("history")
+    with world.engine.connect() as conn:
+        rows = conn.execute(select(history.c.record).where(
+            history.c.kind == "duty_missed")).scalars().all()
+    assert sorted(rows) == sorted(d["id"] for d in overdue)
+
+
+def test_two_records_for_one_duty_link_only_the_first(world: DutyWorld) -> None:
+    run_duties(world.engine, world.runtime, now=START)
+    duty = _patrol_of(world, "w3")
+    with world.engine.connect() as conn:
+        worker = load_user(conn, world.schema, "w3")
+
+    def report() -> bool:
+        with writing(world.engine) as conn:
+            record = create_record(conn, world.runtime, worker, "patrol", "C1G2",
+                                   {"kind": "daily"}, clock=lambda: START)
+            return link(conn, world.runtime, duty["id"], "patrol", record.id, START)
+
+    assert sorted(_twice(report)) == [False, True]
+    table = world.schema.table("patrol")
+    with world.engine.connect() as conn:
+        linked = conn.execute(select(table.c.id).where(table.c.duty == duty["id"])).all()
+    assert len(linked) == 1
+    assert world.duties(id=duty["id"])[0]["record"] == linked[0].id
