@@ -28,6 +28,7 @@ def duties(path: Path, db: str | None, period_key: str | None, now_text: str | N
     from ..sweep.commands import _instant
     from .generate import preview
     from .periods import parse_period, period_at
+    from .where import Unsupported
 
     if period_key and now_text:
         raise click.UsageError("give --period or --now, not both")
@@ -44,7 +45,13 @@ def duties(path: Path, db: str | None, period_key: str | None, now_text: str | N
                               if period_key else period_at(schedule.every, now, runtime.calendar))
                 except ValueError as err:
                     raise click.BadParameter(str(err), param_hint="--period") from err
-                found.append(preview(conn, runtime, schedule, period, now))
+                try:
+                    found.append(preview(conn, runtime, schedule, period, now))
+                except Unsupported as err:
+                    click.echo(f"error: schedule '{schedule.name}': {err}; write `where` with "
+                               "==, !=, <, >, in, and, or, not over the register's fields",
+                               err=True)
+                    sys.exit(1)
     finally:
         engine.dispose()
     label = period_key or now.astimezone(runtime.zone).isoformat(timespec="minutes")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -49,7 +50,9 @@ from ..storage.system import DutyState
 from ..storage.types import UTCDateTime
 from ..storage.writes import writing
 from .periods import Period, Slot, period_at, slots
-from .where import condition
+from .where import Unsupported, condition
+
+log = logging.getLogger(__name__)
 
 MODULUS = 2_147_483_647
 """The prime the sampling hash works modulo (2³¹ − 1: an id times a multiplier below it
@@ -97,8 +100,13 @@ def generate(engine: Engine, runtime: Runtime, *, now: dt.datetime,
         period = current[schedule.name]
         if (schedule.name, period.key) in done:
             continue
-        with writing(engine) as conn:
-            results.append(generate_period(conn, runtime, schedule, period, now))
+        try:
+            with writing(engine) as conn:
+                results.append(generate_period(conn, runtime, schedule, period, now))
+        except Unsupported:
+            # One schedule whose `where` SQL cannot say must not stop the others (nor the
+            # timers of the same tick); it is logged on every pass until the config changes.
+            log.exception("schedule %s generates no duties", schedule.name)
     return results
 
 

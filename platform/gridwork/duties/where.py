@@ -3,7 +3,8 @@ selects entries in the database instead of reading them into Python.
 
 The condition keeps the expression language's meaning where SQL's NULL would differ: a
 missing value is unequal to every value (`status != 'closed'` holds for an entry with no
-status), and a bare name is true when the field is set and truthy.
+status), and a bare name is true when the field is set and truthy. Every part is true or
+false, never NULL, so `not` turns it around as the language does.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ def _compare(left: ast.AST, op: ast.cmpop, right: ast.AST, table: Table) -> Colu
             raise Unsupported("'in' compares a field with a list")
         values = [_constant(item) for item in right.elts]
         if isinstance(op, ast.In):
-            return column.in_(values)
+            return and_(column.is_not(None), column.in_(values))
         return or_(column.is_(None), column.not_in(values))
     value = _constant(right)
     if value is None:

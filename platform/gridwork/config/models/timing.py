@@ -105,7 +105,12 @@ class EscalationStep(Model):
 
 
 class Sampling(Model):
-    """Pick a share of the matching entries each period, optionally a share per class."""
+    """Pick a share of the matching entries each period, optionally a share per class.
+
+    The count is rounded up (`ceil(share × entries)`), so a class with entries and a rate
+    above zero always gives at least one; entries of a value without a rate are not drawn.
+    The draw is reproducible: the same schedule, period and entries give the same sample,
+    another period another one."""
 
     rate: str | None = None
     """Share of all entries, e.g. `20%`."""
@@ -171,7 +176,8 @@ class Schedule(Model):
     on: OneOrMany[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = ()
     """Weekdays the duty falls on (for `every: week`), e.g. `[mon, thu]`."""
     times: Annotated[int, Field(ge=1)] = 1
-    """At least this many per period."""
+    """At least this many per period: the period is split into this many equal parts, one
+    duty due at the end of each (twice a month: by mid-month and by the month's end)."""
     sample: Annotated[Sampling | None, BeforeValidator(_sampling), OrText()] = None
     """Only a share of the entries each period: `20%`, or rates per value of a choice field."""
     creates: Name
