@@ -48,7 +48,8 @@ def _compare(left: ast.AST, op: ast.cmpop, right: ast.AST, table: Table) -> Colu
         left, right = right, left
         op = _MIRROR.get(type(op), op)
     if not isinstance(left, ast.Name) or left.id in CONSTANTS:
-        raise Unsupported("a comparison selects entries by a field")
+        raise Unsupported(f"'{ast.unparse(left)}' cannot select entries in SQL; compare a "
+                          "field with a value")
     column = _column(left, table)
     if isinstance(op, (ast.In, ast.NotIn)):
         if not isinstance(right, (ast.List, ast.Tuple, ast.Set)):
