@@ -33,7 +33,10 @@ def _bool(node: ast.AST, table: Table) -> ColumnElement[bool]:
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
         return not_(_bool(node.operand, table))
     if isinstance(node, ast.Compare) and len(node.ops) == 1:
-        return _compare(node.left, node.ops[0], node.comparators[0], table)
+        try:
+            return _compare(node.left, node.ops[0], node.comparators[0], table)
+        except Unsupported as err:
+            raise Unsupported(f"'{ast.unparse(node)}': {err}") from None
     if isinstance(node, ast.Name) and node.id not in CONSTANTS:
         column = _column(node, table)
         return and_(column.is_not(None), column == true()) if _boolean(column) else and_(
@@ -48,8 +51,7 @@ def _compare(left: ast.AST, op: ast.cmpop, right: ast.AST, table: Table) -> Colu
         left, right = right, left
         op = _MIRROR.get(type(op), op)
     if not isinstance(left, ast.Name) or left.id in CONSTANTS:
-        raise Unsupported(f"'{ast.unparse(left)}' cannot select entries in SQL; compare a "
-                          "field with a value")
+        raise Unsupported("SQL selects entries by comparing a field with a value")
     column = _column(left, table)
     if isinstance(op, (ast.In, ast.NotIn)):
         if not isinstance(right, (ast.List, ast.Tuple, ast.Set)):
