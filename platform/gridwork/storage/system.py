@@ -17,6 +17,7 @@ from sqlalchemy import (
     text,
 )
 
+from ..config.models.timing import DUTY_LINK as DUTY_LINK
 from .types import UTCDateTime
 
 CODE = 100
@@ -29,9 +30,6 @@ start with `_`)."""
 DUTY_SUBJECT = "_duty"
 """The `history.register` value of a duty's own history rows (missed, escalated, done);
 `history.record` is then the duty's id."""
-DUTY_LINK = "duty"
-"""The column of a record, in each register some schedule `creates`, that names the duty
-the record fulfils."""
 
 
 class DutyState:

@@ -155,6 +155,11 @@ def _sampling(value: Any) -> Any:
     return {"rate": value} if isinstance(value, str) else value
 
 
+DUTY_LINK = "duty"
+"""The column of a record, in each register some schedule `creates`, that names the duty
+the record fulfils (so no field of such a register may be called so)."""
+
+
 Period = Literal["day", "week", "month", "quarter", "half_year", "year"]
 
 
