@@ -14,6 +14,7 @@ from sqlalchemy import select
 from gridwork.duties.fulfil import NotYours, link, start
 from gridwork.duties.misses import mark_overdue
 from gridwork.duties.run import run_duties
+from gridwork.runtime import Runtime
 from gridwork.storage.writes import writing
 from gridwork.workflow import create_record, load_user, take_action
 
@@ -135,3 +136,14 @@ def test_two_records_for_one_duty_link_only_the_first(world: DutyWorld) -> None:
         linked = conn.execute(select(table.c.id).where(table.c.duty == duty["id"])).all()
     assert len(linked) == 1
     assert world.duties(id=duty["id"])[0]["record"] == linked[0].id
+
+
+def test_duties_of_a_removed_schedule_are_dropped_not_missed(world: DutyWorld) -> None:
+    run_duties(world.engine, world.runtime, now=START)
+    kept = tuple(s for s in world.deployment.schedules if s.name != "natural")
+    fewer = Runtime.build(world.deployment.model_copy(update={"schedules": kept}))
+    later = run_duties(world.engine, fewer, now=START + dt.timedelta(days=1))
+    assert later.dropped == 3
+    assert {d["state"] for d in world.duties(schedule="natural")} == {"dropped"}
+    assert {d["state"] for d in world.duties(schedule="patrol", period="2026-06-01")} \
+        == {"overdue"}

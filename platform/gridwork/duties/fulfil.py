@@ -115,3 +115,14 @@ def _entry_scope(conn: Connection, schema: Schema, register: str | None, entry: 
     if row is None:
         return {"node": node, "id": entry}
     return {**dict(row), **schema.values(register, row), "node": node, "id": entry}
+
+
+def drop_unscheduled(conn: Connection, runtime: Runtime) -> int:
+    """Drop the open and overdue duties of schedules the config no longer has (a removed
+    or renamed schedule asks nothing more); return how many."""
+    duties = runtime.schema.system("duties")
+    names = [s.name for s in runtime.deployment.schedules]
+    return conn.execute(update(duties).where(
+        duties.c.state.in_(OPEN_STATES), duties.c.schedule.not_in(names))
+        .values(state=DutyState.DROPPED),
+        execution_options={"preserve_rowcount": True}).rowcount

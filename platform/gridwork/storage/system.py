@@ -28,15 +28,15 @@ NODE_SUBJECT = "_node"
 """The `history.register` value for changes to the grid tree itself (no register may
 start with `_`)."""
 DUTY_SUBJECT = "_duty"
-"""The `history.register` value of a duty's own history rows (missed, escalated, done);
+"""The `history.register` value of a duty's own history rows (its miss);
 `history.record` is then the duty's id."""
 
 
 class DutyState:
     """The states of a duty row: `open` until its due time, then `overdue` until a record
     fulfils it; `done` once its record reaches a final state (``done_at`` is then set and
-    ``done_at > due_at`` tells a late one); `dropped` when its schedule or switch no longer
-    asks for it before it was done."""
+    ``done_at > due_at`` tells a late one); `dropped` when its schedule left the config
+    before it was done."""
 
     OPEN = "open"
     OVERDUE = "overdue"
