@@ -99,7 +99,8 @@ def sweep_command(path: Path, db: str | None, now_text: str | None, batch: int |
         click.echo(f"duties  {made.schedule} {made.period}: {made.created} created "
                    f"({made.unassigned} unassigned)")
     click.echo(str(report))
-    click.echo(str(duties))
+    if deployment.schedules:
+        click.echo(str(duties))
     sys.exit(1 if report.failed else 0)
 
 
