@@ -31,6 +31,7 @@ COMMANDS = {
     "worker": "gridwork.commands.sweep:worker",
     "plugins": "gridwork.commands.plugins:plugins",
     "forms": "gridwork.commands.forms:forms",
+    "duties": "gridwork.commands.duties:duties",
 }
 """Commands defined outside this module, as ``module:attribute``: a module is imported only
 when its command runs (or the list is shown), so `gridwork check` does not wait for the

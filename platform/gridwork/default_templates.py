@@ -25,6 +25,14 @@ TEMPLATES: dict[str, MessageTemplate] = {
                       en="[Notice] {{ record.title | default('Item') }}: {{ step }}"),
         body=Label(zh="事项有新进展（{{ step }}），请查看：{{ link }}",
                    en="An item has moved on ({{ step }}). Open: {{ link }}")),
+    "duty_overdue": MessageTemplate(
+        subject=Label(zh="【逾期任务】{{ count }} 项任务已逾期未完成",
+                      en="[Missed] {{ count }} duties are overdue"),
+        body=Label(zh="以下任务已超过完成时限：{% if duties %}{% for name, n in duties.items() %}"
+                      "{{ name }} {{ n }} 项；{% endfor %}{% endif %}请查看：{{ link }}",
+                   en="These duties passed their due time: {% if duties %}"
+                      "{% for name, n in duties.items() %}{{ name }}: {{ n }}; {% endfor %}"
+                      "{% endif %}Open: {{ link }}")),
     "test": MessageTemplate(
         subject=Label(zh="【测试】{{ title }} 消息通道测试", en="[Test] {{ title }} channel test"),
         body=Label(zh="这是一条测试消息，发送时间 {{ now }}，通道：{{ channel }}。",

@@ -53,13 +53,18 @@ def _clock(now: str | None) -> dt.datetime:
 
 @app.task(name="gridwork.sweep")
 def sweep_task(now: str | None = None) -> dict[str, int]:
-    """Fire the timers due now (or at ``now``, an ISO 8601 instant with offset)."""
+    """Fire the timers due now (or at ``now``, an ISO 8601 instant with offset) and run the
+    duty pass (generate, settle, mark missed)."""
+    from .duties.run import run_duties
     from .sweep.sweep import sweep
 
     runtime, engine = _world()
-    report = sweep(engine, runtime, now=_clock(now), details=False)
+    instant = _clock(now)
+    report = sweep(engine, runtime, now=instant, details=False)
+    duties = run_duties(engine, runtime, now=instant)
     return {"fired": report.fired_count, "skipped": len(report.skipped),
-            "failed": len(report.failed)}
+            "failed": len(report.failed), "duties_created": duties.created,
+            "duties_done": duties.settled, "duties_missed": duties.missed}
 
 
 @app.task(name="gridwork.deliver")

@@ -12,6 +12,7 @@ from .. import plugins
 from .check_structure import check_rule
 from .context import Context
 from .models import SPECIAL_TARGETS, EscalationStep, Target, Workflow
+from .models.timing import DUTY_LINK
 from .problems import unknown
 
 def check_flows(ctx: Context) -> None:
@@ -268,6 +269,10 @@ def _schedules(ctx: Context) -> None:
                           "use it with 'register'")
         if ctx.name_in((*path, "creates"), "register", schedule.creates, d.registers):
             created = [f.name for f in d.registers[schedule.creates].fields]
+            if DUTY_LINK in created:
+                ctx.error((*path, "creates"), f"register '{schedule.creates}' has a field "
+                          f"'{DUTY_LINK}', the column that links its records to their duty; "
+                          "rename the field")
             # A per-node duty reads its node; a per-entry duty reads the entry's fields.
             readable = ctx.register_names(source) if source in d.registers else ["node"]
             codes = ctx.codes([schedule.creates])
@@ -278,6 +283,9 @@ def _schedules(ctx: Context) -> None:
                 if isinstance(expr.tree.body, ast.Constant):
                     _code(ctx, (*path, "fill", field), field, expr.tree.body.value, codes)
         ctx.name_in((*path, "assign"), "role", schedule.assign, d.roles)
+        if schedule.escalation is not None:
+            ctx.name_in((*path, "escalation"), "escalation ladder", schedule.escalation,
+                        d.escalation)
 
 
 def _sampling(ctx: Context, path: tuple[Any, ...], schedule: Any, source: str) -> None:

@@ -15,21 +15,16 @@ supervision, level), ``priority`` (before/after: priority).
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import (
-    ARRAY,
     ColumnElement,
     Connection,
-    Integer,
     Table,
     and_,
-    any_,
-    bindparam,
     func,
     insert,
     select,
@@ -40,6 +35,7 @@ from ..plugins import DEFAULT_PLUGINS
 from ..hierarchy import ancestor_codes
 from ..notify.outbox import enqueue
 from ..storage import Schema
+from ..storage.sets import among
 from ..workflow import history, supervision
 from ..workflow.notify import recipients
 from ..workflow.errors import PluginFailed
@@ -118,16 +114,6 @@ class Firing:
         """Change the record's system columns (a new version) and read it again."""
         self.record = change_system(self.conn, self.schema, self.record, at=self.now,
                                     **values)
-
-
-def among(conn: Connection, column: ColumnElement[int],
-          ids: Sequence[int]) -> ColumnElement[bool]:
-    """``column IN ids`` with the ids in one bound value: an array on PostgreSQL, a JSON
-    array on SQLite (thousands of separate parameters cost more to build than to run)."""
-    if conn.dialect.name == "postgresql":
-        return column == any_(bindparam(None, list(ids), type_=ARRAY(Integer)))
-    listed = func.json_each(json.dumps(list(ids))).table_valued("value")
-    return column.in_(select(listed.c.value))
 
 
 Effect = Callable[[Firing, Any], None]

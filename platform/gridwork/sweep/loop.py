@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
+from ..duties.run import DutyPass, run_duties
 from ..notify.delivery import Counts, deliver_pending
 from ..clock import Clock, utc_now
 from ..runtime import Runtime
@@ -38,12 +39,16 @@ class Tick:
 
     swept: SweepReport
     delivered: Counts
+    duties: DutyPass
 
 
 def tick(engine: Engine, runtime: Runtime, *, clock: Clock = utc_now) -> Tick:
-    """Fire the due timers, then deliver the messages due (theirs included)."""
-    swept = sweep(engine, runtime, now=clock(), details=False)
-    return Tick(swept, deliver_due(engine, runtime, clock=clock))
+    """Fire the due timers, generate, settle and mark missed duties, then deliver the
+    messages due (theirs included)."""
+    now = clock()
+    swept = sweep(engine, runtime, now=now, details=False)
+    duties = run_duties(engine, runtime, now=now)
+    return Tick(swept, deliver_due(engine, runtime, clock=clock), duties)
 
 
 class TimerThread:
@@ -80,8 +85,10 @@ class TimerThread:
             try:
                 if self.leadership is None or self.leadership.held():
                     done = tick(self.engine, self.runtime, clock=self.clock)
-                    if done.swept.fired_count or done.delivered.handled:
-                        log.info("timers: %s; messages: %s", done.swept, done.delivered)
+                    if (done.swept.fired_count or done.delivered.handled
+                            or done.duties.created or done.duties.missed):
+                        log.info("timers: %s; duties: %s; messages: %s", done.swept,
+                                 done.duties, done.delivered)
             except Exception:  # noqa: BLE001 - the loop outlives a failed tick; it retries
                 log.exception("timer tick failed; retrying in %s s", self.interval)
             self.ticks += 1

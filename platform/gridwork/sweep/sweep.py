@@ -36,6 +36,7 @@ from ..config import Deployment
 from ..config.models import EscalationStep
 from ..runtime import Runtime
 from ..storage import Schema
+from ..storage.sets import among
 from ..workflow.records import load_record
 from .claim import GONE, NOT_DEADLINE, WRITTEN, Claimed, claim, workflow_registers
 from ..time.deadlines import Deadlines
@@ -43,7 +44,6 @@ from .effects import (
     Done,
     Fired,
     Firing,
-    among,
     fire_deadlines,
     fire_escalation,
     fire_reminder,

@@ -10,7 +10,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from . import api_edits, api_messages, api_people, api_records, api_stats, api_uploads
+from . import (
+    api_duties,
+    api_edits,
+    api_messages,
+    api_people,
+    api_records,
+    api_stats,
+    api_uploads,
+)
 from .api_call import endpoint, json_response
 from .api_shapes import dumps
 from .busy import BusyDatabase
@@ -34,6 +42,7 @@ def api_app(site: Site) -> Starlette:
         Route("/messages", endpoint(api_messages.messages)),
         Route("/stats", endpoint(api_stats.stats)),
         Route("/map/{layer}", endpoint(api_stats.map_layer)),
+        Route("/duties", endpoint(api_duties.duties)),
         Route("/uploads", endpoint(api_uploads.upload, multipart=True), methods=["POST"]),
         Route("/registers/{register}", endpoint(api_records.register)),
         Route(records, endpoint(api_records.records), methods=["GET", "POST"]),

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from ..auth import User
+from ..duties.fulfil import NotYours, link, start
 from ..hierarchy import scope_filter, subtree_ids
 from ..integers import INT_MAX, parse_int
 from ..workflow import (
@@ -103,6 +104,9 @@ def _create(call: Call, name: str) -> Any:
         errors["node"] = ["required: the code of the node the record belongs to"]
     if not isinstance(values, dict):
         errors["values"] = ["must be an object of field values"]
+    duty = body.get("duty")
+    if duty is not None and (not isinstance(duty, int) or isinstance(duty, bool)):
+        errors["duty"] = ["the id of the open duty this record fulfils"]
     if errors:
         raise ApiError(422, errors=errors)
     values, confirmed = confirmed_points(call, name, photo_values(call, name, values))
@@ -113,10 +117,20 @@ def _create(call: Call, name: str) -> Any:
     with site.engine.begin() as conn:
         refuse_outside(call, conn, name, node.strip(),
                        given_points(call, name, node.strip(), values, system, asked), confirmed)
+        if duty is not None:
+            try:
+                if start(conn, site.runtime, duty, call.user.id).register != name:
+                    raise NotYours(str(duty))
+            except NotYours:
+                raise ApiError(422, errors={"duty": [f"no open duty #{duty} of {name} is "
+                                                     "yours"]}) from None
         made = create(conn, site.runtime, call.user, name, node.strip(), values,
                       clock=site.clock)
-        if isinstance(made, int):
-            return 201, full_record(conn, site, call.user, name, made)
+        if isinstance(made, int) or duty is not None:
+            made_id = made if isinstance(made, int) else made.id
+            if duty is not None:  # the link writes the record: read it back
+                link(conn, site.runtime, duty, name, made_id, site.clock())
+            return 201, full_record(conn, site, call.user, name, made_id)
         return 201, full_record(conn, site, call.user, name, made.id, made)
 
 

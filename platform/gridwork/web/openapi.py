@@ -56,6 +56,15 @@ def openapi_document(deployment: Deployment, *, server: str = "/api/v1") -> dict
                 _query("from", TEXT, "a date (YYYY-MM-DD) or an ISO instant"),
                 _query("to", TEXT, "a date (that whole day) or an ISO instant"),
                 _page()])},
+        "/duties": {"get": _op(
+            "duties", "Duties in the token's area, by due time", "DutyPage",
+            tags=["duties"], errors=("422",), parameters=[
+                _query("schedule", TEXT), _query("period", TEXT, "e.g. 2026-12 or 2026-W49"),
+                _query("state", {"type": "string",
+                                 "enum": ["open", "overdue", "done", "dropped"]}),
+                _query("assignee", TEXT, "a username, or `me`"),
+                _query("unassigned", TEXT, "`true`: only duties nobody holds"),
+                _page()])},
         "/uploads": {"post": _upload(deployment)},
         "/stats": {"get": _op(
             "stats", "Counts of a register's records in your area, grouped", {
@@ -98,7 +107,8 @@ def openapi_document(deployment: Deployment, *, server: str = "/api/v1") -> dict
                                 "of the token's user, as its pages are."},
         "servers": [{"url": server}],
         "security": [{"bearer": []}],
-        "tags": [{"name": "about"}, {"name": "messages"}, {"name": "uploads"},
+        "tags": [{"name": "about"}, {"name": "messages"}, {"name": "duties"},
+                 {"name": "uploads"},
                  *({"name": name, "description": spec.label.text(locale)}
                    for name, spec in deployment.registers.items())],
         "paths": paths,

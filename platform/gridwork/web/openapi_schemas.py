@@ -64,6 +64,10 @@ def common_schemas() -> dict[str, Schema]:
                        "recipient, status, attempts, last error and cause."),
         "MessagePage": obj({"items": {"type": "array", "items": ref("Message")}, **page},
                            ["items", "total", "page", "per_page"]),
+        "Duty": obj({}, closed=False, description="One duty: schedule, period, entry, "
+                    "occurrence, node, assignee, due time, state and the record fulfilling it."),
+        "DutyPage": obj({"items": {"type": "array", "items": ref("Duty")}, **page},
+                        ["items", "total", "page", "per_page"]),
         "Upload": obj({"id": TEXT, "type": TEXT, "size": INTEGER}, ["id", "type", "size"]),
         "Field": obj({}, ["name", "type", "label", "required"], closed=False,
                      description="A field as a client needs it to build a form."),
@@ -154,8 +158,11 @@ def _new_body(deployment: Deployment, name: str) -> Schema:
     example = next((n.code for n in deployment.record_nodes(name)), None)
     if example is not None:
         node["examples"] = [example]
-    return obj({"node": node,
-                "values": obj(properties, required)}, ["node", "values"])
+    body = {"node": node, "values": obj(properties, required)}
+    if any(schedule.creates == name for schedule in deployment.schedules):
+        body["duty"] = {"type": "integer", "minimum": 1,
+                        "description": "the id of an open duty of yours this record fulfils"}
+    return obj(body, ["node", "values"])
 
 
 def _edit_body(deployment: Deployment, name: str) -> Schema:

@@ -108,7 +108,12 @@ class EscalationStep(Model):
 
 
 class Sampling(Model):
-    """Pick a share of the matching entries each period, optionally a share per class."""
+    """Pick a share of the matching entries each period, optionally a share per class.
+
+    The count is rounded up (`ceil(share × entries)`), so a class with entries and a rate
+    above zero always gives at least one; entries of a value without a rate are not drawn.
+    The draw is reproducible: the same schedule, period and entries give the same sample,
+    another period another one."""
 
     rate: str | None = None
     """Share of all entries, e.g. `20%`."""
@@ -153,6 +158,11 @@ def _sampling(value: Any) -> Any:
     return {"rate": value} if isinstance(value, str) else value
 
 
+DUTY_LINK = "duty"
+"""The column of a record, in each register some schedule `creates`, that names the duty
+the record fulfils (so no field of such a register may be called so)."""
+
+
 Period = Literal["day", "week", "month", "quarter", "half_year", "year"]
 
 
@@ -174,7 +184,8 @@ class Schedule(Model):
     on: OneOrMany[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = ()
     """Weekdays the duty falls on (for `every: week`), e.g. `[mon, thu]`."""
     times: Annotated[int, Field(ge=1)] = 1
-    """At least this many per period."""
+    """At least this many per period: the period is split into this many equal parts, one
+    duty due at the end of each (twice a month: by mid-month and by the month's end)."""
     sample: Annotated[Sampling | None, BeforeValidator(_sampling), OrText()] = None
     """Only a share of the entries each period: `20%`, or rates per value of a choice field."""
     creates: Name
@@ -185,6 +196,12 @@ class Schedule(Model):
     """Time to do it; default: by the end of the period."""
     fill: dict[Name, ExpressionType] = {}
     """Fields of the created record, computed from the entry."""
+    escalation: Name | None = None
+    """The escalation ladder whose first rung's `notify` is told when a duty is missed
+    (default: the `default` ladder)."""
+    calendar: Literal["business", "natural"] = "business"
+    """`business`: a duty due on a day off is due at the end of the next working day;
+    `natural`: due when the period (or `due`) says, working day or not."""
 
     @model_validator(mode="after")
     def _one_source(self) -> Schedule:
