@@ -196,3 +196,7 @@ main.add_command(_plugins)
 from .forms.xlsform_commands import forms as _forms  # noqa: E402
 
 main.add_command(_forms)
+
+from .assessment.commands import assess as _assess  # noqa: E402
+
+main.add_command(_assess)

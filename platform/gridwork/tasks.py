@@ -53,13 +53,17 @@ def _clock(now: str | None) -> dt.datetime:
 
 @app.task(name="gridwork.sweep")
 def sweep_task(now: str | None = None) -> dict[str, int]:
-    """Fire the timers due now (or at ``now``, an ISO 8601 instant with offset)."""
+    """Fire the timers due now (or at ``now``, an ISO 8601 instant with offset), then
+    keep the sheets of assessment periods that closed."""
+    from .assessment.closing import close_due
     from .sweep.sweep import sweep
 
     runtime, engine = _world()
-    report = sweep(engine, runtime, now=_clock(now), details=False)
+    moment = _clock(now)
+    report = sweep(engine, runtime, now=moment, details=False)
+    kept = close_due(engine, runtime, moment)
     return {"fired": report.fired_count, "skipped": len(report.skipped),
-            "failed": len(report.failed)}
+            "failed": len(report.failed), "sheets": len(kept)}
 
 
 @app.task(name="gridwork.deliver")

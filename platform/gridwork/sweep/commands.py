@@ -84,14 +84,19 @@ def sweep_command(path: Path, db: str | None, now_text: str | None, batch: int |
     zone = runtime.zone
     now = _instant(now_text, zone)
     engine = current_engine(deployment, db)
+    from ..assessment.closing import close_due
+
     try:
         report = sweep(engine, runtime, now=now, batch=batch)
+        kept = close_due(engine, runtime, now)
     finally:
         engine.dispose()
     for fired in (*report.fired, *report.skipped):
         click.echo(describe(fired, zone))
     for fired, error in report.failed:
         click.echo(f"{describe(fired, zone)}  FAILED: {error}", err=True)
+    for sheet in kept:
+        click.echo(f"kept the assessment sheet {sheet}")
     click.echo(str(report))
     sys.exit(1 if report.failed else 0)
 

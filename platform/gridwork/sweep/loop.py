@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
+from ..assessment.closing import close_due
 from ..notify.delivery import Counts, deliver_pending
 from ..runtime import Clock, Runtime, utc_now
 from .leader import Leadership
@@ -37,12 +38,16 @@ class Tick:
 
     swept: SweepReport
     delivered: Counts
+    closed: tuple[str, ...] = ()
+    """The assessment sheets kept (`period subjects`) as their periods closed."""
 
 
 def tick(engine: Engine, runtime: Runtime, *, clock: Clock = utc_now) -> Tick:
-    """Fire the due timers, then deliver the messages due (theirs included)."""
+    """Fire the due timers, deliver the messages due (theirs included), then keep the
+    sheets of periods that closed."""
     swept = sweep(engine, runtime, now=clock(), details=False)
-    return Tick(swept, deliver_due(engine, runtime, clock=clock))
+    delivered = deliver_due(engine, runtime, clock=clock)
+    return Tick(swept, delivered, tuple(close_due(engine, runtime, clock())))
 
 
 class TimerThread:
@@ -81,6 +86,8 @@ class TimerThread:
                     done = tick(self.engine, self.runtime, clock=self.clock)
                     if done.swept.fired_count or done.delivered.handled:
                         log.info("timers: %s; messages: %s", done.swept, done.delivered)
+                    if done.closed:
+                        log.info("assessment sheets kept: %s", ", ".join(done.closed))
             except Exception:  # noqa: BLE001 - the loop outlives a failed tick; it retries
                 log.exception("timer tick failed; retrying in %s s", self.interval)
             self.ticks += 1

@@ -151,6 +151,9 @@ class Assessment(Model):
     """One-vote vetoes (一票否决)."""
     grades: tuple[Grade, ...] = ()
     """Grade bands, any order; a score falls in the band with the highest `min` below it."""
+    grace: DurationType | None = None
+    """How long after a period ends its sheet is closed and kept, for late feedback
+    (e.g. `3wd`); none: at once."""
 
 
 def _plugin(value: Any) -> Any:
