@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, delete, insert, select
 
 from gridwork.config import Deployment
+from gridwork.storage.passwords import hash_password
 from gridwork.storage import Schema
 
 SCORED = Path(__file__).resolve().parents[1] / "fixtures" / "assessment"
@@ -19,6 +20,8 @@ GRIDS = ("S1C1G1", "S1C1G2", "S1C2G1", "S2C1G1", "S2C1G2")
 PLACES = (*GRIDS, "S1C1", "S2C1", "S1")
 """Where records are: grids, and a few above them."""
 DEPARTMENT_OF = {"city": "cg", "water": "sw"}
+PASSWORD = "demo"
+PASSWORD_HASH = hash_password(PASSWORD)
 
 
 @dataclass
@@ -54,7 +57,7 @@ def people(engine: Engine, schema: Schema) -> dict[str, dict[str, int]]:
         for name, role, node, department in plan:
             made[name] = conn.execute(insert(users).values(
                 username=name, display_name=name, active=True, created_at=now,
-                department=department)).inserted_primary_key[0]
+                department=department, password_hash=PASSWORD_HASH)).inserted_primary_key[0]
             conn.execute(insert(grants).values(user=made[name], role=role, node=node,
                                                department=department))
     return {"nodes": nodes, "departments": departments, "users": made}

@@ -24,9 +24,12 @@ class Who:
     name: str
     parent: str | None
     """The key of the node it is ranked within (None: ranked among all)."""
+    node: int | None = None
+    """The node it answers for (a user's: where the role is granted), for scopes."""
 
-    def shape(self) -> dict[str, str]:
-        return {"kind": self.kind, "key": self.key, "name": self.name}
+    def shape(self) -> dict[str, Any]:
+        return {"kind": self.kind, "key": self.key, "name": self.name, "id": self.id,
+                "parent": self.parent, "node": self.node}
 
 
 def spec_key(subject: Subject) -> str:
@@ -55,7 +58,7 @@ def subjects(conn: Connection, schema: Schema, subject: Subject) -> list[Who]:
         rows = conn.execute(select(nodes.c.id, nodes.c.code, nodes.c.name, parent.c.code)
                             .outerjoin(parent, parent.c.id == nodes.c.parent)
                             .where(nodes.c.level == subject.level).order_by(nodes.c.path))
-        return [Who("node", r[0], r[1], r[2], r[3]) for r in rows]
+        return [Who("node", r[0], r[1], r[2], r[3], r[0]) for r in rows]
     if subject.role is not None:
         users, grants = schema.system("users"), schema.system("grants")
         node = nodes.alias("at")
@@ -63,16 +66,16 @@ def subjects(conn: Connection, schema: Schema, subject: Subject) -> list[Who]:
         first = (select(grants.c.user, func.min(grants.c.node).label("node"))
                  .where(grants.c.role == subject.role).group_by(grants.c.user).subquery())
         rows = conn.execute(select(users.c.id, users.c.username, users.c.display_name,
-                                   parent.c.code)
+                                   parent.c.code, first.c.node)
                             .join(first, first.c.user == users.c.id)
                             .outerjoin(node, node.c.id == first.c.node)
                             .outerjoin(parent, parent.c.id == node.c.parent)
                             .where(users.c.active.is_(True)).order_by(users.c.username))
-        return [Who("user", r[0], r[1], r[2], r[3]) for r in rows]
+        return [Who("user", r[0], r[1], r[2], r[3], r[4]) for r in rows]
     departments = schema.system("departments")
-    rows = conn.execute(select(departments.c.id, departments.c.code, departments.c.name)
-                        .order_by(departments.c.code))
-    return [Who("department", r[0], r[1], r[2], None) for r in rows]
+    rows = conn.execute(select(departments.c.id, departments.c.code, departments.c.name,
+                               departments.c.node).order_by(departments.c.code))
+    return [Who("department", r[0], r[1], r[2], None, r[3]) for r in rows]
 
 
 def node_owner(schema: Schema, level: str) -> Select[Any]:

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, Table, false, func, or_
 from starlette.datastructures import QueryParams
 
+from ..assessment.view import counted_records
 from ..auth import User
 from ..config.models import FieldSpec
 from ..hierarchy import subtree_ids
@@ -40,13 +41,15 @@ class Filters:
     sort: str = "-id"
     page: int = 1
     overdue: bool = False
+    counted: str = ""
+    """A score sheet's number (`PERIOD/SUBJECTS/KEY/METRIC`): only the records it counted."""
 
     def query_string(self, **changes: Any) -> str:
         """The query string of these filters with ``changes``, for links and exports."""
         values = {"node": self.node, "state": self.state, "category": self.category,
                   "q": self.q, "from": self.start, "to": self.end, "sort": self.sort,
                   **{f"f_{k}": v for k, v in self.choices.items()}, "page": self.page,
-                  "overdue": "1" if self.overdue else ""}
+                  "overdue": "1" if self.overdue else "", "counted": self.counted}
         values.update(changes)
         return str(QueryParams({k: v for k, v in values.items() if v not in ("", None)}))
 
@@ -59,7 +62,8 @@ def read_filters(site: Site, register: str, params: QueryParams) -> Filters:
                    category=params.get("category", ""), q=params.get("q", "").strip(),
                    start=params.get("from", ""), end=params.get("to", ""),
                    choices=choices, sort=params.get("sort", "-id"),
-                   page=page, overdue=params.get("overdue") == "1")
+                   page=page, overdue=params.get("overdue") == "1",
+                   counted=params.get("counted", ""))
 
 
 def filtered(site: Site, user: User, register: str, filters: Filters,
@@ -69,6 +73,9 @@ def filtered(site: Site, user: User, register: str, filters: Filters,
     spec = site.deployment.registers[register]
     if filters.overdue:
         query = query.where(overdue_clause(site.deployment, register, table, site.clock()))
+    if filters.counted:
+        ids = counted_records(site.runtime, filters.counted, register)
+        query = query.where(table.c.id.in_(ids) if ids is not None else false())
     if filters.node:
         node = site.node_by_code(filters.node)
         nodes = site.schema.system("nodes")
