@@ -40,7 +40,8 @@ class Line:
         """The line as `gridwork assess --json` prints it."""
         return {"subject": self.who.shape(), "metrics": self.metrics,
                 "deductions": self.deductions, "veto": self.veto, "score": self.score,
-                "grade": self.grade, "rank": self.rank, "consequences": self.consequences}
+                "grade": self.grade, "rank": self.rank, "consequences": self.consequences,
+                "vetoes": self.vetoes, "counted": self.counted, "arithmetic": self.arithmetic}
 
 
 @dataclass
