@@ -189,6 +189,10 @@ from .sweep import commands as _timers  # noqa: E402
 main.add_command(_timers.sweep_command)
 main.add_command(_timers.worker)
 
+from .duties.commands import duties as _duties  # noqa: E402
+
+main.add_command(_duties)
+
 from .plugin_commands import plugins as _plugins  # noqa: E402
 
 main.add_command(_plugins)

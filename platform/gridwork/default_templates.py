@@ -25,6 +25,13 @@ TEMPLATES: dict[str, MessageTemplate] = {
                       en="[Notice] {{ record.title | default('Item') }}: {{ step }}"),
         body=Label(zh="事项有新进展（{{ step }}），请查看：{{ link }}",
                    en="An item has moved on ({{ step }}). Open: {{ link }}")),
+    "duty_overdue": MessageTemplate(
+        subject=Label(zh="【逾期任务】{{ count }} 项任务已逾期未完成",
+                      en="[Missed] {{ count }} duties are overdue"),
+        body=Label(zh="以下任务已超过完成时限：{% for name, n in duties.items() %}{{ name }} {{ n }} 项；"
+                      "{% endfor %}请查看：{{ link }}",
+                   en="These duties passed their due time: {% for name, n in duties.items() %}"
+                      "{{ name }}: {{ n }}; {% endfor %}Open: {{ link }}")),
     "test": MessageTemplate(
         subject=Label(zh="【测试】{{ title }} 消息通道测试", en="[Test] {{ title }} channel test"),
         body=Label(zh="这是一条测试消息，发送时间 {{ now }}，通道：{{ channel }}。",

@@ -53,17 +53,22 @@ def _clock(now: str | None) -> dt.datetime:
 
 @app.task(name="gridwork.sweep")
 def sweep_task(now: str | None = None) -> dict[str, int]:
-    """Fire the timers due now (or at ``now``, an ISO 8601 instant with offset), then
-    keep the sheets of assessment periods that closed."""
+    """Fire the timers due now (or at ``now``, an ISO 8601 instant with offset), run the
+    duty pass (generate, settle, mark missed), then keep the sheets of assessment periods
+    that closed."""
     from .assessment.closing import close_due
+    from .duties.run import run_duties
     from .sweep.sweep import sweep
 
     runtime, engine = _world()
-    moment = _clock(now)
-    report = sweep(engine, runtime, now=moment, details=False)
-    kept = close_due(engine, runtime, moment)
+    instant = _clock(now)
+    report = sweep(engine, runtime, now=instant, details=False)
+    duties = run_duties(engine, runtime, now=instant)
+    kept = close_due(engine, runtime, instant)
     return {"fired": report.fired_count, "skipped": len(report.skipped),
-            "failed": len(report.failed), "sheets": len(kept)}
+            "failed": len(report.failed), "duties_created": duties.created,
+            "duties_done": duties.settled, "duties_missed": duties.missed,
+            "sheets": len(kept)}
 
 
 @app.task(name="gridwork.deliver")

@@ -280,6 +280,9 @@ def _schedules(ctx: Context) -> None:
                 if isinstance(expr.tree.body, ast.Constant):
                     _code(ctx, (*path, "fill", field), field, expr.tree.body.value, codes)
         ctx.name_in((*path, "assign"), "role", schedule.assign, d.roles)
+        if schedule.escalation is not None:
+            ctx.name_in((*path, "escalation"), "escalation ladder", schedule.escalation,
+                        d.escalation)
 
 
 def _sampling(ctx: Context, path: tuple[Any, ...], schedule: Any, source: str) -> None:

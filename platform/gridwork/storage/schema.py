@@ -13,7 +13,7 @@ from ..config import Deployment
 from ..config.models import FieldSpec, Register
 from ..config.plugin_checks import deployment_manager
 from .columns import register_table_name
-from .system import CODE, SYSTEM_TABLES, add_system_tables
+from .system import CODE, DUTY_LINK, SYSTEM_TABLES, add_system_tables
 from .types import UTCDateTime
 
 if TYPE_CHECKING:
@@ -112,6 +112,8 @@ def _register_table(metadata: MetaData, name: str, register: Register,
             Column("round", Integer, default=1),
             Column("deadline", UTCDateTime, index=True),
         ]
+    if any(schedule.creates == name for schedule in deployment.schedules):
+        columns.append(Column(DUTY_LINK, Integer, ForeignKey("duties.id"), index=True))
     # `gridwork check` has made sure no two fields (or a field and the engine) share a column.
     extras: list[Any] = []
     for spec in register.fields:

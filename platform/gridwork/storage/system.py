@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     text,
 )
 
@@ -25,6 +26,24 @@ PATH = 1000
 NODE_SUBJECT = "_node"
 """The `history.register` value for changes to the grid tree itself (no register may
 start with `_`)."""
+DUTY_SUBJECT = "_duty"
+"""The `history.register` value of a duty's own history rows (missed, escalated, done);
+`history.record` is then the duty's id."""
+DUTY_LINK = "duty"
+"""The column of a record, in each register some schedule `creates`, that names the duty
+the record fulfils."""
+
+
+class DutyState:
+    """The states of a duty row: `open` until its due time, then `overdue` until a record
+    fulfils it; `done` once its record reaches a final state (``done_at`` is then set and
+    ``done_at > due_at`` tells a late one); `dropped` when its schedule or switch no longer
+    asks for it before it was done."""
+
+    OPEN = "open"
+    OVERDUE = "overdue"
+    DONE = "done"
+    DROPPED = "dropped"
 
 
 def _path_type() -> String:
@@ -220,6 +239,54 @@ def add_system_tables(metadata: MetaData) -> None:
         Column("sheet", JSON, nullable=False),
         Index(None, "period", "subjects", "revision", unique=True),
     )
+    # One row per duty: what a schedule asks of one entry (a register record or a node) in
+    # one period, its `occurrence`-th time. The unique key is what makes generation safe to
+    # repeat: every sweeper inserts with ON CONFLICT DO NOTHING, so no rerun, restart or
+    # second worker makes a duty twice. `state`, `due_at`, `done_at` and `missed_at` are
+    # what coverage and misses are counted from (see `DutyState`).
+    Table(
+        "duties", metadata, _id(),
+        Column("schedule", String(CODE), nullable=False),
+        # The period's key in the deployment's time zone: `2026-12-03` (day), `2026-W49`
+        # (ISO week), `2026-12` (month), `2026-Q4`, `2026-H2`, `2026` (year).
+        Column("period", String(20), nullable=False),
+        Column("entry", Integer, nullable=False),
+        Column("occurrence", Integer, nullable=False),
+        # Where the duty belongs (the entry's node, or the node itself for `each:`), for
+        # scopes and per-node coverage.
+        Column("node", Integer, ForeignKey("nodes.id"), nullable=False, index=True),
+        Column("assignee", Integer, ForeignKey("users.id")),
+        Column("period_start", UTCDateTime, nullable=False),
+        Column("period_end", UTCDateTime, nullable=False),
+        Column("starts_at", UTCDateTime, nullable=False),
+        Column("due_at", UTCDateTime, nullable=False),
+        Column("state", String(20), nullable=False, server_default=DutyState.OPEN),
+        # The register the fulfilling record belongs to (the schedule's `creates`) and,
+        # once one is linked, that record.
+        Column("register", String(CODE), nullable=False),
+        Column("record", Integer),
+        Column("created_at", UTCDateTime, nullable=False),
+        Column("done_at", UTCDateTime),
+        Column("missed_at", UTCDateTime),
+        # The escalation rung last fired for an overdue duty (0-based), NULL before any.
+        Column("step", Integer),
+        UniqueConstraint("schedule", "period", "entry", "occurrence"),
+        Index(None, "state", "due_at"),
+        Index(None, "assignee", "state"),
+        Index(None, "register", "record"),
+        Index(None, "schedule", "period", "state"),
+    )
+    # A schedule's period once generated: the idle pass of the sweep reads these few rows
+    # instead of the registers.
+    Table(
+        "duty_periods", metadata, _id(),
+        Column("schedule", String(CODE), nullable=False),
+        Column("period", String(20), nullable=False),
+        Column("generated_at", UTCDateTime, nullable=False),
+        Column("entries", Integer, nullable=False),
+        Column("duties", Integer, nullable=False),
+        UniqueConstraint("schedule", "period"),
+    )
     Table(
         "config_versions", metadata, _id(),
         Column("hash", String(64), nullable=False),
@@ -231,4 +298,4 @@ def add_system_tables(metadata: MetaData) -> None:
 
 SYSTEM_TABLES = ("nodes", "departments", "users", "grants", "history", "timers",
                  "supervisions", "outbox", "api_tokens", "open311_requests", "sessions", "signins",
-                 "assessment_sheets", "config_versions")
+                 "duties", "duty_periods", "assessment_sheets", "config_versions")

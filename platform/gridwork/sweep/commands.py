@@ -70,13 +70,15 @@ def _detail(detail: dict[str, Any], zone: ZoneInfo) -> str:
 @click.option("--batch", type=click.IntRange(min=1),
               help="Timers per transaction (default: 20000 on SQLite, 5000 on PostgreSQL).")
 def sweep_command(path: Path, db: str | None, now_text: str | None, batch: int | None) -> None:
-    """Fire every timer due now (or at --now) once, and print what fired.
+    """Fire every timer due now (or at --now) once, generate the duties of the periods that
+    have begun, mark missed ones, and print what fired and what was created.
 
     For cron-based installations and for testing; `gridwork serve` and `gridwork worker`
     sweep by themselves every `timers.interval`.
     """
     from .sweep import sweep
 
+    from ..duties.run import run_duties
     from ..runtime import Runtime
 
     deployment = deployment_or_exit(path)
@@ -88,6 +90,7 @@ def sweep_command(path: Path, db: str | None, now_text: str | None, batch: int |
 
     try:
         report = sweep(engine, runtime, now=now, batch=batch)
+        duties = run_duties(engine, runtime, now=now)
         kept = close_due(engine, runtime, now)
     finally:
         engine.dispose()
@@ -95,9 +98,13 @@ def sweep_command(path: Path, db: str | None, now_text: str | None, batch: int |
         click.echo(describe(fired, zone))
     for fired, error in report.failed:
         click.echo(f"{describe(fired, zone)}  FAILED: {error}", err=True)
+    for made in duties.generated:
+        click.echo(f"duties  {made.schedule} {made.period}: {made.created} created "
+                   f"({made.unassigned} unassigned)")
     for sheet in kept:
         click.echo(f"kept the assessment sheet {sheet}")
     click.echo(str(report))
+    click.echo(str(duties))
     sys.exit(1 if report.failed else 0)
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from ..assessment.closing import close_due
+from ..duties.run import DutyPass, run_duties
 from ..notify.delivery import Counts, deliver_pending
 from ..runtime import Clock, Runtime, utc_now
 from .leader import Leadership
@@ -38,16 +39,20 @@ class Tick:
 
     swept: SweepReport
     delivered: Counts
+    duties: DutyPass
     closed: tuple[str, ...] = ()
     """The assessment sheets kept (`period subjects`) as their periods closed."""
 
 
 def tick(engine: Engine, runtime: Runtime, *, clock: Clock = utc_now) -> Tick:
-    """Fire the due timers, deliver the messages due (theirs included), then keep the
-    sheets of periods that closed."""
-    swept = sweep(engine, runtime, now=clock(), details=False)
+    """Fire the timers due now, generate, settle and mark missed duties, deliver the
+    messages due (theirs included), then keep the sheets of assessment periods that
+    closed."""
+    now = clock()
+    swept = sweep(engine, runtime, now=now, details=False)
+    duties = run_duties(engine, runtime, now=now)
     delivered = deliver_due(engine, runtime, clock=clock)
-    return Tick(swept, delivered, tuple(close_due(engine, runtime, clock())))
+    return Tick(swept, delivered, duties, tuple(close_due(engine, runtime, now)))
 
 
 class TimerThread:
@@ -84,8 +89,10 @@ class TimerThread:
             try:
                 if self.leadership is None or self.leadership.held():
                     done = tick(self.engine, self.runtime, clock=self.clock)
-                    if done.swept.fired_count or done.delivered.handled:
-                        log.info("timers: %s; messages: %s", done.swept, done.delivered)
+                    if (done.swept.fired_count or done.delivered.handled
+                            or done.duties.created or done.duties.missed):
+                        log.info("timers: %s; duties: %s; messages: %s", done.swept,
+                                 done.duties, done.delivered)
                     if done.closed:
                         log.info("assessment sheets kept: %s", ", ".join(done.closed))
             except Exception:  # noqa: BLE001 - the loop outlives a failed tick; it retries

@@ -11,6 +11,7 @@ from starlette.responses import RedirectResponse, Response
 
 from .. import workflow
 from ..auth import User
+from ..duties.fulfil import settle
 from ..integers import parse_int
 from .access import require
 from .pages_record import record_page, record_photos
@@ -77,6 +78,7 @@ async def take(request: Request) -> Response:
             except workflow.Forbidden:
                 raise HTTPException(403) from None
             else:
+                settle(conn, site.runtime, site.clock(), register=register, records=[record_id])
                 return _done(request, register, record_id)
         fresh = _row(conn, site, user, register, record_id)
         now = _available(conn, site, user, fresh, name)

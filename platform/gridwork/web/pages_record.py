@@ -13,6 +13,7 @@ from starlette.responses import RedirectResponse, Response
 from .. import workflow
 from ..auth import User, may
 from ..config.models import FieldSpec, Register
+from ..duties.fulfil import NotYours, Start, link, start
 from ..forms.steps import edit_fields
 from ..integers import parse_int
 from ..workflow import Record
@@ -44,7 +45,7 @@ def attach_level(site: Site, register: Register) -> str:
 
 def form_page(request: Request, conn: Connection, site: Site, user: User, register: str,
               sub: Submission, record: Record | None, status: int = 200,
-              conflict: bool = False) -> Response:
+              conflict: bool = False, duty: int | None = None) -> Response:
     """The record form with the typed values, the fields shown and every message."""
     spec = site.deployment.registers[register]
     level = attach_level(site, spec)
@@ -66,6 +67,7 @@ def form_page(request: Request, conn: Connection, site: Site, user: User, regist
         "record_photos": record_photos(site, register, record), "conflict": conflict,
         "action": f"/registers/{register}/{record.id}/edit" if record is not None
         else f"/registers/{register}/new",
+        "duty": duty,
     }
     return page(request, site, user, [f"form-{register}.html", "form.html"], status=status,
                 **context)
@@ -103,9 +105,33 @@ async def new_record(request: Request) -> Response:
     with site.engine.connect() as conn:
         places = _place_options(conn, site, user, attach_level(site, spec))
         system = {"node": places[0][0] if len(places) == 1 else ""}
+        duty = _duty_start(conn, site, user, register, request.query_params.get("duty"))
+        if duty is not None:
+            state |= {name: _default(value) for name, value in duty.values.items()
+                      if name in only and value is not None}
+            system["node"] = duty.node
         visible, computed = evaluate(site, register, state, system, only)
         return form_page(request, conn, site, user, register,
-                         Submission(state, system, {}, None, visible, computed, only), None)
+                         Submission(state, system, {}, None, visible, computed, only), None,
+                         duty=duty.duty if duty is not None else None)
+
+
+def _duty_start(conn: Connection, site: Site, user: User, register: str,
+                given: str | None) -> Start | None:
+    """The duty a new record is started from (`?duty=ID`): 404 unless it is an open duty
+    of this register the user may do."""
+    if given is None or given == "":
+        return None
+    number = parse_int(given, lo=1)
+    try:
+        if number is None:
+            raise NotYours(given)
+        begun = start(conn, site.runtime, number, user.id)
+    except NotYours:
+        raise HTTPException(404) from None
+    if begun.register != register:
+        raise HTTPException(404)
+    return begun
 
 
 async def edit_record(request: Request) -> Response:
@@ -133,6 +159,7 @@ async def _save(request: Request, site: Site, user: User, register: str,
                 old: Record | None) -> Response:
     form = await posted_form(request)
     version = str(form.get("version") or "")
+    duty_text = str(form.get("duty") or "") if old is None else ""
     only = new_fields(site, register) if old is None else edit_fields(site.deployment, register)
     try:
         state, system = form_state(site, register, form)
@@ -145,6 +172,7 @@ async def _save(request: Request, site: Site, user: User, register: str,
     visible, computed = evaluate(site, register, state, system, only)
     sub = Submission(state, system, dict(upload_errors), None, visible, computed, only)
     with site.engine.begin() as conn:
+        duty = _duty_start(conn, site, user, register, duty_text)
         flag_points(conn, site, user, register, state, system, sub.errors, visible)
         # The engine checks the form even when a photo or an unconfirmed point is wrong,
         # so every message shows at once; its work is undone unless the page found nothing.
@@ -163,7 +191,10 @@ async def _save(request: Request, site: Site, user: User, register: str,
                              status=409, conflict=True)
         if sub.errors:
             attempt.rollback()
-            return form_page(request, conn, site, user, register, sub, old, status=422)
+            return form_page(request, conn, site, user, register, sub, old, status=422,
+                             duty=duty.duty if duty is not None else None)
+        if duty is not None:
+            link(conn, site.runtime, duty.duty, register, record_id, site.clock())
         attempt.commit()
         return RedirectResponse(f"/registers/{register}/{record_id}", 303)
 

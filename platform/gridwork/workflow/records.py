@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Row, Table, insert, select, update
 
 from ..hierarchy import HasGrants, scope_filter
 from ..storage import Schema
+from ..storage.system import DUTY_LINK
 from .errors import NotFound
 
 
@@ -128,3 +129,11 @@ def set_deadline(conn: Connection, schema: Schema, record: Record,
     """Store the deadline the plan of the record's stay gives it."""
     table = schema.table(record.register)
     conn.execute(update(table).where(table.c.id == record.id).values(deadline=deadline))
+
+
+def link_duty(conn: Connection, schema: Schema, register: str, record_id: int,
+              duty: int) -> None:
+    """Mark a record as the one that fulfils ``duty`` (its register is one a schedule
+    `creates`, so it has the link column)."""
+    table = schema.table(register)
+    conn.execute(update(table).where(table.c.id == record_id).values({DUTY_LINK: duty}))

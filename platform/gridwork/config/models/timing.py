@@ -182,6 +182,12 @@ class Schedule(Model):
     """Time to do it; default: by the end of the period."""
     fill: dict[Name, ExpressionType] = {}
     """Fields of the created record, computed from the entry."""
+    escalation: Name | None = None
+    """The escalation ladder whose first rung's `notify` is told when a duty is missed
+    (default: the `default` ladder)."""
+    calendar: Literal["business", "natural"] = "business"
+    """`business`: a duty due on a day off is due at the end of the next working day;
+    `natural`: due when the period (or `due`) says, working day or not."""
 
     @model_validator(mode="after")
     def _one_source(self) -> Schedule:
