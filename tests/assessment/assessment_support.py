@@ -37,6 +37,7 @@ class Scored:
         with self.engine.begin() as conn:
             conn.execute(delete(self.schema.system("history")))
             conn.execute(delete(self.schema.system("assessment_sheets")))
+            conn.execute(delete(self.schema.system("duties")))
             conn.execute(delete(self.schema.table("event")))
 
 
@@ -134,3 +135,37 @@ def write(world: Scored, records: list[Made]) -> None:
             blank = {"from_state": None, "to_state": None, "after": None}
             conn.execute(insert(history), [{"register": "event", "record": record, **blank,
                                             **row} for row in rows])
+
+
+@dataclass
+class Duty:
+    """A duty row of the `patrol` schedule as the duty pass would have left it."""
+
+    place: str
+    due_minutes: int
+    """Due this many minutes after the start of the story."""
+    state: str
+    """open, overdue, done, dropped."""
+    assignee: str | None
+    missed_minutes: int | None
+    """Went overdue this many minutes after it was due (None: never)."""
+
+
+def write_duties(world: Scored, duties: list[Duty]) -> None:
+    """Write duty rows (each its own entry, so the unique key holds)."""
+    table = world.schema.system("duties")
+    rows = []
+    for number, duty in enumerate(duties):
+        due = START + dt.timedelta(minutes=duty.due_minutes)
+        missed = None if duty.missed_minutes is None else due + dt.timedelta(
+            minutes=duty.missed_minutes)
+        rows.append({"schedule": "patrol", "period": due.astimezone(ZONE).date().isoformat(),
+                     "entry": number, "occurrence": 1, "node": world.ids["nodes"][duty.place],
+                     "assignee": world.ids["users"].get(duty.assignee or ""),
+                     "period_start": due - dt.timedelta(days=1), "period_end": due,
+                     "starts_at": due - dt.timedelta(days=1), "due_at": due,
+                     "state": duty.state, "register": "event", "created_at": START,
+                     "done_at": due if duty.state == "done" else None, "missed_at": missed})
+    if rows:
+        with world.engine.begin() as conn:
+            conn.execute(insert(table), rows)

@@ -37,6 +37,8 @@ def oracle(world: Scored, metric: Metric, subject: Subject, start: dt.datetime,
            end: dt.datetime) -> dict[int, float | None]:
     """subject id → the metric's value, for every subject that counted something."""
     records, history, nodes = _rows(world)
+    with world.engine.connect() as conn:
+        duties = [dict(r._mapping) for r in conn.execute(select(world.schema.system("duties")))]
     by_id = {r["id"]: r for r in records}
     owners = _owners(world, subject, nodes) if subject.level else {}
 
@@ -95,9 +97,20 @@ def oracle(world: Scored, metric: Metric, subject: Subject, start: dt.datetime,
                     who = owner(record, row["actor"])
                     if who is not None:
                         found.setdefault(who, []).append(0.0 if was_late else 1.0)
+    elif metric.kind in ("coverage", "misses"):
+        for duty in duties:
+            if duty["schedule"] != metric.schedule or subject.departments:
+                continue
+            who = owners.get(duty["node"]) if subject.level else duty["assignee"]
+            if who is None:
+                continue
+            if metric.kind == "coverage" and inside(duty["due_at"]) and duty["state"] != "dropped":
+                found.setdefault(who, []).append(1.0 if duty["state"] == "done" else 0.0)
+            if metric.kind == "misses" and duty["missed_at"] and inside(duty["missed_at"]):
+                found.setdefault(who, []).append(1.0)
     result: dict[int, float | None] = {}
     for who, xs in found.items():
-        if metric.kind in ("count", "overdue", "sum"):
+        if metric.kind in ("count", "overdue", "sum", "misses"):
             result[who] = sum(xs)
         else:
             result[who] = sum(xs) / len(xs)

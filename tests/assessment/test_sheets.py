@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
+from pathlib import Path
 
 from assessment_support import SCORED, Made, Scored, Step, write
 import pytest
@@ -100,12 +101,22 @@ def test_bad_periods_and_subjects_are_refused_with_what_to_write(scored: Scored)
     assert code == 2 and "'level:street' is not assessed" in err and "level:grid" in err
 
 
-def test_metrics_the_engine_cannot_run_are_refused_naming_them() -> None:
-    deployment = load_deployment(CONFIGS / "environment")
+def test_metrics_the_engine_cannot_run_are_refused_naming_them(tmp_path: Path) -> None:
+    text = (SCORED / "deployment.yaml").read_text(encoding="utf-8").replace(
+        'where: "kind == \'noise\'"', 'where: "len(title) > 3"')
+    (tmp_path / "deployment.yaml").write_text(text, encoding="utf-8")
+    deployment = load_deployment(tmp_path)
     with pytest.raises(CannotAssess) as refused:
         check_runnable(deployment, build_schema(deployment))
-    assert "assessment.metrics.patrol_coverage: 'coverage' counts recurring duties" in str(
-        refused.value)
+    assert str(refused.value) == (
+        "assessment.metrics.noisy: 'len(title)' in \"len(title) > 3\": only fields, "
+        "constants and + - * / can be computed in SQL")
+
+
+def test_the_shipped_deployments_assessments_all_run() -> None:
+    for name in ("community", "safety", "environment"):
+        deployment = load_deployment(CONFIGS / name)
+        check_runnable(deployment, build_schema(deployment))
 
 
 def test_the_sweep_keeps_a_closed_period_once_however_many_close_it(scored: Scored) -> None:

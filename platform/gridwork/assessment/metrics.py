@@ -30,13 +30,16 @@ from ..config import Deployment
 from ..config.models.outputs import Metric, Subject
 from ..storage import Schema
 from ..storage.history_kinds import Kind
+from ..storage.system import DutyState
 from .periods import Period
 from .subjects import node_owner
 from .where import NotInSQL, condition
 
 RECORD_KINDS = ("count", "sum", "average", "rate")
+DUTY_KINDS = ("coverage", "misses")
+"""Metrics over a schedule's duty rows: due in the period (coverage), missed in it (misses)."""
 """Metrics over the records created in the period."""
-RATIOS = ("rate", "on_time")
+RATIOS = ("rate", "on_time", "coverage")
 """Metrics that are a share of what was counted (null when nothing was)."""
 
 
@@ -68,10 +71,8 @@ def check_runnable(deployment: Deployment, schema: Schema) -> None:
 
 
 def _check(deployment: Deployment, schema: Schema, key: str, metric: Metric) -> None:
-    if metric.kind == "coverage":
-        raise CannotAssess(
-            "'coverage' counts recurring duties, which this version does not keep yet; "
-            "leave the metric out (and out of the score) until duties are kept")
+    if metric.kind in DUTY_KINDS:
+        return
     table = schema.table(metric.register_name or "")
     for expression in (metric.where, metric.of):
         if expression is not None:
@@ -89,7 +90,7 @@ def values(conn: Connection, deployment: Deployment, schema: Schema, metric: Met
     if rows is None:
         return {}
     found = rows.subquery()
-    if metric.kind in ("count", "overdue"):
+    if metric.kind in ("count", "overdue", "misses"):
         measure = func.count()
     elif metric.kind == "average":
         measure = func.avg(cast(found.c.x, Float))
@@ -108,7 +109,7 @@ def values(conn: Connection, deployment: Deployment, schema: Schema, metric: Met
 
 def empty(metric: Metric) -> float | None:
     """A metric's number for a subject with nothing counted."""
-    return 0.0 if metric.kind in ("count", "sum", "overdue") else None
+    return 0.0 if metric.kind in ("count", "sum", "overdue", "misses") else None
 
 
 def counted_rows(deployment: Deployment, schema: Schema, metric: Metric, subject: Subject,
@@ -116,8 +117,8 @@ def counted_rows(deployment: Deployment, schema: Schema, metric: Metric, subject
     """SELECT subject, record, x: the rows a metric counts (x: the value summed or
     averaged, 1/0 for a ratio's numerator); None when the metric cannot apply to the
     subject set (e.g. departments of a register without a workflow)."""
-    if metric.kind == "coverage":
-        raise CannotAssess("'coverage' needs recurring duties, not kept yet")
+    if metric.kind in DUTY_KINDS:
+        return _duties(schema, metric, subject, period)
     register = metric.register_name or ""
     table = schema.table(register)
     if metric.kind in RECORD_KINDS:
@@ -218,3 +219,27 @@ def _on_time(deployment: Deployment, schema: Schema, table: Table, register: str
     return _attribute(table, subject, schema, ended.c.actor, query,
                       [table.c.id.label("record"), (1 - ended.c.late).label("x")])
 
+
+
+def _duties(schema: Schema, metric: Metric, subject: Subject,
+            period: Period) -> Select[Any] | None:
+    """A schedule's duties: for coverage those due in the period and not dropped (x: done),
+    for misses those that went overdue in it. The `record` column is the duty's id."""
+    duties = schema.system("duties")
+    query = select(duties.c.id).where(duties.c.schedule == metric.schedule)
+    if metric.kind == "coverage":
+        query = query.where(duties.c.due_at >= period.start, duties.c.due_at < period.end,
+                            duties.c.state != DutyState.DROPPED)
+        x: Any = case((duties.c.state == DutyState.DONE, 1), else_=0)
+    else:
+        query = query.where(duties.c.missed_at >= period.start, duties.c.missed_at < period.end)
+        x = literal(1, Integer)
+    columns = [duties.c.id.label("record"), x.label("x")]
+    if subject.level is not None:
+        owner = node_owner(schema, subject.level).subquery()
+        return (query.join(owner, owner.c.node == duties.c.node)
+                .with_only_columns(owner.c.subject.label("subject"), *columns))
+    if subject.departments:
+        return None
+    return query.with_only_columns(duties.c.assignee.label("subject"), *columns).where(
+        duties.c.assignee.is_not(None))
