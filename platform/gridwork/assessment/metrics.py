@@ -132,7 +132,7 @@ def _attribute(table: Table, subject: Subject, schema: Schema, person: Any,
                query: Select[Any], columns: list[Any]) -> Select[Any] | None:
     """``query`` with a leading `subject` column, joined to whom each row belongs."""
     if subject.level is not None:
-        owner = node_owner(schema, subject.level).subquery()
+        owner = _owner(schema, subject.level)
         return (query.join(owner, owner.c.node == table.c.node)
                 .with_only_columns(owner.c.subject.label("subject"), *columns))
     if subject.departments:
@@ -177,13 +177,15 @@ def _overdue(schema: Schema, table: Table, register: str, metric: Metric, subjec
                       [table.c.id.label("record"), literal(1, Integer).label("x")])
 
 
-def stays(deployment: Deployment, schema: Schema, register: str, state: str) -> Select[Any]:
+def stays(deployment: Deployment, schema: Schema, register: str, state: str,
+          period: Period | None = None) -> Select[Any]:
     """Every finished stay of the register's records in ``state``: record, the row that
     ended it (id, at, actor) and whether it ran late — an `overdue` row written during
     the stay, i.e. against the deadline that stood then, whatever was re-planned since.
 
     A stay runs from leaving the state (or the start) to the next time the record leaves
-    it for a state that is not a pause (a pause and the return from it are one stay)."""
+    it for a state that is not a pause (a pause and the return from it are one stay).
+    With ``period``, only records that ended a stay in it are read."""
     history = schema.system("history")
     flow = deployment.workflows[deployment.registers[register].workflow or ""]
     paused = [name for name, spec in flow.states.items() if spec.paused]
@@ -194,12 +196,18 @@ def stays(deployment: Deployment, schema: Schema, register: str, state: str) -> 
     late = and_(history.c.kind == Kind.OVERDUE.value,
                 history.c.after["state"].as_string() == state)
     is_leave = case((leaves, 1), else_=0)
-    steps = (select(history.c.record, history.c.id, history.c.at, history.c.actor,
+    moves = (select(history.c.record, history.c.id, history.c.at, history.c.actor,
                     is_leave.label("leave"), case((late, 1), else_=0).label("late"),
                     func.coalesce(func.sum(is_leave).over(
                         partition_by=history.c.record, order_by=history.c.id,
                         rows=(None, -1)), 0).label("stay"))
-             .where(history.c.register == register, or_(leaves, late))).subquery()
+             .where(history.c.register == register, or_(leaves, late)))
+    if period is not None:
+        ended_in = history.alias("ended_in")
+        moves = moves.where(history.c.record.in_(select(ended_in.c.record).where(
+            ended_in.c.register == register, ended_in.c.from_state == state,
+            ended_in.c.at >= period.start, ended_in.c.at < period.end)))
+    steps = moves.subquery()
     ended = case((steps.c.leave == 1, steps.c.id))
     grouped = (select(steps.c.record, func.max(ended).label("ended"),
                       func.max(steps.c.late).label("late"))
@@ -211,7 +219,7 @@ def stays(deployment: Deployment, schema: Schema, register: str, state: str) -> 
 
 def _on_time(deployment: Deployment, schema: Schema, table: Table, register: str,
              metric: Metric, subject: Subject, period: Period) -> Select[Any] | None:
-    ended = stays(deployment, schema, register, metric.state or "").subquery()
+    ended = stays(deployment, schema, register, metric.state or "", period).subquery()
     query = (select(table.c.id).join(ended, ended.c.record == table.c.id)
              .where(ended.c.at >= period.start, ended.c.at < period.end))
     if metric.where is not None:
@@ -236,10 +244,16 @@ def _duties(schema: Schema, metric: Metric, subject: Subject,
         x = literal(1, Integer)
     columns = [duties.c.id.label("record"), x.label("x")]
     if subject.level is not None:
-        owner = node_owner(schema, subject.level).subquery()
+        owner = _owner(schema, subject.level)
         return (query.join(owner, owner.c.node == duties.c.node)
                 .with_only_columns(owner.c.subject.label("subject"), *columns))
     if subject.departments:
         return None
     return query.with_only_columns(duties.c.assignee.label("subject"), *columns).where(
         duties.c.assignee.is_not(None))
+
+
+def _owner(schema: Schema, level: str) -> Any:
+    """The node → subject mapping as a CTE built once per query: joined by a range over
+    paths row by row, it would cost each record a scan of the tree."""
+    return node_owner(schema, level).cte(f"owner_{level}").prefix_with("MATERIALIZED")
