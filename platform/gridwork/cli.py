@@ -32,6 +32,7 @@ COMMANDS = {
     "plugins": "gridwork.commands.plugins:plugins",
     "forms": "gridwork.commands.forms:forms",
     "duties": "gridwork.commands.duties:duties",
+    "assess": "gridwork.commands.assessment:assess",
 }
 """Commands defined outside this module, as ``module:attribute``: a module is imported only
 when its command runs (or the list is shown), so `gridwork check` does not wait for the

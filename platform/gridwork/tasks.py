@@ -53,8 +53,10 @@ def _clock(now: str | None) -> dt.datetime:
 
 @app.task(name="gridwork.sweep")
 def sweep_task(now: str | None = None) -> dict[str, int]:
-    """Fire the timers due now (or at ``now``, an ISO 8601 instant with offset) and run the
-    duty pass (generate, settle, mark missed)."""
+    """Fire the timers due now (or at ``now``, an ISO 8601 instant with offset), run the
+    duty pass (generate, settle, mark missed), then keep the sheets of assessment periods
+    that closed."""
+    from .assessment.closing import close_due
     from .duties.run import run_duties
     from .sweep.sweep import sweep
 
@@ -62,9 +64,11 @@ def sweep_task(now: str | None = None) -> dict[str, int]:
     instant = _clock(now)
     report = sweep(engine, runtime, now=instant, details=False)
     duties = run_duties(engine, runtime, now=instant)
+    kept = close_due(engine, runtime, instant)
     return {"fired": report.fired_count, "skipped": len(report.skipped),
             "failed": len(report.failed), "duties_created": duties.created,
-            "duties_done": duties.settled, "duties_missed": duties.missed}
+            "duties_done": duties.settled, "duties_missed": duties.missed,
+            "sheets": len(kept)}
 
 
 @app.task(name="gridwork.deliver")

@@ -86,9 +86,12 @@ def sweep_command(path: Path, db: str | None, now_text: str | None, batch: int |
     zone = runtime.zone
     now = _instant(now_text, zone)
     engine = current_engine(deployment, db)
+    from ..assessment.closing import close_due
+
     try:
         report = sweep(engine, runtime, now=now, batch=batch)
         duties = run_duties(engine, runtime, now=now)
+        kept = close_due(engine, runtime, now)
     finally:
         engine.dispose()
     for fired in (*report.fired, *report.skipped):
@@ -98,6 +101,8 @@ def sweep_command(path: Path, db: str | None, now_text: str | None, batch: int |
     for made in duties.generated:
         click.echo(f"duties  {made.schedule} {made.period}: {made.created} created "
                    f"({made.unassigned} unassigned)")
+    for sheet in kept:
+        click.echo(f"kept the assessment sheet {sheet}")
     click.echo(str(report))
     if deployment.schedules:
         click.echo(str(duties))

@@ -117,7 +117,8 @@ _RULES = [
     " supervision queues",
     "- `unmask`: see personal fields (ID-card numbers, phones, fields with"
     " `personal: true`) in full",
-    "- `assess`: reserved for score sheets; it unlocks nothing yet",
+    "- `assess`: score sheets (`/assessment`, `/api/v1/assessment`) of the subjects in"
+    " the role's scope",
     "- `admin`: administrators' pages: the message log of every user, guessed deadlines",
     "",
     "## Fields every record has",

@@ -225,6 +225,18 @@ def add_system_tables(metadata: MetaData) -> None:
         Column("ok", Boolean, nullable=False),
         Index(None, "username", "at"),
     )
+    # A closed period's score sheet, kept as computed: a recomputation adds a revision and
+    # never rewrites one, and the unique index lets only one process store each revision.
+    Table(
+        "assessment_sheets", metadata, _id(),
+        Column("period", String(20), nullable=False),
+        Column("subjects", String(CODE + 10), nullable=False),
+        Column("revision", Integer, nullable=False),
+        Column("config_version", String(64), nullable=False),
+        Column("computed_at", UTCDateTime, nullable=False),
+        Column("sheet", JSON, nullable=False),
+        Index(None, "period", "subjects", "revision", unique=True),
+    )
     # One row per duty: what a schedule asks of one entry (a register record or a node) in
     # one period, its `occurrence`-th time. The unique key is what makes generation safe to
     # repeat: every sweeper inserts with ON CONFLICT DO NOTHING, so no rerun, restart or
@@ -284,4 +296,4 @@ def add_system_tables(metadata: MetaData) -> None:
 
 SYSTEM_TABLES = ("nodes", "departments", "users", "grants", "history", "timers",
                  "supervisions", "outbox", "api_tokens", "open311_requests", "sessions", "signins",
-                 "duties", "duty_periods", "config_versions")
+                 "duties", "duty_periods", "assessment_sheets", "config_versions")

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
+from ..assessment.closing import close_due
 from ..duties.run import DutyPass, run_duties
 from ..notify.delivery import Counts, deliver_pending
 from ..clock import Clock, utc_now
@@ -40,15 +41,19 @@ class Tick:
     swept: SweepReport
     delivered: Counts
     duties: DutyPass
+    closed: tuple[str, ...] = ()
+    """The assessment sheets kept (`period subjects`) as their periods closed."""
 
 
 def tick(engine: Engine, runtime: Runtime, *, clock: Clock = utc_now) -> Tick:
-    """Fire the due timers, generate, settle and mark missed duties, then deliver the
-    messages due (theirs included)."""
+    """Fire the timers due now, generate, settle and mark missed duties, deliver the
+    messages due (theirs included), then keep the sheets of assessment periods that
+    closed."""
     now = clock()
     swept = sweep(engine, runtime, now=now, details=False)
     duties = run_duties(engine, runtime, now=now)
-    return Tick(swept, deliver_due(engine, runtime, clock=clock), duties)
+    delivered = deliver_due(engine, runtime, clock=clock)
+    return Tick(swept, delivered, duties, tuple(close_due(engine, runtime, now)))
 
 
 class TimerThread:
@@ -89,6 +94,8 @@ class TimerThread:
                             or done.duties.created or done.duties.missed):
                         log.info("timers: %s; duties: %s; messages: %s", done.swept,
                                  done.duties, done.delivered)
+                    if done.closed:
+                        log.info("assessment sheets kept: %s", ", ".join(done.closed))
             except Exception:  # noqa: BLE001 - the loop outlives a failed tick; it retries
                 log.exception("timer tick failed; retrying in %s s", self.interval)
             self.ticks += 1

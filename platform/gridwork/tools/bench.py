@@ -168,6 +168,15 @@ def _duty_figures(url: str | None) -> dict[str, Figure]:
         return duty_figures(url=where)
 
 
+def assess_month_1m(url: str | None = None) -> Figure:
+    """A month's score sheets for 20,000 grids over 1,000,000 events with history, as a
+    ratio to one hand-written SQL aggregate of the same metrics; goal ≤ 2.0."""
+    from .assess_bench import assess_month
+
+    with _scratch(url) as where:
+        return assess_month(url=where)
+
+
 def api_create_8_clients(_url: str | None = None) -> Figure:
     """API creates per second with 8 clients on SQLite, as a ratio to a bare Starlette
     endpoint making the same inserts; goal ≥ 0.5 and no 5xx (SQLite only: it is the
@@ -229,6 +238,7 @@ FIGURES: dict[str, Callable[[str | None], Figure]] = {
     "sweep_idle_1m_open": sweep_idle_1m_open,
     "duties_generate_100k": duties_generate_100k,
     "duties_idle_1m": duties_idle_1m,
+    "assess_month_1m": assess_month_1m,
     "api_create_8_clients": api_create_8_clients,
     "list_page_p95_8_clients": list_page_p95_8_clients,
     "dashboard_1m": dashboard_1m,

@@ -11,6 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from . import (
+    api_assessment,
     api_duties,
     api_edits,
     api_messages,
@@ -43,6 +44,7 @@ def api_app(site: Site) -> Starlette:
         Route("/stats", endpoint(api_stats.stats)),
         Route("/map/{layer}", endpoint(api_stats.map_layer)),
         Route("/duties", endpoint(api_duties.duties)),
+        Route("/assessment", endpoint(api_assessment.assessment)),
         Route("/uploads", endpoint(api_uploads.upload, multipart=True), methods=["POST"]),
         Route("/registers/{register}", endpoint(api_records.register)),
         Route(records, endpoint(api_records.records), methods=["GET", "POST"]),

@@ -25,6 +25,7 @@ from . import (
     node_picker,
     pages_actions,
     pages_api_docs,
+    pages_assessment,
     pages_auth,
     pages_home,
     pages_htmx,
@@ -66,6 +67,7 @@ def create_app(runtime: Runtime, *, engine: Engine | None = None,
                 folder, os.environ.get(TILES_ENV, ""))
     site.templates.globals["queue_nav"] = partial(pages_queue.counts, site)
     site.templates.globals["may_read_log"] = partial(pages_messages.may_read_log, site)
+    site.templates.globals["may_assess"] = partial(pages_assessment.may_assess, site)
     key = secret or os.environ.get(SECRET_ENV) or secret_key(folder)
     register = "/registers/{register}"
     record = f"{register}/{ID}"
@@ -101,6 +103,8 @@ def create_app(runtime: Runtime, *, engine: Engine | None = None,
         Route("/inbox/read", pages_inbox.mark_read, methods=["POST"]),
         Route("/messages", pages_messages.message_log),
         Route("/staffing", pages_staffing.staffing_page),
+        Route("/assessment", pages_assessment.assessment_page),
+        Route("/assessment/{subjects}/{key}", pages_assessment.subject_page),
         Route("/nodes/tree", node_picker.node_tree),
         Route("/nodes/area", pages_map.area),
         Route("/nodes/locate", pages_map.locate),

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, Table, false, func, or_
 from starlette.datastructures import QueryParams
 
+from ..assessment.view import counted_records
 from ..auth import User
 from ..config.models import FieldSpec
 from ..hierarchy import subtree_ids
@@ -46,6 +47,8 @@ class Filters:
     dashboard's numbers link to."""
     since: str = ""
     """With ``status=closed``: closed (last changed) on or after this day."""
+    counted: str = ""
+    """A score sheet's number (`PERIOD/SUBJECTS/KEY/METRIC`): only the records it counted."""
 
     def query_string(self, **changes: Any) -> str:
         """The query string of these filters with ``changes``, for links and exports."""
@@ -53,7 +56,7 @@ class Filters:
                   "q": self.q, "from": self.start, "to": self.end, "sort": self.sort,
                   **{f"f_{k}": v for k, v in self.choices.items()}, "page": self.page,
                   "overdue": "1" if self.overdue else "", "status": self.status,
-                  "since": self.since}
+                  "since": self.since, "counted": self.counted}
         values.update(changes)
         return str(QueryParams({k: v for k, v in values.items() if v not in ("", None)}))
 
@@ -67,7 +70,8 @@ def read_filters(site: Site, register: str, params: QueryParams) -> Filters:
                    start=params.get("from", ""), end=params.get("to", ""),
                    choices=choices, sort=params.get("sort", "-id"),
                    page=page, overdue=params.get("overdue") == "1",
-                   status=params.get("status", ""), since=params.get("since", ""))
+                   status=params.get("status", ""), since=params.get("since", ""),
+                   counted=params.get("counted", ""))
 
 
 def filtered(site: Site, user: User, register: str, filters: Filters,
@@ -80,6 +84,9 @@ def filtered(site: Site, user: User, register: str, filters: Filters,
     if filters.status:
         query = query.where(status_clause(site, register, table, filters.status,
                                           _date(filters.since)))
+    if filters.counted:
+        ids = counted_records(site.runtime, filters.counted, register)
+        query = query.where(table.c.id.in_(ids) if ids is not None else false())
     if filters.node:
         node = site.node_by_code(filters.node)
         nodes = site.schema.system("nodes")

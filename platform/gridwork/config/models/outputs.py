@@ -48,7 +48,8 @@ class Notifications(Model):
     """Combine reminders to one person within this window into one message (e.g. `30min`)."""
 
 
-MetricKind = Literal["count", "sum", "average", "rate", "on_time", "overdue", "coverage"]
+MetricKind = Literal["count", "sum", "average", "rate", "on_time", "overdue", "coverage",
+                     "misses"]
 
 
 class Metric(Model):
@@ -70,7 +71,8 @@ class Metric(Model):
     state: Name | None = None
     """on_time: the state whose time limit is measured."""
     schedule: Name | None = None
-    """coverage: the recurring duty whose completion is measured."""
+    """coverage, misses: the recurring duty whose completion is measured (coverage: the
+    share of its duties due in the period that were done; misses: how many went overdue)."""
 
     @model_validator(mode="after")
     def _needs(self) -> Metric:
@@ -78,7 +80,7 @@ class Metric(Model):
             "count": ("register",), "sum": ("register", "field"),
             "average": ("register", "field"), "rate": ("register", "of"),
             "on_time": ("register", "state"), "overdue": ("register",),
-            "coverage": ("schedule",),
+            "coverage": ("schedule",), "misses": ("schedule",),
         }[self.kind]
         attribute = {"register": "register_name"}
         missing = [key for key in needs if getattr(self, attribute.get(key, key)) is None]
@@ -151,6 +153,9 @@ class Assessment(Model):
     """One-vote vetoes (一票否决)."""
     grades: tuple[Grade, ...] = ()
     """Grade bands, any order; a score falls in the band with the highest `min` below it."""
+    grace: DurationType | None = None
+    """How long after a period ends its sheet is closed and kept, for late feedback
+    (e.g. `3wd`); none: at once."""
 
 
 def _plugin(value: Any) -> Any:

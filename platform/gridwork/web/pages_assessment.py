@@ -1,0 +1,160 @@
+"""`/assessment`: a period's score sheets for the subjects in the viewer's scope, each
+number linked to the records it counted; `/assessment/{subjects}/{key}`: one subject's
+sheet across periods. Both need the `assess` permission."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ..assessment import PeriodError, parse_period, period_of
+from ..assessment.metrics import RATIOS
+from ..assessment.periods import Period
+from ..assessment.subjects import spec_key
+from ..assessment.view import in_scope, link, sheet_of
+from ..auth import User, may
+from .access import require
+from .respond import page
+from .site import Site
+
+ASSESS = "assess"
+TREND = 4
+"""Periods a subject's own sheet shows, the chosen one included."""
+
+
+def may_assess(site: Site, user: User | None) -> bool:
+    """Whether the user may see score sheets (the navigation's link)."""
+    return (user is not None and site.deployment.assessment is not None
+            and may(site.deployment, user, ASSESS))
+
+
+@dataclass
+class Cell:
+    """One number of a sheet, shown and linked to what it counted."""
+
+    key: str
+    text: str
+    href: str | None
+
+
+def _guard(request: Request) -> tuple[Site, User]:
+    site, user = require(request)
+    if site.deployment.assessment is None:
+        raise HTTPException(404)
+    if not may(site.deployment, user, ASSESS):
+        raise HTTPException(403)
+    return site, user
+
+
+def _choice(site: Site, request: Request) -> tuple[Period, str, str | None]:
+    """The period and subject set asked for (defaults: the last ended period of the first
+    kind, the first subject set), and what was wrong with the request."""
+    assessment = site.deployment.assessment
+    assert assessment is not None
+    zone = site.runtime.zone
+    default = period_of(assessment.periods[0], site.clock(), zone).previous()
+    keys = [spec_key(s) for s in assessment.subjects]
+    problem = None
+    period = default
+    text = request.query_params.get("period", "").strip()
+    if text:
+        try:
+            period = parse_period(text, zone)
+            if period.kind not in assessment.periods:
+                raise PeriodError(site.t("This deployment does not assess by that period."))
+        except PeriodError as err:
+            period, problem = default, str(err)
+    level = request.query_params.get("level", keys[0])
+    if level not in keys:
+        level, problem = keys[0], site.t("No such subjects.")
+    return period, level, problem
+
+
+def show(value: float | None, kind: str) -> str:
+    """A metric as a sheet shows it: ratios as percentages."""
+    if value is None:
+        return "—"
+    if kind in RATIOS or kind == "coverage":
+        return f"{value * 100:.1f}%"
+    return f"{value:g}"
+
+
+def _cells(site: Site, line: dict[str, Any], period: str, level: str) -> list[Cell]:
+    assessment = site.deployment.assessment
+    assert assessment is not None
+    cells = []
+    for key, metric in assessment.metrics.items():
+        value = line["metrics"].get(key)
+        href = None
+        if metric.register_name is not None:
+            query = urlencode({"counted": link(period, level, line["subject"]["key"], key)})
+            href = f"/registers/{metric.register_name}?{query}"
+        cells.append(Cell(key, show(value, metric.kind), href))
+    return cells
+
+
+async def assessment_page(request: Request) -> Response:
+    """The period's sheet of one subject set, with the previous period's score beside."""
+    site, user = _guard(request)
+    assessment = site.deployment.assessment
+    assert assessment is not None
+    period, level, problem = _choice(site, request)
+    now = site.clock()
+    with site.engine.connect() as conn:
+        shown = sheet_of(conn, site.runtime, level, period, now)
+        lines = in_scope(conn, site.runtime, user, shown.shape["subjects"])
+        before = {line["subject"]["key"]: line["score"] for line in
+                  sheet_of(conn, site.runtime, level, period.previous(), now).shape["subjects"]}
+    rows = [{"line": line, "cells": _cells(site, line, period.key, level),
+             "previous": before.get(line["subject"]["key"])} for line in lines]
+    metrics = [(key, site.label(metric.label, key)) for key, metric in assessment.metrics.items()]
+    subject_sets = [(spec_key(s), _set_label(site, spec_key(s))) for s in assessment.subjects]
+    return page(request, site, user, "assessment.html", period=period, level=level,
+                problem=problem, shown=shown, rows=rows, metrics=metrics,
+                subject_sets=subject_sets, kinds=assessment.periods)
+
+
+async def subject_page(request: Request) -> Response:
+    """One subject's lines over the last periods, each with its arithmetic."""
+    site, user = _guard(request)
+    assessment = site.deployment.assessment
+    assert assessment is not None
+    period, _level, problem = _choice(site, request)
+    level = request.path_params["subjects"]
+    key = request.path_params["key"]
+    if level not in [spec_key(s) for s in assessment.subjects]:
+        raise HTTPException(404)
+    now = site.clock()
+    history = []
+    current = period
+    with site.engine.connect() as conn:
+        for _ in range(TREND):
+            shown = sheet_of(conn, site.runtime, level, current, now)
+            found = [line for line in in_scope(conn, site.runtime, user, shown.shape["subjects"])
+                     if line["subject"]["key"] == key]
+            if found:
+                history.append({"period": current.key, "line": found[0], "shown": shown,
+                                "cells": _cells(site, found[0], current.key, level)})
+            current = current.previous()
+    if not history:
+        raise HTTPException(404)
+    metrics = [(k, site.label(m.label, k)) for k, m in assessment.metrics.items()]
+    return page(request, site, user, "assessment-subject.html", period=period, level=level,
+                problem=problem, history=history, metrics=metrics,
+                subject=history[0]["line"]["subject"])
+
+
+def _set_label(site: Site, key: str) -> str:
+    d = site.deployment
+    if key.startswith("level:"):
+        level = next((x for x in d.hierarchy.levels if x.key == key[6:]), None)
+        return site.label(level.label, key[6:]) if level else key
+    if key.startswith("role:"):
+        role = d.roles.get(key[5:])
+        return site.label(role.label, key[5:]) if role else key
+    return site.t("Departments")

@@ -1,0 +1,104 @@
+"""`/assessment` and `/api/v1/assessment`: the `assess` permission opens them, scope
+limits the subjects, and a number's link lists exactly the records it counted."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+from assessment_support import ZONE, Made, Scored, Step, write
+from sqlalchemy import select
+from starlette.testclient import TestClient
+from support import runtime_of
+
+from gridwork.assessment import counted_rows, parse_period
+from gridwork.auth import create_token
+from gridwork.config.models.outputs import Subject
+from gridwork.web import create_app
+
+NOW = dt.datetime(2027, 1, 20, 4, 0, tzinfo=dt.UTC)
+
+
+def _client(world: Scored, tmp_path: Path, username: str) -> TestClient:
+    app = create_app(runtime_of(world.deployment), engine=world.engine, clock=lambda: NOW,
+                     secret="test-secret-" + "x" * 20, data_dir=tmp_path / "data")
+    client = TestClient(app)
+    page = client.get("/signin").text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert csrf
+    client.post("/signin", data={"csrf": csrf.group(1), "username": username,
+                                 "password": "demo", "next": "/"})
+    return client
+
+
+def _api(world: Scored, tmp_path: Path, username: str) -> TestClient:
+    app = create_app(runtime_of(world.deployment), engine=world.engine, clock=lambda: NOW,
+                     secret="test-secret-" + "x" * 20, data_dir=tmp_path / "data")
+    with world.engine.begin() as conn:
+        secret = create_token(conn, world.schema, username, NOW - dt.timedelta(days=1))[1]
+    return TestClient(app, headers={"Authorization": f"Bearer {secret}"})
+
+
+def _records(world: Scored) -> None:
+    fine = [Step(60, 0, "w_S1C1G1"), Step(600, 1, "w_S1C1G1")]
+    late = [Step(60, 0), Step(60, 2), Step(60, 1)]
+    write(world, [Made("S1C1G1", 60 * 24 * 20 + i, "city", "noise", 70, None, None, None,
+                       late if i % 3 == 0 else fine) for i in range(7)]
+          + [Made("S2C1G1", 60 * 24 * 21, "city", "noise", 70, None, None, None, fine),
+             Made("S1C1G1", 60 * 24 * 200, "city", "noise", 70, None, None, None, fine)])
+
+
+def test_a_street_officer_sees_the_grids_below_and_a_rate_links_to_its_records(
+        scored: Scored, tmp_path: Path) -> None:
+    _records(scored)
+    client = _client(scored, tmp_path, "officer_S1")
+    home = client.get("/").text
+    assert 'id="nav-assessment"' in home
+    page = client.get("/assessment", params={"period": "2026-Q4", "level": "level:grid"})
+    assert page.status_code == 200
+    shown = set(re.findall(r'<tr data-subject="([^"]+)"', page.text))
+    assert shown == {"S1C1G1", "S1C1G2", "S1C2G1"}, "the other street's grids stay hidden"
+    row = page.text.split('data-subject="S1C1G1"')[1].split("</tr>")[0]
+    cell = re.search(r'data-metric="on_time"><a href="([^"]+)">([^<]+)</a>', row)
+    assert cell and cell.group(2) == "57.1%"
+    listed = client.get(cell.group(1).replace("&amp;", "&"))
+    assert listed.status_code == 200
+    ids = {int(i) for i in re.findall(r'href="/registers/event/(\d+)"', listed.text)}
+    period = parse_period("2026-Q4", ZONE)
+    rows = counted_rows(scored.deployment, scored.schema, scored.deployment.assessment.metrics[
+        "on_time"], Subject(level="grid"), period).subquery()
+    with scored.engine.connect() as conn:
+        expected = set(conn.execute(select(rows.c.record).where(
+            rows.c.subject == scored.ids["nodes"]["S1C1G1"])).scalars())
+    assert len(expected) == 7 and ids == expected
+    assert 'id="counted-filter"' in listed.text
+
+
+def test_the_api_gives_the_sheet_in_scope_and_refuses_without_assess(
+        scored: Scored, tmp_path: Path) -> None:
+    _records(scored)
+    officer = _api(scored, tmp_path, "officer_S2")
+    sheet = officer.get("/api/v1/assessment", params={"period": "2026-Q4", "level": "grid"})
+    assert sheet.status_code == 200, sheet.text
+    body = sheet.json()
+    assert body["period"] == "2026-Q4" and body["provisional"] is False
+    assert [line["subject"]["key"] for line in body["subjects"]] == ["S2C1G1", "S2C1G2"]
+    assert body["subjects"][0]["metrics"]["reports"] == 1
+    bad = officer.get("/api/v1/assessment", params={"period": "2026-13"})
+    assert bad.status_code == 400 and "months run" in bad.text
+    assert _api(scored, tmp_path, "w_S1C1G1").get("/api/v1/assessment").status_code == 403
+    worker = _client(scored, tmp_path, "w_S1C1G1")
+    assert worker.get("/assessment").status_code == 403
+    assert 'id="nav-assessment"' not in worker.get("/").text
+
+
+def test_a_subjects_page_shows_its_periods_with_the_arithmetic(
+        scored: Scored, tmp_path: Path) -> None:
+    _records(scored)
+    client = _client(scored, tmp_path, "officer_S1")
+    page = client.get("/assessment/level:grid/S1C1G1", params={"period": "2026-12"})
+    assert page.status_code == 200
+    assert 'data-period="2026-12"' in page.text and 'data-period="2026-09"' in page.text
+    assert "60 * (on_time if on_time != null else 1)" in page.text
+    assert client.get("/assessment/level:grid/S2C1G1").status_code == 404
