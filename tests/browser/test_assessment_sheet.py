@@ -58,7 +58,7 @@ def test_a_street_officer_clicks_a_grids_on_time_rate_and_sees_its_records(
         expect(page.locator("h1")).to_contain_text("考核")
         page.fill("#a-period", quarter.key)
         page.select_option("#a-level", "level:grid")
-        page.get_by_role("button", name="查看").click()
+        page.get_by_role("button", name="显示").click()
         expect(page.locator("#sheet-period")).to_have_text(quarter.key)
         row = page.locator(f'tr[data-subject="{grid}"]')
         expect(row.locator(".score")).not_to_have_text("—")
