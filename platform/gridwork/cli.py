@@ -194,5 +194,8 @@ from .plugin_commands import plugins as _plugins  # noqa: E402
 main.add_command(_plugins)
 
 from .forms.xlsform_commands import forms as _forms  # noqa: E402
+from .workflow.switch_commands import switch as _switch  # noqa: E402
+
+main.add_command(_switch)
 
 main.add_command(_forms)

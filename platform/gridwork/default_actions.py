@@ -12,6 +12,7 @@ from .workflow.actions import Action, Step
 from .workflow.dispatch import assignee_for, route
 from .workflow.notify import as_targets, recipients, send
 from .workflow.records import department_ids
+from .workflow.switches import switches_at
 
 
 def _assign(step: Step, role: Any) -> None:
@@ -54,7 +55,9 @@ def _supervise(step: Step, _: Any) -> None:
 def _start_timer(step: Step, state: Any) -> None:
     record = step.record
     plan = step.runtime.deadlines.plan(step.workflow, str(state), step.now, record.category,
-                               record.severity, record.values)
+                               record.severity, record.values,
+                               switches_at(step.conn, step.schema, step.workflow,
+                                           record.node_path))
     if plan is not None:
         stays.write_plan(step.conn, step.schema, record, plan, record.round, step.now)
 

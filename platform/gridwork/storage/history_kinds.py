@@ -35,6 +35,7 @@ class Kind(StrEnum):
     IMPORTED = "imported"
     SEEDED = "seeded"
     REGRIDDED = "regridded"
+    SWITCHED = "switched"
 
 
 ACTIONS: dict[Kind, str] = {
@@ -42,6 +43,7 @@ ACTIONS: dict[Kind, str] = {
     Kind.OVERDUE: "overdue", Kind.REMINDED: "remind", Kind.ESCALATED: "escalate",
     Kind.MOVED_UP: "move_up", Kind.REPRIORITIZED: "priority",
     Kind.NO_HOLIDAY_DATA: "no_holiday_data", Kind.IMPORTED: "import", Kind.REGRIDDED: "move",
+    Kind.SWITCHED: "switch",
 }
 """The action name each kind writes; moves, seeded rows and plugin actions name their own."""
 

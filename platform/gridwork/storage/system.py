@@ -25,6 +25,9 @@ PATH = 1000
 NODE_SUBJECT = "_node"
 """The `history.register` value for changes to the grid tree itself (no register may
 start with `_`)."""
+SWITCH_SUBJECT = "_switch"
+"""The `history.register` value for a workflow switch turned on or off for a subtree
+(its `record` is the node's id)."""
 
 
 def _path_type() -> String:
@@ -208,6 +211,20 @@ def add_system_tables(metadata: MetaData) -> None:
         Column("ok", Boolean, nullable=False),
         Index(None, "username", "at"),
     )
+    # A workflow switch as set for a subtree at runtime: the deepest row on a record's
+    # path wins, and a subtree without one follows the config. Setting a switch at a node
+    # removes the rows below it, so the change holds for the whole subtree.
+    Table(
+        "switches", metadata, _id(),
+        Column("workflow", String(CODE), nullable=False),
+        Column("name", String(CODE), nullable=False),
+        Column("node", Integer, ForeignKey("nodes.id"), nullable=False, index=True),
+        Column("on", Boolean, nullable=False),
+        Column("at", UTCDateTime, nullable=False),
+        Column("by", Integer, ForeignKey("users.id")),
+        Column("reason", Text, nullable=False),
+        Index(None, "workflow", "name", "node", unique=True),
+    )
     Table(
         "config_versions", metadata, _id(),
         Column("hash", String(64), nullable=False),
@@ -219,4 +236,4 @@ def add_system_tables(metadata: MetaData) -> None:
 
 SYSTEM_TABLES = ("nodes", "departments", "users", "grants", "history", "timers",
                  "supervisions", "outbox", "api_tokens", "open311_requests", "sessions", "signins",
-                 "config_versions")
+                 "switches", "config_versions")

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from . import api_edits, api_messages, api_people, api_records, api_uploads
+from . import api_edits, api_messages, api_people, api_records, api_switches, api_uploads
 from .api_call import endpoint, json_response
 from .api_shapes import dumps
 from .busy import BusyDatabase
@@ -32,6 +32,7 @@ def api_app(site: Site) -> Starlette:
         Route("/me", endpoint(api_people.me)),
         Route("/queues", endpoint(api_people.queues)),
         Route("/messages", endpoint(api_messages.messages)),
+        Route("/switches", endpoint(api_switches.switches_api), methods=["GET", "POST"]),
         Route("/uploads", endpoint(api_uploads.upload, multipart=True), methods=["POST"]),
         Route("/registers/{register}", endpoint(api_records.register)),
         Route(records, endpoint(api_records.records), methods=["GET", "POST"]),

@@ -34,6 +34,7 @@ from . import (
     pages_queue,
     pages_record,
     pages_staffing,
+    pages_switches,
     plugin_pages,
 )
 from .access import SignInNeeded
@@ -62,6 +63,7 @@ def create_app(runtime: Runtime, *, engine: Engine | None = None,
                 folder, os.environ.get(TILES_ENV, ""))
     site.templates.globals["queue_nav"] = partial(pages_queue.counts, site)
     site.templates.globals["may_read_log"] = partial(pages_messages.may_read_log, site)
+    site.templates.globals["may_switch"] = partial(pages_switches.may_switch, site)
     key = secret or os.environ.get(SECRET_ENV) or secret_key(folder)
     register = "/registers/{register}"
     record = f"{register}/{ID}"
@@ -88,6 +90,8 @@ def create_app(runtime: Runtime, *, engine: Engine | None = None,
         Route("/inbox/read", pages_inbox.mark_read, methods=["POST"]),
         Route("/messages", pages_messages.message_log),
         Route("/staffing", pages_staffing.staffing_page),
+        Route("/switches", pages_switches.switches_page),
+        Route("/switches", pages_switches.set_switch, methods=["POST"]),
         Route("/nodes/tree", node_picker.node_tree),
         Route("/nodes/area", pages_map.area),
         Route("/nodes/locate", pages_map.locate),

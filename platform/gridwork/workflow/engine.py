@@ -34,6 +34,7 @@ from .inputs import (
     unique_clashes,
 )
 from .permissions import guard_holds, in_scope
+from .switches import switches_at
 from .records import Record, department_ids, load_record, node_row, set_deadline
 from .transaction import transaction
 
@@ -351,7 +352,8 @@ def _follow(run: _Run, record: Record) -> Record:
     while record.state is not None and record.state not in seen:
         seen.add(record.state)
         auto = run.workflow.states[record.state].auto
-        switches = run.workflow.switches
+        switches = run.workflow.switches if auto is None else switches_at(
+            run.conn, run.schema, run.name, record.node_path)
         if auto is None or (auto.if_ is not None and not switches.get(auto.if_, False)) or (
                 auto.unless is not None and switches.get(auto.unless, False)):
             break
