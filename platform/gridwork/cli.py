@@ -182,6 +182,10 @@ main.add_command(_openapi)
 from .tools import scenario_commands as _scenarios  # noqa: E402
 
 main.add_command(_scenarios.simulate)
+
+from .tools.preview_commands import preview as _preview  # noqa: E402
+
+main.add_command(_preview)
 main.add_command(_scenarios.test)
 
 from .sweep import commands as _timers  # noqa: E402

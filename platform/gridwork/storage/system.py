@@ -9,6 +9,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -231,6 +232,10 @@ def add_system_tables(metadata: MetaData) -> None:
         Column("applied_at", UTCDateTime, nullable=False, index=True),
         Column("deployment", String(CODE), nullable=False),
         Column("engine_version", String(40), nullable=False),
+        # Who applied it (a user's name, or the account that ran `gridwork migrate`) and
+        # the folder's files as a zip, so `gridwork preview` can compare an edit with it.
+        Column("applied_by", String(CODE)),
+        Column("source", LargeBinary),
     )
 
 
