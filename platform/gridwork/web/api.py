@@ -22,10 +22,15 @@ from .site import Site
 def api_app(site: Site) -> Starlette:
     """The API of ``site``, to mount at `/api/v1`."""
     records = "/registers/{register}/records"
-    document = dumps(openapi_document(site.deployment))
+    documents: dict[str, str] = {}
 
     async def openapi(request: Request) -> Response:
-        return Response(document, media_type="application/json")
+        # Made once per configuration version: a reload swaps the deployment.
+        deployment = site.deployment
+        if deployment.source_hash not in documents:
+            documents.clear()
+            documents[deployment.source_hash] = dumps(openapi_document(deployment))
+        return Response(documents[deployment.source_hash], media_type="application/json")
 
     routes = [
         Route("/openapi.json", openapi),

@@ -25,6 +25,7 @@ from . import (
     pages_actions,
     pages_api_docs,
     pages_auth,
+    pages_config,
     pages_home,
     pages_htmx,
     pages_inbox,
@@ -42,6 +43,7 @@ from .api import api_app
 from .busy import BusyDatabase
 from .open311 import open311_app
 from .params import ID
+from .reload import Reloader
 from .respond import page
 from .sessions import SECRET_ENV, SessionCookies, secret_key, signed_in
 from .site import Site
@@ -64,6 +66,7 @@ def create_app(runtime: Runtime, *, engine: Engine | None = None,
     site.templates.globals["queue_nav"] = partial(pages_queue.counts, site)
     site.templates.globals["may_read_log"] = partial(pages_messages.may_read_log, site)
     site.templates.globals["may_switch"] = partial(pages_switches.may_switch, site)
+    site.reloader = Reloader(site, deployment.root)
     key = secret or os.environ.get(SECRET_ENV) or secret_key(folder)
     register = "/registers/{register}"
     record = f"{register}/{ID}"
@@ -91,6 +94,8 @@ def create_app(runtime: Runtime, *, engine: Engine | None = None,
         Route("/messages", pages_messages.message_log),
         Route("/staffing", pages_staffing.staffing_page),
         Route("/switches", pages_switches.switches_page),
+        Route("/config", pages_config.config_page),
+        Route("/config/reload", pages_config.reload_config, methods=["POST"]),
         Route("/switches", pages_switches.set_switch, methods=["POST"]),
         Route("/nodes/tree", node_picker.node_tree),
         Route("/nodes/area", pages_map.area),
