@@ -33,6 +33,8 @@ COMMANDS = {
     "forms": "gridwork.commands.forms:forms",
     "duties": "gridwork.commands.duties:duties",
     "assess": "gridwork.commands.assessment:assess",
+    "switch": "gridwork.commands.switches:switch",
+    "preview": "gridwork.commands.preview:preview",
 }
 """Commands defined outside this module, as ``module:attribute``: a module is imported only
 when its command runs (or the list is shown), so `gridwork check` does not wait for the

@@ -62,10 +62,13 @@ def _supervise(step: Step, _: Any) -> None:
 
 def _start_timer(step: Step, state: Any) -> None:
     from .workflow import stays
+    from .workflow.switches import switches_at
 
     record = step.record
     plan = step.runtime.deadlines.plan(step.workflow, str(state), step.now, record.category,
-                               record.severity, record.values)
+                               record.severity, record.values,
+                               switches_at(step.conn, step.schema, step.workflow,
+                                           record.node_path))
     if plan is not None:
         stays.write_plan(step.conn, step.schema, record, plan, record.round, step.now)
 

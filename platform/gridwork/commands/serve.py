@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
+import threading
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -78,9 +80,10 @@ def serve(path: Path, db: str | None, host: str, port: int, workers: int,
                     port=port, log_level="info")
         return
     timers = _timer_thread(engine, runtime)
+    app = create_app(runtime, engine=engine)
+    _reload_on_hangup(app, timers)
     try:
-        uvicorn.run(create_app(runtime, engine=engine), host=host, port=port,
-                    log_level="info")
+        uvicorn.run(app, host=host, port=port, log_level="info")
     finally:
         if timers is not None:
             timers.stop()
@@ -96,8 +99,20 @@ def worker_app() -> Starlette:
 
     runtime = Runtime.build(deployment_or_exit(Path(os.environ[PATH_ENV])))
     engine = current_engine(runtime.deployment, None)
-    _timer_thread(engine, runtime)
-    return create_app(runtime, engine=engine)
+    app = create_app(runtime, engine=engine)
+    _reload_on_hangup(app, _timer_thread(engine, runtime))
+    return app
+
+
+def _reload_on_hangup(app: Starlette, timers: TimerThread | None) -> None:
+    """Reload the folder on SIGHUP (in a thread: a signal handler must return at once), and
+    hand the timer loop each runtime the site swaps to."""
+    reloader = app.state.site.reloader
+    if timers is not None:
+        reloader.listeners.append(lambda runtime: setattr(timers, "runtime", runtime))
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, lambda *_: threading.Thread(
+            target=reloader.reload, args=("SIGHUP",), daemon=True).start())
 
 
 def _timer_thread(engine: Engine, runtime: Runtime) -> TimerThread | None:

@@ -97,6 +97,7 @@ def check(path: str | Path, *, today: dt.date | None = None) -> CheckResult:
                        for p in load_scenario(path, deployment)[1])
     has_errors = any(p.severity == "error" for p in located)
     deployment._source_hash = sources.digest()
+    deployment._source_files = dict(sources.files)
     return CheckResult(located, None if has_errors else deployment)
 
 

@@ -243,6 +243,11 @@ def _escalation(ctx: Context) -> None:
                 elif not ctx.plugins_failed:
                     ctx.name_in((*path, "actions", i, *action), "escalation action",
                                 next(iter(action)), effects, at="key")
+            for key in ("if_", "unless"):
+                switch = getattr(step, key)
+                if switch is not None:
+                    ctx.name_in((*path, key.rstrip("_")), "switch", switch,
+                                {s for wf in d.workflows.values() for s in wf.switches})
             _channels_and_template(ctx, path, step)
 
 

@@ -82,6 +82,9 @@ def _roles(ctx: Context) -> None:
             where = (*path, "can", index)
             if not ctx.name_in(where, "permission", verb, VERBS):
                 continue
+            if verb == "switch" and not any(wf.switches for wf in ctx.deployment.workflows.values()):
+                ctx.error(where, "'switch' lets a role turn workflow switches on and off, but "
+                                 "no workflow has 'switches:'; add them or remove 'switch'")
             if register:
                 if verb not in RECORD_VERBS:
                     ctx.error(where, f"'{verb}' applies to the whole deployment, "

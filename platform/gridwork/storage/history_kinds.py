@@ -36,6 +36,7 @@ class Kind(StrEnum):
     SEEDED = "seeded"
     REGRIDDED = "regridded"
     DUTY_MISSED = "duty_missed"
+    SWITCHED = "switched"
 
 
 ACTIONS: dict[Kind, str] = {
@@ -44,6 +45,7 @@ ACTIONS: dict[Kind, str] = {
     Kind.MOVED_UP: "move_up", Kind.REPRIORITIZED: "priority",
     Kind.NO_HOLIDAY_DATA: "no_holiday_data", Kind.IMPORTED: "import", Kind.REGRIDDED: "move",
     Kind.DUTY_MISSED: "miss",
+    Kind.SWITCHED: "switch",
 }
 """The action name each kind writes; moves, seeded rows and plugin actions name their own."""
 

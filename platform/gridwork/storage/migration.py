@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,11 +45,13 @@ def export_dir(deployment: Deployment) -> Path:
 
 def migrate(url_or_engine: str | Engine, deployment: Deployment, *, plan_only: bool = False,
             allow_destructive: bool = False, echo: Callable[[str], None] = print,
-            now: dt.datetime | None = None, schema: Schema | None = None) -> MigrationResult:
+            now: dt.datetime | None = None, schema: Schema | None = None,
+            applied_by: str | None = None) -> MigrationResult:
     """Bring the database to ``deployment``'s config in one transaction, or change nothing.
 
     Raises MigrationRefused, after printing the plan, when a step would lose data and
-    ``allow_destructive`` is not set, or when a step cannot apply at all.
+    ``allow_destructive`` is not set, or when a step cannot apply at all. The version it
+    records names ``applied_by`` (default: the account running it).
     """
     schema = schema or build_schema(deployment)
     now = now or dt.datetime.now(dt.UTC)
@@ -91,12 +94,20 @@ def migrate(url_or_engine: str | Engine, deployment: Deployment, *, plan_only: b
                 if step.run is not None:
                     step.run(m)
             _check_foreign_keys(m)
-            record_version(conn, schema, now)
+            record_version(conn, schema, now, applied_by or _account())
             trans.commit()
             echo(f"migrated: the database now matches config {deployment.source_hash[:12]}")
             return MigrationResult(lines, applied=True, exports=exports)
     finally:
         engine.dispose()
+
+
+def _account() -> str | None:
+    """The operating-system account running the command, when it can be told."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return None
 
 
 def _show(echo: Callable[[str], None], engine: Engine, deployment: Deployment,

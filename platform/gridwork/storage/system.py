@@ -9,6 +9,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -42,6 +43,9 @@ class DutyState:
     OVERDUE = "overdue"
     DONE = "done"
     DROPPED = "dropped"
+SWITCH_SUBJECT = "_switch"
+"""The `history.register` value for a workflow switch turned on or off for a subtree
+(its `record` is the node's id)."""
 
 
 def _path_type() -> String:
@@ -285,15 +289,34 @@ def add_system_tables(metadata: MetaData) -> None:
         Column("duties", Integer, nullable=False),
         UniqueConstraint("schedule", "period"),
     )
+    # A workflow switch as set for a subtree at runtime: the deepest row on a record's
+    # path wins, and a subtree without one follows the config. Setting a switch at a node
+    # removes the rows below it, so the change holds for the whole subtree.
+    Table(
+        "switches", metadata, _id(),
+        Column("workflow", String(CODE), nullable=False),
+        Column("name", String(CODE), nullable=False),
+        Column("node", Integer, ForeignKey("nodes.id"), nullable=False, index=True),
+        Column("on", Boolean, nullable=False),
+        Column("at", UTCDateTime, nullable=False),
+        Column("by", Integer, ForeignKey("users.id")),
+        Column("reason", Text, nullable=False),
+        Index(None, "workflow", "name", "node", unique=True),
+    )
     Table(
         "config_versions", metadata, _id(),
         Column("hash", String(64), nullable=False),
         Column("applied_at", UTCDateTime, nullable=False, index=True),
         Column("deployment", String(CODE), nullable=False),
         Column("engine_version", String(40), nullable=False),
+        # Who applied it (a user's name, or the account that ran `gridwork migrate`) and
+        # the folder's files as a zip, so `gridwork preview` can compare an edit with it.
+        Column("applied_by", String(CODE)),
+        Column("source", LargeBinary),
     )
 
 
 SYSTEM_TABLES = ("nodes", "departments", "users", "grants", "history", "timers",
                  "supervisions", "outbox", "api_tokens", "open311_requests", "sessions", "signins",
-                 "duties", "duty_periods", "assessment_sheets", "config_versions")
+                 "duties", "duty_periods", "assessment_sheets", "switches",
+                 "config_versions")

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
+import zipfile
+from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, inspect, select
 
@@ -17,12 +20,52 @@ class DatabaseBehind(RuntimeError):
     """The database does not match its config; `gridwork migrate` must run first."""
 
 
-def record_version(conn: Connection, schema: Schema, at: dt.datetime) -> None:
-    """Note that the database now matches ``schema``'s config."""
+def record_version(conn: Connection, schema: Schema, at: dt.datetime,
+                   by: str | None = None) -> None:
+    """Note that the database now matches ``schema``'s config, keeping its files."""
     d = schema.deployment
     conn.execute(schema.system("config_versions").insert().values(
         hash=d.source_hash, applied_at=at, deployment=d.about.name,
-        engine_version=__version__))
+        engine_version=__version__, applied_by=by, source=pack(d.source_files)))
+
+
+@dataclass(frozen=True)
+class AppliedConfig:
+    """A configuration the database was set to run: when, by whom, and its files."""
+
+    hash: str
+    applied_at: dt.datetime
+    applied_by: str | None
+    files: dict[str, bytes]
+    """Empty for versions recorded before the files were kept."""
+
+
+def pack(files: dict[str, bytes]) -> bytes:
+    """The files as one zip."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as packed:
+        for name in sorted(files):
+            packed.writestr(name, files[name])
+    return buffer.getvalue()
+
+
+def applied_config(conn: Connection, schema: Schema) -> AppliedConfig | None:
+    """The configuration the database was last set to run, or None if never."""
+    if not inspect(conn).has_table("config_versions"):
+        return None
+    table = schema.system("config_versions")
+    have = {c["name"] for c in inspect(conn).get_columns("config_versions")}
+    columns = [table.c.hash, table.c.applied_at,
+               *(table.c[n] for n in ("applied_by", "source") if n in have)]
+    row = conn.execute(select(*columns).order_by(table.c.id.desc()).limit(1)).first()
+    if row is None:
+        return None
+    values = row._mapping
+    files: dict[str, bytes] = {}
+    if values.get("source"):
+        with zipfile.ZipFile(io.BytesIO(values["source"])) as packed:
+            files = {name: packed.read(name) for name in packed.namelist()}
+    return AppliedConfig(values["hash"], values["applied_at"], values.get("applied_by"), files)
 
 
 def applied_hash(conn: Connection, schema: Schema) -> str | None:

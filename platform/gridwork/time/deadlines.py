@@ -11,6 +11,10 @@ Rules:
   (a rule whose switch is off never applies). Specificity compares, in order: how close the
   rule's category is to the record's, whether it names a severity, a workflow, a switch; the
   first such rule in the file breaks a tie.
+- Switches are the workflow's, as set where the record sits when its stay is planned
+  (``switches``, from the workflow's runtime settings for subtrees); without them, as the
+  config sets them. A ladder step with ``if``/``unless`` is left out of a plan made while
+  its switch is off/on.
 - A rule with ``until`` takes the deadline from a date or datetime field of the record
   (``values`` given to ``plan``); a date means the end of that day, a naive datetime is on
   the deployment's clock, and an empty field means no deadline. Its clock is calendar time
@@ -34,7 +38,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -113,6 +117,8 @@ class TimerPlan:
     unknown_years: tuple[int, ...] = ()
     """Years the plan counts working time in without knowing their holidays: there every
     working weekday was taken for a working day, which may be wrong."""
+    switches: Mapping[str, bool] = field(default_factory=dict)
+    """The workflow's switches the plan was made with (its guarded ladder steps follow them)."""
 
 
 class Deadlines:
@@ -146,11 +152,17 @@ class Deadlines:
             code = parent.code if parent is not None else None
         return tuple(found)
 
+    def switches(self, workflow: str,
+                 switches: Mapping[str, bool] | None = None) -> Mapping[str, bool]:
+        """The workflow's switches: as given (where a record sits), else as configured."""
+        return self.deployment.workflows[workflow].switches if switches is None else switches
+
     def limit(self, workflow: str, state: str, category: str | None = None,
-              severity: str | None = None) -> TimeLimit | None:
+              severity: str | None = None,
+              switches: Mapping[str, bool] | None = None) -> TimeLimit | None:
         """The time allowed in ``state``, or None when nothing limits it."""
         lineage = self._lineage(category)
-        switches = self.deployment.workflows[workflow].switches
+        switches = self.switches(workflow, switches)
         overriding = self._rule(workflow, state, lineage, severity, switches, override=True)
         if overriding is not None:
             return overriding
@@ -163,7 +175,7 @@ class Deadlines:
         return self._rule(workflow, state, lineage, severity, switches, override=False)
 
     def _rule(self, workflow: str, state: str, lineage: tuple[Category, ...],
-              severity: str | None, switches: dict[str, bool], *,
+              severity: str | None, switches: Mapping[str, bool], *,
               override: bool) -> TimeLimit | None:
         """The most specific top-level rule that applies, among those that do (or do not)
         override the categories' own limits."""
@@ -180,7 +192,8 @@ class Deadlines:
 
     def ladder(self, category: str | None = None,
                severity: str | None = None) -> tuple[str, tuple[EscalationStep, ...]]:
-        """The name and steps of the escalation ladder for a category and severity."""
+        """The name and steps of the escalation ladder for a category and severity (every
+        step, guarded or not: a timer's step is its index here)."""
         name = "default"
         for node in self._lineage(category):
             chosen = node.escalation
@@ -193,14 +206,17 @@ class Deadlines:
 
     def plan(self, workflow: str, state: str, entered_at: dt.datetime,
              category: str | None = None, severity: str | None = None,
-             values: Mapping[str, Any] | None = None) -> TimerPlan | None:
+             values: Mapping[str, Any] | None = None,
+             switches: Mapping[str, bool] | None = None) -> TimerPlan | None:
         """The timers due for a record entering ``state`` at ``entered_at``; None if unlimited.
 
-        ``values`` are the record's fields, read only by ``until`` limits.
+        ``values`` are the record's fields, read only by ``until`` limits; ``switches``
+        the workflow's switches where the record sits (default: as configured).
         """
         if self.deployment.workflows[workflow].states[state].paused:
             return None
-        limit = self.limit(workflow, state, category, severity)
+        switches = self.switches(workflow, switches)
+        limit = self.limit(workflow, state, category, severity, switches)
         if limit is None:
             return None
         if limit.duration is not None:
@@ -216,7 +232,7 @@ class Deadlines:
         plan = TimerPlan(
             workflow=workflow, state=state, category=category, severity=severity,
             entered_at=entered_at, limit=limit, length=length, deadline=deadline,
-            ladder=ladder, timers=(),
+            ladder=ladder, timers=(), switches=dict(switches),
         )
         timers = self._timers(plan, deadline, steps)
         return replace(plan, timers=timers, unknown_years=self._guessed(plan, timers))
@@ -254,6 +270,8 @@ class Deadlines:
             if at > plan.entered_at:
                 timers.append(Timer("reminder", at, clock, index, 0, reminder))
         for index, step in enumerate(steps):
+            if not _switched_on(step, plan.switches):
+                continue
             at, clock = self._offset(deadline, step.after, plan, later=True)
             timers.append(Timer("escalation", at, clock, index, 0, step))
             if step.repeat is not None and step.repeat.amount > 0:
@@ -291,9 +309,15 @@ def _field_deadline(value: Any, tz: ZoneInfo) -> dt.datetime:
     raise TypeError(f"a deadline field holds a date or datetime, not {value!r}")
 
 
+def _switched_on(step: EscalationStep, switches: Mapping[str, bool]) -> bool:
+    """Whether a ladder step's ``if``/``unless`` switch lets it into a plan."""
+    return ((step.if_ is None or switches.get(step.if_, False))
+            and (step.unless is None or not switches.get(step.unless, False)))
+
+
 def _specificity(rule: LimitRule, workflow: str, state: str, lineage: tuple[Category, ...],
                  severity: str | None,
-                 switches: dict[str, bool]) -> tuple[int, bool, bool, bool] | None:
+                 switches: Mapping[str, bool]) -> tuple[int, bool, bool, bool] | None:
     """How closely ``rule`` fits, or None when it does not apply."""
     if rule.state != state or rule.workflow not in (None, workflow):
         return None

@@ -18,6 +18,7 @@ from . import (
     api_people,
     api_records,
     api_stats,
+    api_switches,
     api_uploads,
 )
 from .api_call import endpoint, json_response
@@ -31,10 +32,15 @@ from .site import Site
 def api_app(site: Site) -> Starlette:
     """The API of ``site``, to mount at `/api/v1`."""
     records = "/registers/{register}/records"
-    document = dumps(openapi_document(site.deployment))
+    documents: dict[str, str] = {}
 
     async def openapi(request: Request) -> Response:
-        return Response(document, media_type="application/json")
+        # Made once per configuration version: a reload swaps the deployment.
+        deployment = site.deployment
+        if deployment.source_hash not in documents:
+            documents.clear()
+            documents[deployment.source_hash] = dumps(openapi_document(deployment))
+        return Response(documents[deployment.source_hash], media_type="application/json")
 
     routes = [
         Route("/openapi.json", openapi),
@@ -45,6 +51,7 @@ def api_app(site: Site) -> Starlette:
         Route("/map/{layer}", endpoint(api_stats.map_layer)),
         Route("/duties", endpoint(api_duties.duties)),
         Route("/assessment", endpoint(api_assessment.assessment)),
+        Route("/switches", endpoint(api_switches.switches_api), methods=["GET", "POST"]),
         Route("/uploads", endpoint(api_uploads.upload, multipart=True), methods=["POST"]),
         Route("/registers/{register}", endpoint(api_records.register)),
         Route(records, endpoint(api_records.records), methods=["GET", "POST"]),

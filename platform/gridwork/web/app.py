@@ -27,6 +27,7 @@ from . import (
     pages_api_docs,
     pages_assessment,
     pages_auth,
+    pages_config,
     pages_home,
     pages_htmx,
     pages_duties,
@@ -39,6 +40,7 @@ from . import (
     pages_search,
     pages_stats,
     pages_staffing,
+    pages_switches,
     plugin_pages,
 )
 from .access import SignInNeeded
@@ -46,6 +48,7 @@ from .api import api_app
 from .busy import BusyDatabase
 from .open311 import open311_app
 from .params import ID
+from .reload import Reloader
 from .respond import page
 from .sessions import SECRET_ENV, SessionCookies, secret_key, signed_in
 from .site import Site
@@ -68,6 +71,8 @@ def create_app(runtime: Runtime, *, engine: Engine | None = None,
     site.templates.globals["queue_nav"] = partial(pages_queue.counts, site)
     site.templates.globals["may_read_log"] = partial(pages_messages.may_read_log, site)
     site.templates.globals["may_assess"] = partial(pages_assessment.may_assess, site)
+    site.templates.globals["may_switch"] = partial(pages_switches.may_switch, site)
+    site.reloader = Reloader(site, deployment.root)
     key = secret or os.environ.get(SECRET_ENV) or secret_key(folder)
     register = "/registers/{register}"
     record = f"{register}/{ID}"
@@ -105,6 +110,10 @@ def create_app(runtime: Runtime, *, engine: Engine | None = None,
         Route("/staffing", pages_staffing.staffing_page),
         Route("/assessment", pages_assessment.assessment_page),
         Route("/assessment/{subjects}/{key}", pages_assessment.subject_page),
+        Route("/switches", pages_switches.switches_page),
+        Route("/config", pages_config.config_page),
+        Route("/config/reload", pages_config.reload_config, methods=["POST"]),
+        Route("/switches", pages_switches.set_switch, methods=["POST"]),
         Route("/nodes/tree", node_picker.node_tree),
         Route("/nodes/area", pages_map.area),
         Route("/nodes/locate", pages_map.locate),

@@ -9,6 +9,7 @@ from typing import Any
 from .. import __version__
 from ..config.models import Deployment
 from .openapi_schemas import (
+    INSTANT,
     INTEGER,
     TEXT,
     Schema,
@@ -94,6 +95,7 @@ def openapi_document(deployment: Deployment, *, server: str = "/api/v1") -> dict
                 _query("category", TEXT), _query("state", TEXT),
                 _query("from", TEXT, "a date (YYYY-MM-DD)"),
                 _query("to", TEXT, "a date (that whole day)")])},
+        "/switches": _switches(),
     }
     for name in deployment.registers:
         schemas |= register_schemas(deployment, name)
@@ -108,7 +110,7 @@ def openapi_document(deployment: Deployment, *, server: str = "/api/v1") -> dict
         "servers": [{"url": server}],
         "security": [{"bearer": []}],
         "tags": [{"name": "about"}, {"name": "messages"}, {"name": "duties"},
-                 {"name": "uploads"},
+                 {"name": "uploads"}, {"name": "switches"},
                  *({"name": name, "description": spec.label.text(locale)}
                    for name, spec in deployment.registers.items())],
         "paths": paths,
@@ -184,6 +186,32 @@ def _action_note(require: tuple[str, ...], optional: tuple[str, ...]) -> str:
         parts.append("Also takes " + ", ".join(f"`{n}`" for n in optional) + ".")
     parts.append("Send the `version` you read: a stale one is a 409.")
     return " ".join(parts)
+
+
+def _switches() -> dict[str, Any]:
+    """Workflow switches for subtrees: read them, set one (roles that `can: switch`)."""
+    flag = {"type": "boolean"}
+    setting = obj({"workflow": TEXT, "name": TEXT, "node": TEXT, "node_name": TEXT,
+                   "level": TEXT, "on": flag, "at": INSTANT, "by": {"type": ["string", "null"]},
+                   "reason": TEXT},
+                  ["workflow", "name", "node", "on", "at", "reason"])
+    change = obj({"at": INSTANT, "by": {"type": ["string", "null"]}, "workflow": TEXT, "name": TEXT, "node": TEXT,
+                  "on": flag, "was": flag, "reason": TEXT},
+                 ["at", "workflow", "name", "node", "on", "was", "reason"])
+    listed = obj({"configured": {"type": "object", "additionalProperties": {
+                      "type": "object", "additionalProperties": flag}},
+                  "settings": {"type": "array", "items": setting},
+                  "changes": {"type": "array", "items": change}},
+                 ["configured", "settings", "changes"])
+    post = _op("set_switch", "Turn a workflow switch on or off for a subtree, with a reason",
+               change, tags=["switches"], status="201", errors=("403", "404", "422"))
+    post["requestBody"] = {"required": True, "content": {"application/json": {"schema": obj(
+        {"workflow": TEXT, "switch": TEXT, "node": {**TEXT, "description": "a node's code"},
+         "on": flag, "reason": TEXT}, ["workflow", "switch", "node", "on", "reason"])}}}
+    post["responses"]["400"] = {"$ref": "#/components/responses/400"}
+    return {"get": _op("switches", "Workflow switches as set for areas, and the latest changes",
+                       listed, tags=["switches"], errors=("403",)),
+            "post": post}
 
 
 def _upload(deployment: Deployment) -> dict[str, Any]:

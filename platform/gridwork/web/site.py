@@ -1,10 +1,11 @@
-"""What every request reads and nothing changes: the deployment's runtime, engine, clock, templates."""
+"""What every request reads: the deployment's runtime (swapped whole by a reload), engine,
+clock, templates."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import Engine, select
@@ -15,6 +16,9 @@ from ..clock import Clock
 from ..runtime import Runtime
 from ..storage.schema import Schema
 from .i18n import translate
+
+if TYPE_CHECKING:
+    from .reload import Reloader
 
 BUILTIN_TEMPLATES = Path(__file__).parents[1] / "templates"
 """The built-in templates, installed with the package as ``gridwork/templates`` (in a checkout,
@@ -43,6 +47,8 @@ class Site:
     tiles: str = ""
     """A map tile URL template ({z}/{x}/{y}); without one, maps show the grid boundaries only."""
     templates: Environment = field(init=False)
+    reloader: Reloader | None = field(default=None, init=False)
+    """Swaps ``runtime`` to the edited folder (`web.reload`); set by the app."""
     _nodes: dict[int, NodeInfo] = field(default_factory=dict, init=False)
     _by_code: dict[str, NodeInfo] = field(default_factory=dict, init=False)
 

@@ -44,6 +44,7 @@ from .records import (
     set_deadline,
     write_record,
 )
+from .switches import switches_at
 from .transaction import transaction
 
 TRACKED = ("category", "severity", "department", "assignee", "priority")
@@ -390,7 +391,8 @@ def _follow(run: _Run, record: Record) -> Record:
     while record.state is not None and record.state not in seen:
         seen.add(record.state)
         auto = run.workflow.states[record.state].auto
-        switches = run.workflow.switches
+        switches = run.workflow.switches if auto is None else switches_at(
+            run.conn, run.schema, run.name, record.node_path)
         if auto is None or (auto.if_ is not None and not switches.get(auto.if_, False)) or (
                 auto.unless is not None and switches.get(auto.unless, False)):
             break

@@ -20,6 +20,7 @@ from sqlalchemy import (
 
 from ..storage import Schema
 from . import guesses
+from .switches import switches_at
 from ..time.deadlines import Deadlines, Timer, TimerPlan
 from .records import Record
 
@@ -88,7 +89,8 @@ def enter(conn: Connection, schema: Schema, deadlines: Deadlines, workflow: str,
             else None)
     if plan is None:
         plan = deadlines.plan(workflow, state, now, record.category, record.severity,
-                              record.values)
+                              record.values, switches_at(conn, schema, workflow,
+                                                         record.node_path))
     if plan is None:
         return None
     write_plan(conn, schema, record, plan, record.round, now)
@@ -165,7 +167,7 @@ def _stay_plan(conn: Connection, schema: Schema, deadlines: Deadlines, workflow:
     if paused_at is not None:
         pauses.append((paused_at, now))
     plan = deadlines.plan(workflow, state, start, record.category, record.severity,
-                          record.values)
+                          record.values, switches_at(conn, schema, workflow, record.node_path))
     if plan is None:
         return None
     for pause, resume in pauses:

@@ -87,11 +87,17 @@ class Deployment(Model):
     _root: Path = PrivateAttr(default=Path("."))
     _source_hash: str = PrivateAttr(default="")
     _with_children: frozenset[str] | None = PrivateAttr(default=None)
+    _source_files: dict[str, bytes] = PrivateAttr(default_factory=dict)
 
     @property
     def root(self) -> Path:
         """The deployment folder it was loaded from."""
         return self._root
+
+    @property
+    def source_files(self) -> dict[str, bytes]:
+        """Every file the deployment was read from, by name relative to its folder."""
+        return dict(self._source_files)
 
     @property
     def source_hash(self) -> str:

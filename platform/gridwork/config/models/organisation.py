@@ -14,7 +14,7 @@ from ..types import Code, Duration, DurationType, LabelType, Name, Regex, parse_
 from .base import WEEKDAYS, Model, OneOrMany, OrText, either
 
 VERBS = ("view", "create", "edit", "delete", "export", "import",
-         "supervise", "unmask", "assess", "admin")
+         "supervise", "unmask", "assess", "admin", "switch")
 """What a role may be granted with ``can:``; record verbs may name a register (``create:event``)."""
 RECORD_VERBS = VERBS[:6]
 

@@ -105,6 +105,11 @@ class EscalationStep(Model):
     actions: tuple[dict[Name, Any], ...] = ()
     """Plugin effects, each `name: argument`, taken after the built-in ones, e.g.
     `[{call_hotline: '12345'}]` (hook `gridwork_escalation_actions`)."""
+    if_: Annotated[Name | None, Field(alias="if")] = None
+    """Only while this workflow switch is on where the record sits, when its stay in the
+    state is planned (an emergency mode's extra rung)."""
+    unless: Name | None = None
+    """Only while this workflow switch is off there."""
 
 
 class Sampling(Model):

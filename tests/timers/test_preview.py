@@ -1,0 +1,111 @@
+"""`gridwork preview`: on a seeded copy of the community deployment, an edit with a shorter
+limit, a removed state, a new schedule and a narrower role is listed record by record
+before anything is applied — and applying nothing changes nothing."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from support import CONFIGS, run_cli
+
+from gridwork.config import load_deployment
+from gridwork.storage import build_schema, make_engine, migrate
+from gridwork.demo.seed import seed_demo
+
+NEW_SCHEDULE = """
+  - name: weekly_report
+    label: {zh: 每周信息报送, en: Weekly report}
+    each: grid
+    every: week
+    on: [mon, thu]
+    creates: patrol
+    assign: grid_worker
+"""
+
+
+def _edit(folder: Path) -> None:
+    """A shorter accepting limit, no `paused` state, a new schedule, a narrower role."""
+    timing = folder / "timing.yaml"
+    text = timing.read_text(encoding="utf-8")
+    old = "  - {workflow: event_flow, state: accepting, within: 4wh, if: accept_limit}"
+    assert text.count(old) == 1
+    text = text.replace(old, old.replace("4wh", "2wh"))
+    text = text.replace("schedules:\n", "schedules:" + NEW_SCHEDULE, 1)
+    timing.write_text(text, encoding="utf-8")
+    flows = folder / "workflows.yaml"
+    text = flows.read_text(encoding="utf-8")
+    text = re.sub(r"      paused:\n        label: .*\n        paused: true.*\n", "", text)
+    for name in ("hold", "resume"):
+        text = re.sub(rf"      - name: {name}\n(        .*\n|          .*\n)+", "", text)
+    text = text.replace(", paused]", "]").replace("paused, ", "")
+    flows.write_text(text, encoding="utf-8")
+    (folder / "scenarios" / "paused_sanitation.yaml").unlink()  # it walks through `paused`
+    roles = folder / "roles.yaml"
+    text = roles.read_text(encoding="utf-8")
+    old = '    can: [view, "create:event"]'
+    assert text.count(old) == 1
+    roles.write_text(text.replace(old, '    can: ["view:event", "create:event"]'),
+                     encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A seeded community database and an edited copy of its folder."""
+    root = tmp_path_factory.mktemp("preview")
+    url = f"sqlite:///{root / 'community.sqlite3'}"
+    deployment = load_deployment(CONFIGS / "community")
+    migrate(url, deployment, echo=lambda _: None)
+    engine = make_engine(url)
+    seed_demo(engine, deployment, records=300, echo=lambda _: None)
+    engine.dispose()
+    edited = root / "community"
+    shutil.copytree(CONFIGS / "community", edited)
+    _edit(edited)
+    return edited, url
+
+
+def test_the_preview_lists_what_the_edit_would_do(seeded: tuple[Path, str]) -> None:
+    folder, url = seeded
+    engine = make_engine(url)
+    schema = build_schema(load_deployment(CONFIGS / "community"))
+    table = schema.table("event")
+    with engine.connect() as conn:
+        accepting = conn.execute(select(func.count()).select_from(table).where(
+            table.c.state == "accepting", table.c.deadline.is_not(None))).scalar_one()
+        paused = conn.execute(select(func.count()).select_from(table).where(
+            table.c.state == "paused")).scalar_one()
+        holders = conn.execute(select(func.count()).select_from(schema.system("grants"))
+                               .where(schema.system("grants").c.role == "building_head")
+                               ).scalar_one()
+    engine.dispose()
+    assert accepting and paused, "the seed left records in both states"
+
+    code, out, _ = run_cli("preview", str(folder), "--db", url, "--json")
+    assert code == 0
+    found = json.loads(out)
+    assert found["compared_with"] == "database"
+    assert found["migration"] == []
+    moved = [m for m in found["moved"] if m["register"] == "event" and m["state"] == "accepting"]
+    assert len(moved) == found["moved_counts"]["earlier"] > 0
+    assert all(m["hours"] < 0 for m in moved), "a shorter limit brings deadlines forward"
+    # Severity 'major' and 'urgent' keep their own, shorter limits: not every record moves.
+    assert len(moved) <= accepting
+    assert found["orphaned"] == {"event": {"paused": paused}}
+    assert found["schedules"] == {"added": ["weekly_report"], "removed": [], "changed": []}
+    role = next(r for r in found["access"] if r["role"] == "building_head")
+    assert role["users"] == holders and "event" not in role["lose"] and role["lose"]
+
+    code, text, _ = run_cli("preview", str(folder), "--db", url)
+    assert code == 0
+    assert f"states removed: {paused} event record(s) in 'paused'" in text
+    assert "schedules added: weekly_report" in text
+
+    code, out, _ = run_cli("preview", str(CONFIGS / "community"), "--db", url, "--json")
+    unchanged = json.loads(out)
+    assert unchanged["moved"] == [] and unchanged["orphaned"] == {}
+    assert unchanged["access"] == [] and unchanged["schedules"]["added"] == []
