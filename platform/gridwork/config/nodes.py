@@ -72,24 +72,28 @@ def _csv_rows(read: Reader, name: str) -> tuple[list[_Row], list[Problem]]:
         return [], [Problem(f"missing column {', '.join(missing)}; the first line must name "
                             f"the columns {', '.join(COLUMNS)}", file=name, line=1, col=1)]
     index = {column: header.index(column) for column in COLUMNS}
+    at_code, at_name, at_parent, at_level = (index[c] for c in COLUMNS)
+    width = len(header)
     rows: list[_Row] = []
     problems: list[Problem] = []
+
+    def where(line: int, cells: list[str]) -> Callable[[str, str], Problem]:
+        return lambda column, message: Problem(message, file=name, line=line,
+                                               col=_column(lines, line, index[column], cells))
+
     try:
         for cells in reader:
             line = reader.line_num
-            if not any(c.strip() for c in cells):
+            if len(cells) < width:
+                if any(c.strip() for c in cells):
+                    problems.append(Problem(f"this row has {len(cells)} cells, the header "
+                                            f"{width}", file=name, line=line, col=1))
                 continue
-
-            def where(column: str, message: str, line: int = line, cells: list[str] = cells) -> Problem:
-                return Problem(message, file=name, line=line,
-                               col=_column(lines, line, index[column], cells))
-
-            if len(cells) < len(header):
-                problems.append(Problem(f"this row has {len(cells)} cells, the header "
-                                        f"{len(header)}", file=name, line=line, col=1))
+            code = cells[at_code].strip()
+            if not code and not "".join(cells).strip():
                 continue
-            code, node_name, parent, level = (cells[index[c]].strip() for c in COLUMNS)
-            rows.append(_Row(code, node_name, parent or None, level, where))
+            rows.append(_Row(code, cells[at_name].strip(), cells[at_parent].strip() or None,
+                             cells[at_level].strip(), where(line, cells)))
     except csv.Error as err:
         problems.append(Problem(f"cannot read CSV: {err}", file=name,
                                 line=reader.line_num, col=1))
@@ -139,6 +143,7 @@ def _check_rows(rows: list[_Row], hierarchy: Hierarchy) -> tuple[list[Node], lis
     # A level whose `under:` names an unknown level has that error; its nodes' parents
     # are not judged by a list the author has yet to fix.
     unsure = {lv.key for lv in hierarchy.levels if set(lv.under) - set(depth)}
+    parents = {key: hierarchy.parent_levels(key) for key in depth}
     nodes: list[Node] = []
     for row in seen.values():
         if row.level not in depth:
@@ -154,7 +159,7 @@ def _check_rows(rows: list[_Row], hierarchy: Hierarchy) -> tuple[list[Node], lis
                                                 "no node has that code"))
         elif row.level not in unsure:
             parent = seen[row.parent]
-            expected = hierarchy.parent_levels(row.level)
+            expected = parents[row.level]
             if parent.level not in expected:
                 above = depth.get(parent.level, level) < level
                 problems.append(row.where("parent", _wrong_parent(row, parent, expected, above)))

@@ -6,7 +6,6 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-import phonenumbers
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
@@ -148,6 +147,8 @@ class PhoneType(_Code):
         text = str(value).strip()
         if not _PHONE_RE.match(text) or not any(c.isdigit() for c in text):
             raise ValueError("only digits, spaces, brackets, '-' and a leading '+'")
+        import phonenumbers  # its metadata takes a while to load; `check` never needs it
+
         try:
             number = phonenumbers.parse(text, "CN")
         except phonenumbers.NumberParseException:
