@@ -4,7 +4,8 @@ embedded loop. Like a web view, a task only finds its deployment and database an
 the domain function: deadlines are rows, never Celery ETA tasks.
 
 The broker comes from ``GRIDWORK_BROKER_URL`` (``redis://…`` or ``amqp://…``). A worker
-process loads its deployment and opens its engine on first use (after the fork).
+process loads its deployment and opens its engine on first use (after the fork), and
+before each task swaps to the configuration a server applied since, when it may.
 """
 
 from __future__ import annotations
@@ -35,16 +36,20 @@ _LOADED: dict[str, Any] = {}
 
 
 def _world() -> tuple[Any, Any]:
-    """This process's runtime and engine, built on first use (after the fork)."""
+    """This process's runtime and engine, built on first use (after the fork); the runtime
+    follows the configuration a server applied since (`reconfigure.Follower`)."""
     if "engine" not in _LOADED:
         from .config import load_deployment
+        from .reconfigure import Follower
         from .runtime import Runtime
         from .storage import database_url, make_engine
 
-        deployment = load_deployment(Path(os.environ[PATH_ENV]))
-        _LOADED["runtime"] = Runtime.build(deployment)
+        folder = Path(os.environ[PATH_ENV])
+        deployment = load_deployment(folder)
+        _LOADED["follower"] = Follower(folder, Runtime.build(deployment))
         _LOADED["engine"] = make_engine(database_url(deployment, os.environ.get(DB_ENV)))
-    return _LOADED["runtime"], _LOADED["engine"]
+    engine = _LOADED["engine"]
+    return _LOADED["follower"].follow(engine), engine
 
 
 def _clock(now: str | None) -> dt.datetime:

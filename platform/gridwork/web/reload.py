@@ -1,5 +1,6 @@
 """Swap a running server to the edited deployment folder, safely: only when `check` passes
-and no migration is pending; otherwise it keeps serving what it serves and says why.
+and no migration is pending (`reconfigure.prepare`); otherwise it keeps serving what it
+serves and says why.
 
 A reload builds a new `Runtime` and replaces the site's (and the timer loop's) in one
 assignment: requests already running finish on the one they started with. The applied
@@ -16,9 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..config import check
+from ..reconfigure import prepare
 from ..runtime import Runtime
-from ..storage.migration import migrate
 from ..storage.version import record_version
 from ..storage.writes import writing
 from .site import Site
@@ -65,24 +65,14 @@ class Reloader:
     def _attempt(self, by: str | None) -> Attempt:
         site = self.site
         now = site.clock()
-        result = check(self.folder)
-        edited = result.deployment
-        if edited is None:
-            return Attempt(now, by, False, None, tuple(p.format() for p in result.errors))
-        if edited.source_hash == site.deployment.source_hash:
-            return Attempt(now, by, False, edited.source_hash, unchanged=True)
-        runtime = Runtime.build(edited)
-        lines: list[str] = []
-        migrate(site.engine, edited, plan_only=True, echo=lines.append,
-                schema=runtime.schema)
-        pending = [line.strip() for line in lines[1:]
-                   if line.strip() and "nothing to change" not in line]
-        if pending:
-            return Attempt(now, by, False, edited.source_hash, tuple(
-                f"migration pending (run `gridwork migrate`): {line}" for line in pending))
+        prepared = prepare(self.folder, site.runtime, site.engine)
+        if prepared.runtime is None:
+            return Attempt(now, by, False, prepared.hash, prepared.problems,
+                           prepared.unchanged)
+        runtime = prepared.runtime
         with writing(site.engine) as conn:
             record_version(conn, runtime.schema, now, by)
         site.runtime = runtime
         for listener in self.listeners:
             listener(runtime)
-        return Attempt(now, by, True, edited.source_hash)
+        return Attempt(now, by, True, prepared.hash)
