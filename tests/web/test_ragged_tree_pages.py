@@ -90,3 +90,28 @@ def test_the_form_offers_sub_cells_where_there_are_and_cells_where_there_are_non
         "csrf": token(client), "node": "420100002", "category": "gouging",
         "title": "市本级格的新报告", "licence": "JY000001"}, follow_redirects=False)
     assert stored.status_code == 303
+
+
+def _tree(client: TestClient, **params: str) -> tuple[list[str], list[str]]:
+    """The codes the form's tree picker lets the user pick, and those it lets them open."""
+    answer = client.get("/nodes/tree", params={
+        "level": "cell,subcell", "register": "price_report", "for": "in-node", **params})
+    assert answer.status_code == 200
+    return (re.findall(r'class="tree-pick" data-code="(\d+)"', answer.text),
+            re.findall(r'aria-controls="in-node-sub-(\d+)"', answer.text))
+
+
+def test_the_tree_picker_offers_only_nodes_that_hold_reports(client_of: object) -> None:
+    """A 格 with 子格 opens to them but cannot be picked itself, nor found by a search; one
+    without is picked; the market register (on 格 and 子格 alike) picks either."""
+    client: TestClient = client_of("ins")  # type: ignore[operator]
+    form = client.get("/registers/price_report/new").text
+    assert "/nodes/tree?level=cell%2Csubcell&amp;register=price_report&amp;for=in-node" in form
+    picked, opened = _tree(client)
+    assert picked == ["420000001", "420100002", "420103001"]
+    assert opened == ["420100001", "420102001"]
+    assert _tree(client, parent="420102001") == (["42010200101", "42010200102"], [])
+    assert _tree(client, q="监管格")[0] == ["420000001", "420100002", "420103001"]
+    markets, _ = _tree(client, register="market")
+    assert markets == ["420000001", "420100001", "420100002", "420102001", "420103001"]
+    assert client.get("/nodes/tree", params={"register": "planet"}).status_code == 404

@@ -2,7 +2,9 @@
 
 The form shows a plain select (or, for a large scope, a code input) that works without
 JavaScript; the picker panel asks here for the levels it opens and the names it searches,
-so a district of thousands of nodes is never sent whole. Nothing outside the user's scope
+so a district of thousands of nodes is never sent whole. A record's own place names its
+register, and only the nodes that may hold its records (`attach_to`, whose leaves may sit at
+several levels) can be picked. Nothing outside the user's scope
 is listed, and the form's submission checks the scope again.
 """
 
@@ -13,12 +15,13 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import Connection, Select, func, or_, select
+from sqlalchemy import Connection, Select, exists, func, or_, select
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from ..auth import User
+from ..config.models import Leaves
 from ..hierarchy import ancestor_codes, scope_filter
 from .access import require
 from .site import Site
@@ -37,7 +40,8 @@ class TreeItem:
     name: str
     level: str
     pickable: bool
-    """At the level the field asks for (any level when it asks for none)."""
+    """At the level the field asks for (any level when it asks for none), and able to hold
+    the register's records when the picker is for a record's place."""
     children: int
     """Nodes directly below it, within the user's scope and not below the field's level."""
     trail: str
@@ -52,7 +56,22 @@ def level_rank(site: Site, level: str) -> int:
                 for key in level.split(",")), default=len(keys) - 1)
 
 
-def roots(conn: Connection, site: Site, user: User, level: str) -> list[TreeItem]:
+@dataclass(frozen=True)
+class Wanted:
+    """What the picker may pick: nodes at ``level`` (comma-separated levels; all when empty)
+    that may hold ``register``'s records (any node when no register is named)."""
+
+    level: str = ""
+    register: str = ""
+
+    def pickable(self, site: Site, code: str, level: str) -> bool:
+        """Whether the node ``code`` of ``level`` may be picked."""
+        if self.register:
+            return site.deployment.holds_records(self.register, code, level)
+        return not self.level or level in self.level.split(",")
+
+
+def roots(conn: Connection, site: Site, user: User, level: Wanted) -> list[TreeItem]:
     """The tops of the user's scope (their grants' nodes, without those inside another);
     a single top that cannot be picked is opened, so a community's staff see its grids."""
     paths = sorted({g.node_path for g in user.grants if g.node is not None and g.node_path})
@@ -66,7 +85,7 @@ def roots(conn: Connection, site: Site, user: User, level: str) -> list[TreeItem
 
 
 def children(conn: Connection, site: Site, user: User, parent: str,
-             level: str) -> list[TreeItem] | None:
+             level: Wanted) -> list[TreeItem] | None:
     """The nodes directly below ``parent``; None when ``parent`` is not in the user's scope."""
     nodes = _nodes(site)
     found = conn.execute(_in_scope(site, user).where(nodes.c.code == parent)).first()
@@ -76,14 +95,19 @@ def children(conn: Connection, site: Site, user: User, parent: str,
                   level)
 
 
-def search(conn: Connection, site: Site, user: User, text: str, level: str) -> list[TreeItem]:
+def search(conn: Connection, site: Site, user: User, text: str,
+           level: Wanted) -> list[TreeItem]:
     """Nodes whose name or code holds ``text`` (pickable ones only), shallowest first."""
     nodes = _nodes(site)
     pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     query = _in_scope(site, user).where(or_(nodes.c.name.ilike(pattern, escape="\\"),
                                             nodes.c.code.ilike(pattern, escape="\\")))
-    if level:
-        query = query.where(nodes.c.level.in_(level.split(",")))
+    if level.level:
+        query = query.where(nodes.c.level.in_(level.level.split(",")))
+    if level.register and isinstance(site.deployment.registers[level.register].attach_to,
+                                      Leaves):
+        below = nodes.alias("below")
+        query = query.where(~exists().where(below.c.parent == nodes.c.id))
     return _items(conn, site, user, query.limit(SEARCH_LIMIT), level, trail=True)
 
 
@@ -97,17 +121,18 @@ def _in_scope(site: Site, user: User) -> Select[Any]:
             .where(scope_filter(user, nodes)).order_by(nodes.c.depth, nodes.c.path))
 
 
-def _items(conn: Connection, site: Site, user: User, query: Select[Any], level: str,
+def _items(conn: Connection, site: Site, user: User, query: Select[Any], level: Wanted,
            trail: bool = False) -> list[TreeItem]:
     rows = conn.execute(query).all()
     nodes = _nodes(site)
-    deepest = level_rank(site, level) if level else len(site.deployment.hierarchy.levels) - 1
+    deepest = (level_rank(site, level.level) if level.level
+               else len(site.deployment.hierarchy.levels) - 1)
     open_ids = [row.id for row in rows if level_rank(site, row.level) < deepest]
     counts: dict[int, int] = dict(conn.execute(
         select(nodes.c.parent, func.count()).where(nodes.c.parent.in_(open_ids),
                                                    scope_filter(user, nodes))
         .group_by(nodes.c.parent)).all()) if open_ids else {}
-    return [TreeItem(row.code, row.name, row.level, not level or row.level in level.split(","),
+    return [TreeItem(row.code, row.name, row.level, level.pickable(site, row.code, row.level),
                      counts.get(row.id, 0), _trail(site, row.path) if trail else "")
             for row in rows]
 
@@ -124,6 +149,12 @@ async def node_tree(request: Request) -> Response:
     level = params.get("level", "")
     if level and not set(level.split(",")) <= {lv.key for lv in site.deployment.hierarchy.levels}:
         raise HTTPException(404)
+    register = params.get("register", "")
+    if register:
+        if register not in site.deployment.registers:
+            raise HTTPException(404)
+        level = ",".join(site.deployment.record_levels(register))
+    wanted = Wanted(level, register)
     target = params.get("for", "in-node")
     if not TARGET.fullmatch(target):
         raise HTTPException(404)
@@ -132,13 +163,19 @@ async def node_tree(request: Request) -> Response:
         return HTMLResponse("")
     with site.engine.connect() as conn:
         if text:
-            items: list[TreeItem] | None = search(conn, site, user, text, level)
+            items: list[TreeItem] | None = search(conn, site, user, text, wanted)
         elif parent:
-            items = children(conn, site, user, parent, level)
+            items = children(conn, site, user, parent, wanted)
         else:
-            items = roots(conn, site, user, level)
+            items = roots(conn, site, user, wanted)
     if items is None:
         raise HTTPException(404)
     return HTMLResponse(site.render("_tree_nodes.html", items=items, target=target,
                                     searched=bool(text), more=lambda code: "/nodes/tree?" +
-                                    urlencode({"level": level, "parent": code, "for": target})))
+                                    tree_query(level, register, target, code)))
+
+
+def tree_query(level: str, register: str, target: str, parent: str | None = None) -> str:
+    """The picker's query string; the register only when it picks a record's place."""
+    return urlencode({"level": level, **({"register": register} if register else {}),
+                      **({"parent": parent} if parent else {}), "for": target})
