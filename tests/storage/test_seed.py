@@ -61,3 +61,41 @@ def test_seed_command_prints_the_demo_users(config: Config, db_url: str) -> None
 def test_branch_runs_from_the_root_to_the_first_grid(tmp_path: Path) -> None:
     minimal = load_deployment(Path(__file__).parent.parent / "fixtures" / "minimal")
     assert demo_branch(minimal) == ["S1", "S1C1", "S1C1G1"]
+
+
+def test_a_role_held_at_several_levels_gets_a_demo_user_at_each(db_url: str) -> None:
+    """The price fixture's 负责人 is held at province, city and county: its demo users sign in
+    at each, the role key's own at the first, and each sees only its own subtree."""
+    from support import FIXTURES
+
+    from gridwork.storage import make_engine
+
+    price = load_deployment(FIXTURES / "price")
+    migrate(db_url, price, echo=quiet)
+    engine = make_engine(db_url)
+    try:
+        result = seed_demo(engine, price, records=40, echo=quiet)
+        schema = build_schema(price)
+        users, nodes = schema.system("users"), schema.system("nodes")
+        reports = schema.table("price_report")
+        with engine.connect() as conn:
+            ids = dict(conn.execute(select(users.c.username, users.c.id)).all())
+            placed = {}
+            for name in ("head", "head_city", "head_county", "inspector", "inspector_subcell"):
+                [grant] = user_grants(conn, schema.system("grants"), ids[name])
+                level = conn.execute(select(nodes.c.level)
+                                     .where(nodes.c.id == grant.node)).scalar()
+                seen = conn.execute(select(func.count()).where(
+                    scope_filter(_User((grant,)), reports))).scalar()
+                placed[name] = (grant.role, level, seen)
+            total = conn.execute(select(func.count()).select_from(reports)).scalar()
+    finally:
+        engine.dispose()
+    assert result.users[:5] == ["inspector", "inspector_subcell", "head", "head_city",
+                                "head_county"]
+    assert {name: role_level[:2] for name, role_level in placed.items()} == {
+        "head": ("head", "province"), "head_city": ("head", "city"),
+        "head_county": ("head", "county"), "inspector": ("inspector", "cell"),
+        "inspector_subcell": ("inspector", "subcell")}
+    assert placed["head"][2] == total >= placed["head_city"][2] >= placed["head_county"][2]
+    assert 0 < placed["head_county"][2] < total

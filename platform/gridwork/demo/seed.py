@@ -1,6 +1,7 @@
 """`gridwork seed --demo`: demo users on one branch of the tree and records all over it.
 
-Besides one user per role, every department a category routes events to gets a user named
+Besides one user per role (and, for a role held at several levels, one more per level, named
+``ROLE_LEVEL``), every department a category routes events to gets a user named
 after its code, so each seeded event can be taken on by somebody who can sign in. Open
 workflow records are reported a few days back and their timers planned as the engine plans
 them, so the first sweep reminds and escalates.
@@ -108,10 +109,21 @@ class _People:
         d = self.schema.deployment
         locale = d.about.locale
         self.echo(f"demo users (password '{DEMO_PASSWORD}'):")
+        taken = {*d.roles, *(dep.code for dep in d.departments)}
         for key, role in d.roles.items():
             department = self._department_of(role)
             grant = self._grant(key, role, department)
             self.by_role[key] = self._user(key, role.label.text(locale), department, (grant,))
+            if department is not None and department.node:
+                continue  # the department's own node is the only place it is held
+            first = grant_level(role, self.on_branch, department)
+            for level in role.at:
+                node = self.on_branch.get(level)
+                if level == first or node is None or f"{key}_{level}" in taken:
+                    continue
+                self._user(f"{key}_{level}", role.label.text(locale), department,
+                           (DemoGrant(key, role.scope, node,
+                                      department.code if department else None),))
         for code in routed_departments(d):
             department = d.department(code)
             assert department is not None
@@ -133,9 +145,7 @@ class _People:
                     d.departments[0] if d.departments else None)
 
     def _grant(self, key: str, role: Role, department: Department | None) -> DemoGrant:
-        # A role held at several levels is granted at the first of them on the demo branch.
-        level = next((at for at in role.at if at in self.on_branch),
-                     department.level if department else None)
+        level = grant_level(role, self.on_branch, department)
         node = department.node if department and department.node else self.on_branch.get(
             level or "")
         return DemoGrant(key, role.scope, node, department.code if department else None)
@@ -162,6 +172,14 @@ class _People:
             self.echo(f"  {username}: already there")
         self.demo.append(DemoUser(username, user_id, grants))
         return user_id
+
+
+def grant_level(role: Role, on_branch: dict[str, str],
+                department: Department | None) -> str | None:
+    """The level the role key's own demo user holds the role at: of several, the first on
+    the demo branch (the others get users named ``ROLE_LEVEL``)."""
+    return next((at for at in role.at if at in on_branch),
+                department.level if department else None)
 
 
 def demo_address(username: str) -> str:
