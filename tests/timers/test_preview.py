@@ -1,6 +1,7 @@
 """`gridwork preview`: on a seeded copy of the community deployment, an edit with a shorter
-limit, a removed state, a new schedule and a narrower role is listed record by record
-before anything is applied — and applying nothing changes nothing."""
+limit, a removed state, a new schedule, a narrower role and a new score rule is listed
+record by record, duty counts and score lines included, before anything is applied — and
+applying nothing changes nothing."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from support import CONFIGS, run_cli
 from gridwork.config import load_deployment
 from gridwork.storage import build_schema, make_engine, migrate
 from gridwork.demo.seed import seed_demo
+from gridwork.tools.preview import preview, report
 
 NEW_SCHEDULE = """
   - name: weekly_report
@@ -29,7 +31,8 @@ NEW_SCHEDULE = """
 
 
 def _edit(folder: Path) -> None:
-    """A shorter accepting limit, no `paused` state, a new schedule, a narrower role."""
+    """A shorter accepting limit, no `paused` state, a new schedule, a narrower role, less
+    credit for on-time feedback where there was none to give."""
     timing = folder / "timing.yaml"
     text = timing.read_text(encoding="utf-8")
     old = "  - {workflow: event_flow, state: accepting, within: 4wh, if: accept_limit}"
@@ -51,6 +54,12 @@ def _edit(folder: Path) -> None:
     assert text.count(old) == 1
     roles.write_text(text.replace(old, '    can: ["view:event", "create:event"]'),
                      encoding="utf-8")
+    assessment = folder / "assessment.yaml"
+    text = assessment.read_text(encoding="utf-8")
+    old = "30 * (on_time_feedback if on_time_feedback != null else 1)"
+    assert text.count(old) == 1
+    assessment.write_text(text.replace(old, old.replace("else 1", "else 0.5")),
+                          encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
@@ -82,12 +91,12 @@ def test_the_preview_lists_what_the_edit_would_do(seeded: tuple[Path, str]) -> N
         holders = conn.execute(select(func.count()).select_from(schema.system("grants"))
                                .where(schema.system("grants").c.role == "building_head")
                                ).scalar_one()
-    engine.dispose()
-    assert accepting and paused, "the seed left records in both states"
-
-    code, out, _ = run_cli("preview", str(folder), "--db", url, "--json")
-    assert code == 0
-    found = json.loads(out)
+        assert accepting and paused, "the seed left records in both states"
+    try:
+        previewed = preview(engine, load_deployment(folder))
+    finally:
+        engine.dispose()
+    found = previewed.as_json()
     assert found["compared_with"] == "database"
     assert found["migration"] == []
     moved = [m for m in found["moved"] if m["register"] == "event" and m["state"] == "accepting"]
@@ -97,15 +106,21 @@ def test_the_preview_lists_what_the_edit_would_do(seeded: tuple[Path, str]) -> N
     assert len(moved) <= accepting
     assert found["orphaned"] == {"event": {"paused": paused}}
     assert found["schedules"] == {"added": ["weekly_report"], "removed": [], "changed": []}
+    assert [(d["schedule"], d["before"]) for d in found["duties"]] == [("weekly_report", 0)]
+    assert found["duties"][0]["after"] > 0
+    assert found["sheets"] and all(0 < s["differ"] <= s["lines"] for s in found["sheets"])
     role = next(r for r in found["access"] if r["role"] == "building_head")
     assert role["users"] == holders and "event" not in role["lose"] and role["lose"]
 
-    code, text, _ = run_cli("preview", str(folder), "--db", url)
-    assert code == 0
+    text = "\n".join(report(previewed))
     assert f"states removed: {paused} event record(s) in 'paused'" in text
     assert "schedules added: weekly_report" in text
+    sheet = found["sheets"][0]
+    assert (f"score sheets: {sheet['differ']} of {sheet['lines']} line(s) of "
+            f"{sheet['subjects']} ({sheet['period']}) would score differently") in text
 
     code, out, _ = run_cli("preview", str(CONFIGS / "community"), "--db", url, "--json")
     unchanged = json.loads(out)
     assert unchanged["moved"] == [] and unchanged["orphaned"] == {}
     assert unchanged["access"] == [] and unchanged["schedules"]["added"] == []
+    assert unchanged["duties"] == [] and unchanged["sheets"] == []

@@ -20,8 +20,9 @@ from .storage import DB_HELP, deployment_or_exit
 def preview(path: Path, db: str | None, running: Path | None, as_json: bool) -> None:
     """Compare the configuration the database runs with the edited folder at PATH and list
     what the change would do: deadlines that move, records in removed states, schedules
-    added or removed, users who gain or lose access, migration steps pending. Nothing is
-    changed."""
+    added or removed and the duties of their current period, users who gain or lose
+    access, score sheets of the current period that would change, migration steps
+    pending. Nothing is changed."""
     from ..storage import database_url, make_engine
     from ..tools.preview import preview as run_preview
     from ..tools.preview import report

@@ -1,6 +1,9 @@
 """What an edited configuration would do to live data, before it is applied: deadlines of
-open records that move, records left in states that disappear, schedules added or removed,
-roles whose users gain or lose registers, and the migration steps still pending.
+open records that move, records left in states that disappear, schedules added or removed
+and the duties each asks for in its current period, roles whose users gain or lose
+registers, the current period's score sheets whose lines would change, and the migration
+steps still pending. Duties and sheets are counted with the duties' and the assessment's
+own planning and scoring functions, read-only.
 
 The configuration the database runs is the one `gridwork migrate` (or a reload) stored
 with its version; a database migrated before the files were kept is compared with a
@@ -22,9 +25,18 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, func, select
+from sqlalchemy.exc import SQLAlchemyError
 
+from ..assessment.metrics import CannotAssess
+from ..assessment.periods import period_of
+from ..assessment.sheet import Sheet, compute
+from ..assessment.subjects import spec_key
 from ..config import Deployment, load_deployment
+from ..duties.generate import preview as planned_duties
+from ..duties.periods import period_at
+from ..duties.where import Unsupported
 from ..hierarchy import ancestor_codes
+from ..runtime import Runtime
 from ..storage import Schema, build_schema
 from ..storage.migration import migrate
 from ..storage.version import applied_config
@@ -64,8 +76,14 @@ class Preview:
     """Open records by register and state, for states the edit removes."""
     schedules: dict[str, list[str]] = field(default_factory=dict)
     """added, removed, changed."""
+    duties: list[dict[str, Any]] = field(default_factory=list)
+    """Per schedule whose current period would ask for a different number of duties: its
+    period and the duties before and after (0 for a schedule added or removed)."""
     access: list[dict[str, Any]] = field(default_factory=list)
     """Per role: users holding it and the registers they gain or lose sight of."""
+    sheets: list[dict[str, Any]] = field(default_factory=list)
+    """Per subject set and current period whose sheet would change: its subjects and how
+    many of their lines would score, grade or veto differently."""
     notes: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
@@ -73,9 +91,11 @@ class Preview:
         return asdict(self)
 
 
-def preview(engine: Engine, edited: Deployment, *,
-            running_folder: Path | None = None) -> Preview:
-    """Compare the configuration ``engine``'s database runs with ``edited``."""
+def preview(engine: Engine, edited: Deployment, *, running_folder: Path | None = None,
+            now: dt.datetime | None = None) -> Preview:
+    """Compare the configuration ``engine``'s database runs with ``edited`` (the current
+    periods are those holding ``now``, default: now)."""
+    now = now or dt.datetime.now(dt.UTC)
     new_schema = build_schema(edited)
     with engine.connect() as conn:
         applied = applied_config(conn, new_schema)
@@ -92,11 +112,14 @@ def preview(engine: Engine, edited: Deployment, *,
             _access(conn, running, edited, new_schema, result)
     if running is not None:
         result.schedules = _schedules(running, edited)
+        if running.source_hash != edited.source_hash:  # else no count or score can differ
+            old, new = Runtime.build(running), Runtime.build(edited)
+            _duties(engine, old, new, now, result)
+            _sheets(engine, old, new, now, result)
     else:
         result.notes.append("the database keeps no copy of the configuration it runs: "
-                            "schedules and access are not compared (give the folder it "
-                            "runs with --from)")
-    result.notes.append("score sheets: this version computes no scores to compare")
+                            "schedules, duties, access and score sheets are not compared "
+                            "(give the folder it runs with --from)")
     return result
 
 
@@ -230,6 +253,81 @@ def _schedules(running: Deployment, edited: Deployment) -> dict[str, list[str]]:
             "changed": sorted(n for n in set(old) & set(new) if old[n] != new[n])}
 
 
+def _duties(engine: Engine, old: Runtime, new: Runtime, now: dt.datetime,
+            result: Preview) -> None:
+    """Per schedule: the duties its current period asks for, as running and as edited."""
+    names = list(dict.fromkeys(s.name for rt in (old, new) for s in rt.deployment.schedules))
+    for name in names:
+        counts: list[int] = []
+        period = ""
+        for runtime in (old, new):
+            schedule = next((s for s in runtime.deployment.schedules if s.name == name), None)
+            if schedule is None:
+                counts.append(0)
+                continue
+            current = period_at(schedule.every, now, runtime.calendar)
+            period = current.key
+            try:
+                with engine.connect() as conn:
+                    counts.append(planned_duties(conn, runtime, schedule, current, now).duties)
+            except (SQLAlchemyError, Unsupported) as err:
+                result.notes.append(f"duties of {name}: not counted ({_first_line(err)}); "
+                                    "migrate first")
+                break
+        else:
+            if counts[0] != counts[1]:
+                result.duties.append({"schedule": name, "period": period,
+                                      "before": counts[0], "after": counts[1]})
+
+
+def _sheets(engine: Engine, old: Runtime, new: Runtime, now: dt.datetime,
+            result: Preview) -> None:
+    """Per subject set: the current period's sheet as running and as edited, line by line."""
+    sides = [_subject_sets(runtime) for runtime in (old, new)]
+    for key in dict.fromkeys([*sides[0], *sides[1]]):
+        sheets: list[Sheet | None] = []
+        kind = (sides[1].get(key) or sides[0][key])[1]
+        try:
+            with engine.connect() as conn:
+                for runtime, found in zip((old, new), sides, strict=True):
+                    if key not in found:
+                        sheets.append(None)
+                        continue
+                    subject, _ = found[key]
+                    d = runtime.deployment
+                    sheets.append(compute(conn, d, runtime.schema, subject,
+                                          period_of(kind, now, runtime.zone), now))
+        except (SQLAlchemyError, CannotAssess) as err:
+            result.notes.append(f"score sheets of {key}: not compared ({_first_line(err)})")
+            continue
+        before, after = (_scored(sheet) for sheet in sheets)
+        subjects = set(before) | set(after)
+        differ = sum(1 for who in subjects if before.get(who) != after.get(who))
+        if differ:
+            result.sheets.append({"subjects": key, "period": period_of(kind, now, new.zone).key,
+                                  "lines": len(subjects), "differ": differ})
+
+
+def _subject_sets(runtime: Runtime) -> dict[str, tuple[Any, str]]:
+    """A deployment's subject sets by key, each with the shortest period it is scored for."""
+    assessment = runtime.deployment.assessment
+    if assessment is None:
+        return {}
+    return {spec_key(subject): (subject, assessment.periods[0])
+            for subject in assessment.subjects}
+
+
+def _scored(sheet: Sheet | None) -> dict[Any, tuple[Any, ...]]:
+    """Each subject's score, grade and veto on a sheet."""
+    if sheet is None:
+        return {}
+    return {line.who.id: (line.score, line.grade, line.veto) for line in sheet.lines}
+
+
+def _first_line(err: Exception) -> str:
+    return str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+
+
 def _access(conn: Connection, running: Deployment, edited: Deployment, schema: Schema,
             result: Preview) -> None:
     """Per role whose sight of registers changes: how many active users hold it."""
@@ -285,11 +383,18 @@ def report(found: Preview) -> list[str]:
     for kind in ("added", "removed", "changed"):
         if found.schedules.get(kind):
             lines.append(f"schedules {kind}: {', '.join(found.schedules[kind])}")
+    for duty in found.duties:
+        change = duty["after"] - duty["before"]
+        lines.append(f"duties: schedule {duty['schedule']} ({duty['period']}) would ask for "
+                     f"{duty['after']} instead of {duty['before']} ({change:+d})")
     for role in found.access:
         parts = [f"gain {', '.join(role['gain'])}" if role["gain"] else "",
                  f"lose {', '.join(role['lose'])}" if role["lose"] else "",
                  f"scope now {role['scope']}" if role["scope"] else ""]
         lines.append(f"access: {role['users']} user(s) of role {role['role']}: "
                      + "; ".join(p for p in parts if p))
+    for sheet in found.sheets:
+        lines.append(f"score sheets: {sheet['differ']} of {sheet['lines']} line(s) of "
+                     f"{sheet['subjects']} ({sheet['period']}) would score differently")
     lines += [f"note: {note}" for note in found.notes]
     return lines
