@@ -16,7 +16,9 @@ from gridwork.reconfigure import Follower
 from gridwork.storage import build_schema
 from gridwork.storage.version import record_version
 from gridwork.sweep.sweep import sweep
+from gridwork.workflow import load_user, take_action
 
+DAY = dt.timedelta(days=1)
 QUICK = "priority: high}"
 """The quick ladder's only step, which an edit makes urgent."""
 
@@ -99,3 +101,22 @@ def test_a_folder_that_needs_a_migration_waits_for_it(
         assert follower.follow(world.engine) is running
     assert "migration pending (run `gridwork migrate`)" in caplog.text
     assert "phone" in caplog.text
+
+
+def test_history_names_the_version_that_planned_each_deadline(world: SweepWorld) -> None:
+    """A step's history row keeps the config version it was taken under: the record created
+    before an edit was applied names the old one, its step after the swap the new one."""
+    follower = Follower(world.deployment.root, world.runtime)
+    old = world.deployment.source_hash[:12]
+    record = world.create()
+    _edit(world, "{state: handling, within: 1d}", "{state: handling, within: 2d}")
+    new = _apply(world)[:12]
+    runtime = follower.follow(world.engine)
+    with world.engine.connect() as conn:
+        worker = load_user(conn, runtime.schema, "worker")
+    moved = take_action(world.engine, runtime, worker, "event", record.id, "accept",
+                        version=record.version, clock=lambda: START + HOUR)
+    assert moved.deadline is not None and moved.deadline - (START + HOUR) == 2 * DAY
+    rows = [(row["action"], row["config"]) for row in world.rows("history", record.id)]
+    assert rows == [("create", old), ("accept", new)]
+    assert world.rows("history", record.id)[-1]["to_state"] == "handling"

@@ -25,6 +25,8 @@ CODE = 100
 """Length of codes (nodes, departments, roles, states, categories)."""
 PATH = 1000
 """Length of a node's materialized path."""
+CONFIG_DIGITS = 12
+"""Hex digits of the config hash a history row keeps (as `gridwork preview` shows it)."""
 NODE_SUBJECT = "_node"
 """The `history.register` value for changes to the grid tree itself (no register may
 start with `_`)."""
@@ -118,6 +120,9 @@ def add_system_tables(metadata: MetaData) -> None:
         Column("comment", Text),
         Column("before", JSON),
         Column("after", JSON),
+        # The first digits of the config hash (`config_versions`) the row was written under:
+        # the version whose limits planned the deadline a step set.
+        Column("config", String(CONFIG_DIGITS)),
         Index(None, "register", "record"),
         Index("ix_history_people", "actor", postgresql_where=people, sqlite_where=people),
     )

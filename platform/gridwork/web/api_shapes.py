@@ -133,7 +133,8 @@ def _masked(site: Site, spec: FieldSpec | None, value: Any) -> Any:
 def history_json(entries: Iterable[Entry]) -> list[dict[str, Any]]:
     """A record's timeline, every round, oldest first."""
     return [{"at": e.at, "actor": e.actor_name, "kind": e.kind.value, "action": e.action,
-             "from": e.from_state, "to": e.to_state, "comment": e.comment, "round": e.round}
+             "from": e.from_state, "to": e.to_state, "comment": e.comment, "round": e.round,
+             "config": e.config}
             for e in entries]
 
 

@@ -28,6 +28,7 @@ from sqlalchemy import (
 
 from ..storage import Schema
 from ..storage.history_kinds import ACTIONS, Kind
+from ..storage.system import CONFIG_DIGITS
 from ..storage.types import UTCDateTime
 
 __all__ = ["ACTIONS", "Change", "Entry", "Kind", "insert_selected", "jsonable",
@@ -81,11 +82,13 @@ class Entry:
     comment: str | None
     before: dict[str, Any] | None
     after: dict[str, Any] | None
+    config: str | None = None
+    """The config version the step was taken under (the first digits of its hash)."""
 
 
 def write(conn: Connection, schema: Schema, change: Change) -> None:
     """Append one history row, in the caller's transaction."""
-    conn.execute(_inserting(schema.system("history")), change.row())
+    conn.execute(_inserting(schema.system("history")), change.row() | _version(schema))
 
 
 @functools.lru_cache(maxsize=64)
@@ -97,7 +100,13 @@ def _inserting(history: Table) -> Insert:
 def write_many(conn: Connection, schema: Schema, changes: Sequence[Change]) -> None:
     """Append many history rows with one statement (an import, demo data, a tree change)."""
     if changes:
-        conn.execute(insert(schema.system("history")), [c.row() for c in changes])
+        version = _version(schema)
+        conn.execute(insert(schema.system("history")), [c.row() | version for c in changes])
+
+
+def _version(schema: Schema) -> dict[str, str | None]:
+    """The config version a row is written under (it planned any deadline the step set)."""
+    return {"config": schema.deployment.source_hash[:CONFIG_DIGITS] or None}
 
 
 SELECTED_COLUMNS = ("register", "record", "at", "kind", "action", "round", "after")
@@ -129,7 +138,7 @@ def timeline(conn: Connection, schema: Schema, register: str, record_id: int) ->
     """Every history row of a record, oldest first, every round included."""
     query = _timeline(schema.system("history"), schema.system("users"))
     return [Entry(row.at, row.actor, row.username, Kind(row.kind), row.action, row.from_state,
-                  row.to_state, row.round, row.comment, row.before, row.after)
+                  row.to_state, row.round, row.comment, row.before, row.after, row.config)
             for row in conn.execute(query, {"_register": register, "_record": record_id})]
 
 
