@@ -65,14 +65,15 @@ def browser() -> Iterator[object]:
 
 @pytest.fixture
 def serve(tmp_path: Path) -> Iterator[Callable[..., str]]:
-    """Serve a shipped deployment (migrated, seeded with ``records`` demo records, then
-    ``prepare``d) on a free port; return its base URL."""
+    """Serve a shipped deployment or a folder (migrated, seeded with ``records`` demo
+    records, then ``prepare``d) on a free port; return its base URL."""
     servers: list[tuple[uvicorn.Server, threading.Thread]] = []
 
     def start(name: str, records: int = 60,
               prepare: Callable[[Engine, Deployment, Path], None] | None = None) -> str:
-        deployment = load_deployment(CONFIGS / name)
-        url = f"sqlite:///{tmp_path / name}.sqlite3"
+        folder = CONFIGS / name  # a shipped deployment's name, or a folder's path
+        deployment = load_deployment(folder)
+        url = f"sqlite:///{tmp_path / folder.name}.sqlite3"
         migrate(url, deployment, echo=lambda _: None)
         engine = make_engine(url)
         seed_demo(engine, deployment, records=records, echo=lambda _: None)

@@ -74,3 +74,47 @@ def test_a_community_scope_picks_into_the_select(browser: Any,
         assert not errors, errors
     finally:
         context.close()
+
+
+def _inspector_at_five_cells(engine: Any, deployment: Any, folder: Any) -> None:
+    from gridwork.exchange.users import import_users
+    from gridwork.storage.tabular import write_table
+
+    users = folder / "users.csv"
+    write_table(users, ["username", "name", "password", "role", "node"], [
+        ["ins", "监管员", "price-pass-1", "inspector", code]
+        for code in ("420102001", "420103001", "420100001", "420100002", "420000001")])
+    import_users(engine, deployment, users)
+
+
+def test_a_cell_with_sub_cells_opens_but_is_not_picked(
+        browser: Any, serve: Callable[..., str]) -> None:
+    """On the ragged price tree, a report sits on a 子格 where its 格 has them: the picker
+    opens such a 格 to its 子格 and offers only those."""
+    from playwright.sync_api import expect
+    from support import FIXTURES
+
+    base = serve(str(FIXTURES / "price"), records=0, prepare=_inspector_at_five_cells)
+    context = browser.new_context(locale="zh-CN")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda err: errors.append(str(err)))
+    try:
+        page.goto(base + "/signin")
+        page.fill("#username", "ins")
+        page.fill("#password", "price-pass-1")
+        page.click("button[type=submit]")
+        page.wait_for_url(base + "/")
+        page.goto(base + "/registers/price_report/new")
+        page.get_by_role("button", name="从区划树中选择").click()
+        roots = page.locator("#in-node-roots")
+        expect(roots.locator(".tree-pick")).to_have_count(3)
+        expect(roots.locator('.tree-pick[data-code="420102001"]')).to_have_count(0)
+        roots.get_by_role("button", name="展开江岸区第一监管格下的区域").click()
+        sub = roots.locator('.tree-pick[data-code="42010200102"]')
+        expect(sub).to_be_visible()
+        sub.click()
+        expect(page.locator("select#in-node")).to_have_value("42010200102")
+        assert not errors, errors
+    finally:
+        context.close()
