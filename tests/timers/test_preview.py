@@ -16,7 +16,9 @@ from support import CONFIGS, run_cli
 
 from gridwork.config import load_deployment
 from gridwork.storage import build_schema, make_engine, migrate
+from gridwork.workflow import load_user
 from gridwork.demo.seed import seed_demo
+from gridwork.hierarchy import scope_filter
 from gridwork.tools.preview import preview, report
 
 NEW_SCHEDULE = """
@@ -92,6 +94,12 @@ def test_the_preview_lists_what_the_edit_would_do(seeded: tuple[Path, str]) -> N
                                .where(schema.system("grants").c.role == "building_head")
                                ).scalar_one()
         assert accepting and paused, "the seed left records in both states"
+        head = load_user(conn, schema, "building_head")
+        lost = ("household", "info_report", "inspection", "organization", "patrol",
+                "resident", "visit")
+        in_sight = sum(conn.execute(select(func.count()).select_from(schema.table(name))
+                                    .where(scope_filter(head, schema.table(name))))
+                       .scalar_one() for name in lost)
     try:
         previewed = preview(engine, load_deployment(folder))
     finally:
@@ -110,11 +118,14 @@ def test_the_preview_lists_what_the_edit_would_do(seeded: tuple[Path, str]) -> N
     assert found["duties"][0]["after"] > 0
     assert found["sheets"] and all(0 < s["differ"] <= s["lines"] for s in found["sheets"])
     role = next(r for r in found["access"] if r["role"] == "building_head")
-    assert role["users"] == holders and "event" not in role["lose"] and role["lose"]
+    assert role["users"] == holders == 1
+    assert role["lose"] == list(lost) and role["records_lost"] == in_sight > 0
 
     text = "\n".join(report(previewed))
     assert f"states removed: {paused} event record(s) in 'paused'" in text
     assert "schedules added: weekly_report" in text
+    assert (f"access: 1 user(s) of role building_head: lose {', '.join(lost)} "
+            f"({in_sight} record(s))") in text
     sheet = found["sheets"][0]
     assert (f"score sheets: {sheet['differ']} of {sheet['lines']} line(s) of "
             f"{sheet['subjects']} ({sheet['period']}) would score differently") in text

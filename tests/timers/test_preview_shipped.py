@@ -1,6 +1,7 @@
 """`gridwork preview` on a seeded copy of the safety and environment deployments (the
 community one is in test_preview.py), each with three kinds of edit: a shorter limit, a
-removed (paused) state and a new schedule — each listed before anything is applied."""
+removed (paused) state and a new schedule — each listed before anything is applied; the
+environment one also narrows a role kept to its own village, on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -15,8 +16,10 @@ from support import CONFIGS
 
 from gridwork.config import check, load_deployment
 from gridwork.demo.seed import seed_demo
+from gridwork.hierarchy import scope_filter
 from gridwork.storage import build_schema, make_engine, migrate
 from gridwork.tools.preview import preview, report
+from gridwork.workflow import load_user
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,10 @@ class Edit:
     transitions: tuple[str, ...]
     scenario: str
     """The scenario that walks through the state (removed with it)."""
+    backend: str = "sqlite"
+    role: tuple[str, str, str] | None = None
+    """A role, its `can:` as written in deployment.yaml, and the register it keeps sight of
+    when narrowed to it."""
 
 
 EDITS = {
@@ -41,7 +48,9 @@ EDITS = {
     "environment": Edit(("timing.yaml", "{workflow: env_flow, state: rejected, within: 2wd}",
                          "1wd"), "pollution_event", "workflow.yaml",
                         "monitoring", ("await_monitoring", "monitoring_done"),
-                        "monitoring_pause.yaml"),
+                        "monitoring_pause.yaml", "postgresql",
+                        ("env_grid_worker", "can: [view, create:pollution_event, create:patrol, "
+                         "edit:patrol, edit:pollution_source]", "pollution_event")),
 }
 
 
@@ -69,16 +78,24 @@ def _edit(folder: Path, edit: Edit) -> str:
     text = text.replace(f", {edit.state}]", "]").replace(f"{edit.state}, ", "")
     flows.write_text(text, encoding="utf-8")
     (folder / "scenarios" / edit.scenario).unlink()
+    if edit.role is not None:
+        _, can, kept = edit.role
+        main = folder / "deployment.yaml"
+        text = main.read_text(encoding="utf-8")
+        assert text.count(can) == 1
+        main.write_text(text.replace(can, can.replace("[view,", f'["view:{kept}",')),
+                        encoding="utf-8")
     return "weekly_copy"
 
 
-@pytest.fixture(scope="module", params=list(EDITS))
-def edited(request: pytest.FixtureRequest,
-           tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path, str]:
-    """A seeded database of the deployment and an edited copy of its folder."""
+@pytest.fixture(params=list(EDITS))
+def edited(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, Path, str]:
+    """A seeded database of the deployment (on its backend) and an edited copy of its
+    folder; skipped on PostgreSQL without one."""
     name = request.param
-    root = tmp_path_factory.mktemp(f"preview-{name}")
-    url = f"sqlite:///{root / 'db.sqlite3'}"
+    root = tmp_path
+    url = (f"sqlite:///{root / 'db.sqlite3'}" if EDITS[name].backend == "sqlite"
+           else request.getfixturevalue("pg_schema")())
     deployment = load_deployment(CONFIGS / name)
     migrate(url, deployment, echo=lambda _: None)
     engine = make_engine(url)
@@ -96,12 +113,20 @@ def test_each_edit_is_listed(edited: tuple[str, Path, str]) -> None:
     result = check(folder)
     assert result.deployment is not None, [p.format() for p in result.errors]
     running = load_deployment(CONFIGS / name)
-    table = build_schema(running).table(edit.register)
+    schema = build_schema(running)
+    table = schema.table(edit.register)
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
             held = conn.execute(select(func.count()).select_from(table).where(
                 table.c.state == edit.state)).scalar_one()
+            if edit.role is not None:
+                user = load_user(conn, schema, edit.role[0])
+                lost = sorted(set(running.registers) - {edit.role[2]})
+                in_sight = sum(conn.execute(
+                    select(func.count()).select_from(schema.table(register))
+                    .where(scope_filter(user, schema.table(register)))).scalar_one()
+                    for register in lost)
         found = preview(engine, result.deployment)
     finally:
         engine.dispose()
@@ -119,6 +144,10 @@ def test_each_edit_is_listed(edited: tuple[str, Path, str]) -> None:
     [duties] = [d for d in found.duties if d["schedule"] == "weekly_copy"]
     assert duties["before"] == 0 < duties["after"] and re.fullmatch(r"\d{4}-W\d\d",
                                                                     duties["period"])
+    if edit.role is not None:
+        [role] = [r for r in found.access if r["role"] == edit.role[0]]
+        assert (role["users"], role["gain"], role["lose"]) == (1, [], lost)
+        assert role["records_lost"] == in_sight > 0 and role["records_gained"] == 0
     text = "\n".join(report(found))
     assert f"duties: schedule weekly_copy ({duties['period']}) would ask for " \
            f"{duties['after']} instead of 0 (+{duties['after']})" in text

@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, func, select
+from sqlalchemy import Connection, Engine, and_, func, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..assessment.metrics import CannotAssess
@@ -80,7 +80,8 @@ class Preview:
     """Per schedule whose current period would ask for a different number of duties: its
     period and the duties before and after (0 for a schedule added or removed)."""
     access: list[dict[str, Any]] = field(default_factory=list)
-    """Per role: users holding it and the registers they gain or lose sight of."""
+    """Per role: users holding it, the registers they gain or lose sight of and the records
+    in those registers within their areas."""
     sheets: list[dict[str, Any]] = field(default_factory=list)
     """Per subject set and current period whose sheet would change: its subjects and how
     many of their lines would score, grade or veto differently."""
@@ -330,12 +331,14 @@ def _first_line(err: Exception) -> str:
 
 def _access(conn: Connection, running: Deployment, edited: Deployment, schema: Schema,
             result: Preview) -> None:
-    """Per role whose sight of registers changes: how many active users hold it."""
+    """Per role whose sight of registers changes: how many active users hold it, and how
+    many records come into or go out of their sight (within their grants' areas)."""
     grants, users = schema.system("grants"), schema.system("users")
     holders = dict(conn.execute(
         select(grants.c.role, func.count(func.distinct(grants.c.user)))
         .join(users, users.c.id == grants.c.user).where(users.c.active.is_(True))
         .group_by(grants.c.role)).all())
+    live = build_schema(running)
     for role in sorted(set(running.roles) | set(edited.roles)):
         before = _sees(running, role)
         after = _sees(edited, role)
@@ -343,10 +346,43 @@ def _access(conn: Connection, running: Deployment, edited: Deployment, schema: S
                          and running.roles[role].scope != edited.roles[role].scope)
         if before == after and not scope_changed:
             continue
+        spec = edited.roles.get(role) or running.roles[role]
+        users_of_role = int(holders.get(role, 0))
         result.access.append({
-            "role": role, "users": int(holders.get(role, 0)),
+            "role": role, "users": users_of_role,
             "gain": sorted(after - before), "lose": sorted(before - after),
+            "records_gained": _seen(conn, live, role, spec.scope, after - before)
+            if users_of_role else 0,
+            "records_lost": _seen(conn, live, role, spec.scope, before - after)
+            if users_of_role else 0,
             "scope": edited.roles[role].scope if scope_changed else None})
+
+
+def _seen(conn: Connection, schema: Schema, role: str, scope: str,
+          registers: set[str]) -> int:
+    """Records of ``registers`` (those the database has) that at least one active holder of
+    ``role`` has in their grants' areas, as the scope filter reads a grant."""
+    grants, users, nodes = (schema.system(n) for n in ("grants", "users", "nodes"))
+    held, place = nodes.alias("held"), nodes.alias("place")
+    total = 0
+    for register in sorted(registers & set(schema.registers)):
+        table = schema.table(register)
+        at_node = (place.c.id == held.c.id if scope == "node" else
+                   func.substr(place.c.path, 1, func.length(held.c.path)) == held.c.path)
+        territorial = and_(grants.c.node.is_not(None), at_node)
+        if "department" in table.c:
+            area = or_(and_(grants.c.department.is_not(None),
+                            table.c.department == grants.c.department),
+                       and_(grants.c.department.is_(None), territorial))
+        else:
+            area = territorial
+        holder = (select(grants.c.id).join(users, users.c.id == grants.c.user)
+                  .outerjoin(held, held.c.id == grants.c.node)
+                  .where(grants.c.role == role, users.c.active.is_(True), area))
+        total += conn.execute(select(func.count()).select_from(table)
+                              .join(place, place.c.id == table.c.node)
+                              .where(holder.exists())).scalar_one()
+    return int(total)
 
 
 def _sees(deployment: Deployment, role: str) -> set[str]:
@@ -388,8 +424,10 @@ def report(found: Preview) -> list[str]:
         lines.append(f"duties: schedule {duty['schedule']} ({duty['period']}) would ask for "
                      f"{duty['after']} instead of {duty['before']} ({change:+d})")
     for role in found.access:
-        parts = [f"gain {', '.join(role['gain'])}" if role["gain"] else "",
-                 f"lose {', '.join(role['lose'])}" if role["lose"] else "",
+        parts = [f"gain {', '.join(role['gain'])} ({role['records_gained']} record(s))"
+                 if role["gain"] else "",
+                 f"lose {', '.join(role['lose'])} ({role['records_lost']} record(s))"
+                 if role["lose"] else "",
                  f"scope now {role['scope']}" if role["scope"] else ""]
         lines.append(f"access: {role['users']} user(s) of role {role['role']}: "
                      + "; ".join(p for p in parts if p))
