@@ -92,6 +92,8 @@ def test_new_record_answers_201_with_its_state_version_and_actions(
     assert body["values"]["title"] == COMMUNITY.values["title"]
     assert [h["action"] for h in body["history"]] == ["create", "dispatch"]
     assert body["history"][0]["actor"] == "grid_worker" and body["history"][1]["actor"] is None
+    version = community.deployment.source_hash[:12]
+    assert [h["config"] for h in body["history"]] == [version, version]
     staff = community.get("dept_staff@ldbz", f"/registers/event/records/{body['id']}").json()
     assert {a["name"] for a in staff["actions"]} >= {"accept", "reject"}
     assert all(set(a) == {"name", "label", "to", "require", "optional"}
