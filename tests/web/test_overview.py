@@ -181,6 +181,12 @@ def test_stats_refuse_a_bad_parameter_and_export_excel(
     assert found is not None
     total = int(found.group(1))
     assert sum(int(r[1]) for r in cells[1:]) == total > 0
+    assert cells[0][-1] == "Median working hours"
+    rows = client.get("/api/v1/stats", headers=_api(client, "admin"),
+                      params={"register": "event", "by": "category"}).json()["rows"]
+    assert [r[-1] if r[-1] != "" else None for r in cells[1:]] == [
+        r["median_working_hours"] for r in rows]
+    assert any(r["median_working_hours"] is not None for r in rows)
 
 
 def test_the_map_layer_is_clustered_and_scoped(make_client: Callable[..., TestClient]) -> None:

@@ -22,6 +22,7 @@ from sqlalchemy import (
     false,
     func,
     not_,
+    null,
     or_,
     select,
 )
@@ -29,6 +30,7 @@ from sqlalchemy import (
 from ..auth import User
 from ..hierarchy import subtree_ids
 from ..workflow import open_clause, overdue_clause
+from . import handling
 from .display import category_labels, state_label
 from .records import scoped
 from .site import NodeInfo, Site
@@ -299,10 +301,10 @@ def read_stats_query(site: Site, user: User, params: Any, viewable: list[str]) -
 
 
 def stats_rows(conn: Connection, site: Site, user: User, ask: StatsQuery) -> list[dict[str, Any]]:
-    """Rows ``{keys…, count, overdue, closed, on_time_rate}`` of the records the user may
-    view, created in the period, grouped in SQL by the asked keys. A node key is each
-    record's ancestor at ``level`` (records above that level are left out), summed from
-    the SQL groups by record node."""
+    """Rows ``{keys…, count, overdue, closed, on_time_rate, median_working_hours}`` of the
+    records the user may view, created in the period, grouped in SQL by the asked keys. A
+    node key is each record's ancestor at ``level`` (records above that level are left
+    out), summed from the SQL groups by record node."""
     register = ask.register
     table, query = scoped(site, user, register)
     edges = period_edges(site, ask.period, ask.first, ask.last)
@@ -353,6 +355,7 @@ def stats_rows(conn: Connection, site: Site, user: User, ask: StatsQuery) -> lis
                                                   "on_time": 0})
             for measure in sums:
                 sums[measure] += int(group[measure] or 0)
+    medians = _medians(conn, site, register, sub, ask, columns, edges, depth)
     rows = []
     for key, sums in sorted(summed.items(), key=lambda item: tuple(str(k) for k in item[0])):
         row: dict[str, Any] = {}
@@ -362,8 +365,41 @@ def stats_rows(conn: Connection, site: Site, user: User, ask: StatsQuery) -> lis
         rows.append({**row, "count": sums["count"], "overdue": sums["overdue"],
                      "closed": sums["closed"],
                      "on_time_rate": round(sums["on_time"] / sums["closed"], 4)
-                     if sums["closed"] else None})
+                     if sums["closed"] else None,
+                     "median_working_hours": medians.get(key)})
     return rows
+
+
+def _medians(conn: Connection, site: Site, register: str, sub: Any, ask: StatsQuery,
+             columns: list[Any], edges: list[tuple[dt.date, dt.datetime, dt.datetime]],
+             depth: int | None) -> dict[tuple[Any, ...], float]:
+    """The median handling time in working hours of the closed records per key of the
+    table (a node key is the record's ancestor at the asked level, found in SQL)."""
+    source: Any = sub
+    keyed: list[Any] = []
+    by_name = {c.name: c for c in columns}
+    for name in ask.by:
+        if name != "node":
+            keyed.append(by_name.get(name, null().label(name)))
+            continue
+        if depth is None:
+            return {}
+        nodes = site.schema.system("nodes")
+        deepest = max(n.depth for n in site.nodes().values())
+        owner, chain, own = handling.owner_at_depth(nodes, depth, deepest)
+        source = source.join(chain, own.c.id == sub.c.node)
+        keyed.append(owner.label("node"))
+    done = (select(sub.c.id, sub.c.created_at.label("created"),
+                   sub.c.updated_at.label("closed"), *keyed).select_from(source)
+            .where(status_clause(site, register, sub, "closed")).subquery("done"))
+    codes = {n.id: n.code for n in site.nodes().values()}
+    found = {}
+    for key, hours in handling.median_working_hours(conn, site, done, list(ask.by)).items():
+        named = tuple(codes.get(value) if name == "node" else
+                      edges[value][0].isoformat() if name == "period" else value
+                      for name, value in zip(ask.by, key, strict=True))
+        found[named] = hours
+    return found
 
 
 def _key_labels(site: Site, register: str) -> dict[str, Any]:
