@@ -217,6 +217,31 @@ def test_the_map_layer_is_clustered_and_scoped(make_client: Callable[..., TestCl
     assert event["total"] == _list_total(worker, event["list"])
 
 
+def test_the_map_filters_by_a_state_of_its_register(
+        make_client: Callable[..., TestClient]) -> None:
+    """The map's state choices are the measured register's; a chosen state narrows the
+    areas' counts and the points to that state's list."""
+    admin = make_client("community", "admin")
+    page = admin.get("/map").text
+    states = re.findall(r'<option value="(\w+)" data-register="event">', page)
+    assert len(states) > 2
+    totals, checked = [], 0
+    for state in states:
+        listed = _list_total(admin, f"/registers/event?state={state}")
+        counted = admin.get("/map/measures", params={"register": "event", "measure": "count",
+                                                     "state": state}).json()["values"]
+        shown = sorted((c for c in counted if counted[c]), key=lambda c: -counted[c])[:3]
+        for code in shown:
+            assert counted[code] == _list_total(
+                admin, f"/registers/event?state={state}&node={code}"), (state, code)
+        points = admin.get("/map/layers/event", params={"zoom": "18", "state": state}).json()
+        assert sum(f["properties"]["count"] for f in points["features"]) <= listed
+        totals.append(listed)
+        checked += len(shown)
+    assert sum(totals) == _list_total(admin, "/registers/event") and max(totals) < sum(totals)
+    assert checked > 3
+
+
 def test_the_api_map_layer_clusters_for_the_zoom(make_client: Callable[..., TestClient]) -> None:
     client = make_client("community", "admin")
     headers = _api(client, "admin")
