@@ -290,3 +290,64 @@ def test_the_overview_pages_render_for_every_shipped_deployment(
         for layer in layers:
             answer = client.get(f"/map/layers/{layer}", params={"zoom": "10"})
             assert answer.status_code == 200, (deployment, layer)
+
+
+def test_the_child_table_shows_duties_and_the_latest_score(
+        make_client: Callable[..., TestClient]) -> None:
+    """A community head's grids each show their duties done of those due this month and
+    their score on the newest kept sheet, linked to the grid's score page."""
+    import datetime as dt
+
+    from sqlalchemy import func, select, update
+
+    from gridwork.assessment import compute, parse_spec, period_of
+    from gridwork.assessment.store import save
+    from gridwork.duties.generate import generate
+    from gridwork.hierarchy import in_subtree
+
+    head = make_client("community", "community_head")
+    site = _site(head)
+    now = site.clock()
+    for back in (3, 2, 1):
+        generate(site.engine, site.runtime, now=now - dt.timedelta(days=back))
+    page = head.get("/").text
+    grids = re.findall(r'<tr data-node="(\w+)">',
+                       page.split('id="child-measures"')[1].split("</table>")[0])
+    assert len(grids) > 1
+    duties, nodes = site.schema.system("duties"), site.schema.system("nodes")
+    first = site.node_by_code(grids[0])
+    assert first is not None
+    with site.engine.begin() as conn:
+        some = conn.execute(select(duties.c.id).where(duties.c.node == first.id,
+                                                      duties.c.due_at < now)
+                            .order_by(duties.c.id).limit(2)).scalars().all()
+        conn.execute(update(duties).where(duties.c.id.in_(some)).values(state="done",
+                                                                         done_at=now))
+        assessment = site.deployment.assessment
+        assert assessment is not None
+        period = period_of("month", now, site.runtime.zone).previous()
+        sheet = compute(conn, site.deployment, site.schema,
+                        parse_spec("level:grid", assessment.subjects), period, now)
+    save(site.engine, site.schema, sheet)
+    table = head.get("/").text.split('id="child-measures"')[1].split("</table>")[0]
+    month = dt.datetime.combine(now.astimezone(site.runtime.zone).date().replace(day=1),
+                                dt.time(), site.runtime.zone)
+    shown = dict(re.findall(r'<tr data-node="(\w+)">.*?class="child-duties">(\d+ / \d+)<',
+                            table, re.S))
+    assert sorted(shown) == sorted(grids)
+    with site.engine.connect() as conn:
+        for code, text in shown.items():
+            path = site.node_by_code(code).path  # type: ignore[union-attr]
+            inside = duties.c.node.in_(select(nodes.c.id).where(in_subtree(nodes.c.path, path)))
+            due = conn.execute(select(func.count()).where(
+                inside, duties.c.due_at >= month, duties.c.due_at < now,
+                duties.c.state != "dropped")).scalar_one()
+            done = conn.execute(select(func.count()).where(
+                inside, duties.c.due_at >= month, duties.c.due_at < now,
+                duties.c.state == "done")).scalar_one()
+            assert text == f"{done} / {due}", code
+    assert shown[grids[0]].startswith("2 / ") and int(shown[grids[0]].split(" / ")[1]) >= 2
+    links = re.findall(r'class="child-score" href="([^"]+)">([\d.]+)<', table)
+    assert links and all(period.key in href for href, _n in links)
+    answer = head.get(links[0][0].replace("&amp;", "&"))
+    assert answer.status_code == 200 and links[0][1] in answer.text

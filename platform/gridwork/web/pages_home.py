@@ -15,6 +15,7 @@ from ..auth import User
 from ..auth import may
 from . import overview
 from .access import require, viewable
+from .node_measures import node_measures
 from .pages_queue import due_soon
 from .records import scoped
 from .respond import page
@@ -23,8 +24,9 @@ from .site import NodeInfo, Site
 
 async def home(request: Request) -> Response:
     """The user's queues with counts and what is due soon, the dashboard of their scope at
-    the chosen ``node`` (drilled down by child node), their registers with counts of open
-    and overdue records, and report links."""
+    the chosen ``node`` (drilled down by child node, with the children's duties and latest
+    scores where the deployment has them), their registers with counts of open and overdue
+    records, and report links."""
     site, user = require(request)
     now = site.clock()
     cards: list[dict[str, Any]] = []
@@ -46,11 +48,14 @@ async def home(request: Request) -> Response:
                 card["overdue"] = conn.execute(counted.where(workflow.overdue_clause(
                     site.deployment, name, table, now))).scalar_one()
             cards.append(card)
+        measures = node_measures(conn, site, user, children,
+                                 overview.day_start(site, overview.month_start(site)))
         queues = workflow.queue_counts(conn, site.deployment, site.schema, user,
                                        clock=site.clock)
         due = due_soon(conn, site, user, queues)
     return page(request, site, user, "home.html", cards=cards, queues=queues, due=due,
-                boards=boards, node=node, crumbs=crumbs, since=overview.month_start(site),
+                boards=boards, measures=measures, children=children, node=node,
+                crumbs=crumbs, since=overview.month_start(site),
                 child_level=site.level_label(children[0].level) if children else "",
                 roles=[site.label(site.deployment.roles[r].label, r) for r in user.roles
                        if r in site.deployment.roles])
