@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 
 from ..auth import User
-from ..hierarchy import subtree_ids
+from ..hierarchy import in_subtree, subtree_ids
 from ..workflow import open_clause, overdue_clause
 from ..workflow.actors import with_verb
 from . import handling
@@ -140,71 +140,78 @@ def register_counts(conn: Connection, site: Site, user: User, register: str,
                     node: NodeInfo | None, children: list[NodeInfo],
                     weeks: int = 8) -> RegisterCounts:
     """The dashboard's numbers for one register: four statuses, states, top categories,
-    the weekly trend and the child nodes' table, each one aggregate query."""
+    the weekly trend and the child nodes' table, all from one aggregate query grouped by
+    child, state and category (a few hundred groups), so the records are read once."""
     spec = site.deployment.registers[register]
     table, query = scoped_at(site, user, register, node)
     found = RegisterCounts(register, site.label(spec.label, register))
-    since = month_start(site)
     sub = query.subquery()
-    measures = [_count(status_clause(site, register, sub, s, since if s == "closed" else None)
-                       ).label(s) for s in STATUSES]
-    row = conn.execute(select(func.count().label("total"), *measures).select_from(sub)).one()
-    found.total = row.total
-    found.statuses = {s: int(getattr(row, s)) for s in STATUSES}
-    if "state" in table.c and spec.workflow:
-        states = site.deployment.workflows[spec.workflow].states
-        counted = dict(conn.execute(select(sub.c.state, func.count()).group_by(sub.c.state)
-                                    ).all())
-        found.states = [(key, site.label(s.label, key), counted.get(key, 0))
-                        for key, s in states.items()]
-    if "category" in table.c:
-        labels = category_labels(site)
-        top = conn.execute(select(sub.c.category, func.count().label("n"))
-                           .where(sub.c.category.is_not(None)).group_by(sub.c.category)
-                           .order_by(func.count().desc(), sub.c.category).limit(5)).all()
-        found.categories = [(code, labels.get(code, code), n) for code, n in top]
+    by_state = "state" in table.c and bool(spec.workflow)
     monday = today(site) - dt.timedelta(days=today(site).weekday())
     starts = [monday - dt.timedelta(weeks=weeks - 1 - i) for i in range(weeks)]
-    edges = [day_start(site, d) for d in starts] + [day_start(site, monday
-                                                               + dt.timedelta(days=7))]
-    trend = conn.execute(select(*(_count(and_(sub.c.created_at >= edges[i],
-                                                sub.c.created_at < edges[i + 1]))
-                                  for i in range(weeks)))).one()
-    found.trend = [(d, d + dt.timedelta(days=6), int(n)) for d, n in zip(starts, trend,
-                                                                          strict=True)]
-    found.children = child_counts(conn, site, register, sub, children)
-    return found
-
-
-def child_counts(conn: Connection, site: Site, register: str, sub: Any,
-                 children: list[NodeInfo]) -> list[dict[str, Any]]:
-    """Per child node: open, overdue, closed and the on-time rate of the closed. Grouped by
-    record node in SQL, then summed up to each child by path (one pass over the groups)."""
-    if not children:
-        return []
-    measures = [_count(status_clause(site, register, sub, s)).label(s)
-                for s in ("open", "overdue", "closed")]
-    on_time = _count(and_(status_clause(site, register, sub, "closed"), on_time_clause(sub)))
-    groups = conn.execute(select(sub.c.node, func.count().label("total"), *measures,
-                                 on_time.label("on_time")).group_by(sub.c.node)).all()
-    nodes = site.nodes()
-    by_path = sorted(children, key=lambda n: n.path)
-    sums = {c.code: {"total": 0, "open": 0, "overdue": 0, "closed": 0, "on_time": 0}
-            for c in children}
+    edges = [day_start(site, d) for d in starts + [monday + dt.timedelta(days=7)]]
+    closed = status_clause(site, register, sub, "closed")
+    measures = {
+        **{s: status_clause(site, register, sub, s, month_start(site) if s == "closed" else None)
+           for s in STATUSES},
+        "closed_all": closed, "on_time": and_(closed, on_time_clause(sub)),
+        **{f"week{i}": and_(sub.c.created_at >= edges[i], sub.c.created_at < edges[i + 1])
+           for i in range(weeks)}}
+    source: Any = sub
+    keys: list[Any] = []
+    if children:
+        # Each node's child once (a few thousand rows), not each record's; kept apart from
+        # the records' query, so the database hashes a few hundred groups instead of
+        # sorting a million rows to group them.
+        nodes = site.schema.system("nodes")
+        owner = select(nodes.c.id, case(*((in_subtree(nodes.c.path, c.path), i)
+                                          for i, c in enumerate(children)), else_=-1
+                                        ).label("child")).cte("owner").prefix_with(
+            "MATERIALIZED")
+        source = sub.join(owner, owner.c.id == sub.c.node)
+        keys.append(owner.c.child)
+    if by_state:
+        keys.append(sub.c.state.label("state"))
+    if "category" in table.c:
+        keys.append(sub.c.category.label("category"))
+    groups = conn.execute(select(*keys, func.count().label("total"),
+                                 *(func.count().filter(c).label(k)
+                                   for k, c in measures.items()))
+                          .select_from(source).group_by(*keys)).all()
+    sums: dict[str, int] = {k: 0 for k in ("total", *measures)}
+    states: dict[str, int] = {}
+    categories: dict[str, int] = {}
+    per_child = [{k: 0 for k in ("total", "open", "overdue", "closed", "on_time")}
+                 for _ in children]
     for group in groups:
-        at = nodes.get(group.node)
-        owner = next((c for c in by_path if at is not None and at.path.startswith(c.path)),
-                     None)
-        if owner is None:
-            continue
-        for key in sums[owner.code]:
-            sums[owner.code][key] += int(getattr(group, key))
-    rows = []
-    for child in children:
-        counted = sums[child.code]
-        rate = counted["on_time"] / counted["closed"] if counted["closed"] else None
-        rows.append({"node": child, **counted, "on_time_rate": rate})
-    return rows
+        row = group._mapping
+        for key in sums:
+            sums[key] += int(row[key])
+        if by_state:
+            states[row["state"]] = states.get(row["state"], 0) + int(row["total"])
+        if "category" in row and row["category"] is not None:
+            categories[row["category"]] = categories.get(row["category"], 0) + int(row["total"])
+        if children and row["child"] >= 0:
+            child = per_child[row["child"]]
+            for key, measure in (("total", "total"), ("open", "open"), ("overdue", "overdue"),
+                                 ("closed", "closed_all"), ("on_time", "on_time")):
+                child[key] += int(row[measure])
+    found.total = sums["total"]
+    found.statuses = {s: sums[s] for s in STATUSES}
+    if by_state:
+        assert spec.workflow is not None
+        found.states = [(key, site.label(s.label, key), states.get(key, 0))
+                        for key, s in site.deployment.workflows[spec.workflow].states.items()]
+    if categories:
+        labels = category_labels(site)
+        top = sorted(categories.items(), key=lambda item: (-item[1], item[0]))[:5]
+        found.categories = [(code, labels.get(code, code), n) for code, n in top]
+    found.trend = [(d, d + dt.timedelta(days=6), sums[f"week{i}"])
+                   for i, d in enumerate(starts)]
+    found.children = [{"node": child, **counted, "on_time_rate":
+                       counted["on_time"] / counted["closed"] if counted["closed"] else None}
+                      for child, counted in zip(children, per_child, strict=True)]
+    return found
 
 
 def children_of(site: Site, node: NodeInfo) -> list[NodeInfo]:
