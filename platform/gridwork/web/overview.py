@@ -101,10 +101,6 @@ def within_node(site: Site, table: Table, node: NodeInfo | None) -> ColumnElemen
     return table.c.node.in_(subtree_ids(site.schema.system("nodes"), node.path))
 
 
-def _count(condition: ColumnElement[bool]) -> Any:
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-
 @dataclass
 class RegisterCounts:
     """One workflow register's numbers at one node."""
