@@ -2,7 +2,7 @@
 (its last change, as the on-time rate reads it), counting only the business calendar's
 working hours.
 
-The calendar's working spans over the records' dates go to the database as a VALUES list
+The calendar's working spans over the asked dates go to the database as a VALUES list
 with the working seconds before each; one window pass over the records' instants and the
 span starts finds each instant's span (the running maximum of the starts before it), so an
 instant's working clock is the seconds before its span plus its part of the span. The
@@ -56,46 +56,43 @@ def owner_at_depth(nodes: Any, depth: int, deepest: int) -> tuple[Any, Any, Any]
     return case(*whens, else_=null()), source, chain[0]
 
 
-def median_working_hours(conn: Connection, site: Site, done: Any,
-                         keys: list[str]) -> dict[tuple[Any, ...], float]:
+def median_working_hours(conn: Connection, site: Site, done: Any, keys: list[str],
+                         first: dt.date, last: dt.date) -> dict[tuple[Any, ...], float]:
     """``{key values: median hours}`` over ``done``, a subquery of closed records with
-    columns ``id``, ``created``, ``closed`` (instants) and the ``keys``."""
+    columns ``id``, ``created``, ``closed`` (instants between the local dates ``first``
+    and ``last``; a later one counts to that day's close) and the ``keys``; the keys ride
+    along, so the records are read once."""
     dialect = conn.dialect.name
-    marks = select(done.c.id, epoch_seconds(done.c.created, dialect).label("a"),
-                   epoch_seconds(done.c.closed, dialect).label("b"),
-                   *(done.c[k] for k in keys)).subquery("marked")
-    low, high = conn.execute(select(func.min(marks.c.a), func.max(marks.c.b))).one()
-    if low is None:
-        return {}
-    zone = site.runtime.zone
-    first = dt.datetime.fromtimestamp(float(low), zone).date() - dt.timedelta(days=1)
-    last = dt.datetime.fromtimestamp(float(high), zone).date() + dt.timedelta(days=1)
     rows, before = [], 0.0
-    for start, end in site.runtime.calendar.working_spans(first, last):
+    for start, end in site.runtime.calendar.working_spans(first - dt.timedelta(days=1),
+                                                          last + dt.timedelta(days=1)):
         rows.append((start.timestamp(), end.timestamp(), before))
         before += (end - start).total_seconds()
     spans = values(column("s", Float), column("e", Float), column("w", Float),
                    name="spans").data(rows or [(0.0, 0.0, 0.0)]).cte("spans")
+    carried = [done.c[k] for k in keys]
     instants = union_all(
-        select(marks.c.id, literal(0).label("kind"), marks.c.a.label("t"),
-               cast(null(), Float).label("s")),
-        select(marks.c.id, literal(1), marks.c.b, cast(null(), Float)),
-        select(null(), literal(-1), spans.c.s, spans.c.s)).subquery("instants")
-    found = select(instants.c.id, instants.c.kind, instants.c.t,
-                   func.max(instants.c.s).over(order_by=(instants.c.t, instants.c.kind)
-                                               ).label("s")).subquery("found")
+        select(done.c.id, literal(0).label("kind"),
+               epoch_seconds(done.c.created, dialect).label("t"),
+               cast(null(), Float).label("s"), *carried),
+        select(done.c.id, literal(1), epoch_seconds(done.c.closed, dialect),
+               cast(null(), Float), *carried),
+        select(null(), literal(-1), spans.c.s, spans.c.s, *(null() for _ in keys))
+    ).subquery("instants")
+    found = select(*instants.c, func.max(instants.c.s).over(
+        order_by=(instants.c.t, instants.c.kind)).label("start")).subquery("found")
     clock = func.coalesce(spans.c.w + case((found.c.t < spans.c.e, found.c.t - spans.c.s),
                                            else_=spans.c.e - spans.c.s), 0.0)
-    worked = (select(found.c.id, (func.sum(case((found.c.kind == 1, clock), else_=-clock))
-                                  / 3600.0).label("hours"))
-              .select_from(found.outerjoin(spans, spans.c.s == found.c.s))
-              .where(found.c.kind >= 0).group_by(found.c.id).subquery("worked"))
-    grouped = [marks.c[k] for k in keys]
-    ranked = select(*grouped, worked.c.hours,
-                    func.row_number().over(partition_by=grouped, order_by=worked.c.hours
+    grouped = [found.c[k] for k in keys]
+    worked = (select(*grouped, (func.sum(case((found.c.kind == 1, clock), else_=-clock))
+                                / 3600.0).label("hours"))
+              .select_from(found.outerjoin(spans, spans.c.s == found.c.start))
+              .where(found.c.kind >= 0).group_by(found.c.id, *grouped).subquery("worked"))
+    by = [worked.c[k] for k in keys]
+    ranked = select(*by, worked.c.hours,
+                    func.row_number().over(partition_by=by, order_by=worked.c.hours
                                            ).label("rank"),
-                    func.count().over(partition_by=grouped).label("n")
-                    ).select_from(marks.join(worked, worked.c.id == marks.c.id)).subquery()
+                    func.count().over(partition_by=by).label("n")).subquery("ranked")
     middle = [ranked.c[k] for k in keys]
     median = select(*middle, func.avg(ranked.c.hours)).where(
         and_(ranked.c.rank >= (ranked.c.n + 1) // 2, ranked.c.rank <= (ranked.c.n + 2) // 2)

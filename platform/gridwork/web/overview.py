@@ -405,7 +405,8 @@ def _medians(conn: Connection, site: Site, register: str, sub: Any, ask: StatsQu
             .where(status_clause(site, register, sub, "closed")).subquery("done"))
     codes = {n.id: n.code for n in site.nodes().values()}
     found = {}
-    for key, hours in handling.median_working_hours(conn, site, done, list(ask.by)).items():
+    for key, hours in handling.median_working_hours(conn, site, done, list(ask.by),
+                                                            edges[0][0], today(site)).items():
         named = tuple(codes.get(value) if name == "node" else
                       edges[value][0].isoformat() if name == "period" else value
                       for name, value in zip(ask.by, key, strict=True))
