@@ -351,3 +351,28 @@ def test_the_child_table_shows_duties_and_the_latest_score(
     assert links and all(period.key in href for href, _n in links)
     answer = head.get(links[0][0].replace("&amp;", "&"))
     assert answer.status_code == 200 and links[0][1] in answer.text
+
+
+def test_the_child_table_is_left_out_without_schedules_or_assessment(
+        make_client: Callable[..., TestClient]) -> None:
+    import datetime as dt
+
+    from gridwork.auth import User
+    from gridwork.runtime import Runtime
+    from gridwork.web import overview
+    from gridwork.web.node_measures import node_measures
+
+    site = _site(make_client("community", "admin"))
+    community = next(n for n in site.nodes().values() if n.level == "community")
+    children = overview.children_of(site, community)
+    since = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+    nobody = User(0, "nobody", "nobody", ())
+    with site.engine.connect() as conn:
+        for schedules, assessment, shown in ((True, False, True), (False, False, False)):
+            bare = site.deployment.model_copy(update={
+                "schedules": site.deployment.schedules if schedules else (),
+                "assessment": site.deployment.assessment if assessment else None})
+            plain = Site(Runtime.build(bare), site.engine, site.clock, site.data_dir)
+            found = node_measures(conn, plain, nobody, children, since)
+            assert (found is not None) == shown
+            assert found is None or (found.duties is not None and not found.level)
