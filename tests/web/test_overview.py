@@ -376,3 +376,21 @@ def test_the_child_table_is_left_out_without_schedules_or_assessment(
             found = node_measures(conn, plain, nobody, children, since)
             assert (found is not None) == shown
             assert found is None or (found.duties is not None and not found.level)
+
+
+def test_a_role_dashboard_puts_its_measures_and_charts_first(
+        make_client: Callable[..., TestClient]) -> None:
+    """The community config leads the street officer's dashboard with overdue and due
+    today, then the communities' table and the trend; others keep the usual order."""
+    officer = make_client("community", "street_officer").get("/").text
+    board = officer.split('<article class="card board"')[1]
+    assert re.findall(r'data-status="(\w+)"', board) == ["overdue", "due_today", "open",
+                                                         "closed"]
+    assert board.index('class="records children"') < board.index("board-parts")
+    assert board.index("data-week=") < board.index("data-state=")
+    admin = make_client("community", "admin").get("/").text
+    usual = admin.split('<article class="card board"')[1]
+    assert re.findall(r'data-status="(\w+)"', usual) == ["open", "overdue", "due_today",
+                                                         "closed"]
+    assert usual.index("data-state=") < usual.index("data-week=") < usual.index(
+        'class="records children"')

@@ -54,7 +54,8 @@ async def home(request: Request) -> Response:
                                        clock=site.clock)
         due = due_soon(conn, site, user, queues)
     return page(request, site, user, "home.html", cards=cards, queues=queues, due=due,
-                boards=boards, measures=measures, children=children, node=node,
+                boards=boards, lead=_lead(site, user), measures=measures, children=children,
+                node=node,
                 crumbs=crumbs, since=overview.month_start(site),
                 child_level=site.level_label(children[0].level) if children else "",
                 roles=[site.label(site.deployment.roles[r].label, r) for r in user.roles
@@ -78,3 +79,18 @@ def _place(site: Site, user: User, code: str
     crumbs = [n for n in (site.node_by_code(c) for c in node.path.strip("/").split("/"))
               if n is not None and n.path.startswith(top.path)]
     return node, overview.children_of(site, node), crumbs
+
+
+CHARTS = ("states", "categories", "trend", "children")
+"""The parts of a register's card below its counts, in their usual order."""
+
+
+def _lead(site: Site, user: User) -> dict[str, list[str]]:
+    """The measures and charts in the order the first of the user's roles with a
+    `dashboards:` entry puts first; the rest follow in the usual order."""
+    chosen = next((site.deployment.dashboards[r] for r in user.roles
+                   if r in site.deployment.dashboards), None)
+    measures = list(chosen.measures) if chosen else []
+    charts = list(chosen.charts) if chosen else []
+    return {"measures": measures + [m for m in overview.STATUSES if m not in measures],
+            "charts": charts + [c for c in CHARTS if c not in charts]}
