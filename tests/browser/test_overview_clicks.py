@@ -100,6 +100,13 @@ def test_dashboard_search_and_map(browser: Any, serve: Callable[..., str], width
         expect(page.locator('#map-hits li[data-register="resident"]').first).to_be_visible()
         expect(page.locator(".map-found").first).to_be_attached()
         page.screenshot(path=str(ARTIFACTS / f"map-found-{width}.png"), full_page=True)
+        with page.expect_request(lambda r: "/map/layers/event" in r.url
+                                 and "state=" in r.url), page.expect_request(
+                lambda r: "/map/measures" in r.url and "state=" in r.url):
+            page.locator("#m-register").select_option("event")
+            page.locator("#m-layer").select_option("event")
+            page.locator("#m-state").select_option(page.locator(
+                '#m-state option[data-register="event"]').first.get_attribute("value"))
         assert errors == []
     finally:
         page.context.close()

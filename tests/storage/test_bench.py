@@ -18,3 +18,11 @@ def test_dashboard_figure_counts_what_the_hand_written_sql_counts(db_url: str) -
     figure = dashboard(records=3000, url=db_url, runs=2, streets=2, communities=2, grids=5)
     assert figure["name"] == "dashboard_1m" and figure["agrees"] is True
     assert figure["ratio"] > 0 and figure["nodes"] == 1 + 2 + 4 + 20
+
+
+def test_map_layer_figure_clusters_what_the_hand_written_sql_clusters(db_url: str) -> None:
+    from gridwork.tools.overview_bench import map_layer
+
+    figure = map_layer(records=3000, url=db_url, runs=2, streets=2, communities=2, grids=5)
+    assert figure["name"] == "map_layer_1m" and figure["agrees"] is True
+    assert 1 < figure["features"] <= 2000 and figure["ratio"] > 0

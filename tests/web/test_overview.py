@@ -181,6 +181,12 @@ def test_stats_refuse_a_bad_parameter_and_export_excel(
     assert found is not None
     total = int(found.group(1))
     assert sum(int(r[1]) for r in cells[1:]) == total > 0
+    assert cells[0][-1] == "Median working hours"
+    rows = client.get("/api/v1/stats", headers=_api(client, "admin"),
+                      params={"register": "event", "by": "category"}).json()["rows"]
+    assert [r[-1] if r[-1] != "" else None for r in cells[1:]] == [
+        r["median_working_hours"] for r in rows]
+    assert any(r["median_working_hours"] is not None for r in rows)
 
 
 def test_the_map_layer_is_clustered_and_scoped(make_client: Callable[..., TestClient]) -> None:
@@ -209,6 +215,31 @@ def test_the_map_layer_is_clustered_and_scoped(make_client: Callable[..., TestCl
     listed = worker.get("/map/area", params={"node": grids[0]}).json()
     event = next(r for r in listed["registers"] if r["register"] == "event")
     assert event["total"] == _list_total(worker, event["list"])
+
+
+def test_the_map_filters_by_a_state_of_its_register(
+        make_client: Callable[..., TestClient]) -> None:
+    """The map's state choices are the measured register's; a chosen state narrows the
+    areas' counts and the points to that state's list."""
+    admin = make_client("community", "admin")
+    page = admin.get("/map").text
+    states = re.findall(r'<option value="(\w+)" data-register="event">', page)
+    assert len(states) > 2
+    totals, checked = [], 0
+    for state in states:
+        listed = _list_total(admin, f"/registers/event?state={state}")
+        counted = admin.get("/map/measures", params={"register": "event", "measure": "count",
+                                                     "state": state}).json()["values"]
+        shown = sorted((c for c in counted if counted[c]), key=lambda c: -counted[c])[:3]
+        for code in shown:
+            assert counted[code] == _list_total(
+                admin, f"/registers/event?state={state}&node={code}"), (state, code)
+        points = admin.get("/map/layers/event", params={"zoom": "18", "state": state}).json()
+        assert sum(f["properties"]["count"] for f in points["features"]) <= listed
+        totals.append(listed)
+        checked += len(shown)
+    assert sum(totals) == _list_total(admin, "/registers/event") and max(totals) < sum(totals)
+    assert checked > 3
 
 
 def test_the_api_map_layer_clusters_for_the_zoom(make_client: Callable[..., TestClient]) -> None:
@@ -259,3 +290,107 @@ def test_the_overview_pages_render_for_every_shipped_deployment(
         for layer in layers:
             answer = client.get(f"/map/layers/{layer}", params={"zoom": "10"})
             assert answer.status_code == 200, (deployment, layer)
+
+
+def test_the_child_table_shows_duties_and_the_latest_score(
+        make_client: Callable[..., TestClient]) -> None:
+    """A community head's grids each show their duties done of those due this month and
+    their score on the newest kept sheet, linked to the grid's score page."""
+    import datetime as dt
+
+    from sqlalchemy import func, select, update
+
+    from gridwork.assessment import compute, parse_spec, period_of
+    from gridwork.assessment.store import save
+    from gridwork.duties.generate import generate
+    from gridwork.hierarchy import in_subtree
+
+    head = make_client("community", "community_head")
+    site = _site(head)
+    now = site.clock()
+    for back in (3, 2, 1):
+        generate(site.engine, site.runtime, now=now - dt.timedelta(days=back))
+    page = head.get("/").text
+    grids = re.findall(r'<tr data-node="(\w+)">',
+                       page.split('id="child-measures"')[1].split("</table>")[0])
+    assert len(grids) > 1
+    duties, nodes = site.schema.system("duties"), site.schema.system("nodes")
+    first = site.node_by_code(grids[0])
+    assert first is not None
+    with site.engine.begin() as conn:
+        some = conn.execute(select(duties.c.id).where(duties.c.node == first.id,
+                                                      duties.c.due_at < now)
+                            .order_by(duties.c.id).limit(2)).scalars().all()
+        conn.execute(update(duties).where(duties.c.id.in_(some)).values(state="done",
+                                                                         done_at=now))
+        assessment = site.deployment.assessment
+        assert assessment is not None
+        period = period_of("month", now, site.runtime.zone).previous()
+        sheet = compute(conn, site.deployment, site.schema,
+                        parse_spec("level:grid", assessment.subjects), period, now)
+    save(site.engine, site.schema, sheet)
+    table = head.get("/").text.split('id="child-measures"')[1].split("</table>")[0]
+    month = dt.datetime.combine(now.astimezone(site.runtime.zone).date().replace(day=1),
+                                dt.time(), site.runtime.zone)
+    shown = dict(re.findall(r'<tr data-node="(\w+)">.*?class="child-duties">(\d+ / \d+)<',
+                            table, re.S))
+    assert sorted(shown) == sorted(grids)
+    with site.engine.connect() as conn:
+        for code, text in shown.items():
+            path = site.node_by_code(code).path  # type: ignore[union-attr]
+            inside = duties.c.node.in_(select(nodes.c.id).where(in_subtree(nodes.c.path, path)))
+            due = conn.execute(select(func.count()).where(
+                inside, duties.c.due_at >= month, duties.c.due_at < now,
+                duties.c.state != "dropped")).scalar_one()
+            done = conn.execute(select(func.count()).where(
+                inside, duties.c.due_at >= month, duties.c.due_at < now,
+                duties.c.state == "done")).scalar_one()
+            assert text == f"{done} / {due}", code
+    assert shown[grids[0]].startswith("2 / ") and int(shown[grids[0]].split(" / ")[1]) >= 2
+    links = re.findall(r'class="child-score" href="([^"]+)">([\d.]+)<', table)
+    assert links and all(period.key in href for href, _n in links)
+    answer = head.get(links[0][0].replace("&amp;", "&"))
+    assert answer.status_code == 200 and links[0][1] in answer.text
+
+
+def test_the_child_table_is_left_out_without_schedules_or_assessment(
+        make_client: Callable[..., TestClient]) -> None:
+    import datetime as dt
+
+    from gridwork.auth import User
+    from gridwork.runtime import Runtime
+    from gridwork.web import overview
+    from gridwork.web.node_measures import node_measures
+
+    site = _site(make_client("community", "admin"))
+    community = next(n for n in site.nodes().values() if n.level == "community")
+    children = overview.children_of(site, community)
+    since = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+    nobody = User(0, "nobody", "nobody", ())
+    with site.engine.connect() as conn:
+        for schedules, assessment, shown in ((True, False, True), (False, False, False)):
+            bare = site.deployment.model_copy(update={
+                "schedules": site.deployment.schedules if schedules else (),
+                "assessment": site.deployment.assessment if assessment else None})
+            plain = Site(Runtime.build(bare), site.engine, site.clock, site.data_dir)
+            found = node_measures(conn, plain, nobody, children, since)
+            assert (found is not None) == shown
+            assert found is None or (found.duties is not None and not found.level)
+
+
+def test_a_role_dashboard_puts_its_measures_and_charts_first(
+        make_client: Callable[..., TestClient]) -> None:
+    """The community config leads the street officer's dashboard with overdue and due
+    today, then the communities' table and the trend; others keep the usual order."""
+    officer = make_client("community", "street_officer").get("/").text
+    board = officer.split('<article class="card board"')[1]
+    assert re.findall(r'data-status="(\w+)"', board) == ["overdue", "due_today", "open",
+                                                         "closed"]
+    assert board.index('class="records children"') < board.index("board-parts")
+    assert board.index("data-week=") < board.index("data-state=")
+    admin = make_client("community", "admin").get("/").text
+    usual = admin.split('<article class="card board"')[1]
+    assert re.findall(r'data-status="(\w+)"', usual) == ["open", "overdue", "due_today",
+                                                         "closed"]
+    assert usual.index("data-state=") < usual.index("data-week=") < usual.index(
+        'class="records children"')

@@ -19,6 +19,8 @@ def check_structure(ctx: Context) -> None:
     _levels(ctx)
     _departments(ctx)
     _roles(ctx)
+    for role in ctx.deployment.dashboards:
+        ctx.name_in(("dashboards", role), "role", role, ctx.deployment.roles, at="key")
     _choices(ctx)
     for name, register in ctx.deployment.registers.items():
         _register(ctx, name, register)

@@ -128,6 +128,17 @@ class BusinessCalendar:
             total += min(end, b) - start
         return total.total_seconds()
 
+    def working_spans(self, first: dt.date, last: dt.date) -> list[tuple[dt.datetime,
+                                                                           dt.datetime]]:
+        """Working hours of the local dates ``first``..``last`` as UTC spans, in order: what
+        a query needs to count working time in SQL."""
+        found: list[tuple[dt.datetime, dt.datetime]] = []
+        day = first
+        while day <= last:
+            found.extend(self._days.spans(day))
+            day += dt.timedelta(days=1)
+        return found
+
     def elapsed(self, a: dt.datetime, b: dt.datetime, *, working: bool) -> float:
         """Seconds from ``a`` to ``b`` in working or calendar time."""
         if working:

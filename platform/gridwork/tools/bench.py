@@ -203,6 +203,16 @@ def dashboard_1m(url: str | None = None) -> Figure:
         return dashboard(records=1_000_000, url=where)
 
 
+def map_layer_1m(url: str | None = None) -> Figure:
+    """The p95 of the clustered events layer for a district user over the whole district
+    at zoom 12, 1,000,000 events (50 requests), as a ratio to the same grouping
+    hand-written in SQL; goal ≤ 1.5, ≤ 300 ms and ≤ 2,000 features."""
+    from .overview_bench import map_layer
+
+    with _scratch(url) as where:
+        return map_layer(records=1_000_000, url=where)
+
+
 def lifecycle_inprocess(url: str | None = None) -> Figure:
     """Lifecycles (six steps) per second through `take_action`, as a ratio to a raw-SQL
     lifecycle making the same writes in the same run; goal ≥ 0.3. SpiffWorkflow's rate
@@ -242,6 +252,7 @@ FIGURES: dict[str, Callable[[str | None], Figure]] = {
     "api_create_8_clients": api_create_8_clients,
     "list_page_p95_8_clients": list_page_p95_8_clients,
     "dashboard_1m": dashboard_1m,
+    "map_layer_1m": map_layer_1m,
     "lifecycle_inprocess": lifecycle_inprocess,
     "lifecycle_http_4_clients": lifecycle_http_4_clients,
     "statements_per_step": statements_per_step,

@@ -11,7 +11,8 @@ from .api_call import ApiError, Call
 
 
 def stats(call: Call) -> Any:
-    """Rows ``{keys…, count, overdue, closed, on_time_rate}`` of one register over the
+    """Rows ``{keys…, count, overdue, closed, on_time_rate, median_working_hours}`` (the
+    median from creation to closing in the calendar's working hours) of one register over the
     caller's scope; 422 naming the parameter for a bad one."""
     site, user = call.site, call.user
     try:

@@ -75,7 +75,8 @@ def openapi_document(deployment: Deployment, *, server: str = "/api/v1") -> dict
                     "rows": {"type": "array", "items": {"type": "object", "properties": {
                         "count": {"type": "integer"}, "overdue": {"type": "integer"},
                         "closed": {"type": "integer"},
-                        "on_time_rate": {"type": ["number", "null"]}}}}}},
+                        "on_time_rate": {"type": ["number", "null"]},
+                        "median_working_hours": {"type": ["number", "null"]}}}}}},
             tags=["about"], errors=("422",), parameters=[
                 _query("register", TEXT), _query("by", TEXT,
                                                  "comma-separated: category, node, period, state"),

@@ -22,13 +22,16 @@ from sqlalchemy import (
     false,
     func,
     not_,
+    null,
     or_,
     select,
 )
 
 from ..auth import User
-from ..hierarchy import subtree_ids
+from ..hierarchy import in_subtree, subtree_ids
 from ..workflow import open_clause, overdue_clause
+from ..workflow.actors import with_verb
+from . import handling
 from .display import category_labels, state_label
 from .records import scoped
 from .site import NodeInfo, Site
@@ -98,10 +101,6 @@ def within_node(site: Site, table: Table, node: NodeInfo | None) -> ColumnElemen
     return table.c.node.in_(subtree_ids(site.schema.system("nodes"), node.path))
 
 
-def _count(condition: ColumnElement[bool]) -> Any:
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-
 @dataclass
 class RegisterCounts:
     """One workflow register's numbers at one node."""
@@ -121,8 +120,15 @@ class RegisterCounts:
 
 def scoped_at(site: Site, user: User, register: str,
               node: NodeInfo | None) -> tuple[Table, Select[Any]]:
-    """The register's table and its records the user may view at or below ``node``."""
+    """The register's table and its records the user may view at or below ``node``; no
+    second subtree condition when every grant's area already lies there (the district
+    user at their district), which spares the database a second join per query."""
     table, query = scoped(site, user, register)
+    if node is None or all(
+            g.node_path is not None and g.node_path.startswith(node.path)
+            and (g.department is None or "department" not in table.c)
+            for g in with_verb(site.deployment, user, "view", register).grants):
+        return table, query
     return table, query.where(within_node(site, table, node))
 
 
@@ -130,71 +136,78 @@ def register_counts(conn: Connection, site: Site, user: User, register: str,
                     node: NodeInfo | None, children: list[NodeInfo],
                     weeks: int = 8) -> RegisterCounts:
     """The dashboard's numbers for one register: four statuses, states, top categories,
-    the weekly trend and the child nodes' table, each one aggregate query."""
+    the weekly trend and the child nodes' table, all from one aggregate query grouped by
+    child, state and category (a few hundred groups), so the records are read once."""
     spec = site.deployment.registers[register]
     table, query = scoped_at(site, user, register, node)
     found = RegisterCounts(register, site.label(spec.label, register))
-    since = month_start(site)
     sub = query.subquery()
-    measures = [_count(status_clause(site, register, sub, s, since if s == "closed" else None)
-                       ).label(s) for s in STATUSES]
-    row = conn.execute(select(func.count().label("total"), *measures).select_from(sub)).one()
-    found.total = row.total
-    found.statuses = {s: int(getattr(row, s)) for s in STATUSES}
-    if "state" in table.c and spec.workflow:
-        states = site.deployment.workflows[spec.workflow].states
-        counted = dict(conn.execute(select(sub.c.state, func.count()).group_by(sub.c.state)
-                                    ).all())
-        found.states = [(key, site.label(s.label, key), counted.get(key, 0))
-                        for key, s in states.items()]
-    if "category" in table.c:
-        labels = category_labels(site)
-        top = conn.execute(select(sub.c.category, func.count().label("n"))
-                           .where(sub.c.category.is_not(None)).group_by(sub.c.category)
-                           .order_by(func.count().desc(), sub.c.category).limit(5)).all()
-        found.categories = [(code, labels.get(code, code), n) for code, n in top]
+    by_state = "state" in table.c and bool(spec.workflow)
     monday = today(site) - dt.timedelta(days=today(site).weekday())
     starts = [monday - dt.timedelta(weeks=weeks - 1 - i) for i in range(weeks)]
-    edges = [day_start(site, d) for d in starts] + [day_start(site, monday
-                                                               + dt.timedelta(days=7))]
-    trend = conn.execute(select(*(_count(and_(sub.c.created_at >= edges[i],
-                                                sub.c.created_at < edges[i + 1]))
-                                  for i in range(weeks)))).one()
-    found.trend = [(d, d + dt.timedelta(days=6), int(n)) for d, n in zip(starts, trend,
-                                                                          strict=True)]
-    found.children = child_counts(conn, site, register, sub, children)
-    return found
-
-
-def child_counts(conn: Connection, site: Site, register: str, sub: Any,
-                 children: list[NodeInfo]) -> list[dict[str, Any]]:
-    """Per child node: open, overdue, closed and the on-time rate of the closed. Grouped by
-    record node in SQL, then summed up to each child by path (one pass over the groups)."""
-    if not children:
-        return []
-    measures = [_count(status_clause(site, register, sub, s)).label(s)
-                for s in ("open", "overdue", "closed")]
-    on_time = _count(and_(status_clause(site, register, sub, "closed"), on_time_clause(sub)))
-    groups = conn.execute(select(sub.c.node, func.count().label("total"), *measures,
-                                 on_time.label("on_time")).group_by(sub.c.node)).all()
-    nodes = site.nodes()
-    by_path = sorted(children, key=lambda n: n.path)
-    sums = {c.code: {"total": 0, "open": 0, "overdue": 0, "closed": 0, "on_time": 0}
-            for c in children}
+    edges = [day_start(site, d) for d in starts + [monday + dt.timedelta(days=7)]]
+    closed = status_clause(site, register, sub, "closed")
+    measures = {
+        **{s: status_clause(site, register, sub, s, month_start(site) if s == "closed" else None)
+           for s in STATUSES},
+        "closed_all": closed, "on_time": and_(closed, on_time_clause(sub)),
+        **{f"week{i}": and_(sub.c.created_at >= edges[i], sub.c.created_at < edges[i + 1])
+           for i in range(weeks)}}
+    source: Any = sub
+    keys: list[Any] = []
+    if children:
+        # Each node's child once (a few thousand rows), not each record's; kept apart from
+        # the records' query, so the database hashes a few hundred groups instead of
+        # sorting a million rows to group them.
+        nodes = site.schema.system("nodes")
+        owner = select(nodes.c.id, case(*((in_subtree(nodes.c.path, c.path), i)
+                                          for i, c in enumerate(children)), else_=-1
+                                        ).label("child")).cte("owner").prefix_with(
+            "MATERIALIZED")
+        source = sub.join(owner, owner.c.id == sub.c.node)
+        keys.append(owner.c.child)
+    if by_state:
+        keys.append(sub.c.state.label("state"))
+    if "category" in table.c:
+        keys.append(sub.c.category.label("category"))
+    groups = conn.execute(select(*keys, func.count().label("total"),
+                                 *(func.count().filter(c).label(k)
+                                   for k, c in measures.items()))
+                          .select_from(source).group_by(*keys)).all()
+    sums: dict[str, int] = {k: 0 for k in ("total", *measures)}
+    states: dict[str, int] = {}
+    categories: dict[str, int] = {}
+    per_child = [{k: 0 for k in ("total", "open", "overdue", "closed", "on_time")}
+                 for _ in children]
     for group in groups:
-        at = nodes.get(group.node)
-        owner = next((c for c in by_path if at is not None and at.path.startswith(c.path)),
-                     None)
-        if owner is None:
-            continue
-        for key in sums[owner.code]:
-            sums[owner.code][key] += int(getattr(group, key))
-    rows = []
-    for child in children:
-        counted = sums[child.code]
-        rate = counted["on_time"] / counted["closed"] if counted["closed"] else None
-        rows.append({"node": child, **counted, "on_time_rate": rate})
-    return rows
+        row = group._mapping
+        for key in sums:
+            sums[key] += int(row[key])
+        if by_state:
+            states[row["state"]] = states.get(row["state"], 0) + int(row["total"])
+        if "category" in row and row["category"] is not None:
+            categories[row["category"]] = categories.get(row["category"], 0) + int(row["total"])
+        if children and row["child"] >= 0:
+            child = per_child[row["child"]]
+            for key, measure in (("total", "total"), ("open", "open"), ("overdue", "overdue"),
+                                 ("closed", "closed_all"), ("on_time", "on_time")):
+                child[key] += int(row[measure])
+    found.total = sums["total"]
+    found.statuses = {s: sums[s] for s in STATUSES}
+    if by_state:
+        assert spec.workflow is not None
+        found.states = [(key, site.label(s.label, key), states.get(key, 0))
+                        for key, s in site.deployment.workflows[spec.workflow].states.items()]
+    if categories:
+        labels = category_labels(site)
+        top = sorted(categories.items(), key=lambda item: (-item[1], item[0]))[:5]
+        found.categories = [(code, labels.get(code, code), n) for code, n in top]
+    found.trend = [(d, d + dt.timedelta(days=6), sums[f"week{i}"])
+                   for i, d in enumerate(starts)]
+    found.children = [{"node": child, **counted, "on_time_rate":
+                       counted["on_time"] / counted["closed"] if counted["closed"] else None}
+                      for child, counted in zip(children, per_child, strict=True)]
+    return found
 
 
 def children_of(site: Site, node: NodeInfo) -> list[NodeInfo]:
@@ -299,10 +312,10 @@ def read_stats_query(site: Site, user: User, params: Any, viewable: list[str]) -
 
 
 def stats_rows(conn: Connection, site: Site, user: User, ask: StatsQuery) -> list[dict[str, Any]]:
-    """Rows ``{keys…, count, overdue, closed, on_time_rate}`` of the records the user may
-    view, created in the period, grouped in SQL by the asked keys. A node key is each
-    record's ancestor at ``level`` (records above that level are left out), summed from
-    the SQL groups by record node."""
+    """Rows ``{keys…, count, overdue, closed, on_time_rate, median_working_hours}`` of the
+    records the user may view, created in the period, grouped in SQL by the asked keys. A
+    node key is each record's ancestor at ``level`` (records above that level are left
+    out), summed from the SQL groups by record node."""
     register = ask.register
     table, query = scoped(site, user, register)
     edges = period_edges(site, ask.period, ask.first, ask.last)
@@ -353,6 +366,7 @@ def stats_rows(conn: Connection, site: Site, user: User, ask: StatsQuery) -> lis
                                                   "on_time": 0})
             for measure in sums:
                 sums[measure] += int(group[measure] or 0)
+    medians = _medians(conn, site, register, sub, ask, columns, edges, depth)
     rows = []
     for key, sums in sorted(summed.items(), key=lambda item: tuple(str(k) for k in item[0])):
         row: dict[str, Any] = {}
@@ -362,8 +376,42 @@ def stats_rows(conn: Connection, site: Site, user: User, ask: StatsQuery) -> lis
         rows.append({**row, "count": sums["count"], "overdue": sums["overdue"],
                      "closed": sums["closed"],
                      "on_time_rate": round(sums["on_time"] / sums["closed"], 4)
-                     if sums["closed"] else None})
+                     if sums["closed"] else None,
+                     "median_working_hours": medians.get(key)})
     return rows
+
+
+def _medians(conn: Connection, site: Site, register: str, sub: Any, ask: StatsQuery,
+             columns: list[Any], edges: list[tuple[dt.date, dt.datetime, dt.datetime]],
+             depth: int | None) -> dict[tuple[Any, ...], float]:
+    """The median handling time in working hours of the closed records per key of the
+    table (a node key is the record's ancestor at the asked level, found in SQL)."""
+    source: Any = sub
+    keyed: list[Any] = []
+    by_name = {c.name: c for c in columns}
+    for name in ask.by:
+        if name != "node":
+            keyed.append(by_name.get(name, null().label(name)))
+            continue
+        if depth is None:
+            return {}
+        nodes = site.schema.system("nodes")
+        deepest = max(n.depth for n in site.nodes().values())
+        owner, chain, own = handling.owner_at_depth(nodes, depth, deepest)
+        source = source.join(chain, own.c.id == sub.c.node)
+        keyed.append(owner.label("node"))
+    done = (select(sub.c.id, sub.c.created_at.label("created"),
+                   sub.c.updated_at.label("closed"), *keyed).select_from(source)
+            .where(status_clause(site, register, sub, "closed")).subquery("done"))
+    codes = {n.id: n.code for n in site.nodes().values()}
+    found = {}
+    for key, hours in handling.median_working_hours(conn, site, done, list(ask.by),
+                                                            edges[0][0], today(site)).items():
+        named = tuple(codes.get(value) if name == "node" else
+                      edges[value][0].isoformat() if name == "period" else value
+                      for name, value in zip(ask.by, key, strict=True))
+        found[named] = hours
+    return found
 
 
 def _key_labels(site: Site, register: str) -> dict[str, Any]:

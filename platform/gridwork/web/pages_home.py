@@ -15,6 +15,7 @@ from ..auth import User
 from ..auth import may
 from . import overview
 from .access import require, viewable
+from .node_measures import node_measures
 from .pages_queue import due_soon
 from .records import scoped
 from .respond import page
@@ -23,8 +24,9 @@ from .site import NodeInfo, Site
 
 async def home(request: Request) -> Response:
     """The user's queues with counts and what is due soon, the dashboard of their scope at
-    the chosen ``node`` (drilled down by child node), their registers with counts of open
-    and overdue records, and report links."""
+    the chosen ``node`` (drilled down by child node, with the children's duties and latest
+    scores where the deployment has them), their registers with counts of open and overdue
+    records, and report links."""
     site, user = require(request)
     now = site.clock()
     cards: list[dict[str, Any]] = []
@@ -46,11 +48,15 @@ async def home(request: Request) -> Response:
                 card["overdue"] = conn.execute(counted.where(workflow.overdue_clause(
                     site.deployment, name, table, now))).scalar_one()
             cards.append(card)
+        measures = node_measures(conn, site, user, children,
+                                 overview.day_start(site, overview.month_start(site)))
         queues = workflow.queue_counts(conn, site.deployment, site.schema, user,
                                        clock=site.clock)
         due = due_soon(conn, site, user, queues)
     return page(request, site, user, "home.html", cards=cards, queues=queues, due=due,
-                boards=boards, node=node, crumbs=crumbs, since=overview.month_start(site),
+                boards=boards, lead=_lead(site, user), measures=measures, children=children,
+                node=node,
+                crumbs=crumbs, since=overview.month_start(site),
                 child_level=site.level_label(children[0].level) if children else "",
                 roles=[site.label(site.deployment.roles[r].label, r) for r in user.roles
                        if r in site.deployment.roles])
@@ -73,3 +79,18 @@ def _place(site: Site, user: User, code: str
     crumbs = [n for n in (site.node_by_code(c) for c in node.path.strip("/").split("/"))
               if n is not None and n.path.startswith(top.path)]
     return node, overview.children_of(site, node), crumbs
+
+
+CHARTS = ("states", "categories", "trend", "children")
+"""The parts of a register's card below its counts, in their usual order."""
+
+
+def _lead(site: Site, user: User) -> dict[str, list[str]]:
+    """The measures and charts in the order the first of the user's roles with a
+    `dashboards:` entry puts first; the rest follow in the usual order."""
+    chosen = next((site.deployment.dashboards[r] for r in user.roles
+                   if r in site.deployment.dashboards), None)
+    measures = list(chosen.measures) if chosen else []
+    charts = list(chosen.charts) if chosen else []
+    return {"measures": measures + [m for m in overview.STATUSES if m not in measures],
+            "charts": charts + [c for c in CHARTS if c not in charts]}

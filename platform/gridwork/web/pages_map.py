@@ -76,8 +76,9 @@ async def locate(request: Request) -> Response:
 
 
 async def overview_map(request: Request) -> Response:
-    """The one map: areas coloured by a measure, a register's points clustered, filters,
-    a clicked area's records, and search."""
+    """The one map: areas coloured by a measure, a register's points clustered, filters
+    (category, created from/to, and a state of the measured register, which applies to a
+    layer of the same register), a clicked area's records, and search."""
     site, user = require(request)
     registers = map_layers.layers(site, user)
     workflowed = [r for r in viewable(site, user) if site.deployment.registers[r].workflow]
@@ -90,6 +91,9 @@ async def overview_map(request: Request) -> Response:
                 levels=[(lv.key, site.label(lv.label, lv.key))
                         for lv in site.deployment.hierarchy.levels if lv.key in levels],
                 categories=list(category_labels(site).items()),
+                states=[(r, key, site.label(state.label, key)) for r in workflowed
+                        for key, state in site.deployment.workflows[
+                            site.deployment.registers[r].workflow or ""].states.items()],
                 node=request.query_params.get("node", ""))
 
 

@@ -27,10 +27,12 @@ def _table(site: Site, rows: list[dict[str, Any]], by: tuple[str, ...]
     words = {"category": site.t("Category"), "node": site.t("Area"),
              "period": site.t("Period"), "state": site.t("State")}
     header = [words[k] for k in by] + [site.t("Records"), site.t("Overdue"),
-                                       site.t("Closed"), site.t("On-time rate")]
+                                       site.t("Closed"), site.t("On-time rate"),
+                                       site.t("Median working hours")]
     cells = [[row[f"{k}_label"] for k in by] + [
         row["count"], row["overdue"], row["closed"],
-        "" if row["on_time_rate"] is None else f"{100 * row['on_time_rate']:.1f}%"]
+        "" if row["on_time_rate"] is None else f"{100 * row['on_time_rate']:.1f}%",
+        "" if row["median_working_hours"] is None else row["median_working_hours"]]
         for row in rows]
     return header, cells
 

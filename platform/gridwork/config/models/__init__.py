@@ -21,7 +21,7 @@ from .organisation import (
     Level,
     Role,
 )
-from .outputs import Assessment, Notifications, PluginType
+from .outputs import Assessment, Dashboard, Notifications, PluginType
 from .registers import SYSTEM_FIELDS, FieldSpec, Leaves, Register, Rule
 from .timing import SPECIAL_TARGETS, EscalationStep, LimitRule, Reminder, Schedule, Target
 from .workflows import Category, Queue, State, Transition, Workflow
@@ -29,7 +29,7 @@ from .workflows import Category, Queue, State, Transition, Workflow
 TOP_LEVEL_KEYS = (
     "deployment", "calendar", "hierarchy", "departments", "roles", "choices", "registers",
     "categories", "workflows", "limits", "reminders", "escalation", "schedules",
-    "notifications", "assessment", "plugins", "open311",
+    "notifications", "assessment", "dashboards", "plugins", "open311",
 )
 
 
@@ -77,6 +77,8 @@ class Deployment(Model):
     """Channels, message templates and who gets what."""
     assessment: Assessment | None = None
     """Periodic scoring (考核)."""
+    dashboards: dict[Name, Dashboard] = {}
+    """What leads the dashboard for a role (by role key); without, the usual order."""
     plugins: tuple[PluginType, ...] = ()
     """Plugins to load, each a module name or {module, settings}."""
     open311: Open311 | None = None
@@ -158,8 +160,8 @@ class Deployment(Model):
 
 __all__ = [
     "SPECIAL_TARGETS", "SYSTEM_FIELDS", "TOP_LEVEL_KEYS", "VERBS", "Assessment", "Calendar",
-    "Category", "Department", "Deployment", "DeploymentInfo", "EscalationStep", "FieldSpec",
-    "Hierarchy", "Leaves", "Level", "LimitRule", "Node", "Notifications", "Open311", "Queue",
-    "Register", "Reminder", "Role", "Rule", "Schedule", "State", "Target", "Transition",
+    "Category", "Dashboard", "Department", "Deployment", "DeploymentInfo", "EscalationStep",
+    "FieldSpec", "Hierarchy", "Leaves", "Level", "LimitRule", "Node", "Notifications", "Open311",
+    "Queue", "Register", "Reminder", "Role", "Rule", "Schedule", "State", "Target", "Transition",
     "Workflow",
 ]

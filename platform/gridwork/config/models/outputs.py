@@ -136,6 +136,18 @@ class Grade(Model):
     """Lowest score in the band; leave it out for the bottom band (any lower score)."""
 
 
+class Dashboard(Model):
+    """What leads one role's dashboard: the measures and charts named here come first, in
+    this order; the others follow in the usual order."""
+
+    measures: tuple[Literal["open", "overdue", "due_today", "closed"], ...] = ()
+    """The counts at the top of each register's card: `open`, `overdue`, `due_today`,
+    `closed` (this month)."""
+    charts: tuple[Literal["states", "categories", "trend", "children"], ...] = ()
+    """The parts below them: `states`, `categories` (the top five), `trend` (by week),
+    `children` (the table of the nodes one level down)."""
+
+
 class Assessment(Model):
     """Periodic scoring (考核) of grids, people or departments."""
 

@@ -35,12 +35,25 @@
     var el = form.elements[name];
     return el ? el.value : "";
   }
-  function filters() {
+  function filters(register) {
     var out = [];
     ["category", "from", "to"].forEach(function (k) {
       if (field(k)) { out.push(k + "=" + encodeURIComponent(field(k))); }
     });
+    var state = form.elements.state;
+    var chosen = state ? state.selectedOptions[0] : null;
+    if (chosen && chosen.value && chosen.dataset.register === register) {
+      out.push("state=" + encodeURIComponent(chosen.value));
+    }
     return out.join("&");
+  }
+  function statesOf(register) {
+    var state = form.elements.state;
+    if (!state) { return; }
+    Array.prototype.forEach.call(state.options, function (option) {
+      option.hidden = Boolean(option.value) && option.dataset.register !== register;
+    });
+    if (state.selectedOptions[0].hidden) { state.value = ""; }
   }
   function json(url) {
     return fetch(url, {credentials: "same-origin"}).then(function (r) {
@@ -105,7 +118,8 @@
   }
   function loadAreas() {
     var url = "/map/measures?register=" + encodeURIComponent(field("register")) +
-      "&measure=" + field("measure") + (filters() ? "&" + filters() : "");
+      "&measure=" + field("measure") +
+      (filters(field("register")) ? "&" + filters(field("register")) : "");
     return json(url).then(function (data) { values = data || {values: {}}; drawAreas(); });
   }
   function loadPoints() {
@@ -116,7 +130,7 @@
     var url = "/map/layers/" + encodeURIComponent(layer) + "?zoom=" + map.getZoom() +
       "&bbox=" + [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (x) {
         return Math.max(-180, Math.min(180, x)).toFixed(5);
-      }).join(",") + (filters() ? "&" + filters() : "");
+      }).join(",") + (filters(layer) ? "&" + filters(layer) : "");
     return json(url).then(function (data) {
       pointLayer.clearLayers();
       if (!data) { return; }
@@ -204,10 +218,12 @@
   form.addEventListener("change", function (event) {
     if (event.target.name === "layer") { loadPoints(); return; }
     if (event.target.name === "level") { drawAreas(); return; }
+    if (event.target.name === "register") { statesOf(field("register")); }
     loadAreas();
     loadPoints();
   });
   map.on("moveend", loadPoints);
+  statesOf(field("register"));
   var start = form.dataset.node ? "?node=" + encodeURIComponent(form.dataset.node) : "";
   Promise.all([json("/boundaries.geojson"), json("/nodes/area" + start)]).then(function (got) {
     shapes = got[0];
