@@ -34,8 +34,8 @@ hierarchy:
     - {code: C1G2, name: 二网格, level: grid, parent: C1}
     - {code: C1G3, name: 三网格, level: grid, parent: C1}
 roles:
-  worker: {label: 网格员, at: grid, can: [view, "create:patrol", "create:visit"]}
-  leader: {label: 网格长, at: community, can: [view]}
+  worker: {label: 网格员, at: grid, can: [view, "create:patrol", "create:visit", "edit:visit"]}
+  leader: {label: 网格长, at: community, can: [view, switch]}
 choices:
   visit_class: {"1": 一类, "2": 二类, "3": 三类}
 registers:
@@ -55,6 +55,7 @@ registers:
 workflows:
   patrol_flow:
     label: 巡查流程
+    switches: {emergency: false}
     states:
       open: {label: 进行中, initial: true}
       done: {label: 已完成, final: true}
@@ -68,7 +69,7 @@ notifications:
     inbox: {type: inbox, label: 站内消息}
 schedules:
   - {name: patrol, label: 巡查, each: grid, every: day, creates: patrol, assign: worker,
-     fill: {kind: "'daily'"}}
+     fill: {kind: "'daily'"}, mode: expect}
   - {name: visit_twice, label: 一类户走访, register: household,
      where: "visit_class == '1' and status != 'gone'", every: month, times: 2,
      creates: visit, assign: worker, fill: {household: "id"}}

@@ -126,3 +126,9 @@ def test_two_concurrent_generators_write_each_duty_once(world: DutyWorld) -> Non
     rows = world.duties(schedule="visit_twice")
     assert len(rows) == 600
     assert len({(d["entry"], d["occurrence"]) for d in rows}) == 600
+    # `mode: create`: each duty got one record of its own, whoever generated it.
+    visits = world.schema.table("visit")
+    with world.engine.connect() as conn:
+        linked = conn.execute(visits.select().with_only_columns(visits.c.id, visits.c.duty)).all()
+    assert len(linked) == 600
+    assert {d["record"]: d["id"] for d in rows} == dict(linked)

@@ -121,7 +121,7 @@ def _hand(engine: Engine, runtime: Runtime, rows: int) -> float:
 
 def _ours(engine: Engine, runtime: Runtime) -> tuple[float, int]:
     schedule = runtime.deployment.schedules[0]
-    period = period_at(schedule.every, NOW, runtime.calendar)
+    period = period_at(schedule.period, NOW, runtime.calendar)
     start = time.perf_counter()
     with writing(engine) as conn:
         made = generate_period(conn, runtime, schedule, period, NOW)

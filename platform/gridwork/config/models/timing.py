@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
@@ -170,6 +172,19 @@ the record fulfils (so no field of such a register may be called so)."""
 
 Period = Literal["day", "week", "month", "quarter", "half_year", "year"]
 
+_INTERVAL_RE = re.compile(r"^([1-9]\d*)(min|h)$")
+
+Interval = Annotated[str, Field(pattern=r"^[1-9]\d*(min|h)$", examples=["15min", "2h"])]
+"""A sub-day interval: minutes or hours."""
+
+
+def _window(value: Any) -> str:
+    text = str(value).strip()
+    match = re.match(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$", text)
+    if not match or text[:5] >= text[6:]:
+        raise ValueError(f"'{text}' is not a daily window; write e.g. '07:00-19:00'")
+    return text
+
 
 class Schedule(Model):
     """A recurring duty: what records it creates, for which entries, how often, for whom."""
@@ -184,8 +199,12 @@ class Schedule(Model):
     """...or one per node at this hierarchy level (e.g. each grid)."""
     where: ExpressionType | None = None
     """Which entries of `register` (e.g. `risk_grade in ['A', 'B']`)."""
-    every: Period
-    """The period the duty recurs in."""
+    every: Period | Interval
+    """The period the duty recurs in, or a sub-day interval (`15min`, `2h`): one duty per
+    interval within the daily window `during`, each due at its interval's end."""
+    during: Annotated[str | None, BeforeValidator(_window)] = None
+    """With a sub-day `every`: the daily window, e.g. `07:00-19:00` (default the whole
+    day). On a day off there are none unless `calendar: natural`."""
     on: OneOrMany[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = ()
     """Weekdays the duty falls on (for `every: week`), e.g. `[mon, thu]`."""
     times: Annotated[int, Field(ge=1)] = 1
@@ -200,7 +219,23 @@ class Schedule(Model):
     due: DurationType | None = None
     """Time to do it; default: by the end of the period."""
     fill: dict[Name, ExpressionType] = {}
-    """Fields of the created record, computed from the entry."""
+    """Fields of the created record, computed from the entry: its fields, `id` and `node`
+    (the node's code), constants, `+ - * /`, `x or y` and `a if c else b` (computed in
+    SQL when the records are created)."""
+    mode: Literal["create", "expect"] = "create"
+    """`create`: one record of `creates` is created for each duty when the period's duties
+    are (its `fill` computed from the entry, in the workflow's first state; without a
+    workflow it counts as done once someone saves it). `expect`: nothing is created; a
+    duty is met by a record of `creates` that a worker reports at the entry's node within
+    the duty's time (from its start to its due time) and that reaches a final state — or by
+    one started from the duty's link. For patrols and check-ins, where empty records would
+    pile up."""
+    if_: Annotated[Name | None, Field(alias="if")] = None
+    """Only where this workflow switch is on: entries in a subtree where it is on get
+    duties from the moment it is switched on; where it is off, open duties not yet due are
+    dropped and no new ones come."""
+    unless: Name | None = None
+    """Only where this workflow switch is off."""
     escalation: Name | None = None
     """The escalation ladder whose first rung's `notify` is told when a duty is missed
     (default: the `default` ladder)."""
@@ -214,5 +249,34 @@ class Schedule(Model):
             raise ValueError("a schedule needs exactly one of 'register' or 'each' (a level)")
         if self.on and self.every != "week":
             raise ValueError("'on' (weekdays) goes with 'every: week'")
+        if self.during is not None and self.interval is None:
+            raise ValueError("'during' (a daily window) goes with a sub-day 'every' such as "
+                             "'15min' or '2h'")
+        if self.interval is not None and (self.times != 1 or self.due is not None):
+            raise ValueError("a sub-day 'every' makes one duty per interval, due at its end; "
+                             "leave out 'times' and 'due'")
         return self
+
+    @property
+    def interval(self) -> dt.timedelta | None:
+        """A sub-day `every` as a length of time; None for a period."""
+        match = _INTERVAL_RE.match(self.every)
+        if match is None:
+            return None
+        return dt.timedelta(**{"minutes" if match.group(2) == "min" else "hours":
+                               int(match.group(1))})
+
+    @property
+    def period(self) -> str:
+        """The period the duties are generated per: `day` for a sub-day interval."""
+        return "day" if self.interval is not None else self.every
+
+    @property
+    def guard(self) -> tuple[str, bool] | None:
+        """The switch the schedule follows and the value it needs, if any."""
+        if self.if_ is not None:
+            return self.if_, True
+        if self.unless is not None:
+            return self.unless, False
+        return None
 
