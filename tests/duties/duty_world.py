@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import Engine, Integer, func, insert, literal, select
 
 from gridwork.config import Deployment, load_deployment
+from gridwork.config.models import Schedule
 from gridwork.runtime import Runtime
 from gridwork.storage import Schema, build_schema, make_engine, migrate
 from gridwork.storage.types import UTCDateTime
@@ -123,6 +124,13 @@ class DutyWorld:
             query = query.where(duties.c[column] == value)
         with self.engine.connect() as conn:
             return [dict(row) for row in conn.execute(query).mappings()]
+
+    def with_schedule(self, **schedule: Any) -> Runtime:
+        """The runtime of the deployment with one more schedule, `rounds`, per grid."""
+        extra = Schedule.model_validate({"name": "rounds", "label": "巡更", "each": "grid",
+                                         "creates": "patrol", "assign": "worker", **schedule})
+        return Runtime.build(self.deployment.model_copy(
+            update={"schedules": (*self.deployment.schedules, extra)}))
 
     def node_id(self, code: str) -> int:
         nodes = self.schema.system("nodes")

@@ -9,10 +9,8 @@ import datetime as dt
 from duty_world import START, ZONE, DutyWorld
 from sqlalchemy import select
 
-from gridwork.config.models import Schedule
 from gridwork.duties.generate import generate
 from gridwork.duties.run import run_duties
-from gridwork.runtime import Runtime
 from gridwork.workflow import create_record, load_user, take_action
 from gridwork.workflow.edit import edit_record
 
@@ -88,22 +86,15 @@ def test_an_expected_duty_is_met_by_a_record_reported_in_its_time(world: DutyWor
             == 2
 
 
-def _with(world: DutyWorld, **schedule: object) -> Runtime:
-    extra = Schedule.model_validate({"name": "rounds", "label": "巡更", "each": "grid",
-                                     "creates": "patrol", "assign": "worker", **schedule})
-    return Runtime.build(world.deployment.model_copy(
-        update={"schedules": (*world.deployment.schedules, extra)}))
-
-
 def test_sub_day_intervals_fall_in_the_daily_window(world: DutyWorld) -> None:
-    runtime = _with(world, every="2h", during="08:00-13:00", mode="expect")
+    runtime = world.with_schedule(every="2h", during="08:00-13:00", mode="expect")
     made = generate(world.engine, runtime, now=START, names=["rounds"])[0]
     assert (made.period, made.created) == ("2026-06-01", 6)       # 08-10 and 10-12, 3 grids
     due = sorted({d["due_at"].astimezone(ZONE).hour for d in world.duties(schedule="rounds")})
     assert due == [10, 12]
     saturday = dt.datetime(2026, 6, 6, 9, 0, tzinfo=ZONE)
     assert generate(world.engine, runtime, now=saturday, names=["rounds"])[0].created == 0
-    natural = _with(world, every="2h", during="08:00-13:00", mode="expect",
+    natural = world.with_schedule(every="2h", during="08:00-13:00", mode="expect",
                     calendar="natural")
     assert generate(world.engine, natural, now=saturday + dt.timedelta(days=1),
                     names=["rounds"])[0].created == 6

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Boolean, Column, Integer, MetaData, String, Table, create_engine, select
 
 from gridwork.config.expressions import parse_expression
-from gridwork.storage.where import NotInSQL, condition
+from gridwork.config.sql import NotInSQL, condition
 
 ROWS = [
     {"id": 1, "grade": "A", "flag": True, "status": "open", "size": 5},

@@ -26,7 +26,7 @@ def duties(path: Path, db: str | None, period_key: str | None, now_text: str | N
     """Preview what every schedule would generate (entries, sampled, duties, unassigned)."""
     from ..duties.generate import preview
     from ..duties.periods import parse_period, period_at
-    from ..storage.where import NotInSQL
+    from ..config.sql import NotInSQL
     from ..runtime import Runtime
     from .sweep import _instant
 

@@ -54,7 +54,7 @@ from ..storage.writes import writing
 from .guards import allowed, changed_since
 from .periods import Period, Slot, period_at, slots
 from .records import precreate
-from ..storage.where import NotInSQL, condition
+from ..config.sql import NotInSQL, condition
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from ..runtime import Runtime
 from ..storage.history_kinds import ACTIONS, Kind
 from ..storage.system import DUTY_LINK, DutyState
 from ..storage.types import UTCDateTime
-from ..storage.where import NotInSQL, value
+from ..config.sql import NotInSQL, value
 from ..workflow import history
 
 

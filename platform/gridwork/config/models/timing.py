@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, WithJsonSchema, field_validator, model_validator
 
 from ..expressions import ExpressionType
 from ..types import Code, DurationType, LabelType, Name, OffsetType
@@ -174,8 +174,22 @@ Period = Literal["day", "week", "month", "quarter", "half_year", "year"]
 
 _INTERVAL_RE = re.compile(r"^([1-9]\d*)(min|h)$")
 
-Interval = Annotated[str, Field(pattern=r"^[1-9]\d*(min|h)$", examples=["15min", "2h"])]
-"""A sub-day interval: minutes or hours."""
+_PERIODS = ("day", "week", "month", "quarter", "half_year", "year")
+
+
+def _every(value: Any) -> Any:
+    text = str(value).strip()
+    if text in _PERIODS or _INTERVAL_RE.match(text):
+        return text
+    raise ValueError(f"'{text}' is not allowed here; expected 'day', 'week', 'month', "
+                     "'quarter', 'half_year' or 'year', or a sub-day interval such as "
+                     "'15min' or '2h'")
+
+
+Every = Annotated[str, BeforeValidator(_every), WithJsonSchema({"anyOf": [
+    {"enum": list(_PERIODS)}, {"type": "string", "pattern": r"^[1-9]\d*(min|h)$",
+                               "examples": ["15min", "2h"]}]})]
+"""A period, or a sub-day interval in minutes or hours."""
 
 
 def _window(value: Any) -> str:
@@ -199,7 +213,7 @@ class Schedule(Model):
     """...or one per node at this hierarchy level (e.g. each grid)."""
     where: ExpressionType | None = None
     """Which entries of `register` (e.g. `risk_grade in ['A', 'B']`)."""
-    every: Period | Interval
+    every: Every
     """The period the duty recurs in, or a sub-day interval (`15min`, `2h`): one duty per
     interval within the daily window `during`, each due at its interval's end."""
     during: Annotated[str | None, BeforeValidator(_window)] = None

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Table, and_, case, false, func, literal, not_, null, or_, true
 
-from ..config.expressions import CONSTANTS, Expression
+from .expressions import CONSTANTS, Expression
 
 
 class NotInSQL(ValueError):
