@@ -65,6 +65,10 @@ workflows:
 escalation:
   default:
     - {after: 0, notify: [leader]}
+  duties:
+    - {after: 0, notify: [leader]}
+    - {after: 2h, notify: [assignee]}
+    - {after: 1d, notify: [leader]}
 notifications:
   channels:
     inbox: {type: inbox, label: 站内消息}
@@ -79,7 +83,7 @@ schedules:
   - {name: spot, label: 抽查, register: household, every: quarter, creates: visit,
      assign: leader, sample: {by: visit_class, rates: {"1": 50%, "2": 30%, "3": 20%}}}
   - {name: natural, label: 自然日, each: grid, every: day, creates: patrol, assign: worker,
-     calendar: natural}
+     calendar: natural, escalation: duties}
 """
 
 USERS = (("w1", "worker", "C1G1"), ("w2", "worker", "C1G1"), ("w3", "worker", "C1G2"),
