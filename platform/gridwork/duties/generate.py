@@ -101,7 +101,8 @@ def generate(engine: Engine, runtime: Runtime, *, now: dt.datetime,
                 tuple_(marks.c.schedule, marks.c.period).in_(
                     [(name, period.key) for name, period in current.items()])))}
         switched = changed_since(conn, runtime.schema, chosen, found)
-    done = {(name, current[name].key) for name in found if name not in switched}
+        grown = _grown(conn, runtime.schema, chosen, found)
+    done = {(name, current[name].key) for name in found if name not in switched | grown}
     results = []
     for schedule in chosen:
         period = current[schedule.name]
@@ -115,6 +116,23 @@ def generate(engine: Engine, runtime: Runtime, *, now: dt.datetime,
             # timers of the same tick); it is logged on every pass until the config changes.
             log.exception("schedule %s generates no duties", schedule.name)
     return results
+
+
+def _grown(conn: Connection, schema: Schema, schedules: Sequence[Schedule],
+           marks: dict[str, dt.datetime]) -> set[str]:
+    """The schedules over a register that got records since their period was generated (one
+    indexed MAX per register), so that a new entry matching `where` gets its duties in the
+    current period. A sampled schedule keeps the sample it drew."""
+    over: dict[str, list[Schedule]] = {}
+    for schedule in schedules:
+        if schedule.register_name and schedule.sample is None and schedule.name in marks:
+            over.setdefault(schedule.register_name, []).append(schedule)
+    grown = set()
+    for register, found in over.items():
+        table = schema.table(register)
+        newest = conn.execute(select(func.max(table.c.created_at))).scalar()
+        grown |= {s.name for s in found if newest is not None and newest > marks[s.name]}
+    return grown
 
 
 def generate_period(conn: Connection, runtime: Runtime, schedule: Schedule, period: Period,
