@@ -49,8 +49,11 @@ registers:
     fields: [{name: notes, type: text}]
 schedules:
   - {name: spot, label: 抽查, register: household, every: quarter, creates: visit,
-     assign: worker, sample: {by: visit_class, rates: {"1": 50%, "2": 30%, "3": 20%}}}
+     assign: worker, sample: {by: visit_class, rates: {"1": 50%, "2": 30%, "3": 20%}},
+     mode: expect}
 """
+"""The schedule expects its records (`mode: expect`): the figure compares writing the duties
+with a hand-written INSERT of the same duty rows, not the creation of records."""
 
 
 def _deployment(root: Path, grids: int = 50) -> Deployment:
