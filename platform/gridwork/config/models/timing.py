@@ -201,7 +201,13 @@ def _window(value: Any) -> str:
 
 
 class Schedule(Model):
-    """A recurring duty: what records it creates, for which entries, how often, for whom."""
+    """A recurring duty: what records it creates, for which entries, how often, for whom.
+
+    Each period's duties are written when it begins (by `serve`, the worker's beat or
+    `gridwork sweep`), and again during it, adding only what is missing, when new records
+    of its `register` come (unless sampled: the draw stays) or its switch changes. Slots
+    already due then are left out. A missed duty climbs its ladder's rungs given as
+    durations."""
 
     name: Name
     """Key of the duty, unique."""
@@ -227,7 +233,8 @@ class Schedule(Model):
     sample: Annotated[Sampling | None, BeforeValidator(_sampling), OrText()] = None
     """Only a share of the entries each period: `20%`, or rates per value of a choice field."""
     creates: Name
-    """The register whose record is created for each duty."""
+    """The register of the records that fulfil the duties (created with them, or expected:
+    see `mode`)."""
     assign: Name
     """The role whose user at the entry's node (or its ancestor) must do it."""
     due: DurationType | None = None
@@ -241,18 +248,22 @@ class Schedule(Model):
     are (its `fill` computed from the entry, in the workflow's first state; without a
     workflow it counts as done once someone saves it). `expect`: nothing is created; a
     duty is met by a record of `creates` that a worker reports at the entry's node within
-    the duty's time (from its start to its due time) and that reaches a final state — or by
-    one started from the duty's link. For patrols and check-ins, where empty records would
-    pile up."""
+    the duty's time (from its start to its due time) and that reaches a final state — for a
+    `register`'s entries, one naming the entry in a field that refers to that register — or
+    by one started from the duty's link. For patrols and check-ins, where empty records
+    would pile up."""
     if_: Annotated[Name | None, Field(alias="if")] = None
-    """Only where this workflow switch is on: entries in a subtree where it is on get
-    duties from the moment it is switched on; where it is off, open duties not yet due are
-    dropped and no new ones come."""
+    """Only where this workflow switch is on (the switch of the `creates` register's
+    workflow, else of the first workflow that has one so named): entries in a subtree
+    where it is on get duties from the moment it is switched on; where it is switched off,
+    open duties not yet due are dropped and no new ones come."""
     unless: Name | None = None
     """Only where this workflow switch is off."""
     escalation: Name | None = None
-    """The escalation ladder whose first rung's `notify` is told when a duty is missed
-    (default: the `default` ladder)."""
+    """The escalation ladder a missed duty climbs (default: the `default` ladder): its first
+    rung's `notify` is told when the duty is missed, each later rung's when its `after` (a
+    duration past the due time) has passed; rungs given as a share of a limit, and their
+    other effects, are for records only."""
     calendar: Literal["business", "natural"] = "business"
     """`business`: a duty due on a day off is due at the end of the next working day;
     `natural`: due when the period (or `due`) says, working day or not."""
