@@ -1,9 +1,13 @@
 """Generation: one INSERT … SELECT per schedule and period writes every duty the period asks
 for — entries chosen by `where` (or the nodes of a level), sampled, assigned and multiplied by
 the period's slots — with ON CONFLICT DO NOTHING on the duty's unique key, so that a rerun, a
-restart or a second sweeper adds nothing twice.
+restart or a second sweeper adds nothing twice. A `mode: create` schedule's records are
+created in the same transaction (see `records`).
 
-A generated period is marked in `duty_periods`; the sweep's idle pass reads only those marks.
+A generated period is marked in `duty_periods`; the sweep's idle pass reads those marks, the
+latest change of the switches guarding schedules, and the newest record of each register a
+schedule goes over (an indexed MAX): a period is generated again, adding what is missing,
+when either is newer than its mark.
 
 Sampling is reproducible: the entries are ordered by an affine hash of their id whose
 multiplier and offset come from the schedule's name and the period's key, and the first
@@ -46,6 +50,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..config.models import Schedule
+from ..config.sql import NotInSQL, condition
 from ..runtime import Runtime
 from ..storage import Schema
 from ..storage.system import DutyState
@@ -54,7 +59,6 @@ from ..storage.writes import writing
 from .guards import allowed, changed_since
 from .periods import Period, Slot, period_at, slots
 from .records import precreate
-from ..config.sql import NotInSQL, condition
 
 log = logging.getLogger(__name__)
 
