@@ -277,6 +277,8 @@ class Schedule(Model):
         if self.during is not None and self.interval is None:
             raise ValueError("'during' (a daily window) goes with a sub-day 'every' such as "
                              "'15min' or '2h'")
+        if self.if_ is not None and self.unless is not None:
+            raise ValueError("a schedule follows one switch: write 'if' or 'unless', not both")
         if self.interval is not None and (self.times != 1 or self.due is not None):
             raise ValueError("a sub-day 'every' makes one duty per interval, due at its end; "
                              "leave out 'times' and 'due'")
