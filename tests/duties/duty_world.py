@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import Engine, Integer, func, insert, literal, select
 
 from gridwork.config import Deployment, load_deployment
+from gridwork.config.models import Schedule
 from gridwork.runtime import Runtime
 from gridwork.storage import Schema, build_schema, make_engine, migrate
 from gridwork.storage.types import UTCDateTime
@@ -34,8 +35,8 @@ hierarchy:
     - {code: C1G2, name: 二网格, level: grid, parent: C1}
     - {code: C1G3, name: 三网格, level: grid, parent: C1}
 roles:
-  worker: {label: 网格员, at: grid, can: [view, "create:patrol", "create:visit"]}
-  leader: {label: 网格长, at: community, can: [view]}
+  worker: {label: 网格员, at: grid, can: [view, "create:patrol", "create:visit", "edit:visit"]}
+  leader: {label: 网格长, at: community, can: [view, switch]}
 choices:
   visit_class: {"1": 一类, "2": 二类, "3": 三类}
 registers:
@@ -55,6 +56,7 @@ registers:
 workflows:
   patrol_flow:
     label: 巡查流程
+    switches: {emergency: false}
     states:
       open: {label: 进行中, initial: true}
       done: {label: 已完成, final: true}
@@ -63,12 +65,16 @@ workflows:
 escalation:
   default:
     - {after: 0, notify: [leader]}
+  duties:
+    - {after: 0, notify: [leader]}
+    - {after: 2h, notify: [assignee]}
+    - {after: 1d, notify: [leader]}
 notifications:
   channels:
     inbox: {type: inbox, label: 站内消息}
 schedules:
   - {name: patrol, label: 巡查, each: grid, every: day, creates: patrol, assign: worker,
-     fill: {kind: "'daily'"}}
+     fill: {kind: "'daily'"}, mode: expect}
   - {name: visit_twice, label: 一类户走访, register: household,
      where: "visit_class == '1' and status != 'gone'", every: month, times: 2,
      creates: visit, assign: worker, fill: {household: "id"}}
@@ -77,7 +83,7 @@ schedules:
   - {name: spot, label: 抽查, register: household, every: quarter, creates: visit,
      assign: leader, sample: {by: visit_class, rates: {"1": 50%, "2": 30%, "3": 20%}}}
   - {name: natural, label: 自然日, each: grid, every: day, creates: patrol, assign: worker,
-     calendar: natural}
+     calendar: natural, escalation: duties}
 """
 
 USERS = (("w1", "worker", "C1G1"), ("w2", "worker", "C1G1"), ("w3", "worker", "C1G2"),
@@ -122,6 +128,13 @@ class DutyWorld:
             query = query.where(duties.c[column] == value)
         with self.engine.connect() as conn:
             return [dict(row) for row in conn.execute(query).mappings()]
+
+    def with_schedule(self, **schedule: Any) -> Runtime:
+        """The runtime of the deployment with one more schedule, `rounds`, per grid."""
+        extra = Schedule.model_validate({"name": "rounds", "label": "巡更", "each": "grid",
+                                         "creates": "patrol", "assign": "worker", **schedule})
+        return Runtime.build(self.deployment.model_copy(
+            update={"schedules": (*self.deployment.schedules, extra)}))
 
     def node_id(self, code: str) -> int:
         nodes = self.schema.system("nodes")

@@ -11,8 +11,8 @@ import pytest
 from duty_world import START, DutyWorld
 from sqlalchemy import select
 
-from gridwork.duties.fulfil import NotYours, link, start
-from gridwork.duties.misses import mark_overdue
+from gridwork.duties.fulfil import NotYours, link, settle, start
+from gridwork.duties.misses import climb, mark_overdue
 from gridwork.duties.run import run_duties
 from gridwork.runtime import Runtime
 from gridwork.storage.writes import writing
@@ -73,8 +73,11 @@ def test_a_missed_duty_is_overdue_once_with_history_and_a_notice(world: DutyWorl
         notices = conn.execute(select(outbox.c.recipient, outbox.c.subject).where(
             outbox.c.cause == "duty_missed")).all()
     assert sorted(rows) == sorted(d["id"] for d in world.duties(state="overdue"))
-    assert [n.recipient for n in notices] == [world.users["lead"]]
-    assert f"{missed.missed} 项任务已逾期" in notices[0].subject
+    # The leader hears once of every miss; the natural duties, nine hours past due, have
+    # also climbed to their ladder's second rung, which tells their assignees.
+    lead = [n for n in notices if n.recipient == world.users["lead"]]
+    assert len(lead) == 1 and f"{missed.missed} 项任务已逾期" in lead[0].subject
+    assert missed.climbed == 3
 
 
 def _twice(work: Callable[[], object]) -> list[object]:
@@ -147,3 +150,62 @@ def test_duties_of_a_removed_schedule_are_dropped_not_missed(world: DutyWorld) -
     assert {d["state"] for d in world.duties(schedule="natural")} == {"dropped"}
     assert {d["state"] for d in world.duties(schedule="patrol", period="2026-06-01")} \
         == {"overdue"}
+
+
+def test_a_missed_duty_climbs_its_schedules_ladder_rung_by_rung(world: DutyWorld) -> None:
+    run_duties(world.engine, world.runtime, now=START)
+    midnight = START.replace(hour=0) + dt.timedelta(days=1)      # the natural duties' due time
+    outbox = world.schema.system("outbox")
+
+    def told(at: dt.datetime) -> tuple[int, list[int]]:
+        climbed = run_duties(world.engine, world.runtime, now=at).climbed
+        with world.engine.connect() as conn:
+            return climbed, sorted(conn.execute(select(outbox.c.recipient).where(
+                outbox.c.cause == "duty_missed", outbox.c.created_at == at)).scalars())
+
+    assert told(midnight + dt.timedelta(hours=1))[0] == 0
+    # Two hours on, the assignees of the two grids that have one hear of their own.
+    assert told(midnight + dt.timedelta(hours=3)) == (
+        3, sorted([world.users["w1"], world.users["w3"]]))
+    assert [d["step"] for d in world.duties(schedule="natural", period="2026-06-01")] \
+        == [1, 1, 1]
+    assert told(midnight + dt.timedelta(hours=4)) == (0, [])
+    # The default ladder of the other schedules has no second rung.
+    assert {d["step"] for d in world.duties(schedule="patrol", state="overdue")} == {0}
+    # A day past due, the third rung tells the leader (the day after's are one hour late).
+    climbed, recipients = told(midnight + dt.timedelta(days=1, hours=1))
+    assert climbed == 3 and world.users["lead"] in recipients
+    assert [d["step"] for d in world.duties(schedule="natural", period="2026-06-01")] \
+        == [2, 2, 2]
+
+
+def test_two_sweepers_at_once_climb_each_rung_once(world: DutyWorld) -> None:
+    run_duties(world.engine, world.runtime, now=START)
+    late = START + dt.timedelta(days=3)
+    with writing(world.engine) as conn:
+        mark_overdue(conn, world.runtime, late)
+
+    def sweep() -> int:
+        with writing(world.engine) as conn:
+            return climb(conn, world.runtime, late)
+
+    # The natural duties of June 1st climb rungs 1 and 2 (three grids): six steps, once.
+    assert sorted(_twice(sweep)) == [0, 6]
+    assert {d["step"] for d in world.duties(schedule="natural")} == {2}
+
+
+def test_two_sweepers_at_once_settle_an_expected_duty_once(world: DutyWorld) -> None:
+    run_duties(world.engine, world.runtime, now=START)
+    with world.engine.connect() as conn:
+        worker = load_user(conn, world.schema, "w3")
+    record = create_record(world.engine, world.runtime, worker, "patrol", "C1G2",
+                           {"kind": "daily"}, clock=lambda: START)
+    take_action(world.engine, world.runtime, worker, "patrol", record.id, "finish",
+                version=record.version, values={"findings": "无"}, clock=lambda: START)
+
+    def sweep() -> int:
+        with writing(world.engine) as conn:
+            return settle(conn, world.runtime, START + dt.timedelta(hours=1), register="patrol")
+
+    assert sorted(_twice(sweep)) == [0, 1]
+    assert [d["record"] for d in world.duties(schedule="patrol", state="done")] == [record.id]

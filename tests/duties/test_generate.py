@@ -126,3 +126,34 @@ def test_two_concurrent_generators_write_each_duty_once(world: DutyWorld) -> Non
     rows = world.duties(schedule="visit_twice")
     assert len(rows) == 600
     assert len({(d["entry"], d["occurrence"]) for d in rows}) == 600
+    # `mode: create`: each duty got one record of its own, whoever generated it.
+    visits = world.schema.table("visit")
+    with world.engine.connect() as conn:
+        linked = conn.execute(visits.select().with_only_columns(visits.c.id, visits.c.duty)).all()
+    assert len(linked) == 600
+    assert {d["record"]: d["id"] for d in rows} == dict(linked)
+
+
+def test_an_entry_added_mid_period_gets_the_duties_still_ahead(world: DutyWorld) -> None:
+    world.households({"1": 2})
+    generate(world.engine, world.runtime, now=START, names=["visit_twice"])
+    assert len(world.duties(schedule="visit_twice")) == 4
+    assert generate(world.engine, world.runtime, now=START + dt.timedelta(hours=1),
+                    names=["visit_twice"]) == []
+    world.households({"1": 1}, node="C1G2")     # dated START: no newer than the mark
+    later = START + dt.timedelta(days=20)
+    table = world.schema.table("household")
+    with world.engine.begin() as conn:
+        conn.execute(table.insert().values(node=world.node_id("C1G2"), created_at=later,
+                                           updated_at=later, version=1, visit_class="1",
+                                           status="here"))
+        conn.execute(table.insert().values(node=world.node_id("C1G2"), created_at=later,
+                                           updated_at=later, version=1, visit_class="2",
+                                           status="here"))
+    made = generate(world.engine, world.runtime, now=later, names=["visit_twice"])
+    # Two households come on the 21st: C1G2's class-1 ones (the one found then included)
+    # get the second half's duty, the first half being past; the class-2 one none.
+    assert [g.created for g in made] == [2]
+    assert len(world.duties(schedule="visit_twice")) == 6
+    assert generate(world.engine, world.runtime, now=later + dt.timedelta(hours=1),
+                    names=["visit_twice"]) == []

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Boolean, Column, Integer, MetaData, String, Table, create_engine, select
 
 from gridwork.config.expressions import parse_expression
-from gridwork.duties.where import Unsupported, condition
+from gridwork.config.sql import NotInSQL, condition
 
 ROWS = [
     {"id": 1, "grade": "A", "flag": True, "status": "open", "size": 5},
@@ -48,5 +48,5 @@ def _holds(expression: Any, row: dict[str, Any]) -> bool:
 
 def test_what_sql_cannot_say_is_refused_by_name() -> None:
     table = Table("t", MetaData(), Column("id", Integer), Column("born", String))
-    with pytest.raises(Unsupported, match="days_between"):
+    with pytest.raises(NotInSQL, match="days_between"):
         condition(parse_expression("days_between(born, today()) > 3"), table)

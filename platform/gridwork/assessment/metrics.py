@@ -33,7 +33,7 @@ from ..storage.history_kinds import Kind
 from ..storage.system import DutyState
 from .periods import Period
 from .subjects import node_owner
-from .where import NotInSQL, condition
+from ..config.sql import NotInSQL, condition
 
 RECORD_KINDS = ("count", "sum", "average", "rate")
 DUTY_KINDS = ("coverage", "misses")

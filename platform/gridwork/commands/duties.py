@@ -26,7 +26,7 @@ def duties(path: Path, db: str | None, period_key: str | None, now_text: str | N
     """Preview what every schedule would generate (entries, sampled, duties, unassigned)."""
     from ..duties.generate import preview
     from ..duties.periods import parse_period, period_at
-    from ..duties.where import Unsupported
+    from ..config.sql import NotInSQL
     from ..runtime import Runtime
     from .sweep import _instant
 
@@ -41,13 +41,13 @@ def duties(path: Path, db: str | None, period_key: str | None, now_text: str | N
         with engine.connect() as conn:
             for schedule in deployment.schedules:
                 try:
-                    period = (parse_period(schedule.every, period_key, runtime.calendar)
-                              if period_key else period_at(schedule.every, now, runtime.calendar))
+                    period = (parse_period(schedule.period, period_key, runtime.calendar)
+                              if period_key else period_at(schedule.period, now, runtime.calendar))
                 except ValueError as err:
                     raise click.BadParameter(str(err), param_hint="--period") from err
                 try:
                     found.append(preview(conn, runtime, schedule, period, now))
-                except Unsupported as err:
+                except NotInSQL as err:
                     click.echo(f"error: schedule '{schedule.name}': {err}; write `where` with "
                                "==, !=, <, >, in, and, or, not over the register's fields",
                                err=True)

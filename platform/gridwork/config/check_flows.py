@@ -4,13 +4,18 @@ schedules, notifications, assessment and plugins."""
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterable
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy import column as sql_column
+from sqlalchemy import table as sql_table
 
 from .. import plugins
+from . import sql
 from .check_structure import check_rule
 from .context import Context
+from .expressions import Expression
 from .models import SPECIAL_TARGETS, EscalationStep, Target, Workflow
 from .models.timing import DUTY_LINK
 from .problems import unknown
@@ -266,6 +271,9 @@ def _schedules(ctx: Context) -> None:
                     ctx.expression((*path, "where"), schedule.where,
                                    ctx.register_names(source), f"field of register '{source}'",
                                    ctx.codes([source]))
+                    _in_sql(ctx, (*path, "where"), schedule.where, ctx.register_names(source),
+                            "a schedule's entries are chosen in the database: compare fields "
+                            "with values, joined by and, or, not")
                 _sampling(ctx, path, schedule, source)
         if schedule.each is not None:
             ctx.name_in((*path, "each"), "level", schedule.each, ctx.levels)
@@ -279,18 +287,42 @@ def _schedules(ctx: Context) -> None:
                           f"'{DUTY_LINK}', the column that links its records to their duty; "
                           "rename the field")
             # A per-node duty reads its node; a per-entry duty reads the entry's fields.
-            readable = ctx.register_names(source) if source in d.registers else ["node"]
+            readable = [*(ctx.register_names(source) if source in d.registers else []),
+                        "node", "id"]
             codes = ctx.codes([schedule.creates])
             for field, expr in schedule.fill.items():
                 ctx.name_in((*path, "fill", field), f"field of register '{schedule.creates}'",
                             field, created, at="key")
                 ctx.expression((*path, "fill", field), expr, readable, "field")
+                if schedule.mode == "create":
+                    _in_sql(ctx, (*path, "fill", field), expr, readable,
+                            "the records are created in the database: use fields, "
+                            "constants, + - * /, 'x or y' and 'a if c else b'", value=True)
                 if isinstance(expr.tree.body, ast.Constant):
                     _code(ctx, (*path, "fill", field), field, expr.tree.body.value, codes)
         ctx.name_in((*path, "assign"), "role", schedule.assign, d.roles)
+        for key in ("if_", "unless"):
+            switch = getattr(schedule, key)
+            if switch is not None:
+                ctx.name_in((*path, key.rstrip("_")), "switch", switch,
+                            {s for wf in d.workflows.values() for s in wf.switches})
         if schedule.escalation is not None:
             ctx.name_in((*path, "escalation"), "escalation ladder", schedule.escalation,
                         d.escalation)
+
+
+def _in_sql(ctx: Context, path: tuple[Any, ...], expression: Expression,
+            names: Iterable[str], instead: str, *, value: bool = False) -> None:
+    """Report an expression the database cannot run as the expression language means it
+    (one naming an unknown field has been reported as such)."""
+    known = set(names)
+    if any(name not in known for name, _ in expression.names):
+        return
+    table = sql_table("entries", *(sql_column(name) for name in known))
+    try:
+        (sql.value if value else sql.condition)(expression, table)  # type: ignore[arg-type]
+    except sql.NotInSQL as err:
+        ctx.error(path, f"{err}; {instead}")
 
 
 def _sampling(ctx: Context, path: tuple[Any, ...], schedule: Any, source: str) -> None:

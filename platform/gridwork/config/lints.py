@@ -182,15 +182,11 @@ def _up_to(hierarchy: Hierarchy, rank: dict[str, int], key: str, target: int) ->
 
 
 def _duties(ctx: Context) -> None:
-    """A duty must land on someone who can be found, in a register whose records can be done."""
+    """A duty must land on someone who can be found."""
     d = ctx.deployment
     levels = ctx.levels
     for index, schedule in enumerate(d.schedules):
         path = ("schedules", index)
-        created = d.registers.get(schedule.creates)
-        if created is not None and created.workflow is None:
-            ctx.warn((*path, "creates"), f"'{schedule.creates}' has no workflow, so its "
-                     "duties can never be done; give the register a 'workflow:'")
         role = d.roles.get(schedule.assign)
         if role is None or not role.at:
             continue

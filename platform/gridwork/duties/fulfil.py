@@ -1,5 +1,7 @@
 """Fulfilment: a duty is done when the record linked to it reaches a final state of its
-workflow (or, in a register without a workflow, as soon as it is linked). `done_at` is when
+workflow (or, in a register without a workflow, once a person saved it: created it from the
+duty, or edited the one created with the duty); a duty of a `mode: expect` schedule also by a
+record reported at its entry within its time. `done_at` is when
 the record got there (its last change), so a duty settled by a later sweep is not counted
 late for the sweep's delay."""
 
@@ -8,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Row, select, update
+from sqlalchemy import ColumnElement, Connection, Row, Table, exists, func, or_, select, update
 
+from ..config.models import Schedule
 from ..runtime import Runtime
 from ..storage import Schema
 from ..storage.system import DutyState
@@ -71,7 +74,8 @@ def link(conn: Connection, runtime: Runtime, duty_id: int, register: str, record
 def settle(conn: Connection, runtime: Runtime, now: dt.datetime, *,
            register: str | None = None, records: list[int] | None = None) -> int:
     """Mark done every open or overdue duty whose record has reached a final state, one
-    UPDATE per register; return how many."""
+    UPDATE per register, and every open duty of a `mode: expect` schedule met by a record
+    reported at its entry within its time; return how many."""
     schema, deployment = runtime.schema, runtime.deployment
     duties = schema.system("duties")
     registers = {s.creates for s in deployment.schedules}
@@ -79,15 +83,10 @@ def settle(conn: Connection, runtime: Runtime, now: dt.datetime, *,
         registers &= {register}
     done = 0
     for name in sorted(registers):
-        spec = deployment.registers.get(name)
-        if spec is None:
+        if name not in deployment.registers:
             continue
         table = schema.table(name)
-        finished = select(table.c.id)
-        if spec.workflow is not None:
-            workflow = deployment.workflows[spec.workflow]
-            finals = [key for key, state in workflow.states.items() if state.final]
-            finished = finished.where(table.c.state.in_(finals))
+        finished = select(table.c.id).where(_finished(runtime, name, table))
         if records is not None:
             finished = finished.where(table.c.id.in_(records))
         when = select(table.c.updated_at).where(table.c.id == duties.c.record).scalar_subquery()
@@ -95,7 +94,48 @@ def settle(conn: Connection, runtime: Runtime, now: dt.datetime, *,
             duties.c.register == name, duties.c.state.in_(OPEN_STATES),
             duties.c.record.in_(finished)).values(state=DutyState.DONE, done_at=when),
             execution_options={"preserve_rowcount": True}).rowcount
+    for schedule in deployment.schedules:
+        if schedule.mode == "expect" and schedule.creates in registers:
+            done += _met(conn, runtime, schedule)
     return done
+
+
+def _finished(runtime: Runtime, register: str, table: Table) -> ColumnElement[bool]:
+    """SQL: a record of ``register`` counts as done — in a final state of its workflow;
+    without one, saved by a person (created by one, or edited after the generator made
+    it)."""
+    spec = runtime.deployment.registers[register]
+    if spec.workflow is None:
+        return or_(table.c.reporter.is_not(None), table.c.version > 1)
+    workflow = runtime.deployment.workflows[spec.workflow]
+    return table.c.state.in_([key for key, state in workflow.states.items() if state.final])
+
+
+def _met(conn: Connection, runtime: Runtime, schedule: Schedule) -> int:
+    """Settle the open duties of an expecting schedule that a done record reported at the
+    entry (its node; for a register's entries, naming the entry in a reference field)
+    between the duty's start and due time meets. Overdue duties stay missed."""
+    schema = runtime.schema
+    duties = schema.system("duties")
+    refs = [f.name for f in runtime.deployment.registers[schedule.creates].fields
+            if schedule.register_name is not None and f.register_name == schedule.register_name]
+    if schedule.register_name is not None and not refs:
+        return 0  # only records started from the duty's link meet it
+
+    def match(table: Table) -> list[ColumnElement[bool]]:
+        found = [table.c.node == duties.c.node, table.c.created_at >= duties.c.starts_at,
+                 table.c.created_at < duties.c.due_at,
+                 _finished(runtime, schedule.creates, table)]
+        return found + [table.c[refs[0]] == duties.c.entry] if refs else found
+
+    table, inner = schema.table(schedule.creates), schema.table(schedule.creates).alias("met")
+    first = select(func.min(inner.c.id)).where(*match(inner)).correlate(duties).scalar_subquery()
+    when = select(table.c.updated_at).where(table.c.id == first).scalar_subquery()
+    return conn.execute(update(duties).where(
+        duties.c.schedule == schedule.name, duties.c.state == DutyState.OPEN,
+        duties.c.record.is_(None), exists().where(*match(table)))
+        .values(state=DutyState.DONE, record=first, done_at=when),
+        execution_options={"preserve_rowcount": True}).rowcount
 
 
 def _duty(conn: Connection, schema: Schema, duty_id: int) -> Row[tuple[object, ...]] | None:

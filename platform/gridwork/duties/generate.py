@@ -1,9 +1,13 @@
 """Generation: one INSERT … SELECT per schedule and period writes every duty the period asks
 for — entries chosen by `where` (or the nodes of a level), sampled, assigned and multiplied by
 the period's slots — with ON CONFLICT DO NOTHING on the duty's unique key, so that a rerun, a
-restart or a second sweeper adds nothing twice.
+restart or a second sweeper adds nothing twice. A `mode: create` schedule's records are
+created in the same transaction (see `records`).
 
-A generated period is marked in `duty_periods`; the sweep's idle pass reads only those marks.
+A generated period is marked in `duty_periods`; the sweep's idle pass reads those marks, the
+latest change of the switches guarding schedules, and the newest record of each register a
+schedule goes over (an indexed MAX): a period is generated again, adding what is missing,
+when either is newer than its mark.
 
 Sampling is reproducible: the entries are ordered by an affine hash of their id whose
 multiplier and offset come from the schedule's name and the period's key, and the first
@@ -36,21 +40,25 @@ from sqlalchemy import (
     case,
     func,
     literal,
+    not_,
     select,
     true,
     tuple_,
     union_all,
+    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..config.models import Schedule
+from ..config.sql import NotInSQL, condition
 from ..runtime import Runtime
 from ..storage import Schema
 from ..storage.system import DutyState
 from ..storage.types import UTCDateTime
 from ..storage.writes import writing
+from .guards import allowed, changed_since
 from .periods import Period, Slot, period_at, slots
-from .where import Unsupported, condition
+from .records import precreate
 
 log = logging.getLogger(__name__)
 
@@ -89,12 +97,16 @@ def generate(engine: Engine, runtime: Runtime, *, now: dt.datetime,
     chosen = _chosen(runtime, names)
     if not chosen:
         return []
-    current = {s.name: period_at(s.every, now, runtime.calendar) for s in chosen}
+    current = {s.name: period_at(s.period, now, runtime.calendar) for s in chosen}
     marks = runtime.schema.system("duty_periods")
     with engine.connect() as conn:
-        done = set(conn.execute(select(marks.c.schedule, marks.c.period).where(
-            tuple_(marks.c.schedule, marks.c.period).in_(
-                [(name, period.key) for name, period in current.items()]))).all())
+        found = {row.schedule: row.generated_at for row in conn.execute(
+            select(marks.c.schedule, marks.c.generated_at).where(
+                tuple_(marks.c.schedule, marks.c.period).in_(
+                    [(name, period.key) for name, period in current.items()])))}
+        switched = changed_since(conn, runtime.schema, chosen, found)
+        grown = _grown(conn, runtime.schema, chosen, found)
+    done = {(name, current[name].key) for name in found if name not in switched | grown}
     results = []
     for schedule in chosen:
         period = current[schedule.name]
@@ -103,19 +115,40 @@ def generate(engine: Engine, runtime: Runtime, *, now: dt.datetime,
         try:
             with writing(engine) as conn:
                 results.append(generate_period(conn, runtime, schedule, period, now))
-        except Unsupported:
+        except NotInSQL:
             # One schedule whose `where` SQL cannot say must not stop the others (nor the
             # timers of the same tick); it is logged on every pass until the config changes.
             log.exception("schedule %s generates no duties", schedule.name)
     return results
 
 
+def _grown(conn: Connection, schema: Schema, schedules: Sequence[Schedule],
+           marks: dict[str, dt.datetime]) -> set[str]:
+    """The schedules over a register that got records since their period was generated (one
+    indexed MAX per register), so that a new entry matching `where` gets its duties in the
+    current period. A sampled schedule keeps the sample it drew."""
+    over: dict[str, list[Schedule]] = {}
+    for schedule in schedules:
+        if schedule.register_name and schedule.sample is None and schedule.name in marks:
+            over.setdefault(schedule.register_name, []).append(schedule)
+    grown = set()
+    for register, found in over.items():
+        table = schema.table(register)
+        newest = conn.execute(select(func.max(table.c.created_at))).scalar()
+        grown |= {s.name for s in found if newest is not None and newest > marks[s.name]}
+    return grown
+
+
 def generate_period(conn: Connection, runtime: Runtime, schedule: Schedule, period: Period,
                     now: dt.datetime) -> Generated:
     """Write one schedule's duties for ``period`` and mark the period generated, in the
     caller's transaction. Slots already due at ``now`` (a schedule added, or a deployment
-    started, late in a period) are left out: nobody could have done them."""
+    started, late in a period) are left out: nobody could have done them. Run again for a
+    period (its guarding switch changed), it adds only what is missing and drops the open
+    duties, not yet due, of entries the switch no longer lets have them."""
     schema = runtime.schema
+    if schedule.guard is not None:
+        _drop_switched_off(conn, schema, schedule, period, now)
     ahead = [s for s in slots(schedule, period, runtime.calendar) if s.due_at > now]
     if not ahead:
         _mark(conn, schema, schedule, period, now, 0, 0)
@@ -125,6 +158,8 @@ def generate_period(conn: Connection, runtime: Runtime, schedule: Schedule, peri
     created = conn.execute(_insert(conn, duties).from_select(
         list(DUTY_COLUMNS), parts.rows).on_conflict_do_nothing(),
         execution_options={"preserve_rowcount": True}).rowcount
+    if schedule.mode == "create":
+        precreate(conn, runtime, schedule, period.key, now)
     unassigned = conn.execute(select(func.count()).select_from(duties).where(
         duties.c.schedule == schedule.name, duties.c.period == period.key,
         duties.c.assignee.is_(None))).scalar() or 0
@@ -136,9 +171,19 @@ def generate_period(conn: Connection, runtime: Runtime, schedule: Schedule, peri
 def _mark(conn: Connection, schema: Schema, schedule: Schedule, period: Period,
           now: dt.datetime, entries: int, duties: int) -> None:
     marks = schema.system("duty_periods")
-    conn.execute(_insert(conn, marks).values(
-        schedule=schedule.name, period=period.key, generated_at=now, entries=entries,
-        duties=duties).on_conflict_do_nothing())
+    values = {"generated_at": now, "entries": entries, "duties": duties}
+    conn.execute(_insert(conn, marks).values(schedule=schedule.name, period=period.key,
+                                             **values)
+                 .on_conflict_do_update(index_elements=["schedule", "period"], set_=values))
+
+
+def _drop_switched_off(conn: Connection, schema: Schema, schedule: Schedule, period: Period,
+                       now: dt.datetime) -> None:
+    duties = schema.system("duties")
+    conn.execute(update(duties).where(
+        duties.c.schedule == schedule.name, duties.c.period == period.key,
+        duties.c.state == DutyState.OPEN, duties.c.due_at > now,
+        not_(allowed(schema, schedule, duties.c.node))).values(state=DutyState.DROPPED))
 
 
 def preview(conn: Connection, runtime: Runtime, schedule: Schedule, period: Period,
@@ -208,12 +253,15 @@ def _entries(schema: Schema, schedule: Schedule) -> Select[tuple[int, int, objec
     """(entry, node, class) of every entry the schedule covers."""
     if schedule.each is not None:
         nodes = schema.system("nodes")
-        return select(nodes.c.id.label("entry"), nodes.c.id.label("node"),
-                      literal(None, String).label("class")).where(nodes.c.level == schedule.each)
+        found = select(nodes.c.id.label("entry"), nodes.c.id.label("node"),
+                       literal(None, String).label("class")).where(nodes.c.level == schedule.each)
+        return found.where(allowed(schema, schedule, nodes.c.id)) if schedule.guard else found
     table = schema.table(schedule.register_name or "")
     by = schedule.sample.by if schedule.sample is not None else None
     query = select(table.c.id.label("entry"), table.c.node.label("node"),
                    (table.c[by] if by else literal(None, String)).label("class"))
+    if schedule.guard is not None:
+        query = query.where(allowed(schema, schedule, table.c.node))
     return query.where(condition(schedule.where, table)) if schedule.where else query
 
 

@@ -1,7 +1,9 @@
 """Misses: an open duty whose due time has passed becomes overdue, with a `duty_missed`
 history row (what assessment counts) and a notice to the first rung of its escalation
 ladder (the `notify` of the schedule's ladder, default `default`), one per recipient and
-sweep, listing how many of their duties were missed.
+sweep, listing how many of their duties were missed. While it stays overdue it climbs the
+later rungs, each when its `after` (a duration past the due time, on the duration's own
+clock) has passed; a rung given as a share of the limit does not apply to duties.
 
 The UPDATE … RETURNING picks the duties: a second sweeper at the same moment waits for the
 first one's row locks, finds them overdue and writes nothing, so each miss has one row.
@@ -48,12 +50,39 @@ def mark_overdue(conn: Connection, runtime: Runtime, now: dt.datetime) -> int:
                                          "due_at", duties.c.due_at)
                   ).where(among(conn, duties.c.id, [row.id for row in missed]))
     history.write_selected(conn, schema, rows)
-    _tell(conn, runtime, missed, now)
+    _tell(conn, runtime, missed, now, 0)
     return len(missed)
 
 
-def _tell(conn: Connection, runtime: Runtime, missed: list, now: dt.datetime) -> None:
-    """One notice per recipient of the first rung, counting their missed duties."""
+def climb(conn: Connection, runtime: Runtime, now: dt.datetime) -> int:
+    """Move every overdue duty up the rungs of its ladder whose time has come, telling each
+    rung's `notify`; return how many rungs were climbed. One UPDATE per ladder and rung,
+    from the step before it, so a second sweeper finds nothing left to climb."""
+    duties = runtime.schema.system("duties")
+    by_ladder: dict[str, list[str]] = defaultdict(list)
+    for schedule in runtime.deployment.schedules:
+        by_ladder[schedule.escalation or "default"].append(schedule.name)
+    climbed = 0
+    for name, schedules in sorted(by_ladder.items()):
+        ladder = runtime.deployment.escalation.get(name, ())
+        for rung, step in enumerate(ladder):
+            if rung == 0 or step.after.duration is None:
+                continue
+            reached = runtime.calendar.before(now, step.after.duration)
+            moved = conn.execute(update(duties).where(
+                duties.c.schedule.in_(schedules), duties.c.state == DutyState.OVERDUE,
+                duties.c.step == rung - 1, duties.c.due_at <= reached).values(step=rung)
+                .returning(duties.c.id, duties.c.schedule, duties.c.node,
+                           duties.c.assignee)).all()
+            if moved:
+                _tell(conn, runtime, moved, now, rung)
+                climbed += len(moved)
+    return climbed
+
+
+def _tell(conn: Connection, runtime: Runtime, missed: list, now: dt.datetime,
+          rung: int) -> None:
+    """One notice per recipient of a rung, counting their missed duties."""
     schema, deployment = runtime.schema, runtime.deployment
     schedules: dict[str, Schedule] = {s.name: s for s in deployment.schedules}
     nodes = schema.system("nodes")
@@ -67,14 +96,14 @@ def _tell(conn: Connection, runtime: Runtime, missed: list, now: dt.datetime) ->
         schedule = schedules.get(name)
         ladder = deployment.escalation.get(
             schedule.escalation if schedule and schedule.escalation else "default", ())
-        if not ladder or not ladder[0].notify:
+        if len(ladder) <= rung or not ladder[rung].notify:
             continue
         about = About(DUTY_SUBJECT, 0, paths.get(node, "/"), None, assignee, None)
-        for user in recipients(conn, schema, about, ladder[0].notify):
+        for user in recipients(conn, schema, about, ladder[rung].notify):
             counts[user][schedule.label.text(runtime.locale) if schedule else name] += count
     for user, named in counts.items():
         total = sum(named.values())
         enqueue(conn, runtime, recipients=[user], template=TEMPLATE, cause="duty_missed",
-                clock=lambda: now, occasion=f"duties@{now.isoformat()}",
+                clock=lambda: now, occasion=f"duties@{now.isoformat()}#{rung}",
                 context={"count": total, "duties": json.loads(json.dumps(named)),
                          "link": "/duties?state=overdue"})

@@ -6,7 +6,9 @@ week), `2026-12` (month), `2026-Q4`, `2026-H2`, `2026`. `times: n` splits the pe
 `n` equal slots, each due at its end, so that "twice a month" means once in each half; `on:`
 weekdays makes one slot per listed day of the week, due at that day's end. `due:` counts
 from a slot's start instead. A due time that falls on a day off moves to the end of the next
-working day, unless the schedule says `calendar: natural`.
+working day, unless the schedule says `calendar: natural`. A sub-day `every` (`15min`)
+makes daily periods with one slot per interval inside the `during` window, each due at its
+end; on a day off there are none, unless the calendar is natural.
 """
 
 from __future__ import annotations
@@ -89,6 +91,8 @@ def slots(schedule: Schedule, period: Period, calendar: BusinessCalendar) -> lis
     """The occurrences ``schedule`` asks for in ``period``, with their start and due times."""
     natural = schedule.calendar == "natural"
     found: list[Slot] = []
+    if schedule.interval is not None:
+        return _intervals(schedule, schedule.interval, period, calendar, natural)
     if schedule.on:
         days = sorted(WEEKDAYS.index(name) for name in schedule.on)
         first = period.start.date()
@@ -105,6 +109,28 @@ def slots(schedule: Schedule, period: Period, calendar: BusinessCalendar) -> lis
             start, end = _to_day(start, calendar), _to_day(end, calendar)
         found.append(Slot(index + 1, start, _due(schedule, start, end, calendar, natural)))
     return found
+
+
+def _intervals(schedule: Schedule, interval: dt.timedelta, period: Period,
+               calendar: BusinessCalendar, natural: bool) -> list[Slot]:
+    """The intervals of one day inside the schedule's daily window (a last one that would
+    pass the window's end is left out)."""
+    day = period.start.astimezone(calendar.tz).date()
+    if not natural and not calendar.is_working_day(day):
+        return []
+    first, last = (schedule.during or "00:00-24:00").split("-")
+    start = period.start + _clock(first)
+    end = period.start + _clock(last)
+    found = []
+    while start + interval <= end:
+        found.append(Slot(len(found) + 1, start, start + interval))
+        start += interval
+    return found
+
+
+def _clock(text: str) -> dt.timedelta:
+    hours, minutes = text.split(":")
+    return dt.timedelta(hours=int(hours), minutes=int(minutes))
 
 
 def _due(schedule: Schedule, start: dt.datetime, end: dt.datetime,

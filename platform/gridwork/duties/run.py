@@ -1,6 +1,6 @@
 """One duty pass of the sweep loop: generate the periods not generated yet, drop what
-removed schedules asked, settle the duties whose records are done, and mark the ones past
-due overdue."""
+removed schedules asked, settle the duties whose records are done, mark the ones past due
+overdue and move the overdue ones up their ladders."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from ..runtime import Runtime
 from ..storage.writes import writing
 from .fulfil import OPEN_STATES, drop_unscheduled, settle
 from .generate import Generated, generate
-from .misses import mark_overdue
+from .misses import climb, mark_overdue
 
 
 @dataclass
@@ -24,6 +24,7 @@ class DutyPass:
     settled: int = 0
     missed: int = 0
     dropped: int = 0
+    climbed: int = 0
 
     @property
     def created(self) -> int:
@@ -32,7 +33,8 @@ class DutyPass:
 
     def __str__(self) -> str:
         return (f"created {self.created} duties, {self.settled} done, "
-                f"{self.missed} missed" + (f", {self.dropped} dropped" if self.dropped else ""))
+                f"{self.missed} missed" + (f", {self.dropped} dropped" if self.dropped else "")
+                + (f", {self.climbed} escalated" if self.climbed else ""))
 
 
 def run_duties(engine: Engine, runtime: Runtime, *, now: dt.datetime) -> DutyPass:
@@ -48,4 +50,5 @@ def run_duties(engine: Engine, runtime: Runtime, *, now: dt.datetime) -> DutyPas
         done.dropped = drop_unscheduled(conn, runtime)
         done.settled = settle(conn, runtime, now)
         done.missed = mark_overdue(conn, runtime, now)
+        done.climbed = climb(conn, runtime, now)
     return done

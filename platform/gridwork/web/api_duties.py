@@ -1,6 +1,7 @@
 """`/api/v1/duties`: the duties in the caller's area (its scope over the duties' nodes),
 filterable by schedule, period, state, assignee (a username or `me`) and `unassigned`.
-A duty is fulfilled through the record API: create a record of its register with
+A duty is fulfilled through the record API: take its record (a duty's `record`, created
+with it in `mode: create`) to a final state, or create a record of its register with
 `duty: ID` among the values' siblings (see `records`)."""
 
 from __future__ import annotations

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, WithJsonSchema, field_validator, model_validator
 
 from ..expressions import ExpressionType
 from ..types import Code, DurationType, LabelType, Name, OffsetType
@@ -170,9 +172,42 @@ the record fulfils (so no field of such a register may be called so)."""
 
 Period = Literal["day", "week", "month", "quarter", "half_year", "year"]
 
+_INTERVAL_RE = re.compile(r"^([1-9]\d*)(min|h)$")
+
+_PERIODS = ("day", "week", "month", "quarter", "half_year", "year")
+
+
+def _every(value: Any) -> Any:
+    text = str(value).strip()
+    if text in _PERIODS or _INTERVAL_RE.match(text):
+        return text
+    raise ValueError(f"'{text}' is not allowed here; expected 'day', 'week', 'month', "
+                     "'quarter', 'half_year' or 'year', or a sub-day interval such as "
+                     "'15min' or '2h'")
+
+
+Every = Annotated[str, BeforeValidator(_every), WithJsonSchema({"anyOf": [
+    {"enum": list(_PERIODS)}, {"type": "string", "pattern": r"^[1-9]\d*(min|h)$",
+                               "examples": ["15min", "2h"]}]})]
+"""A period, or a sub-day interval in minutes or hours."""
+
+
+def _window(value: Any) -> str:
+    text = str(value).strip()
+    match = re.match(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$", text)
+    if not match or text[:5] >= text[6:]:
+        raise ValueError(f"'{text}' is not a daily window; write e.g. '07:00-19:00'")
+    return text
+
 
 class Schedule(Model):
-    """A recurring duty: what records it creates, for which entries, how often, for whom."""
+    """A recurring duty: what records it creates, for which entries, how often, for whom.
+
+    Each period's duties are written when it begins (by `serve`, the worker's beat or
+    `gridwork sweep`), and again during it, adding only what is missing, when new records
+    of its `register` come (unless sampled: the draw stays) or its switch changes. Slots
+    already due then are left out. A missed duty climbs its ladder's rungs given as
+    durations."""
 
     name: Name
     """Key of the duty, unique."""
@@ -184,8 +219,12 @@ class Schedule(Model):
     """...or one per node at this hierarchy level (e.g. each grid)."""
     where: ExpressionType | None = None
     """Which entries of `register` (e.g. `risk_grade in ['A', 'B']`)."""
-    every: Period
-    """The period the duty recurs in."""
+    every: Every
+    """The period the duty recurs in, or a sub-day interval (`15min`, `2h`): one duty per
+    interval within the daily window `during`, each due at its interval's end."""
+    during: Annotated[str | None, BeforeValidator(_window)] = None
+    """With a sub-day `every`: the daily window, e.g. `07:00-19:00` (default the whole
+    day). On a day off there are none unless `calendar: natural`."""
     on: OneOrMany[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = ()
     """Weekdays the duty falls on (for `every: week`), e.g. `[mon, thu]`."""
     times: Annotated[int, Field(ge=1)] = 1
@@ -194,16 +233,37 @@ class Schedule(Model):
     sample: Annotated[Sampling | None, BeforeValidator(_sampling), OrText()] = None
     """Only a share of the entries each period: `20%`, or rates per value of a choice field."""
     creates: Name
-    """The register whose record is created for each duty."""
+    """The register of the records that fulfil the duties (created with them, or expected:
+    see `mode`)."""
     assign: Name
     """The role whose user at the entry's node (or its ancestor) must do it."""
     due: DurationType | None = None
     """Time to do it; default: by the end of the period."""
     fill: dict[Name, ExpressionType] = {}
-    """Fields of the created record, computed from the entry."""
+    """Fields of the created record, computed from the entry: its fields, `id` and `node`
+    (the node's code), constants, `+ - * /`, `x or y` and `a if c else b` (computed in
+    SQL when the records are created)."""
+    mode: Literal["create", "expect"] = "create"
+    """`create`: one record of `creates` is created for each duty when the period's duties
+    are (its `fill` computed from the entry, in the workflow's first state; without a
+    workflow it counts as done once someone saves it). `expect`: nothing is created; a
+    duty is met by a record of `creates` that a worker reports at the entry's node within
+    the duty's time (from its start to its due time) and that reaches a final state — for a
+    `register`'s entries, one naming the entry in a field that refers to that register — or
+    by one started from the duty's link. For patrols and check-ins, where empty records
+    would pile up."""
+    if_: Annotated[Name | None, Field(alias="if")] = None
+    """Only where this workflow switch is on (the switch of the `creates` register's
+    workflow, else of the first workflow that has one so named): entries in a subtree
+    where it is on get duties from the moment it is switched on; where it is switched off,
+    open duties not yet due are dropped and no new ones come."""
+    unless: Name | None = None
+    """Only where this workflow switch is off."""
     escalation: Name | None = None
-    """The escalation ladder whose first rung's `notify` is told when a duty is missed
-    (default: the `default` ladder)."""
+    """The escalation ladder a missed duty climbs (default: the `default` ladder): its first
+    rung's `notify` is told when the duty is missed, each later rung's when its `after` (a
+    duration past the due time) has passed; rungs given as a share of a limit, and their
+    other effects, are for records only."""
     calendar: Literal["business", "natural"] = "business"
     """`business`: a duty due on a day off is due at the end of the next working day;
     `natural`: due when the period (or `due`) says, working day or not."""
@@ -214,5 +274,36 @@ class Schedule(Model):
             raise ValueError("a schedule needs exactly one of 'register' or 'each' (a level)")
         if self.on and self.every != "week":
             raise ValueError("'on' (weekdays) goes with 'every: week'")
+        if self.during is not None and self.interval is None:
+            raise ValueError("'during' (a daily window) goes with a sub-day 'every' such as "
+                             "'15min' or '2h'")
+        if self.if_ is not None and self.unless is not None:
+            raise ValueError("a schedule follows one switch: write 'if' or 'unless', not both")
+        if self.interval is not None and (self.times != 1 or self.due is not None):
+            raise ValueError("a sub-day 'every' makes one duty per interval, due at its end; "
+                             "leave out 'times' and 'due'")
         return self
+
+    @property
+    def interval(self) -> dt.timedelta | None:
+        """A sub-day `every` as a length of time; None for a period."""
+        match = _INTERVAL_RE.match(self.every)
+        if match is None:
+            return None
+        return dt.timedelta(**{"minutes" if match.group(2) == "min" else "hours":
+                               int(match.group(1))})
+
+    @property
+    def period(self) -> str:
+        """The period the duties are generated per: `day` for a sub-day interval."""
+        return "day" if self.interval is not None else self.every
+
+    @property
+    def guard(self) -> tuple[str, bool] | None:
+        """The switch the schedule follows and the value it needs, if any."""
+        if self.if_ is not None:
+            return self.if_, True
+        if self.unless is not None:
+            return self.unless, False
+        return None
 

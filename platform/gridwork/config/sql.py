@@ -1,22 +1,26 @@
-"""A config expression (`where:`, `of:`) as an SQL condition over a register's table, so
-metrics count in the database, never row by row in Python.
+"""A config expression as SQL over a register's table: the `where:` and `of:` of metrics,
+a schedule's `where` and `fill`, so that counting and generation run in the database, never
+row by row in Python.
 
-Only what SQL can say the same way as Python is translated: comparisons, `in`, `and`,
-`or`, `not`, arithmetic, `x or default` and `a if c else b` over columns and constants.
+Only what SQL can say the same way as the expression language is translated: comparisons,
+`in`, `and`, `or`, `not`, arithmetic, `x or default` and `a if c else b` over columns and
+constants. A missing value is unequal to every value (`status != 'closed'` holds for a row
+with no status) and a bare name is true when the field is set and truthy, as in Python.
 Anything else is refused with what to write instead."""
 
 from __future__ import annotations
 
 import ast
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import ColumnElement, Table, and_, case, false, func, literal, not_, null, or_, true
 
-from ..config.expressions import CONSTANTS, Expression
+from .expressions import CONSTANTS, Expression
 
 
 class NotInSQL(ValueError):
-    """An expression the metrics cannot run as SQL."""
+    """An expression SQL cannot say as the expression language means it."""
 
 
 _COMPARE = {ast.Eq: "__eq__", ast.NotEq: "__ne__", ast.Lt: "__lt__", ast.LtE: "__le__",
@@ -30,10 +34,19 @@ def condition(expression: Expression, table: Table) -> ColumnElement[bool]:
     return _Translator(table, expression.source).condition(expression.tree.body)
 
 
+def value(expression: Expression, table: Table,
+          names: Mapping[str, ColumnElement[Any]] | None = None) -> ColumnElement[Any]:
+    """``expression`` as a value computed from the columns of ``table`` (and ``names``,
+    which stand for values other than the table's columns)."""
+    return _Translator(table, expression.source, names).value(expression.tree.body)
+
+
 class _Translator:
-    def __init__(self, table: Table, source: str) -> None:
+    def __init__(self, table: Table, source: str,
+                 names: Mapping[str, ColumnElement[Any]] | None = None) -> None:
         self.table = table
         self.source = source
+        self.names = names or {}
 
     def refuse(self, node: ast.AST, why: str) -> NotInSQL:
         return NotInSQL(f"'{ast.unparse(node)}' in \"{self.source.strip()}\": {why}")
@@ -52,7 +65,7 @@ class _Translator:
         if isinstance(node, ast.Name):
             if node.id in CONSTANTS:
                 return true() if CONSTANTS[node.id] else false()
-            return self.column(node) == true()
+            return _truthy(self.column(node))
         if isinstance(node, ast.Constant) and isinstance(node.value, bool):
             return true() if node.value else false()
         raise self.refuse(node, "a condition must be a comparison, 'and', 'or', 'not' "
@@ -114,10 +127,27 @@ class _Translator:
         raise self.refuse(node, "a list after 'in' holds constants only")
 
     def column(self, node: ast.Name) -> ColumnElement[Any]:
+        if node.id in self.names:
+            return self.names[node.id]
         if node.id not in self.table.c:
             raise self.refuse(node, f"no column '{node.id}' in table {self.table.name} "
                               "(a field of several columns cannot be compared)")
         return self.table.c[node.id]
+
+
+def _truthy(column: ColumnElement[Any]) -> ColumnElement[bool]:
+    """Python's truth of a field: set, and not false, zero or empty text."""
+    try:
+        kind = column.type.python_type
+    except NotImplementedError:
+        kind = object
+    if kind is bool:
+        return and_(column.is_not(None), column == true())
+    if kind in (int, float):
+        return and_(column.is_not(None), column != 0)
+    if kind is str:
+        return and_(column.is_not(None), column != literal(""))
+    return column.is_not(None)
 
 
 def _is_null(node: ast.expr) -> bool:
