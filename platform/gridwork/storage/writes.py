@@ -35,6 +35,11 @@ from sqlalchemy.exc import DBAPIError
 WRITE_OPTION = "gridwork_write"
 """The execution option that makes a SQLite connection's next transaction BEGIN IMMEDIATE."""
 
+WHOLE_OPTION = "gridwork_whole"
+"""The execution option its owner sets on a connection whose transaction it rolls back
+whole when a call inside it raises (an API request's): a refused engine call inside it then
+needs no savepoint to leave nothing behind."""
+
 LOCK_WAIT_SECONDS = 30
 """How long a SQLite write waits for its turn (the process's queue, then ``busy_timeout``)
 before the request is answered 503."""

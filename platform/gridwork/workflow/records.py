@@ -8,7 +8,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, Table, Update, bindparam, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Insert,
+    Row,
+    Select,
+    Table,
+    Update,
+    bindparam,
+    insert,
+    select,
+    update,
+)
 
 from ..hierarchy import HasGrants, covers
 from ..storage import Schema
@@ -93,10 +104,9 @@ def _reading(table: Table, lock: bool) -> Select[Any]:
     return query.with_for_update(of=table) if lock else query
 
 
-@functools.lru_cache(maxsize=1024)
-def _changing(table: Table) -> Update:
-    """The UPDATE of one record (``:_record`` at ``:_version``) whose SET clause is the
-    parameters given, returning the row as `_reading` reads it; built once per table."""
+def _returned(table: Table) -> list[Any]:
+    """The columns a write returns: the row as `_reading` reads it (its node's code and
+    path, its department's code), so that nothing needs to read it again."""
     nodes, departments = table.metadata.tables["nodes"], table.metadata.tables["departments"]
     node = select(nodes.c.code, nodes.c.path).where(nodes.c.id == table.c.node)
     returned: list[Any] = [*table.c,
@@ -108,8 +118,35 @@ def _changing(table: Table) -> Update:
         returned.append(select(departments.c.code).where(
             departments.c.id == table.c.department).scalar_subquery()
             .label("_department_code"))
+    return returned
+
+
+@functools.lru_cache(maxsize=1024)
+def _changing(table: Table) -> Update:
+    """The UPDATE of one record (``:_record`` at ``:_version``) whose SET clause is the
+    parameters given, returning the row as `_reading` reads it; built once per table."""
     return update(table).where(table.c.id == bindparam("_record"),
-                               table.c.version == bindparam("_version")).returning(*returned)
+                               table.c.version == bindparam("_version")
+                               ).returning(*_returned(table))
+
+
+@functools.lru_cache(maxsize=1024)
+def _inserting(table: Table) -> Insert:
+    """The INSERT of one record returning its columns; built once per table."""
+    return insert(table).returning(*table.c)
+
+
+def insert_record(conn: Connection, schema: Schema, register: str,
+                  columns: Mapping[str, Any], *, node_code: str, node_path: str) -> Record:
+    """Insert one record given as column values, at the node with ``node_code`` and
+    ``node_path``, and return it as stored, with one statement. Its history row is the
+    caller's to write, in the same transaction."""
+    row = conn.execute(_inserting(schema.table(register)), dict(columns)).mappings().one()
+    department = row.get("department")
+    return _record(schema, register, {
+        **row, "_node_code": node_code, "_node_path": node_path,
+        "_department_code": None if department is None else {
+            i: code for code, i in department_ids(conn, schema).items()}[department]})
 
 
 def write_record(conn: Connection, schema: Schema, record: Record,
