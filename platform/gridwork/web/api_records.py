@@ -147,11 +147,9 @@ def _create(call: Call, name: str) -> Any:
                                                  "yours"]}) from None
     made = create(conn, site.runtime, call.user, name, node.strip(), values,
                   clock=site.clock)
-    if isinstance(made, int) or duty is not None:
-        made_id = made if isinstance(made, int) else made.id
-        if duty is not None:  # the link writes the record: read it back
-            link(conn, site.runtime, duty, name, made_id, site.clock())
-        return 201, full_record(conn, site, call.user, name, made_id)
+    if duty is not None:  # the link writes the record: read it back
+        link(conn, site.runtime, duty, name, made.id, site.clock())
+        return 201, full_record(conn, site, call.user, name, made.id)
     return 201, full_record(conn, site, call.user, name, made.id, made)
 
 

@@ -204,10 +204,10 @@ def reporter_assignee(workflow: Workflow, user: Actor) -> int | None:
 
 def create_entry(conn_or_engine: Connection | Engine, runtime: Runtime, user: Actor,
                  register: str, node_code: str, values: Mapping[str, Any], *,
-                 clock: Clock) -> int:
+                 clock: Clock) -> Record:
     """Create a record of a register without a workflow (a resident, an enterprise, a
     facility) with the checks `create_record` makes and its `create` history row; return
-    its id. Raises NotFound, Forbidden or Invalid."""
+    it as stored. Raises NotFound, Forbidden or Invalid."""
     spec = runtime.deployment.registers.get(register)
     if spec is None or spec.workflow is not None:
         raise NotFound(f"register '{register}' is not one without a workflow")
@@ -219,7 +219,7 @@ def create_entry(conn_or_engine: Connection | Engine, runtime: Runtime, user: Ac
                              created_at=now, updated_at=now)
         history.write(conn, schema, Change(Kind.CREATED, register, record.id, now,
                                            actor=user.id, after=new.after))
-        return record.id
+        return record
 
 
 @dataclass(frozen=True)
