@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,7 +10,6 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import DBAPIError
 
 from ..config import Deployment
 from .writes import LOCK_WAIT_SECONDS, WRITE_OPTION, writing
@@ -85,19 +83,15 @@ def make_engine(url: str | URL, *, foreign_keys: bool = True, **options: Any) ->
             cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
 
-    @event.listens_for(engine, "begin")
-    def _begin(connection: Connection) -> None:
-        # A write takes the lock up front (waiting busy_timeout for it); a deferred BEGIN
-        # that later wrote would be refused at once if another writer came first. Sent on
-        # the driver's connection: every transaction begins here, and SQLAlchemy's
-        # statement machinery costs more than the BEGIN itself.
-        write = connection.get_execution_options().get(WRITE_OPTION, False)
-        statement = "BEGIN IMMEDIATE" if write else "BEGIN"
-        try:
-            connection.connection.driver_connection.execute(statement)  # type: ignore[union-attr]
-        except sqlite3.Error as err:  # as any statement's error: "database is locked" → 503
-            raise DBAPIError.instance(statement, None, err, sqlite3.Error) from err
+    # A write takes the lock up front (waiting busy_timeout for it); a deferred BEGIN that
+    # later wrote would be refused at once if another writer came first. The dialect's own
+    # BEGIN, not a "begin" event: a statement event makes SQLAlchemy dispatch events around
+    # every statement, which costs more than the BEGIN itself.
+    def _begin(dbapi_connection: Any) -> None:
+        write = dbapi_connection.info.get(WRITE_OPTION, False)
+        dbapi_connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
 
+    engine.dialect.do_begin = _begin  # type: ignore[method-assign]
     engine.__class__ = WritingEngine  # create_engine takes no engine class
     return engine
 

@@ -303,10 +303,16 @@ def _checked(run: _Run, user: Actor, record: Record, transition: Transition,
     fields, system = split(spec, {n: v for n, v in given.items() if n in asks},
                            SETTABLE, errors)
     columns = system_columns(run.conn, schema, system, errors)
-    clean, field_errors = clean_fields(run.conn, run.runtime, record.register,
-                                       {**record.values, **fields}, record.scope(),
-                                       run.functions, user, record.values,
-                                       only=transition_fields(spec, transition))
+    shown = transition_fields(spec, transition)
+    clean: dict[str, Any] = {}
+    field_errors: dict[str, list[str]] = {}
+    # The form is asked only when it can say something that counts below: a value given
+    # or asked, a computed field, or a rule whose message names a required value.
+    if fields or shown or any(s.computed is not None for s in spec.fields) or any(
+            rule.field in transition.require for rule in spec.rules):
+        clean, field_errors = clean_fields(run.conn, run.runtime, record.register,
+                                           {**record.values, **fields}, record.scope(),
+                                           run.functions, user, record.values, only=shown)
     for name in (*fields, *transition.require):
         if name in field_errors:
             errors[name] = field_errors[name]

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import Connection, Engine
 
-from ..storage.writes import WHOLE_OPTION, WRITE_OPTION, writing
+from ..storage.writes import WHOLE_OPTION, begin_write, writing
 
 
 @contextmanager
@@ -28,6 +28,5 @@ def transaction(conn_or_engine: Connection | Engine) -> Iterator[Connection]:
         with conn.begin_nested():
             yield conn
         return
-    conn.execution_options(**{WRITE_OPTION: True})
-    with conn.begin():
+    with begin_write(conn):
         yield conn
