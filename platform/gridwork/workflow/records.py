@@ -159,16 +159,30 @@ def write_record(conn: Connection, schema: Schema, record: Record,
     return None if row is None else _record(schema, record.register, row)
 
 
+_OPTIONAL = ("state", "round", "category", "severity", "department", "assignee", "priority",
+             "deadline")
+"""System columns a register's table has only when its register needs them."""
+
+
 def _record(schema: Schema, register: str, row: Any) -> Record:
+    # Rows are read by key only where the table has the column: a row mapping's get() of
+    # a missing key costs as much as the rest of the record together.
+    has = _columns(schema.table(register))
+    state, round_, category, severity, department, assignee, priority, deadline = (
+        row[name] if name in has else None for name in _OPTIONAL)
     return Record(
         register=register, id=row["id"], node=row["_node_code"], node_id=row["node"],
-        node_path=row["_node_path"], state=row.get("state"), version=row["version"],
-        round=row.get("round") or 1, category=row.get("category"),
-        severity=row.get("severity"), department=row.get("_department_code"),
-        department_id=row.get("department"), assignee=row.get("assignee"),
-        reporter=row["reporter"], priority=row.get("priority"), deadline=row.get("deadline"),
-        created_at=row["created_at"], updated_at=row["updated_at"],
-        values=schema.values(register, row))
+        node_path=row["_node_path"], state=state, version=row["version"],
+        round=round_ or 1, category=category, severity=severity,
+        department=row["_department_code"] if department is not None else None,
+        department_id=department, assignee=assignee, reporter=row["reporter"],
+        priority=priority, deadline=deadline, created_at=row["created_at"],
+        updated_at=row["updated_at"], values=schema.values(register, row))
+
+
+@functools.lru_cache(maxsize=1024)
+def _columns(table: Table) -> frozenset[str]:
+    return frozenset(table.c.keys())
 
 
 def department_ids(conn: Connection, schema: Schema) -> dict[str, int]:
