@@ -7,7 +7,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from contextlib import nullcontext
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Engine
@@ -144,7 +144,7 @@ def take_action(conn_or_engine: Connection | Engine, runtime: Runtime, user: Act
             raise Conflict(f"{register} #{record_id} was changed by someone else; reload it")
         # The step works on the version it makes (the one its notices are keyed by); the
         # row gets it with the step's one write.
-        record = replace(record, version=version + 1, updated_at=run.now)
+        record = record.but(version=version + 1, updated_at=run.now)
         transition = next((t for t in run.workflow.transitions
                            if t.name == action and record.state in t.from_), None)
         if transition is None or not in_scope(conn, schema, user, record, transition):
@@ -369,10 +369,10 @@ def _ahead(run: _Run, record: Record, columns: Mapping[str, Any]) -> Record:
     if run.runtime.deadlines.reads_values:
         values = run.schema.values(record.register, {
             **run.schema.columns(record.register, record.values), **columns})
-    return replace(record, state=columns.get("state", record.state),
-                   round=columns.get("round", record.round),
-                   category=columns.get("category", record.category),
-                   severity=columns.get("severity", record.severity), values=values)
+    return record.but(state=columns.get("state", record.state),
+                      round=columns.get("round", record.round),
+                      category=columns.get("category", record.category),
+                      severity=columns.get("severity", record.severity), values=values)
 
 
 def _write(run: _Run, record: Record, columns: Mapping[str, Any], *,

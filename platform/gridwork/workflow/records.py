@@ -52,6 +52,16 @@ class Record:
     values: dict[str, Any] = field(default_factory=dict)
     """The register's own fields; a point as (lat, lon)."""
 
+    def but(self, **changes: Any) -> Record:
+        """This record with ``changes`` made (as `dataclasses.replace`, without running the
+        constructor again: the engine makes a few each step)."""
+        unknown = changes.keys() - self.__dict__.keys()
+        if unknown:
+            raise TypeError(f"a record has no {', '.join(sorted(unknown))}")
+        made = object.__new__(Record)
+        made.__dict__.update(self.__dict__, **changes)
+        return made
+
     def scope(self) -> dict[str, Any]:
         """What expressions on this record read: its fields and its system fields."""
         return {**self.values, "id": self.id, "node": self.node, "state": self.state,
