@@ -191,24 +191,36 @@ class Bearer:
 def verify_token(conn: Connection, schema: Schema, secret: str, now: dt.datetime, *,
                  scope: str = API_SCOPE) -> Bearer | None:
     """The active user a live token opening ``scope`` belongs to, or None; reads only
-    (see touch_token)."""
-    row = conn.execute(_live_token(schema.system("api_tokens")),
-                       {"_hash": token_hash(secret), "_now": now}).first()
-    if row is None or scope not in _scopes(row.scopes):
+    (see touch_token), with one statement: every API request asks it."""
+    rows = conn.execute(_live_token(schema.system("api_tokens")),
+                        {"_hash": token_hash(secret), "_now": now}).all()
+    if not rows or scope not in _scopes(rows[0].scopes):
         return None
-    user = load_user(conn, schema, row.user)
-    if user is None:
-        return None
-    return Bearer(user, row.id, row.last_used_at is None or row.last_used_at < now - TOUCH_EVERY)
+    first = rows[0]
+    grants = tuple(Grant(row.role, row.scope, row.node, row.path, row.department)
+                   for row in rows if row.role is not None)
+    user = User(first.user, first.username, first.display_name, grants)
+    return Bearer(user, first.id,
+                  first.last_used_at is None or first.last_used_at < now - TOUCH_EVERY)
 
 
 @functools.lru_cache(maxsize=64)
 def _live_token(tokens: Table) -> Select[Any]:
-    """The live token whose hash is ``:_hash`` at ``:_now``, built once."""
+    """The live token whose hash is ``:_hash`` at ``:_now``, with its active user and one
+    row per grant of theirs (as `load_user` reads them), built once."""
+    users, grants = tokens.metadata.tables["users"], tokens.metadata.tables["grants"]
+    nodes = tokens.metadata.tables["nodes"]
     now = bindparam("_now", type_=tokens.c.expires_at.type)
-    return select(tokens.c.id, tokens.c.user, tokens.c.last_used_at, tokens.c.scopes).where(
-        tokens.c.token_hash == bindparam("_hash"), tokens.c.revoked_at.is_(None),
-        (tokens.c.expires_at.is_(None)) | (tokens.c.expires_at > now))
+    return (select(tokens.c.id, tokens.c.user, tokens.c.last_used_at, tokens.c.scopes,
+                   users.c.username, users.c.display_name, grants.c.role, grants.c.scope,
+                   grants.c.node, nodes.c.path, grants.c.department)
+            .join(users, users.c.id == tokens.c.user)
+            .outerjoin(grants, grants.c.user == users.c.id)
+            .outerjoin(nodes, nodes.c.id == grants.c.node)
+            .where(tokens.c.token_hash == bindparam("_hash"), tokens.c.revoked_at.is_(None),
+                   (tokens.c.expires_at.is_(None)) | (tokens.c.expires_at > now),
+                   users.c.active.is_(True))
+            .order_by(grants.c.id))
 
 
 def _scopes(stored: str | None) -> tuple[str, ...]:

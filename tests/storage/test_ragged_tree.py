@@ -85,7 +85,7 @@ def test_reports_sit_on_the_sub_cell_where_a_cell_has_them_else_on_the_cell(
             "node": ["records sit on the areas below this one; choose one of them"]}
     # The market register names both levels: a 格 with 子格 holds its records too.
     market = create_entry(engine, runtime, ins, "market", "420102001", {"name": "汉正街"},
-                          clock=lambda: NOW)
+                          clock=lambda: NOW).id
     table, nodes = runtime.schema.table("market"), runtime.schema.system("nodes")
     with engine.connect() as conn:
         assert conn.execute(select(nodes.c.code).join(table, table.c.node == nodes.c.id)

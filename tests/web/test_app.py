@@ -57,7 +57,8 @@ def test_a_deployment_overrides_a_template(tmp_path: Path,
     (root / "templates" / "home.html").write_text(
         '{% extends "base.html" %}{% block main %}<p>本地首页</p>{% endblock %}',
         encoding="utf-8")
-    engine = make_engine(f"sqlite:///{seeded('community')}")
+    shutil.copy(seeded("community"), tmp_path / "db.sqlite3")  # the signed-in session stays here
+    engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite3'}")
     try:
         client = TestClient(create_app(runtime_of(load_deployment(root)), engine=engine, secret="s" * 32,
                                        data_dir=tmp_path / "data"))

@@ -83,13 +83,15 @@ def make_engine(url: str | URL, *, foreign_keys: bool = True, **options: Any) ->
             cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
 
-    @event.listens_for(engine, "begin")
-    def _begin(connection: Connection) -> None:
-        # A write takes the lock up front (waiting busy_timeout for it); a deferred BEGIN
-        # that later wrote would be refused at once if another writer came first.
-        write = connection.get_execution_options().get(WRITE_OPTION, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+    # A write takes the lock up front (waiting busy_timeout for it); a deferred BEGIN that
+    # later wrote would be refused at once if another writer came first. The dialect's own
+    # BEGIN, not a "begin" event: a statement event makes SQLAlchemy dispatch events around
+    # every statement, which costs more than the BEGIN itself.
+    def _begin(dbapi_connection: Any) -> None:
+        write = dbapi_connection.info.get(WRITE_OPTION, False)
+        dbapi_connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
 
+    engine.dialect.do_begin = _begin  # type: ignore[method-assign]
     engine.__class__ = WritingEngine  # create_engine takes no engine class
     return engine
 

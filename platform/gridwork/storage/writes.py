@@ -29,11 +29,17 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, RootTransaction
 from sqlalchemy.exc import DBAPIError
 
 WRITE_OPTION = "gridwork_write"
-"""The execution option that makes a SQLite connection's next transaction BEGIN IMMEDIATE."""
+"""The mark, in a SQLite connection's ``info``, that makes the transaction begun on it
+BEGIN IMMEDIATE (see `begin_write`)."""
+
+WHOLE_OPTION = "gridwork_whole"
+"""The execution option its owner sets on a connection whose transaction it rolls back
+whole when a call inside it raises (an API request's): a refused engine call inside it then
+needs no savepoint to leave nothing behind."""
 
 LOCK_WAIT_SECONDS = 30
 """How long a SQLite write waits for its turn (the process's queue, then ``busy_timeout``)
@@ -154,10 +160,19 @@ def _turn(engine: Engine) -> Iterator[bool]:
 def writing(engine: Engine) -> Iterator[Connection]:
     """A write transaction on ``engine``: on SQLite it holds the write lock from its first
     statement (waiting its turn for it); committed on success, else rolled back."""
-    with _turn(engine) as first, engine.connect() as conn:
-        conn.execution_options(**{WRITE_OPTION: first})
-        with conn.begin():
-            yield conn
+    with _turn(engine) as first, engine.connect() as conn, begin_write(conn, first):
+        yield conn
+
+
+def begin_write(conn: Connection, immediate: bool = True) -> RootTransaction:
+    """Begin ``conn``'s transaction; ``immediate``: as a write, which on SQLite takes the
+    write lock from its BEGIN (the engine's dialect reads the mark while it begins)."""
+    info = conn.connection.info
+    info[WRITE_OPTION] = immediate
+    try:
+        return conn.begin()
+    finally:
+        del info[WRITE_OPTION]
 
 
 def retriable(err: BaseException) -> bool:

@@ -54,11 +54,12 @@ def api_app(site: Site) -> Starlette:
         Route("/switches", endpoint(api_switches.switches_api), methods=["GET", "POST"]),
         Route("/uploads", endpoint(api_uploads.upload, multipart=True), methods=["POST"]),
         Route("/registers/{register}", endpoint(api_records.register)),
-        Route(records, endpoint(api_records.records), methods=["GET", "POST"]),
-        Route(records + "/" + ID, endpoint(api_records.record)),
+        Route(records, endpoint(api_records.records, transaction=True),
+              methods=["GET", "POST"]),
+        Route(records + "/" + ID, endpoint(api_records.record, transaction=True)),
         Route(records + "/" + ID, endpoint(api_edits.edit), methods=["PATCH"]),
-        Route(records + "/" + ID + "/actions/{action}", endpoint(api_records.act),
-              methods=["POST"]),
+        Route(records + "/" + ID + "/actions/{action}",
+              endpoint(api_records.act, transaction=True), methods=["POST"]),
     ]
     app = Starlette(routes=routes, middleware=[Middleware(BusyDatabase, api=True)],
                     exception_handlers={HTTPException: _error})

@@ -9,11 +9,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..auth import User, may, touch_token, verify_token
+from ..auth import Bearer, User, may, touch_token, verify_token
+from ..storage.writes import WHOLE_OPTION
 from ..workflow import Conflict, Forbidden, Invalid, NotFound, PluginFailed
 from .api_shapes import dumps
 from .sessions import site_of
@@ -44,6 +46,16 @@ class Call:
     site: Site
     user: User
     body: Any
+    conn: Connection | None = None
+    """The request's own transaction (for a handler whose endpoint has ``transaction``):
+    a write one for POST and PATCH, a read one for GET, begun before the token was checked
+    in it and rolled back whole when the handler raises."""
+
+    @property
+    def db(self) -> Connection:
+        """The request's own transaction (see ``conn``)."""
+        assert self.conn is not None, "the endpoint was made without transaction=True"
+        return self.conn
 
     def param(self, name: str) -> str | None:
         """A query parameter, None when absent or empty."""
@@ -74,10 +86,13 @@ def json_response(status: int, content: Any) -> Response:
     return Response(dumps(content), status_code=status, media_type="application/json")
 
 
-def endpoint(handler: Handler, *,
-             multipart: bool = False) -> Callable[[Request], Awaitable[Response]]:
+def endpoint(handler: Handler, *, multipart: bool = False,
+             transaction: bool = False) -> Callable[[Request], Awaitable[Response]]:
     """An ASGI endpoint around a handler: read the JSON body (or, for a ``multipart``
-    handler, the form with its files), check the token, map errors."""
+    handler, the form with its files), check the token, map errors. With ``transaction``,
+    the token is checked in the request's one transaction, which the handler works in
+    (`Call.conn`): a request is then one transaction, not one for the token and another
+    for its work."""
 
     async def run(request: Request) -> Response:
         body: Any = None
@@ -86,6 +101,7 @@ def endpoint(handler: Handler, *,
                 return await run_in_threadpool(_answer, _not_multipart, request, None)
             async with request.form(max_files=1, max_fields=10) as form:
                 return await run_in_threadpool(_answer, handler, request, form)
+        answer = _answer_in_transaction if transaction else _answer
         if request.method in ("POST", "PATCH"):
             raw = await _body(request)
             if raw is None:
@@ -100,7 +116,7 @@ def endpoint(handler: Handler, *,
                 return json_response(400, {"error": "the request body nests deeper than "
                                                     f"{MAX_DEPTH} or holds text that is not "
                                                     "Unicode (a lone surrogate)"})
-        return await run_in_threadpool(_answer, handler, request, body)
+        return await run_in_threadpool(answer, handler, request, body)
 
     return run
 
@@ -144,28 +160,74 @@ def _not_multipart(call: Call) -> Any:
 
 def _answer(handler: Handler, request: Request, body: Any) -> Response:
     site = site_of(request)
-    scheme, _, secret = request.headers.get("authorization", "").partition(" ")
+    secret = _secret(request)
     bearer = None
-    if scheme.lower() == "bearer" and secret.strip():
+    if secret:
         with site.engine.connect() as conn:
-            bearer = verify_token(conn, site.schema, secret.strip(), site.clock())
+            bearer = verify_token(conn, site.schema, secret, site.clock())
     if bearer is None:
-        response = json_response(401, {"error": "a valid API token is needed: "
-                                                "Authorization: Bearer TOKEN"})
-        response.headers["WWW-Authenticate"] = 'Bearer realm="gridwork"'
-        return response
+        return _unauthorized()
     if bearer.stale:
         with site.engine.begin() as conn:
             touch_token(conn, site.schema, bearer.token_id, site.clock())
     try:
-        result = handler(Call(request, site, bearer.user, body))
-    except ApiError as err:
+        return _respond(handler(Call(request, site, bearer.user, body)))
+    except Exception as err:  # noqa: BLE001 - _refusal re-raises what it does not map
+        return _refusal(err)
+
+
+def _answer_in_transaction(handler: Handler, request: Request, body: Any) -> Response:
+    site = site_of(request)
+    secret = _secret(request)
+    writes = request.method != "GET"
+    stale: Bearer | None = None
+    try:
+        with site.engine.begin() if writes else site.engine.connect() as conn:
+            bearer = verify_token(conn, site.schema, secret, site.clock()) if secret else None
+            if bearer is None:
+                return _unauthorized()
+            if bearer.stale and writes:
+                touch_token(conn, site.schema, bearer.token_id, site.clock())
+            elif bearer.stale:
+                stale = bearer
+            # Any refusal raised below leaves the with block, so the transaction rolls back
+            # whole: the engine's calls need no savepoints of their own inside it.
+            conn.execution_options(**{WHOLE_OPTION: True})
+            result = handler(Call(request, site, bearer.user, body, conn))
+    except Exception as err:  # noqa: BLE001 - _refusal re-raises what it does not map
+        return _refusal(err)
+    if stale is not None:  # a read noted as a use in a short write of its own
+        with site.engine.begin() as conn:
+            touch_token(conn, site.schema, stale.token_id, site.clock())
+    return _respond(result)
+
+
+def _secret(request: Request) -> str:
+    """The bearer token the request sends, or empty."""
+    scheme, _, secret = request.headers.get("authorization", "").partition(" ")
+    return secret.strip() if scheme.lower() == "bearer" else ""
+
+
+def _unauthorized() -> Response:
+    response = json_response(401, {"error": "a valid API token is needed: "
+                                            "Authorization: Bearer TOKEN"})
+    response.headers["WWW-Authenticate"] = 'Bearer realm="gridwork"'
+    return response
+
+
+def _respond(result: Any) -> Response:
+    status, content = result if isinstance(result, tuple) else (200, result)
+    return json_response(status, content)
+
+
+def _refusal(err: Exception) -> Response:
+    """The JSON answer for a refusal; anything else is raised again."""
+    if isinstance(err, ApiError):
         if err.errors is not None:
             return json_response(err.status, {"errors": err.errors})
         return json_response(err.status, {"error": err.message})
-    except Invalid as err:
+    if isinstance(err, Invalid):
         return json_response(422, {"errors": err.errors})
-    except (NotFound, Forbidden, Conflict, PluginFailed) as err:
+    if isinstance(err, (NotFound, Forbidden, Conflict, PluginFailed)):
         return json_response(_STATUS[type(err)], {"error": str(err)})
-    status, content = result if isinstance(result, tuple) else (200, result)
-    return json_response(status, content)
+    raise err

@@ -23,7 +23,14 @@ from ..workflow.actors import with_verb
 from ..forms.steps import create_fields
 from .api_call import ApiError, Call
 from .api_points import confirmed_points, given_points, refuse_outside
-from .api_shapes import actions_json, history_json, record_rows, records_json, register_json
+from .api_shapes import (
+    actions_json,
+    history_json,
+    record_json,
+    record_rows,
+    records_json,
+    register_json,
+)
 from .api_uploads import photo_values
 from .records import fetch
 from .site import Site
@@ -46,16 +53,15 @@ def records(call: Call) -> Any:
 def record(call: Call) -> Any:
     """GET: one record with its history and the actions the caller may take now."""
     name, record_id = call.register(), int(call.request.path_params["id"])
-    with call.site.engine.connect() as conn:
-        _visible(conn, call.site, call.user, name, record_id)
-        return full_record(conn, call.site, call.user, name, record_id)
+    _visible(call.db, call.site, call.user, name, record_id)
+    return full_record(call.db, call.site, call.user, name, record_id)
 
 
 def act(call: Call) -> Any:
     """POST: take an action at the version the caller read; the record as it ends up, read
     in the same transaction (one per request: the answer is what this action left)."""
     name, record_id = call.register(), int(call.request.path_params["id"])
-    site, body = call.site, call.body
+    site, body, conn = call.site, call.body, call.db
     version, values, comment = body.get("version"), body.get("values") or {}, body.get("comment")
     errors: dict[str, list[str]] = {}
     if not isinstance(version, int) or parse_int(version) is None:
@@ -64,22 +70,37 @@ def act(call: Call) -> Any:
         errors["values"] = ["must be an object of field values"]
     if comment is not None and not isinstance(comment, str):
         errors["comment"] = ["must be text"]
-    with site.engine.begin() as conn:
+    if errors or _photos_given(site, name, values):
+        # A record the caller may not see is not found before anything else is said about
+        # the request; photos given are checked against those the record already has.
         own = _visible(conn, site, call.user, name, record_id).values
         if errors:
             raise ApiError(422, errors=errors)
         values = photo_values(call, name, values, own)
-        moved = take_action(conn, site.runtime, call.user, name, record_id,
-                            call.request.path_params["action"], version=version,
-                            values=values, comment=comment, clock=site.clock)
-        return full_record(conn, site, call.user, name, record_id, moved)
+    # Otherwise the engine's one (locked) read of the record tells whether it is visible.
+    moved = take_action(conn, site.runtime, call.user, name, record_id,
+                        call.request.path_params["action"], version=version,
+                        values=values, comment=comment, clock=site.clock,
+                        within=with_verb(site.deployment, call.user, "view", name))
+    return full_record(conn, site, call.user, name, record_id, moved)
+
+
+def _photos_given(site: Site, name: str, values: Any) -> bool:
+    """Whether ``values`` gives a value for a photo field of the register."""
+    return isinstance(values, dict) and any(
+        site.schema.field_type(spec).files and values.get(spec.name) not in (None, "", [])
+        for spec in site.deployment.registers[name].fields)
 
 
 def full_record(conn: Connection, site: Site, user: User, name: str, record_id: int,
                 record: Record | None = None) -> dict[str, Any]:
     """A record with its whole history and the actions ``user`` may take now (``record``:
-    the record as the engine just left it, so that it is not read again for them)."""
-    shape = records_json(conn, site, user, name, record_rows(conn, site, name, [record_id]))[0]
+    the record as the engine just left it, so that it is not read again)."""
+    if record is None:
+        shape = records_json(conn, site, user, name,
+                             record_rows(conn, site, name, [record_id]))[0]
+    else:
+        shape = record_json(site, user, record)
     shape["history"] = history_json(timeline(conn, site.schema, name, record_id))
     shape["actions"] = actions_json(available_actions(
         conn, site.runtime, user, name, record_id, clock=site.clock, record=record)
@@ -113,25 +134,23 @@ def _create(call: Call, name: str) -> Any:
     system = {key: values.get(key) for key in ("category", "severity")}
     asked = create_fields(site.deployment, name)
     create = create_entry if site.deployment.registers[name].workflow is None else create_record
-    # One transaction: the checks, the record and the answer read back.
-    with site.engine.begin() as conn:
-        refuse_outside(call, conn, name, node.strip(),
-                       given_points(call, name, node.strip(), values, system, asked), confirmed)
-        if duty is not None:
-            try:
-                if start(conn, site.runtime, duty, call.user.id).register != name:
-                    raise NotYours(str(duty))
-            except NotYours:
-                raise ApiError(422, errors={"duty": [f"no open duty #{duty} of {name} is "
-                                                     "yours"]}) from None
-        made = create(conn, site.runtime, call.user, name, node.strip(), values,
-                      clock=site.clock)
-        if isinstance(made, int) or duty is not None:
-            made_id = made if isinstance(made, int) else made.id
-            if duty is not None:  # the link writes the record: read it back
-                link(conn, site.runtime, duty, name, made_id, site.clock())
-            return 201, full_record(conn, site, call.user, name, made_id)
-        return 201, full_record(conn, site, call.user, name, made.id, made)
+    # The request's one transaction: the checks, the record and the answer.
+    conn = call.db
+    refuse_outside(call, conn, name, node.strip(),
+                   given_points(call, name, node.strip(), values, system, asked), confirmed)
+    if duty is not None:
+        try:
+            if start(conn, site.runtime, duty, call.user.id).register != name:
+                raise NotYours(str(duty))
+        except NotYours:
+            raise ApiError(422, errors={"duty": [f"no open duty #{duty} of {name} is "
+                                                 "yours"]}) from None
+    made = create(conn, site.runtime, call.user, name, node.strip(), values,
+                  clock=site.clock)
+    if duty is not None:  # the link writes the record: read it back
+        link(conn, site.runtime, duty, name, made.id, site.clock())
+        return 201, full_record(conn, site, call.user, name, made.id)
+    return 201, full_record(conn, site, call.user, name, made.id, made)
 
 
 def _list(call: Call, name: str) -> Any:
@@ -162,11 +181,11 @@ def _list(call: Call, name: str) -> Any:
         errors["page"] = ["a page number from 1"]
     if errors or number is None:
         raise ApiError(422, errors=errors)
-    with site.engine.connect() as conn:
-        total = conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
-        ids = list(conn.execute(select(table.c.id).where(*where).order_by(table.c.id.desc())
-                                .limit(PER_PAGE).offset((number - 1) * PER_PAGE)).scalars())
-        items = records_json(conn, site, call.user, name, record_rows(conn, site, name, ids))
+    conn = call.db
+    total = conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
+    ids = list(conn.execute(select(table.c.id).where(*where).order_by(table.c.id.desc())
+                            .limit(PER_PAGE).offset((number - 1) * PER_PAGE)).scalars())
+    items = records_json(conn, site, call.user, name, record_rows(conn, site, name, ids))
     return {"items": items, "total": int(total), "page": number, "per_page": PER_PAGE}
 
 

@@ -16,7 +16,7 @@ from ..auth import User, may
 from ..config.models import FieldSpec
 from ..config.types import Moment
 from ..forms.steps import create_fields, edit_fields
-from ..workflow import Available, Entry
+from ..workflow import Available, Entry, Record
 from ..workflow.records import department_ids
 from .site import Site
 from .names import choice_options
@@ -98,30 +98,54 @@ def _rows(table: Table) -> Select[Any]:
             .where(table.c.id.in_(bindparam("_ids", expanding=True))))
 
 
+_SYSTEM = ("round", "category", "severity", "assignee", "reporter", "priority", "deadline",
+           "created_at", "updated_at")
+"""The system values a record's JSON holds, those of its table's columns."""
+
+
 def records_json(conn: Connection, site: Site, user: User, register: str,
                 rows: Iterable[Any]) -> list[dict[str, Any]]:
     """Records as the list answers them: system values, and field values (personal ones
     masked for roles without `unmask`)."""
-    spec = site.deployment.registers[register]
     unmask = may(site.deployment, user, "unmask", register)
-    departments = {i: code for code, i in department_ids(conn, site.schema).items()}
+    departments = ({i: code for code, i in department_ids(conn, site.schema).items()}
+                   if "department" in site.schema.table(register).c else {})
     found = []
     for row in rows:
-        values = site.schema.values(register, row)
-        if not unmask:
-            values = {name: _masked(site, spec.field(name), value)
-                      for name, value in values.items()}
-        shape: dict[str, Any] = {"id": row["id"], "register": register, "node": row["_node_code"],
-                                 "values": values, "state": row.get("state"),
-                                 "version": row["version"]}
-        for name in ("round", "category", "severity", "assignee", "reporter", "priority",
-                     "deadline", "created_at", "updated_at"):
+        shape = _shape(site, register, unmask, row["id"], row["_node_code"], row.get("state"),
+                       row["version"], site.schema.values(register, row))
+        for name in _SYSTEM:
             if name in row:
                 shape[name] = row[name]
         if "department" in row:
             shape["department"] = departments.get(row["department"])
         found.append(shape)
     return found
+
+
+def record_json(site: Site, user: User, record: Record) -> dict[str, Any]:
+    """A record as the engine just returned it, in the shape of `records_json` (without
+    reading it again)."""
+    register = record.register
+    columns = site.schema.table(register).c
+    shape = _shape(site, register, may(site.deployment, user, "unmask", register), record.id,
+                   record.node, record.state, record.version, record.values)
+    for name in _SYSTEM:
+        if name in columns:
+            shape[name] = getattr(record, name)
+    if "department" in columns:
+        shape["department"] = record.department
+    return shape
+
+
+def _shape(site: Site, register: str, unmask: bool, record_id: int, node: str,
+           state: str | None, version: int, values: dict[str, Any]) -> dict[str, Any]:
+    if not unmask:
+        spec = site.deployment.registers[register]
+        values = {name: _masked(site, spec.field(name), value)
+                  for name, value in values.items()}
+    return {"id": record_id, "register": register, "node": node, "values": values,
+            "state": state, "version": version}
 
 
 def _masked(site: Site, spec: FieldSpec | None, value: Any) -> Any:

@@ -218,7 +218,7 @@ def _store(conn: Connection, site: Site, user: User, register: str, old: Record 
         raise workflow.Invalid({"node": ["required"]})
     if site.deployment.registers[register].workflow is None:
         return workflow.create_entry(conn, site.runtime, user, register, node,
-                                     values, clock=site.clock)
+                                     values, clock=site.clock).id
     return workflow.create_record(conn, site.runtime, user, register, node,
                                   values, clock=site.clock).id
 

@@ -4,12 +4,13 @@ actions, timers and history, then every automatic step the new state allows."""
 from __future__ import annotations
 
 import datetime as dt
-import functools
+from collections import defaultdict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from contextlib import nullcontext
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Insert, Table, insert
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from ..config.models import Transition, Workflow
@@ -17,6 +18,7 @@ from ..forms.inputs import is_blank
 from ..forms.messages import REQUIRED, message
 from ..forms.steps import create_fields, transition_fields
 from ..clock import Clock
+from ..hierarchy import HasGrants, covers
 from ..runtime import Runtime
 from ..storage import Schema
 from . import actions, history, stays, supervision
@@ -39,6 +41,7 @@ from .permissions import guard_holds, in_scope
 from .records import (
     Record,
     department_ids,
+    insert_record,
     load_record,
     node_row,
     set_deadline,
@@ -119,11 +122,13 @@ def available_actions(conn: Connection, runtime: Runtime, user: Actor, register:
 def take_action(conn_or_engine: Connection | Engine, runtime: Runtime, user: Actor,
                 register: str, record_id: int, action: str, *, version: int,
                 values: Mapping[str, Any] | None = None, comment: str | None = None,
-                clock: Clock) -> Record:
+                clock: Clock, within: HasGrants | None = None) -> Record:
     """Take ``action`` on the record as ``user`` and return the record as it ends up.
 
-    Raises NotFound, Conflict (``version`` is stale; nothing changed), Forbidden (not this
-    user's to take, in this state, or its guard fails) or Invalid (field errors).
+    Raises NotFound (also for a record outside ``within``'s scope, when given: where the
+    caller may see records, so that one they may not see is as one that does not exist),
+    Conflict (``version`` is stale; nothing changed), Forbidden (not this user's to take,
+    in this state, or its guard fails) or Invalid (field errors).
     """
     given, schema = dict(values or {}), runtime.schema
     with transaction(conn_or_engine) as conn:
@@ -131,21 +136,27 @@ def take_action(conn_or_engine: Connection | Engine, runtime: Runtime, user: Act
         # One read, locked, so that a concurrent action on the same version waits for this
         # one and then finds its version gone.
         record = load_record(conn, schema, register, record_id, lock=True)
+        if within is not None and not covers(
+                within, record.node_id, record.node_path, record.department_id,
+                by_department="department" in schema.table(register).c):
+            raise NotFound(f"no {register} #{record_id} in your area")
         if record.version != version:
             raise Conflict(f"{register} #{record_id} was changed by someone else; reload it")
         # The step works on the version it makes (the one its notices are keyed by); the
         # row gets it with the step's one write.
-        record = replace(record, version=version + 1, updated_at=run.now)
+        record = record.but(version=version + 1, updated_at=run.now)
         transition = next((t for t in run.workflow.transitions
                            if t.name == action and record.state in t.from_), None)
         if transition is None or not in_scope(conn, schema, user, record, transition):
             raise Forbidden(f"'{action}' is not yours to take on {register} #{record_id}")
         # The guard is asked before the fields are checked (a move that cannot apply says
         # so, not which fields it lacks) and again on the clean values.
-        if not guard_holds(transition, {**record.scope(), **given}, run.functions):
+        guarded = transition.guard is not None
+        if guarded and not guard_holds(transition, {**record.scope(), **given},
+                                       run.functions):
             raise Forbidden(f"'{action}' does not apply to {register} #{record_id} now")
         changes, scope = _checked(run, user, record, transition, given, comment)
-        if not guard_holds(transition, scope, run.functions):
+        if guarded and not guard_holds(transition, scope, run.functions):
             raise Forbidden(f"'{action}' does not apply to {register} #{record_id} now")
         record = _move(run, record, transition, user.id, changes, frozenset(given), comment,
                        stored=version)
@@ -164,17 +175,23 @@ def create_record(conn_or_engine: Connection | Engine, runtime: Runtime, user: A
                    ("category", "severity", "priority"))
         state = run.workflow.initial_state
         assignee = reporter_assignee(run.workflow, user)
-        record_id = _insert_new(conn, schema, register, new, state=state, round=1, version=1,
-                                reporter=user.id, assignee=assignee, created_at=run.now,
-                                updated_at=run.now)
-        history.write(conn, schema, Change(Kind.CREATED, register, record_id, run.now,
+        # The first stay's plan comes before the row, so that the row is written once,
+        # deadline included, and its timers after it.
+        values = (schema.values(register, defaultdict(lambda: None, new.columns))
+                  if runtime.deadlines.reads_values else {})
+        plan = stays.plan_entry(conn, schema, runtime.deadlines, run.name, state, run.now,
+                                node_path=new.node_path, category=new.columns.get("category"),
+                                severity=new.columns.get("severity"), values=values)
+        record = _insert_new(conn, schema, register, new, state=state, round=1, version=1,
+                             reporter=user.id, assignee=assignee, created_at=run.now,
+                             updated_at=run.now,
+                             deadline=plan.deadline if plan is not None else None)
+        history.write(conn, schema, Change(Kind.CREATED, register, record.id, run.now,
                                            actor=user.id, to_state=state, round=1,
                                            after=new.after | ({"assignee": assignee}
                                                               if assignee else {})))
-        record = load_record(conn, schema, register, record_id)
-        deadline = _enter(run, record, None)
-        if deadline is not None:
-            record = _write(run, record, {"deadline": deadline})
+        if plan is not None:
+            stays.write_plan(conn, schema, record, plan, record.round, run.now)
         return _follow(run, record)
 
 
@@ -189,10 +206,10 @@ def reporter_assignee(workflow: Workflow, user: Actor) -> int | None:
 
 def create_entry(conn_or_engine: Connection | Engine, runtime: Runtime, user: Actor,
                  register: str, node_code: str, values: Mapping[str, Any], *,
-                 clock: Clock) -> int:
+                 clock: Clock) -> Record:
     """Create a record of a register without a workflow (a resident, an enterprise, a
     facility) with the checks `create_record` makes and its `create` history row; return
-    its id. Raises NotFound, Forbidden or Invalid."""
+    it as stored. Raises NotFound, Forbidden or Invalid."""
     spec = runtime.deployment.registers.get(register)
     if spec is None or spec.workflow is not None:
         raise NotFound(f"register '{register}' is not one without a workflow")
@@ -200,11 +217,11 @@ def create_entry(conn_or_engine: Connection | Engine, runtime: Runtime, user: Ac
     with transaction(conn_or_engine) as conn:
         new = _new(conn, runtime, user, register, node_code, values,
                    runtime.functions_at(now), ("category", "severity"))
-        record_id = _insert_new(conn, schema, register, new, version=1, reporter=user.id,
-                                created_at=now, updated_at=now)
-        history.write(conn, schema, Change(Kind.CREATED, register, record_id, now,
+        record = _insert_new(conn, schema, register, new, version=1, reporter=user.id,
+                             created_at=now, updated_at=now)
+        history.write(conn, schema, Change(Kind.CREATED, register, record.id, now,
                                            actor=user.id, after=new.after))
-        return record_id
+        return record
 
 
 @dataclass(frozen=True)
@@ -215,27 +232,29 @@ class _NewRecord:
     """The row's field and system columns, node included."""
     after: dict[str, Any]
     """The given values as the `create` history row keeps them."""
+    node_code: str
+    """The code of the record's node."""
+    node_path: str
+    """The path of the record's node."""
 
 
 def _insert_new(conn: Connection, schema: Schema, register: str, new: _NewRecord,
-                **system: Any) -> int:
-    """Insert a checked new record; return its id. A unique value another transaction
-    stored since the check is a field error too (422), not a database error."""
-    statement, row = _inserting(schema.table(register)), {**new.columns, **system}
+                **system: Any) -> Record:
+    """Insert a checked new record and return it as stored. A unique value another
+    transaction stored since the check is a field error too (422), not a database error."""
+    row = {**new.columns, **system}
+    where = {"node_code": new.node_code, "node_path": new.node_path}
     if not any(spec.unique for spec in schema.deployment.registers[register].fields):
-        return int(conn.execute(statement, row).scalar_one())
+        return insert_record(conn, schema, register, row, **where)
+    # A failed statement aborts a PostgreSQL transaction, so the clash is looked for after
+    # a savepoint; SQLite undoes the statement alone and the transaction goes on.
+    undo = nullcontext() if conn.dialect.name == "sqlite" else conn.begin_nested()
     try:
-        with conn.begin_nested():
-            return int(conn.execute(statement, row).scalar_one())
+        with undo:
+            return insert_record(conn, schema, register, row, **where)
     except IntegrityError:
         raise_if(unique_clashes(conn, schema, register, new.clean))
         raise
-
-
-@functools.lru_cache(maxsize=1024)
-def _inserting(table: Table) -> Insert:
-    """The INSERT of one record returning its id, built once per table."""
-    return insert(table).returning(table.c.id)
 
 
 def _new(conn: Connection, runtime: Runtime, user: Actor, register: str, node_code: str,
@@ -269,7 +288,7 @@ def _new(conn: Connection, runtime: Runtime, user: Actor, register: str, node_co
     raise_if({**errors, **problems, **field_errors,
               **unique_clashes(conn, schema, register, clean)})
     return _NewRecord(clean, {**schema.columns(register, clean), **columns, "node": node.id},
-                      {k: v for k, v in clean.items() if v is not None})
+                      {k: v for k, v in clean.items() if v is not None}, node_code, node.path)
 
 
 def _checked(run: _Run, user: Actor, record: Record, transition: Transition,
@@ -286,10 +305,16 @@ def _checked(run: _Run, user: Actor, record: Record, transition: Transition,
     fields, system = split(spec, {n: v for n, v in given.items() if n in asks},
                            SETTABLE, errors)
     columns = system_columns(run.conn, schema, system, errors)
-    clean, field_errors = clean_fields(run.conn, run.runtime, record.register,
-                                       {**record.values, **fields}, record.scope(),
-                                       run.functions, user, record.values,
-                                       only=transition_fields(spec, transition))
+    shown = transition_fields(spec, transition)
+    clean: dict[str, Any] = {}
+    field_errors: dict[str, list[str]] = {}
+    # The form is asked only when it can say something that counts below: a value given
+    # or asked, a computed field, or a rule whose message names a required value.
+    if fields or shown or any(s.computed is not None for s in spec.fields) or any(
+            rule.field in transition.require for rule in spec.rules):
+        clean, field_errors = clean_fields(run.conn, run.runtime, record.register,
+                                           {**record.values, **fields}, record.scope(),
+                                           run.functions, user, record.values, only=shown)
     for name in (*fields, *transition.require):
         if name in field_errors:
             errors[name] = field_errors[name]
@@ -344,10 +369,10 @@ def _ahead(run: _Run, record: Record, columns: Mapping[str, Any]) -> Record:
     if run.runtime.deadlines.reads_values:
         values = run.schema.values(record.register, {
             **run.schema.columns(record.register, record.values), **columns})
-    return replace(record, state=columns.get("state", record.state),
-                   round=columns.get("round", record.round),
-                   category=columns.get("category", record.category),
-                   severity=columns.get("severity", record.severity), values=values)
+    return record.but(state=columns.get("state", record.state),
+                      round=columns.get("round", record.round),
+                      category=columns.get("category", record.category),
+                      severity=columns.get("severity", record.severity), values=values)
 
 
 def _write(run: _Run, record: Record, columns: Mapping[str, Any], *,

@@ -8,7 +8,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, Table, Update, bindparam, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Insert,
+    Row,
+    Select,
+    Table,
+    Update,
+    bindparam,
+    insert,
+    select,
+    update,
+)
 
 from ..hierarchy import HasGrants, covers
 from ..storage import Schema
@@ -40,6 +51,16 @@ class Record:
     updated_at: dt.datetime
     values: dict[str, Any] = field(default_factory=dict)
     """The register's own fields; a point as (lat, lon)."""
+
+    def but(self, **changes: Any) -> Record:
+        """This record with ``changes`` made (as `dataclasses.replace`, without running the
+        constructor again: the engine makes a few each step)."""
+        unknown = changes.keys() - self.__dict__.keys()
+        if unknown:
+            raise TypeError(f"a record has no {', '.join(sorted(unknown))}")
+        made = object.__new__(Record)
+        made.__dict__.update(self.__dict__, **changes)
+        return made
 
     def scope(self) -> dict[str, Any]:
         """What expressions on this record read: its fields and its system fields."""
@@ -93,10 +114,9 @@ def _reading(table: Table, lock: bool) -> Select[Any]:
     return query.with_for_update(of=table) if lock else query
 
 
-@functools.lru_cache(maxsize=1024)
-def _changing(table: Table) -> Update:
-    """The UPDATE of one record (``:_record`` at ``:_version``) whose SET clause is the
-    parameters given, returning the row as `_reading` reads it; built once per table."""
+def _returned(table: Table) -> list[Any]:
+    """The columns a write returns: the row as `_reading` reads it (its node's code and
+    path, its department's code), so that nothing needs to read it again."""
     nodes, departments = table.metadata.tables["nodes"], table.metadata.tables["departments"]
     node = select(nodes.c.code, nodes.c.path).where(nodes.c.id == table.c.node)
     returned: list[Any] = [*table.c,
@@ -108,8 +128,35 @@ def _changing(table: Table) -> Update:
         returned.append(select(departments.c.code).where(
             departments.c.id == table.c.department).scalar_subquery()
             .label("_department_code"))
+    return returned
+
+
+@functools.lru_cache(maxsize=1024)
+def _changing(table: Table) -> Update:
+    """The UPDATE of one record (``:_record`` at ``:_version``) whose SET clause is the
+    parameters given, returning the row as `_reading` reads it; built once per table."""
     return update(table).where(table.c.id == bindparam("_record"),
-                               table.c.version == bindparam("_version")).returning(*returned)
+                               table.c.version == bindparam("_version")
+                               ).returning(*_returned(table))
+
+
+@functools.lru_cache(maxsize=1024)
+def _inserting(table: Table) -> Insert:
+    """The INSERT of one record returning its columns; built once per table."""
+    return insert(table).returning(*table.c)
+
+
+def insert_record(conn: Connection, schema: Schema, register: str,
+                  columns: Mapping[str, Any], *, node_code: str, node_path: str) -> Record:
+    """Insert one record given as column values, at the node with ``node_code`` and
+    ``node_path``, and return it as stored, with one statement. Its history row is the
+    caller's to write, in the same transaction."""
+    row = conn.execute(_inserting(schema.table(register)), dict(columns)).mappings().one()
+    department = row.get("department")
+    return _record(schema, register, {
+        **row, "_node_code": node_code, "_node_path": node_path,
+        "_department_code": None if department is None else {
+            i: code for code, i in department_ids(conn, schema).items()}[department]})
 
 
 def write_record(conn: Connection, schema: Schema, record: Record,
@@ -122,16 +169,30 @@ def write_record(conn: Connection, schema: Schema, record: Record,
     return None if row is None else _record(schema, record.register, row)
 
 
+_OPTIONAL = ("state", "round", "category", "severity", "department", "assignee", "priority",
+             "deadline")
+"""System columns a register's table has only when its register needs them."""
+
+
 def _record(schema: Schema, register: str, row: Any) -> Record:
+    # Rows are read by key only where the table has the column: a row mapping's get() of
+    # a missing key costs as much as the rest of the record together.
+    has = _columns(schema.table(register))
+    state, round_, category, severity, department, assignee, priority, deadline = (
+        row[name] if name in has else None for name in _OPTIONAL)
     return Record(
         register=register, id=row["id"], node=row["_node_code"], node_id=row["node"],
-        node_path=row["_node_path"], state=row.get("state"), version=row["version"],
-        round=row.get("round") or 1, category=row.get("category"),
-        severity=row.get("severity"), department=row.get("_department_code"),
-        department_id=row.get("department"), assignee=row.get("assignee"),
-        reporter=row["reporter"], priority=row.get("priority"), deadline=row.get("deadline"),
-        created_at=row["created_at"], updated_at=row["updated_at"],
-        values=schema.values(register, row))
+        node_path=row["_node_path"], state=state, version=row["version"],
+        round=round_ or 1, category=category, severity=severity,
+        department=row["_department_code"] if department is not None else None,
+        department_id=department, assignee=assignee, reporter=row["reporter"],
+        priority=priority, deadline=deadline, created_at=row["created_at"],
+        updated_at=row["updated_at"], values=schema.values(register, row))
+
+
+@functools.lru_cache(maxsize=1024)
+def _columns(table: Table) -> frozenset[str]:
+    return frozenset(table.c.keys())
 
 
 def department_ids(conn: Connection, schema: Schema) -> dict[str, int]:

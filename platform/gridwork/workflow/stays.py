@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -88,13 +90,22 @@ def enter(conn: Connection, schema: Schema, deadlines: Deadlines, workflow: str,
             if from_state is not None and states[from_state].paused and not renewed
             else None)
     if plan is None:
-        plan = deadlines.plan(workflow, state, now, record.category, record.severity,
-                              record.values, switches_at(conn, schema, workflow,
-                                                         record.node_path))
+        plan = plan_entry(conn, schema, deadlines, workflow, state, now,
+                          node_path=record.node_path, category=record.category,
+                          severity=record.severity, values=record.values)
     if plan is None:
         return None
     write_plan(conn, schema, record, plan, record.round, now)
     return plan.deadline
+
+
+def plan_entry(conn: Connection, schema: Schema, deadlines: Deadlines, workflow: str,
+               state: str, now: dt.datetime, *, node_path: str, category: str | None,
+               severity: str | None, values: Mapping[str, Any]) -> TimerPlan | None:
+    """The plan of a stay in ``state`` beginning ``now``, for a record with these values
+    at the node with ``node_path`` (whose switches it follows); None when unlimited."""
+    return deadlines.plan(workflow, state, now, category, severity, values,
+                          switches_at(conn, schema, workflow, node_path))
 
 
 def replan(conn: Connection, schema: Schema, deadlines: Deadlines, workflow: str,
