@@ -14,7 +14,7 @@ from ..config import Deployment
 from ..config.models.outputs import Assessment, Subject
 from ..config.types import Label
 from ..storage import Schema
-from .metrics import check_runnable, empty, values
+from .metrics import changes, check_runnable, empty, values
 from .periods import Period
 from .subjects import Who, spec_key, subjects
 
@@ -35,13 +35,16 @@ class Line:
     rank: int | None = None
     arithmetic: str = ""
     consequences: list[str] = field(default_factory=list)
+    targets: dict[str, bool | None] = field(default_factory=dict)
+    """Each metric that has a target: met, not met, or None (nothing counted to judge)."""
 
     def shape(self) -> dict[str, Any]:
         """The line as `gridwork assess --json` prints it."""
         return {"subject": self.who.shape(), "metrics": self.metrics,
                 "deductions": self.deductions, "veto": self.veto, "score": self.score,
                 "grade": self.grade, "rank": self.rank, "consequences": self.consequences,
-                "vetoes": self.vetoes, "counted": self.counted, "arithmetic": self.arithmetic}
+                "targets": self.targets, "vetoes": self.vetoes, "counted": self.counted,
+                "arithmetic": self.arithmetic}
 
 
 @dataclass
@@ -71,11 +74,17 @@ def compute(conn: Connection, deployment: Deployment, schema: Schema, subject: S
     assert assessment is not None
     who = subjects(conn, schema, subject)
     found = {key: values(conn, deployment, schema, metric, subject, period)
-             for key, metric in assessment.metrics.items()}
+             for key, metric in assessment.metrics.items() if metric.kind != "change"}
+    for key, metric in assessment.metrics.items():
+        if metric.kind == "change":  # this period's base values are known already
+            base = assessment.metrics[metric.metric or ""]
+            found[key] = changes(base, found[metric.metric or ""], values(
+                conn, deployment, schema, base, subject, period.previous()))
     lines = []
     for one in who:
         numbers = {key: (found[key][one.id].value if one.id in found[key]
-                         else empty(assessment.metrics[key])) for key in assessment.metrics}
+                         else empty(assessment.metrics[key], deployment))
+                   for key in assessment.metrics}
         counted = {key: (found[key][one.id].counted if one.id in found[key] else 0)
                    for key in assessment.metrics}
         lines.append(score_line(assessment, Line(one, numbers, counted), deployment.about.locale))
@@ -86,6 +95,8 @@ def compute(conn: Connection, deployment: Deployment, schema: Schema, subject: S
 def score_line(assessment: Assessment, line: Line, locale: str) -> Line:
     """Fill in the line's deductions, vetoes, score, grade and arithmetic."""
     numbers = line.metrics
+    line.targets = {key: metric.target.met(numbers.get(key))
+                    for key, metric in assessment.metrics.items() if metric.target is not None}
     taken = []
     for deduction in assessment.deductions:
         units = numbers.get(deduction.per) or 0

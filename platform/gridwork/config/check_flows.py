@@ -380,10 +380,22 @@ def _assessment(ctx: Context) -> None:
                 ctx.name_in((*mpath, "state"), "state", metric.state, states)
         if metric.schedule is not None:
             ctx.name_in((*mpath, "schedule"), "schedule", metric.schedule, schedules)
+        if metric.metric is not None and ctx.name_in(
+                (*mpath, "metric"), "metric", metric.metric,
+                [key for key, other in a.metrics.items() if other.kind != "change"]):
+            if metric.kind != "change":
+                ctx.error((*mpath, "metric"), "only a 'change' metric compares another; "
+                          "leave 'metric' out")
     metrics = list(a.metrics)
     ctx.expression((*path, "score"), a.score, metrics, "metric")
     for i, deduction in enumerate(a.deductions):
         ctx.name_in((*path, "deductions", i, "per"), "metric", deduction.per, metrics)
     for i, veto in enumerate(a.vetoes):
         ctx.expression((*path, "vetoes", i, "when"), veto.when, metrics, "metric")
+    for name, rule in a.consequences.items():
+        cpath = (*path, "consequences", name)
+        ctx.expression((*cpath, "when"), rule.when, [*metrics, "score"], "metric or 'score'")
+        ctx.name_in((*cpath, "period"), "assessed period", rule.period, a.periods)
+        for i, target in enumerate(rule.notify):
+            ctx.target(_item(cpath, "notify", i, rule.notify), target)
 

@@ -35,11 +35,14 @@ def may_assess(site: Site, user: User | None) -> bool:
 
 @dataclass
 class Cell:
-    """One number of a sheet, shown and linked to what it counted."""
+    """One number of a sheet, shown and linked to what it counted, with its target."""
 
     key: str
     text: str
     href: str | None
+    met: bool | None = None
+    target: str | None = None
+    """The target as written (`>= 1`), when the metric has one."""
 
 
 def _guard(request: Request) -> tuple[Site, User]:
@@ -75,13 +78,14 @@ def _choice(site: Site, request: Request) -> tuple[Period, str, str | None]:
     return period, level, problem
 
 
-def show(value: float | None, kind: str) -> str:
-    """A metric as a sheet shows it: ratios as percentages."""
+def show(value: float | None, kind: str, signed: bool = False) -> str:
+    """A metric as a sheet shows it: ratios as percentages, changes with their sign."""
     if value is None:
         return "—"
-    if kind in RATIOS or kind == "coverage":
-        return f"{value * 100:.1f}%"
-    return f"{value:g}"
+    sign = "+" if signed else ""
+    if kind in RATIOS:
+        return f"{value * 100:{sign}.1f}%"
+    return f"{value:{sign}g}"
 
 
 def _cells(site: Site, line: dict[str, Any], period: str, level: str) -> list[Cell]:
@@ -94,7 +98,12 @@ def _cells(site: Site, line: dict[str, Any], period: str, level: str) -> list[Ce
         if metric.register_name is not None:
             query = urlencode({"counted": link(period, level, line["subject"]["key"], key)})
             href = f"/registers/{metric.register_name}?{query}"
-        cells.append(Cell(key, show(value, metric.kind), href))
+        shown = metric
+        if metric.kind == "change":
+            shown = assessment.metrics[metric.metric or ""]
+        cells.append(Cell(key, show(value, shown.kind, signed=metric.kind == "change"), href,
+                          line.get("targets", {}).get(key),
+                          None if metric.target is None else str(metric.target)))
     return cells
 
 
