@@ -73,6 +73,23 @@ def test_a_street_officer_sees_the_grids_below_and_a_rate_links_to_its_records(
             rows.c.subject == scored.ids["nodes"]["S1C1G1"])).scalars())
     assert len(expected) == 7 and ids == expected
     assert 'id="counted-filter"' in listed.text
+    assert 'data-target="missed"' in row, "57.1% on time misses the target of 90%"
+
+
+def test_the_sheet_shows_the_consequences_that_follow(scored: Scored, tmp_path: Path) -> None:
+    late = [Step(60, 0), Step(60, 2), Step(60, 1)]
+    write(scored, [Made("S1C1G2", 60 * 24 * 50, "water", None, None, None, None, None, late)])
+    client = _client(scored, tmp_path, "officer_S1")
+    page = client.get("/assessment", params={"period": "2026-11", "level": "level:grid"}).text
+    row = page.split('data-subject="S1C1G2"')[1].split("</tr>")[0]
+    assert re.findall(r"data-consequence>([^<]+)<", row) == ["通报批评"]
+    other = page.split('data-subject="S1C1G1"')[1].split("</tr>")[0]
+    assert "data-consequence" not in other
+    api = _api(scored, tmp_path, "officer_S1").get(
+        "/api/v1/assessment", params={"period": "2026-11", "level": "grid"}).json()
+    lines = {line["subject"]["key"]: line for line in api["subjects"]}
+    assert lines["S1C1G2"]["consequences"] == ["通报批评"]
+    assert lines["S1C1G2"]["targets"]["on_time"] is False
 
 
 def test_the_api_gives_the_sheet_in_scope_and_refuses_without_assess(

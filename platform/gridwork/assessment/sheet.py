@@ -14,6 +14,7 @@ from ..config import Deployment
 from ..config.models.outputs import Assessment, Subject
 from ..config.types import Label
 from ..storage import Schema
+from .consequences import follow
 from .metrics import changes, check_runnable, empty, values
 from .periods import Period
 from .subjects import Who, spec_key, subjects
@@ -89,7 +90,9 @@ def compute(conn: Connection, deployment: Deployment, schema: Schema, subject: S
                    for key in assessment.metrics}
         lines.append(score_line(assessment, Line(one, numbers, counted), deployment.about.locale))
     rank(lines)
-    return Sheet(period, spec_key(subject), deployment.source_hash, now, lines)
+    sheet = Sheet(period, spec_key(subject), deployment.source_hash, now, lines)
+    follow(conn, deployment, schema, sheet)
+    return sheet
 
 
 def score_line(assessment: Assessment, line: Line, locale: str) -> Line:
