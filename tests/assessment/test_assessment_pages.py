@@ -119,3 +119,52 @@ def test_a_subjects_page_shows_its_periods_with_the_arithmetic(
     assert 'data-period="2026-12"' in page.text and 'data-period="2026-09"' in page.text
     assert "60 * (on_time if on_time != null else 1)" in page.text
     assert client.get("/assessment/level:grid/S2C1G1").status_code == 404
+
+
+def test_the_excel_files_carry_the_sheets_numbers_and_arithmetic_as_text(
+        scored: Scored, tmp_path: Path) -> None:
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+    from sqlalchemy import update
+
+    from gridwork.web.i18n import translate
+
+    _records(scored)
+    nodes = scored.schema.system("nodes")
+    trap = '=HYPERLINK("http://example.invalid","x")'
+    with scored.engine.begin() as conn:
+        conn.execute(update(nodes).where(nodes.c.code == "S1C1G1").values(name=trap))
+    try:
+        client = _client(scored, tmp_path, "officer_S1")
+        query = {"period": "2026-Q4", "level": "level:grid"}
+        got = client.get("/assessment/export.xlsx", params=query)
+        assert got.status_code == 200
+        sheet = load_workbook(BytesIO(got.content)).worksheets[0]
+        header = [cell.value for cell in sheet[1]]
+        rows = {row[0].value: row for row in sheet.iter_rows(min_row=2)}
+        api = _api(scored, tmp_path, "officer_S1").get(
+            "/api/v1/assessment", params={"period": "2026-Q4", "level": "grid"}).json()
+        lines = {line["subject"]["key"]: line for line in api["subjects"]}
+        assert set(rows) == set(lines) == {"S1C1G1", "S1C1G2", "S1C2G1"}
+        row = rows["S1C1G1"]
+        assert row[1].value == trap and row[1].data_type == "s", "a name is never a formula"
+        value = {header[i]: cell.value for i, cell in enumerate(row)}
+        assert value["按时处理率"] == "57.1%" and value["上报数"] == 7
+        target = next(h for h in header if h.startswith("按时处理率 · "))
+        assert ">= 0.9" in target and value[target] == translate("Target not met", "zh")
+        assert row[-6].value == lines["S1C1G1"]["score"]  # … score, grade, rank, veto, …
+        assert row[-1].value == lines["S1C1G1"]["arithmetic"]
+
+        one = client.get("/assessment/level:grid/S1C1G1/export.xlsx",
+                         params={"period": "2026-Q4"})
+        assert one.status_code == 200
+        own = [[c.value for c in r] for r in load_workbook(BytesIO(one.content)).worksheets[0]
+               .iter_rows(min_row=2)]
+        assert ["2026-Q4", "得分", lines["S1C1G1"]["score"], None] in own
+        assert ["2026-Q4", translate("Arithmetic", "zh"), lines["S1C1G1"]["arithmetic"],
+                None] in own
+        assert client.get("/assessment/level:grid/S2C1G1/export.xlsx").status_code == 404
+    finally:
+        with scored.engine.begin() as conn:
+            conn.execute(update(nodes).where(nodes.c.code == "S1C1G1").values(name="东一1"))
