@@ -7,7 +7,7 @@ import datetime as dt
 import re
 from pathlib import Path
 
-from assessment_support import ZONE, Made, Scored, Step, write
+from assessment_support import ZONE, Duty, Made, Scored, Step, write, write_duties
 from sqlalchemy import select
 from starlette.testclient import TestClient
 from support import runtime_of
@@ -168,3 +168,41 @@ def test_the_excel_files_carry_the_sheets_numbers_and_arithmetic_as_text(
     finally:
         with scored.engine.begin() as conn:
             conn.execute(update(nodes).where(nodes.c.code == "S1C1G1").values(name="东一1"))
+
+
+def test_coverage_and_misses_link_to_exactly_the_duties_they_counted(
+        scored: Scored, tmp_path: Path) -> None:
+    day = 60 * 24
+    write_duties(scored, [Duty("S1C1G1", day * 20, "done", "w_S1C1G1", None),
+                          Duty("S1C1G1", day * 21, "overdue", None, 60),
+                          Duty("S1C1G1", day * 22, "dropped", None, None),
+                          Duty("S1C1G1", day * 5, "done", None, None),      # September
+                          Duty("S1C1G2", day * 20, "open", None, None)])
+    client = _client(scored, tmp_path, "officer_S1")
+    page = client.get("/assessment", params={"period": "2026-Q4", "level": "level:grid"}).text
+    row = page.split('data-subject="S1C1G1"')[1].split("</tr>")[0]
+    period = parse_period("2026-Q4", ZONE)
+    api = _api(scored, tmp_path, "officer_S1")
+    for metric, text, count in (("patrols", "50.0%", 2), ("missed", "1", 1)):
+        cell = re.search(rf'data-metric="{metric}"><a href="([^"]+)">([^<]+)</a>', row)
+        assert cell and cell.group(2) == text
+        href = cell.group(1).replace("&amp;", "&")
+        assert href.startswith("/duties?counted=")
+        listed = client.get(href).text
+        shown = {int(i) for i in re.findall(r'id="duty-(\d+)"', listed)}
+        rows = counted_rows(scored.deployment, scored.schema,
+                            scored.deployment.assessment.metrics[metric], Subject(level="grid"),
+                            period).subquery()
+        with scored.engine.connect() as conn:
+            expected = set(conn.execute(select(rows.c.record).where(
+                rows.c.subject == scored.ids["nodes"]["S1C1G1"])).scalars())
+        assert len(expected) == count and shown == expected, metric
+        assert 'id="counted-filter"' in listed
+        given = api.get("/api/v1/duties", params={"counted": href.split("counted=")[1]
+                                                   .replace("%2F", "/").replace("%3A", ":")})
+        assert given.status_code == 200, given.text
+        assert {item["id"] for item in given.json()["items"]} == expected
+    assert api.get("/api/v1/duties", params={"counted": "2026-Q4/level:grid/S1C1G1/reports"}
+                   ).status_code == 422
+    outsider = _client(scored, tmp_path, "officer_S2")
+    assert 'id="duty-' not in outsider.get(href).text, "duties outside the scope stay hidden"

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ..assessment import PeriodError, parse_period, period_of
-from ..assessment.metrics import RATIOS
+from ..assessment.metrics import DUTY_KINDS, RATIOS
 from ..assessment.periods import Period
 from ..assessment.subjects import spec_key
 from ..assessment.view import Shown, in_scope, link, sheet_of
@@ -95,9 +95,11 @@ def _cells(site: Site, line: dict[str, Any], period: str, level: str) -> list[Ce
     for key, metric in assessment.metrics.items():
         value = line["metrics"].get(key)
         href = None
+        query = urlencode({"counted": link(period, level, line["subject"]["key"], key)})
         if metric.register_name is not None:
-            query = urlencode({"counted": link(period, level, line["subject"]["key"], key)})
             href = f"/registers/{metric.register_name}?{query}"
+        elif metric.kind in DUTY_KINDS and level != "departments":
+            href = f"/duties?{query}"
         shown = metric
         if metric.kind == "change":
             shown = assessment.metrics[metric.metric or ""]
