@@ -15,7 +15,7 @@ from ..config.models.outputs import Assessment, Subject
 from ..config.types import Label
 from ..storage import Schema
 from .consequences import follow
-from .metrics import changes, check_runnable, empty, values
+from .metrics import Value, changes, check_runnable, empty, values
 from .periods import Period
 from .subjects import Who, spec_key, subjects
 
@@ -76,11 +76,14 @@ def compute(conn: Connection, deployment: Deployment, schema: Schema, subject: S
     who = subjects(conn, schema, subject)
     found = {key: values(conn, deployment, schema, metric, subject, period)
              for key, metric in assessment.metrics.items() if metric.kind != "change"}
+    before: dict[str, dict[int, Value]] = {}
     for key, metric in assessment.metrics.items():
         if metric.kind == "change":  # this period's base values are known already
-            base = assessment.metrics[metric.metric or ""]
-            found[key] = changes(base, found[metric.metric or ""], values(
-                conn, deployment, schema, base, subject, period.previous()))
+            name = metric.metric or ""
+            base = assessment.metrics[name]
+            if name not in before:
+                before[name] = values(conn, deployment, schema, base, subject, period.previous())
+            found[key] = changes(base, found[name], before[name])
     lines = []
     for one in who:
         numbers = {key: (found[key][one.id].value if one.id in found[key]
