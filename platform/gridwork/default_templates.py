@@ -33,6 +33,13 @@ TEMPLATES: dict[str, MessageTemplate] = {
                    en="These duties passed their due time: {% if duties %}"
                       "{% for name, n in duties.items() %}{{ name }}: {{ n }}; {% endfor %}"
                       "{% endif %}Open: {{ link }}")),
+    "assessment_consequence": MessageTemplate(
+        subject=Label(zh="【考核】{{ subject }}：{{ consequence }}",
+                      en="[Assessment] {{ subject }}: {{ consequence }}"),
+        body=Label(zh="{{ period }} 考核结果：{{ subject }} {{ consequence }}（{{ rule }}）。"
+                      "请查看考核表：{{ link }}",
+                   en="Assessment {{ period }}: {{ subject }} — {{ consequence }} ({{ rule }}). "
+                      "Open the sheet: {{ link }}")),
     "test": MessageTemplate(
         subject=Label(zh="【测试】{{ title }} 消息通道测试", en="[Test] {{ title }} channel test"),
         body=Label(zh="这是一条测试消息，发送时间 {{ now }}，通道：{{ channel }}。",

@@ -38,6 +38,7 @@ class Scored:
             conn.execute(delete(self.schema.system("history")))
             conn.execute(delete(self.schema.system("assessment_sheets")))
             conn.execute(delete(self.schema.system("duties")))
+            conn.execute(delete(self.schema.system("outbox")))
             conn.execute(delete(self.schema.table("event")))
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from gridwork.assessment.periods import Period
 from gridwork.config.models.outputs import Metric, Subject
 from assessment_support import Scored
 
@@ -33,9 +34,27 @@ def _owners(world: Scored, subject: Subject, nodes: dict[int, Any]) -> dict[int,
     return owners
 
 
-def oracle(world: Scored, metric: Metric, subject: Subject, start: dt.datetime,
+def oracle(world: Scored, metrics: dict[str, Metric], key: str, subject: Subject,
+           period: Period) -> dict[int, float | None]:
+    """subject id → the metric's value, for every subject that counted something (a
+    change: in the period or the one before)."""
+    metric = metrics[key]
+    if metric.kind != "change":
+        return _plain(world, metric, subject, period.start, period.end)
+    base = metrics[metric.metric]
+    before = period.previous()
+    now = _plain(world, base, subject, period.start, period.end)
+    then = _plain(world, base, subject, before.start, before.end)
+    nothing = 0.0 if base.kind in ("count", "sum", "overdue", "misses") else None
+    result: dict[int, float | None] = {}
+    for who in set(now) | set(then):
+        a, b = now.get(who, nothing), then.get(who, nothing)
+        result[who] = None if a is None or b is None else a - b
+    return result
+
+
+def _plain(world: Scored, metric: Metric, subject: Subject, start: dt.datetime,
            end: dt.datetime) -> dict[int, float | None]:
-    """subject id → the metric's value, for every subject that counted something."""
     records, history, nodes = _rows(world)
     with world.engine.connect() as conn:
         duties = [dict(r._mapping) for r in conn.execute(select(world.schema.system("duties")))]

@@ -7,7 +7,7 @@ import datetime as dt
 import re
 from pathlib import Path
 
-from assessment_support import ZONE, Made, Scored, Step, write
+from assessment_support import ZONE, Duty, Made, Scored, Step, write, write_duties
 from sqlalchemy import select
 from starlette.testclient import TestClient
 from support import runtime_of
@@ -73,6 +73,23 @@ def test_a_street_officer_sees_the_grids_below_and_a_rate_links_to_its_records(
             rows.c.subject == scored.ids["nodes"]["S1C1G1"])).scalars())
     assert len(expected) == 7 and ids == expected
     assert 'id="counted-filter"' in listed.text
+    assert 'data-target="missed"' in row, "57.1% on time misses the target of 90%"
+
+
+def test_the_sheet_shows_the_consequences_that_follow(scored: Scored, tmp_path: Path) -> None:
+    late = [Step(60, 0), Step(60, 2), Step(60, 1)]
+    write(scored, [Made("S1C1G2", 60 * 24 * 50, "water", None, None, None, None, None, late)])
+    client = _client(scored, tmp_path, "officer_S1")
+    page = client.get("/assessment", params={"period": "2026-11", "level": "level:grid"}).text
+    row = page.split('data-subject="S1C1G2"')[1].split("</tr>")[0]
+    assert re.findall(r"data-consequence>([^<]+)<", row) == ["通报批评"]
+    other = page.split('data-subject="S1C1G1"')[1].split("</tr>")[0]
+    assert "data-consequence" not in other
+    api = _api(scored, tmp_path, "officer_S1").get(
+        "/api/v1/assessment", params={"period": "2026-11", "level": "grid"}).json()
+    lines = {line["subject"]["key"]: line for line in api["subjects"]}
+    assert lines["S1C1G2"]["consequences"] == ["通报批评"]
+    assert lines["S1C1G2"]["targets"]["on_time"] is False
 
 
 def test_the_api_gives_the_sheet_in_scope_and_refuses_without_assess(
@@ -102,3 +119,90 @@ def test_a_subjects_page_shows_its_periods_with_the_arithmetic(
     assert 'data-period="2026-12"' in page.text and 'data-period="2026-09"' in page.text
     assert "60 * (on_time if on_time != null else 1)" in page.text
     assert client.get("/assessment/level:grid/S2C1G1").status_code == 404
+
+
+def test_the_excel_files_carry_the_sheets_numbers_and_arithmetic_as_text(
+        scored: Scored, tmp_path: Path) -> None:
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+    from sqlalchemy import update
+
+    from gridwork.web.i18n import translate
+
+    _records(scored)
+    nodes = scored.schema.system("nodes")
+    trap = '=HYPERLINK("http://example.invalid","x")'
+    with scored.engine.begin() as conn:
+        conn.execute(update(nodes).where(nodes.c.code == "S1C1G1").values(name=trap))
+    try:
+        client = _client(scored, tmp_path, "officer_S1")
+        query = {"period": "2026-Q4", "level": "level:grid"}
+        got = client.get("/assessment/export.xlsx", params=query)
+        assert got.status_code == 200
+        sheet = load_workbook(BytesIO(got.content)).worksheets[0]
+        header = [cell.value for cell in sheet[1]]
+        rows = {row[0].value: row for row in sheet.iter_rows(min_row=2)}
+        api = _api(scored, tmp_path, "officer_S1").get(
+            "/api/v1/assessment", params={"period": "2026-Q4", "level": "grid"}).json()
+        lines = {line["subject"]["key"]: line for line in api["subjects"]}
+        assert set(rows) == set(lines) == {"S1C1G1", "S1C1G2", "S1C2G1"}
+        row = rows["S1C1G1"]
+        assert row[1].value == trap and row[1].data_type == "s", "a name is never a formula"
+        value = {header[i]: cell.value for i, cell in enumerate(row)}
+        assert value["按时处理率"] == "57.1%" and value["上报数"] == 7
+        target = next(h for h in header if h.startswith("按时处理率 · "))
+        assert ">= 0.9" in target and value[target] == translate("Target not met", "zh")
+        assert row[-6].value == lines["S1C1G1"]["score"]  # … score, grade, rank, veto, …
+        assert row[-1].value == lines["S1C1G1"]["arithmetic"]
+
+        one = client.get("/assessment/level:grid/S1C1G1/export.xlsx",
+                         params={"period": "2026-Q4"})
+        assert one.status_code == 200
+        own = [[c.value for c in r] for r in load_workbook(BytesIO(one.content)).worksheets[0]
+               .iter_rows(min_row=2)]
+        assert ["2026-Q4", "得分", lines["S1C1G1"]["score"], None] in own
+        assert ["2026-Q4", translate("Arithmetic", "zh"), lines["S1C1G1"]["arithmetic"],
+                None] in own
+        assert client.get("/assessment/level:grid/S2C1G1/export.xlsx").status_code == 404
+    finally:
+        with scored.engine.begin() as conn:
+            conn.execute(update(nodes).where(nodes.c.code == "S1C1G1").values(name="东一1"))
+
+
+def test_coverage_and_misses_link_to_exactly_the_duties_they_counted(
+        scored: Scored, tmp_path: Path) -> None:
+    day = 60 * 24
+    write_duties(scored, [Duty("S1C1G1", day * 20, "done", "w_S1C1G1", None),
+                          Duty("S1C1G1", day * 21, "overdue", None, 60),
+                          Duty("S1C1G1", day * 22, "dropped", None, None),
+                          Duty("S1C1G1", day * 5, "done", None, None),      # September
+                          Duty("S1C1G2", day * 20, "open", None, None)])
+    client = _client(scored, tmp_path, "officer_S1")
+    page = client.get("/assessment", params={"period": "2026-Q4", "level": "level:grid"}).text
+    row = page.split('data-subject="S1C1G1"')[1].split("</tr>")[0]
+    period = parse_period("2026-Q4", ZONE)
+    api = _api(scored, tmp_path, "officer_S1")
+    for metric, text, count in (("patrols", "50.0%", 2), ("missed", "1", 1)):
+        cell = re.search(rf'data-metric="{metric}"><a href="([^"]+)">([^<]+)</a>', row)
+        assert cell and cell.group(2) == text
+        href = cell.group(1).replace("&amp;", "&")
+        assert href.startswith("/duties?counted=")
+        listed = client.get(href).text
+        shown = {int(i) for i in re.findall(r'id="duty-(\d+)"', listed)}
+        rows = counted_rows(scored.deployment, scored.schema,
+                            scored.deployment.assessment.metrics[metric], Subject(level="grid"),
+                            period).subquery()
+        with scored.engine.connect() as conn:
+            expected = set(conn.execute(select(rows.c.record).where(
+                rows.c.subject == scored.ids["nodes"]["S1C1G1"])).scalars())
+        assert len(expected) == count and shown == expected, metric
+        assert 'id="counted-filter"' in listed
+        given = api.get("/api/v1/duties", params={"counted": href.split("counted=")[1]
+                                                   .replace("%2F", "/").replace("%3A", ":")})
+        assert given.status_code == 200, given.text
+        assert {item["id"] for item in given.json()["items"]} == expected
+    assert api.get("/api/v1/duties", params={"counted": "2026-Q4/level:grid/S1C1G1/reports"}
+                   ).status_code == 422
+    outsider = _client(scored, tmp_path, "officer_S2")
+    assert 'id="duty-' not in outsider.get(href).text, "duties outside the scope stay hidden"

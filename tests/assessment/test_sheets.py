@@ -63,6 +63,26 @@ def test_the_sheet_scores_grades_vetoes_and_ranks_within_the_parent(scored: Scor
     assert quiet["score"] == 100 and quiet["rank"] == 1
 
 
+def test_changes_compare_with_the_period_before_and_targets_say_met_or_not(
+        scored: Scored) -> None:
+    _story(scored)
+    code, out, err = _assess(scored, "--period", "2026-10", "--level", "grid", "--json")
+    assert code == 0, err
+    lines = {line["subject"]["key"]: line for line in json.loads(out)["subjects"]}
+    good, bad, quiet = lines["S1C1G1"], lines["S1C1G2"], lines["S1C2G1"]
+    # October against September: two reports more, rising; nothing rated before.
+    assert good["metrics"]["more_reports"] == 2 and good["targets"]["more_reports"] is True
+    assert good["metrics"]["rating_change"] is None
+    assert good["targets"]["on_time"] is True and bad["targets"]["on_time"] is False
+    assert quiet["metrics"]["more_reports"] == 0 and quiet["targets"]["more_reports"] is False
+    assert quiet["targets"]["on_time"] is None, "nothing handled: nothing to judge"
+    code, out, err = _assess(scored, "--period", "2026-11", "--level", "grid", "--json")
+    lines = {line["subject"]["key"]: line for line in json.loads(out)["subjects"]}
+    assert lines["S1C1G1"]["metrics"]["more_reports"] == -2
+    assert lines["S1C1G1"]["metrics"]["on_time_change"] is None, "none handled in November"
+    assert lines["S2C1G1"]["metrics"]["more_reports"] == -1
+
+
 def test_a_kept_sheet_is_the_same_when_recomputed_and_a_late_record_shows_only_as_a_change(
         scored: Scored) -> None:
     _story(scored)

@@ -1,5 +1,6 @@
 """Closing periods: once a period has ended and its grace (for late feedback) has passed,
-its sheets are computed and kept — once, whichever process gets there first."""
+its sheets are computed and kept — once, whichever process gets there first — and the
+consequences on them are sent as notices in the same transaction."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import datetime as dt
 from sqlalchemy import Engine
 
 from ..runtime import Runtime
+from .consequences import tell
 from .metrics import CannotAssess, check_runnable
 from .periods import Period, period_of
 from .sheet import compute
@@ -46,6 +48,7 @@ def close_due(engine: Engine, runtime: Runtime, now: dt.datetime) -> list[str]:
                 if latest(conn, schema, period.key, key) is not None:
                     continue
                 sheet = compute(conn, deployment, schema, subject, period, now)
-            if save(engine, schema, sheet, first_only=True) is not None:
+            if save(engine, schema, sheet, first_only=True,
+                    then=lambda conn, kept=sheet: tell(conn, runtime, kept)) is not None:
                 kept.append(f"{period.key} {key}")
     return kept

@@ -36,9 +36,9 @@ from .subjects import node_owner
 from ..config.sql import NotInSQL, condition
 
 RECORD_KINDS = ("count", "sum", "average", "rate")
+"""Metrics over the records created in the period."""
 DUTY_KINDS = ("coverage", "misses")
 """Metrics over a schedule's duty rows: due in the period (coverage), missed in it (misses)."""
-"""Metrics over the records created in the period."""
 RATIOS = ("rate", "on_time", "coverage")
 """Metrics that are a share of what was counted (null when nothing was)."""
 
@@ -71,7 +71,7 @@ def check_runnable(deployment: Deployment, schema: Schema) -> None:
 
 
 def _check(deployment: Deployment, schema: Schema, key: str, metric: Metric) -> None:
-    if metric.kind in DUTY_KINDS:
+    if metric.kind in DUTY_KINDS or metric.kind == "change":
         return
     table = schema.table(metric.register_name or "")
     for expression in (metric.where, metric.of):
@@ -86,6 +86,10 @@ def values(conn: Connection, deployment: Deployment, schema: Schema, metric: Met
            subject: Subject, period: Period) -> dict[int, Value]:
     """The metric for every subject of the set that has rows in the period; a subject
     missing from the result counted nothing."""
+    if metric.kind == "change":
+        base = _base(deployment, metric)
+        return changes(base, values(conn, deployment, schema, base, subject, period),
+                       values(conn, deployment, schema, base, subject, period.previous()))
     rows = counted_rows(deployment, schema, metric, subject, period)
     if rows is None:
         return {}
@@ -107,16 +111,43 @@ def values(conn: Connection, deployment: Deployment, schema: Schema, metric: Met
     return result
 
 
-def empty(metric: Metric) -> float | None:
-    """A metric's number for a subject with nothing counted."""
+def changes(base: Metric, now: dict[int, Value], before: dict[int, Value]) -> dict[int, Value]:
+    """A `change` metric from its base metric's values in the period and the one before:
+    the difference for every subject that counted something in either (None when either
+    side is None, e.g. a rate with nothing to count); counted: this period's count."""
+    nothing = empty(base)
+    found = {}
+    for who in now.keys() | before.keys():
+        a = now[who].value if who in now else nothing
+        b = before[who].value if who in before else nothing
+        found[who] = Value(None if a is None or b is None else round(a - b, 6),
+                           now[who].counted if who in now else 0)
+    return found
+
+
+def empty(metric: Metric, deployment: Deployment | None = None) -> float | None:
+    """A metric's number for a subject with nothing counted (a change: nothing in either
+    period, so no change where its base metric counts from zero)."""
+    if metric.kind == "change":
+        assert deployment is not None
+        return None if empty(_base(deployment, metric)) is None else 0.0
     return 0.0 if metric.kind in ("count", "sum", "overdue", "misses") else None
+
+
+def _base(deployment: Deployment, metric: Metric) -> Metric:
+    """The metric a `change` compares across periods."""
+    assert deployment.assessment is not None and metric.metric is not None
+    return deployment.assessment.metrics[metric.metric]
 
 
 def counted_rows(deployment: Deployment, schema: Schema, metric: Metric, subject: Subject,
                  period: Period) -> Select[Any] | None:
     """SELECT subject, record, x: the rows a metric counts (x: the value summed or
     averaged, 1/0 for a ratio's numerator); None when the metric cannot apply to the
-    subject set (e.g. departments of a register without a workflow)."""
+    subject set (e.g. departments of a register without a workflow) or lists no rows of
+    its own (a change)."""
+    if metric.kind == "change":
+        return None
     if metric.kind in DUTY_KINDS:
         return _duties(schema, metric, subject, period)
     register = metric.register_name or ""
@@ -226,7 +257,6 @@ def _on_time(deployment: Deployment, schema: Schema, table: Table, register: str
         query = query.where(condition(metric.where, table))
     return _attribute(table, subject, schema, ended.c.actor, query,
                       [table.c.id.label("record"), (1 - ended.c.late).label("x")])
-
 
 
 def _duties(schema: Schema, metric: Metric, subject: Subject,

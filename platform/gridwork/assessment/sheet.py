@@ -14,7 +14,8 @@ from ..config import Deployment
 from ..config.models.outputs import Assessment, Subject
 from ..config.types import Label
 from ..storage import Schema
-from .metrics import check_runnable, empty, values
+from .consequences import follow
+from .metrics import Value, changes, check_runnable, empty, values
 from .periods import Period
 from .subjects import Who, spec_key, subjects
 
@@ -35,13 +36,16 @@ class Line:
     rank: int | None = None
     arithmetic: str = ""
     consequences: list[str] = field(default_factory=list)
+    targets: dict[str, bool | None] = field(default_factory=dict)
+    """Each metric that has a target: met, not met, or None (nothing counted to judge)."""
 
     def shape(self) -> dict[str, Any]:
         """The line as `gridwork assess --json` prints it."""
         return {"subject": self.who.shape(), "metrics": self.metrics,
                 "deductions": self.deductions, "veto": self.veto, "score": self.score,
                 "grade": self.grade, "rank": self.rank, "consequences": self.consequences,
-                "vetoes": self.vetoes, "counted": self.counted, "arithmetic": self.arithmetic}
+                "targets": self.targets, "vetoes": self.vetoes, "counted": self.counted,
+                "arithmetic": self.arithmetic}
 
 
 @dataclass
@@ -71,21 +75,34 @@ def compute(conn: Connection, deployment: Deployment, schema: Schema, subject: S
     assert assessment is not None
     who = subjects(conn, schema, subject)
     found = {key: values(conn, deployment, schema, metric, subject, period)
-             for key, metric in assessment.metrics.items()}
+             for key, metric in assessment.metrics.items() if metric.kind != "change"}
+    before: dict[str, dict[int, Value]] = {}
+    for key, metric in assessment.metrics.items():
+        if metric.kind == "change":  # this period's base values are known already
+            name = metric.metric or ""
+            base = assessment.metrics[name]
+            if name not in before:
+                before[name] = values(conn, deployment, schema, base, subject, period.previous())
+            found[key] = changes(base, found[name], before[name])
     lines = []
     for one in who:
         numbers = {key: (found[key][one.id].value if one.id in found[key]
-                         else empty(assessment.metrics[key])) for key in assessment.metrics}
+                         else empty(assessment.metrics[key], deployment))
+                   for key in assessment.metrics}
         counted = {key: (found[key][one.id].counted if one.id in found[key] else 0)
                    for key in assessment.metrics}
         lines.append(score_line(assessment, Line(one, numbers, counted), deployment.about.locale))
     rank(lines)
-    return Sheet(period, spec_key(subject), deployment.source_hash, now, lines)
+    sheet = Sheet(period, spec_key(subject), deployment.source_hash, now, lines)
+    follow(conn, deployment, schema, sheet)
+    return sheet
 
 
 def score_line(assessment: Assessment, line: Line, locale: str) -> Line:
     """Fill in the line's deductions, vetoes, score, grade and arithmetic."""
     numbers = line.metrics
+    line.targets = {key: metric.target.met(numbers.get(key))
+                    for key, metric in assessment.metrics.items() if metric.target is not None}
     taken = []
     for deduction in assessment.deductions:
         units = numbers.get(deduction.per) or 0

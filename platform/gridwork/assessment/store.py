@@ -4,14 +4,17 @@ recomputation shows what changed and, when asked, stores a new revision beside t
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from ..storage import Schema
-from .sheet import Sheet
+
+if TYPE_CHECKING:
+    from .sheet import Sheet
 
 
 @dataclass(frozen=True)
@@ -31,21 +34,27 @@ def latest(conn: Connection, schema: Schema, period: str, subjects: str) -> Stor
     return None if row is None else Stored(row.revision, dict(row.sheet))
 
 
-def revisions(conn: Connection, schema: Schema, subjects: str) -> dict[str, Stored]:
-    """The newest kept sheet of every period of a subject set, by period."""
+def revisions(conn: Connection, schema: Schema, subjects: str,
+              periods: Sequence[str]) -> dict[str, Stored]:
+    """The newest kept sheet of each of ``periods`` of a subject set, by period."""
     table = schema.system("assessment_sheets")
+    if not periods:
+        return {}
     newest = (select(table.c.period, func.max(table.c.revision).label("revision"))
-              .where(table.c.subjects == subjects).group_by(table.c.period).subquery())
+              .where(table.c.subjects == subjects, table.c.period.in_(list(periods)))
+              .group_by(table.c.period).subquery())
     rows = conn.execute(select(table.c.period, table.c.revision, table.c.sheet).join(
         newest, (newest.c.period == table.c.period) & (newest.c.revision == table.c.revision))
         .where(table.c.subjects == subjects))
     return {row.period: Stored(row.revision, dict(row.sheet)) for row in rows}
 
 
-def save(engine: Engine, schema: Schema, sheet: Sheet, *, first_only: bool = False) -> int | None:
+def save(engine: Engine, schema: Schema, sheet: Sheet, *, first_only: bool = False,
+         then: Callable[[Connection], object] | None = None) -> int | None:
     """Keep ``sheet`` as the next revision of its period and return it; with
     ``first_only``, only when none is kept yet (None when another was). Two processes
-    saving at once get different revisions, or, closing a period, one sheet."""
+    saving at once get different revisions, or, closing a period, one sheet. ``then``
+    runs in the same transaction once the sheet is kept (its notices)."""
     table = schema.system("assessment_sheets")
     for _attempt in range(5):
         with engine.begin() as conn:
@@ -63,6 +72,8 @@ def save(engine: Engine, schema: Schema, sheet: Sheet, *, first_only: bool = Fal
                         sheet={**sheet.shape(), "revision": revision}))
             except IntegrityError:
                 continue
+            if then is not None:
+                then(conn)
             return revision
     raise RuntimeError("could not store the sheet: other processes kept saving revisions")
 
@@ -80,7 +91,7 @@ def differences(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
         for name, value in line["metrics"].items():
             if was["metrics"].get(name) != value:
                 lines.append(f"{key}: {name} {_show(was['metrics'].get(name))} → {_show(value)}")
-        for name in ("deductions", "veto", "score", "grade", "rank"):
+        for name in ("deductions", "veto", "score", "grade", "rank", "consequences"):
             if was.get(name) != line.get(name):
                 lines.append(f"{key}: {name} {_show(was.get(name))} → {_show(line.get(name))}")
     lines += [f"{key}: no longer assessed" for key in old]
@@ -88,8 +99,10 @@ def differences(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
 
 
 def _show(value: Any) -> str:
-    if value is None:
+    if value is None or value == []:
         return "—"
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
     if isinstance(value, float):
         return f"{value:.4g}"
     return str(value)

@@ -13,7 +13,8 @@ from sqlalchemy import Connection, Select, select
 from ..hierarchy import HasGrants, scope_filter
 from ..runtime import Runtime
 from .closing import grace_end
-from .metrics import counted_rows
+from ..config.models.outputs import Metric
+from .metrics import DUTY_KINDS, counted_rows
 from .periods import Period, parse_period
 from .sheet import compute
 from .store import latest
@@ -60,6 +61,22 @@ def counted_records(runtime: Runtime, counted: str, register: str) -> Select[Any
     """SELECT the ids of the records a sheet's number counted, from the `counted` link
     `PERIOD/SUBJECTS/KEY/METRIC` (e.g. `2026-Q4/level:grid/G01/on_time`); None when the
     link is malformed or the metric counts another register."""
+    found = _counted(runtime, counted)
+    if found is None or found[0].register_name != register:
+        return None
+    return found[1]
+
+
+def counted_duties(runtime: Runtime, counted: str) -> Select[Any] | None:
+    """SELECT the ids of the duties a sheet's coverage or misses counted, from its
+    `counted` link; None when the link is malformed or the metric counts no duties."""
+    found = _counted(runtime, counted)
+    if found is None or found[0].kind not in DUTY_KINDS:
+        return None
+    return found[1]
+
+
+def _counted(runtime: Runtime, counted: str) -> tuple[Metric, Select[Any]] | None:
     deployment = runtime.deployment
     assessment = deployment.assessment
     parts = counted.split("/")
@@ -67,7 +84,7 @@ def counted_records(runtime: Runtime, counted: str, register: str) -> Select[Any
         return None
     period_text, subjects_key, key, metric_key = parts
     metric = assessment.metrics.get(metric_key)
-    if metric is None or metric.register_name != register:
+    if metric is None:
         return None
     try:
         period = parse_period(period_text, runtime.zone)
@@ -78,7 +95,8 @@ def counted_records(runtime: Runtime, counted: str, register: str) -> Select[Any
     if rows is None:
         return None
     found = rows.subquery()
-    return select(found.c.record).where(found.c.subject == _subject_id(runtime, subject, key))
+    return metric, select(found.c.record).where(
+        found.c.subject == _subject_id(runtime, subject, key))
 
 
 def _subject_id(runtime: Runtime, subject: Any, key: str) -> Any:
@@ -98,4 +116,4 @@ def link(period: str, subjects_key: str, key: str, metric: str) -> str:
     return f"{period}/{subjects_key}/{key}/{metric}"
 
 
-__all__ = ["Shown", "counted_records", "in_scope", "link", "sheet_of", "spec_key", "subjects"]
+__all__ = ["Shown", "counted_duties", "counted_records", "in_scope", "link", "sheet_of", "spec_key", "subjects"]

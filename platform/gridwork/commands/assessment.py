@@ -37,6 +37,7 @@ def assess(path: Path, db: str | None, period_text: str, level: str | None, role
     revision (the old ones stay).
     """
     from ..assessment import CannotAssess, PeriodError, compute, parse_period, parse_spec
+    from ..assessment.consequences import tell
     from ..assessment.store import differences, latest
     from ..assessment.store import save as keep
     from ..runtime import Runtime
@@ -70,7 +71,10 @@ def assess(path: Path, db: str | None, period_text: str, level: str | None, role
             sheet = None
             if kept is None or recompute or save:
                 sheet = compute(conn, deployment, runtime.schema, subject, period, now)
-        revision = keep(engine, runtime.schema, sheet) if save and sheet is not None else None
+        revision = None
+        if save and sheet is not None:
+            revision = keep(engine, runtime.schema, sheet,
+                            then=lambda conn: tell(conn, runtime, sheet))
     except CannotAssess as err:
         raise click.ClickException(f"cannot assess {deployment.about.name}: {err}") from err
     finally:
@@ -109,5 +113,6 @@ def _print(shape: dict[str, object], locale: str) -> None:
         score = "—" if line["score"] is None else f"{line['score']:g}"
         rank = "—" if line["rank"] is None else str(line["rank"])
         veto = "  VETO" if line["veto"] else ""
+        follows = "".join(f"  → {label}" for label in line.get("consequences", ()))
         click.echo(f"  {subject['key']:<16} {subject['name']:<20} score {score:>8}  "
-                   f"grade {line['grade'] or '—'}  rank {rank}{veto}")
+                   f"grade {line['grade'] or '—'}  rank {rank}{veto}{follows}")

@@ -375,6 +375,19 @@ def _notifications(ctx: Context) -> None:
                               f"template error (line {err.lineno} of the text): {err.message}")
 
 
+def _compared(ctx: Context, path: tuple[Any, ...], kind: str, name: str,
+              metrics: dict[str, Any]) -> None:
+    """A metric's `metric:`: only a change has one, and it names a metric that is not."""
+    plain = [key for key, other in metrics.items() if other.kind != "change"]
+    if kind != "change":
+        ctx.error(path, "only a 'change' metric compares another metric; leave 'metric' out")
+    elif name in metrics and name not in plain:
+        ctx.error(path, f"'{name}' is itself a change; compare a metric that is not: "
+                  f"{', '.join(plain)}")
+    else:
+        ctx.name_in(path, "metric", name, plain)
+
+
 def _assessment(ctx: Context) -> None:
     d = ctx.deployment
     a = d.assessment
@@ -412,10 +425,18 @@ def _assessment(ctx: Context) -> None:
                 ctx.name_in((*mpath, "state"), "state", metric.state, states)
         if metric.schedule is not None:
             ctx.name_in((*mpath, "schedule"), "schedule", metric.schedule, schedules)
+        if metric.metric is not None:
+            _compared(ctx, (*mpath, "metric"), metric.kind, metric.metric, a.metrics)
     metrics = list(a.metrics)
     ctx.expression((*path, "score"), a.score, metrics, "metric")
     for i, deduction in enumerate(a.deductions):
         ctx.name_in((*path, "deductions", i, "per"), "metric", deduction.per, metrics)
     for i, veto in enumerate(a.vetoes):
         ctx.expression((*path, "vetoes", i, "when"), veto.when, metrics, "metric")
+    for name, rule in a.consequences.items():
+        cpath = (*path, "consequences", name)
+        ctx.expression((*cpath, "when"), rule.when, [*metrics, "score"], "metric or 'score'")
+        ctx.name_in((*cpath, "period"), "assessed period", rule.period, a.periods)
+        for i, target in enumerate(rule.notify):
+            ctx.target(_item(cpath, "notify", i, rule.notify), target)
 

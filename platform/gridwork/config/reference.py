@@ -117,8 +117,8 @@ _RULES = [
     " supervision queues",
     "- `unmask`: see personal fields (ID-card numbers, phones, fields with"
     " `personal: true`) in full",
-    "- `assess`: score sheets (`/assessment`, `/api/v1/assessment`) of the subjects in"
-    " the role's scope",
+    "- `assess`: score sheets (`/assessment`, `/api/v1/assessment`, their Excel files)"
+    " of the subjects in the role's scope",
     "- `admin`: administrators' pages: the message log of every user, guessed deadlines",
     "- `switch`: turn workflow switches on and off for a subtree in the area, with a",
     " reason (`/switches`, `POST /api/v1/switches`, `gridwork switch`)",

@@ -1,5 +1,6 @@
 """`/api/v1/duties`: the duties in the caller's area (its scope over the duties' nodes),
-filterable by schedule, period, state, assignee (a username or `me`) and `unassigned`.
+filterable by schedule, period, state, assignee (a username or `me`), `unassigned` and
+`counted` (a score sheet's `PERIOD/SUBJECTS/KEY/METRIC`: the duties its number counted).
 A duty is fulfilled through the record API: take its record (a duty's `record`, created
 with it in `mode: create`) to a final state, or create a record of its register with
 `duty: ID` among the values' siblings (see `records`)."""
@@ -10,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from ..assessment.view import counted_duties
 from ..hierarchy import scope_filter
 from ..integers import INT_MAX, parse_int
 from ..storage.system import DutyState
@@ -38,6 +40,12 @@ def duties(call: Call) -> Any:
         conditions.append(table.c.state == state)
     if call.param("unassigned") in ("1", "true"):
         conditions.append(table.c.assignee.is_(None))
+    if (counted := call.param("counted")) is not None:
+        ids = counted_duties(site.runtime, counted)
+        if ids is None:
+            errors["counted"] = ["PERIOD/SUBJECTS/KEY/METRIC of a coverage or misses metric"]
+        else:
+            conditions.append(table.c.id.in_(ids))
     number = parse_int(call.param("page") or "1", lo=1, hi=INT_MAX)
     if number is None:
         errors["page"] = ["a page number from 1"]

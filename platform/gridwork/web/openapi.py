@@ -65,6 +65,9 @@ def openapi_document(deployment: Deployment, *, server: str = "/api/v1") -> dict
                                  "enum": ["open", "overdue", "done", "dropped"]}),
                 _query("assignee", TEXT, "a username, or `me`"),
                 _query("unassigned", TEXT, "`true`: only duties nobody holds"),
+                _query("counted", TEXT, "a score sheet's number, `PERIOD/SUBJECTS/KEY/METRIC` "
+                       "(e.g. `2026-Q4/level:grid/G01/patrols`): only the duties its coverage "
+                       "or misses counted"),
                 _page()])},
         "/uploads": {"post": _upload(deployment)},
         "/stats": {"get": _op(

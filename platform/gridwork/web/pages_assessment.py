@@ -13,10 +13,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ..assessment import PeriodError, parse_period, period_of
-from ..assessment.metrics import RATIOS
+from ..assessment.metrics import DUTY_KINDS, RATIOS
 from ..assessment.periods import Period
 from ..assessment.subjects import spec_key
-from ..assessment.view import in_scope, link, sheet_of
+from ..assessment.view import Shown, in_scope, link, sheet_of
 from ..auth import User, may
 from .access import require
 from .respond import page
@@ -35,14 +35,17 @@ def may_assess(site: Site, user: User | None) -> bool:
 
 @dataclass
 class Cell:
-    """One number of a sheet, shown and linked to what it counted."""
+    """One number of a sheet, shown and linked to what it counted, with its target."""
 
     key: str
     text: str
     href: str | None
+    met: bool | None = None
+    target: str | None = None
+    """The target as written (`>= 1`), when the metric has one."""
 
 
-def _guard(request: Request) -> tuple[Site, User]:
+def guard(request: Request) -> tuple[Site, User]:
     site, user = require(request)
     if site.deployment.assessment is None:
         raise HTTPException(404)
@@ -75,13 +78,14 @@ def _choice(site: Site, request: Request) -> tuple[Period, str, str | None]:
     return period, level, problem
 
 
-def show(value: float | None, kind: str) -> str:
-    """A metric as a sheet shows it: ratios as percentages."""
+def show(value: float | None, kind: str, signed: bool = False) -> str:
+    """A metric as a sheet shows it: ratios as percentages, changes with their sign."""
     if value is None:
         return "—"
-    if kind in RATIOS or kind == "coverage":
-        return f"{value * 100:.1f}%"
-    return f"{value:g}"
+    sign = "+" if signed else ""
+    if kind in RATIOS:
+        return f"{value * 100:{sign}.1f}%"
+    return f"{value:{sign}g}"
 
 
 def _cells(site: Site, line: dict[str, Any], period: str, level: str) -> list[Cell]:
@@ -91,18 +95,34 @@ def _cells(site: Site, line: dict[str, Any], period: str, level: str) -> list[Ce
     for key, metric in assessment.metrics.items():
         value = line["metrics"].get(key)
         href = None
+        query = urlencode({"counted": link(period, level, line["subject"]["key"], key)})
         if metric.register_name is not None:
-            query = urlencode({"counted": link(period, level, line["subject"]["key"], key)})
             href = f"/registers/{metric.register_name}?{query}"
-        cells.append(Cell(key, show(value, metric.kind), href))
+        elif metric.kind in DUTY_KINDS and level != "departments":
+            href = f"/duties?{query}"
+        shown = metric
+        if metric.kind == "change":
+            shown = assessment.metrics[metric.metric or ""]
+        cells.append(Cell(key, show(value, shown.kind, signed=metric.kind == "change"), href,
+                          line.get("targets", {}).get(key),
+                          None if metric.target is None else str(metric.target)))
     return cells
 
 
-async def assessment_page(request: Request) -> Response:
-    """The period's sheet of one subject set, with the previous period's score beside."""
-    site, user = _guard(request)
-    assessment = site.deployment.assessment
-    assert assessment is not None
+@dataclass
+class Table:
+    """A period's sheet of one subject set as the viewer may see it."""
+
+    period: Period
+    level: str
+    problem: str | None
+    shown: Shown
+    rows: list[dict[str, Any]]
+
+
+def sheet_table(site: Site, user: User, request: Request) -> Table:
+    """The sheet asked for, its lines in the viewer's scope with their cells and the
+    previous period's score beside."""
     period, level, problem = _choice(site, request)
     now = site.clock()
     with site.engine.connect() as conn:
@@ -112,16 +132,13 @@ async def assessment_page(request: Request) -> Response:
                   sheet_of(conn, site.runtime, level, period.previous(), now).shape["subjects"]}
     rows = [{"line": line, "cells": _cells(site, line, period.key, level),
              "previous": before.get(line["subject"]["key"])} for line in lines]
-    metrics = [(key, site.label(metric.label, key)) for key, metric in assessment.metrics.items()]
-    subject_sets = [(spec_key(s), _set_label(site, spec_key(s))) for s in assessment.subjects]
-    return page(request, site, user, "assessment.html", period=period, level=level,
-                problem=problem, shown=shown, rows=rows, metrics=metrics,
-                subject_sets=subject_sets, kinds=assessment.periods)
+    return Table(period, level, problem, shown, rows)
 
 
-async def subject_page(request: Request) -> Response:
-    """One subject's lines over the last periods, each with its arithmetic."""
-    site, user = _guard(request)
+def subject_history(site: Site, user: User, request: Request) -> tuple[Period, str, str | None,
+                                                                       list[dict[str, Any]]]:
+    """One subject's lines over the last periods, newest first (404 when none is in the
+    viewer's scope)."""
     assessment = site.deployment.assessment
     assert assessment is not None
     period, _level, problem = _choice(site, request)
@@ -143,9 +160,35 @@ async def subject_page(request: Request) -> Response:
             current = current.previous()
     if not history:
         raise HTTPException(404)
-    metrics = [(k, site.label(m.label, k)) for k, m in assessment.metrics.items()]
+    return period, level, problem, history
+
+
+def metric_labels(site: Site) -> list[tuple[str, str]]:
+    """(key, label) of every metric, in the config's order."""
+    assessment = site.deployment.assessment
+    assert assessment is not None
+    return [(key, site.label(metric.label, key)) for key, metric in assessment.metrics.items()]
+
+
+async def assessment_page(request: Request) -> Response:
+    """The period's sheet of one subject set, with the previous period's score beside."""
+    site, user = guard(request)
+    assessment = site.deployment.assessment
+    assert assessment is not None
+    table = sheet_table(site, user, request)
+    subject_sets = [(spec_key(s), _set_label(site, spec_key(s))) for s in assessment.subjects]
+    return page(request, site, user, "assessment.html", period=table.period, level=table.level,
+                problem=table.problem, shown=table.shown, rows=table.rows,
+                metrics=metric_labels(site), subject_sets=subject_sets, kinds=assessment.periods,
+                query=urlencode({"period": table.period.key, "level": table.level}))
+
+
+async def subject_page(request: Request) -> Response:
+    """One subject's lines over the last periods, each with its arithmetic."""
+    site, user = guard(request)
+    period, level, problem, history = subject_history(site, user, request)
     return page(request, site, user, "assessment-subject.html", period=period, level=level,
-                problem=problem, history=history, metrics=metrics,
+                problem=problem, history=history, metrics=metric_labels(site),
                 subject=history[0]["line"]["subject"])
 
 

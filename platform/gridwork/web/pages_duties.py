@@ -1,16 +1,18 @@
 """The duties page (我的任务): a worker's duties overdue, due today, coming and done, each
 with the link that starts the record fulfilling it; and, for whoever leads an area, how
-many of its duties have nobody to do them."""
+many of its duties have nobody to do them; with `?counted=`, the duties a score sheet's
+number counted."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, false, func, select
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ..assessment.view import counted_duties
 from ..auth import User, may
 from ..hierarchy import scope_filter
 from ..storage.system import DutyState
@@ -26,6 +28,8 @@ SHOWN = 50
 async def duties_page(request: Request) -> Response:
     """The signed-in user's duties by section, and the unassigned ones in their area."""
     site, user = require(request)
+    if (counted := request.query_params.get("counted")) is not None:
+        return _counted(request, site, user, counted)
     now = site.clock()
     zone = site.runtime.zone
     tomorrow = dt.datetime.combine(now.astimezone(zone).date() + dt.timedelta(days=1),
@@ -52,13 +56,24 @@ async def duties_page(request: Request) -> Response:
                 unassigned=unassigned)
 
 
+def _counted(request: Request, site: Site, user: User, counted: str) -> Response:
+    """The duties in the user's area a score sheet's coverage or misses counted."""
+    duties = site.schema.system("duties")
+    ids = counted_duties(site.runtime, counted)
+    with site.engine.connect() as conn:
+        rows = _rows(conn, site, user, scope_filter(user, duties),
+                     duties.c.id.in_(ids) if ids is not None else false(), limit=None)
+    return page(request, site, user, "duties.html", unassigned=0, counted=counted,
+                sections=[("counted", site.t("Counted by the score sheet"), rows)])
+
+
 def _rows(conn: Connection, site: Site, user: User, *conditions: Any,
-          newest: bool = False) -> list[dict[str, Any]]:
+          newest: bool = False, limit: int | None = SHOWN) -> list[dict[str, Any]]:
     duties, nodes = site.schema.system("duties"), site.schema.system("nodes")
     order = duties.c.done_at.desc() if newest else duties.c.due_at
     rows = conn.execute(select(duties, nodes.c.name.label("node_name"))
                         .join(nodes, nodes.c.id == duties.c.node)
-                        .where(*conditions).order_by(order, duties.c.id).limit(SHOWN)).mappings()
+                        .where(*conditions).order_by(order, duties.c.id).limit(limit)).mappings()
     labels = {s.name: site.label(s.label, s.name) for s in site.deployment.schedules}
     sources = {s.name: s.register_name for s in site.deployment.schedules}
     found = []

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import operator
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema, model_validator
 
 from ..expressions import ExpressionType
 from ..types import DurationType, LabelType, Name
 from .base import Model, OneOrMany, OrText
+from .timing import TargetType
 
 
 class Channel(Model):
@@ -49,7 +54,49 @@ class Notifications(Model):
 
 
 MetricKind = Literal["count", "sum", "average", "rate", "on_time", "overdue", "coverage",
-                     "misses"]
+                     "misses", "change"]
+
+_GOAL = re.compile(r"^\s*(>=|<=|==|>|<)?\s*(-?\d+(?:\.\d+)?)\s*$")
+
+
+@dataclass(frozen=True)
+class Goal:
+    """A metric's target: the value compared with a number, e.g. `>= 1` or `> 0`."""
+
+    op: str
+    value: float
+
+    def met(self, value: float | None) -> bool | None:
+        """Whether ``value`` meets the target (None: nothing was counted to judge)."""
+        if value is None:
+            return None
+        return bool(_OPS[self.op](value, self.value))
+
+    def __str__(self) -> str:
+        return f"{self.op} {self.value:g}"
+
+
+_OPS: dict[str, Callable[[float, float], bool]] = {
+    ">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt, "==": operator.eq}
+
+
+def _goal(value: Any) -> Goal:
+    if isinstance(value, Goal):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return Goal(">=", float(value))
+    match = _GOAL.match(value) if isinstance(value, str) else None
+    if match is None:
+        raise ValueError(f"{value!r} is not a target; write a comparison and a number, e.g. "
+                         "'>= 1' (rates: 1 is 100%), '> 0' (rising) or '<= 3'")
+    return Goal(match.group(1) or ">=", float(match.group(2)))
+
+
+GoalType = Annotated[
+    Goal, BeforeValidator(_goal), PlainSerializer(str),
+    WithJsonSchema({"type": ["string", "number"], "pattern": _GOAL.pattern,
+                    "examples": [">= 1", "> 0"]}),
+]
 
 
 class Metric(Model):
@@ -73,6 +120,12 @@ class Metric(Model):
     schedule: Name | None = None
     """coverage, misses: the recurring duty whose completion is measured (coverage: the
     share of its duties due in the period that were done; misses: how many went overdue)."""
+    metric: Name | None = None
+    """change: the metric (another key of `metrics`) whose value is compared with the
+    previous period's: this period's minus the previous one's, so `> 0` is rising."""
+    target: GoalType | None = None
+    """The value to reach, e.g. `>= 1` (a rate of 100%) or `> 0` (a change: rising); the
+    sheet shows each subject's metric as met or not met. A plain number means at least it."""
 
     @model_validator(mode="after")
     def _needs(self) -> Metric:
@@ -80,7 +133,7 @@ class Metric(Model):
             "count": ("register",), "sum": ("register", "field"),
             "average": ("register", "field"), "rate": ("register", "of"),
             "on_time": ("register", "state"), "overdue": ("register",),
-            "coverage": ("schedule",), "misses": ("schedule",),
+            "coverage": ("schedule",), "misses": ("schedule",), "change": ("metric",),
         }[self.kind]
         attribute = {"register": "register_name"}
         missing = [key for key in needs if getattr(self, attribute.get(key, key)) is None]
@@ -148,10 +201,32 @@ class Dashboard(Model):
     `children` (the table of the nodes one level down)."""
 
 
+PeriodKind = Literal["month", "quarter", "half_year", "year"]
+
+
+class Consequence(Model):
+    """A rule over a subject's sheets in the year (e.g. satisfaction below 80 twice →
+    reassignment): shown on the sheet where it holds and sent as a notice, once per
+    subject and year, when that sheet is kept."""
+
+    label: LabelType
+    """What follows, e.g. 调整 or 培训."""
+    when: ExpressionType
+    """Expression over metric keys and `score`, e.g. `satisfaction < 80`."""
+    period: PeriodKind
+    """Whose sheets are read: one of the assessment's `periods`."""
+    times: Annotated[int, Field(ge=1)] = 1
+    """In how many of those periods of the year `when` must have held (this one
+    included); a period whose sheet was never kept does not count."""
+    notify: OneOrMany[TargetType] = ()
+    """Who is told besides a scored person: roles on the subject's branch (`department`:
+    a scored department's staff)."""
+
+
 class Assessment(Model):
     """Periodic scoring (考核) of grids, people or departments."""
 
-    periods: OneOrMany[Literal["month", "quarter", "half_year", "year"]]
+    periods: OneOrMany[PeriodKind]
     """Periods scores are computed for."""
     subjects: OneOrMany[Subject]
     """Who is scored."""
@@ -168,6 +243,8 @@ class Assessment(Model):
     grace: DurationType | None = None
     """How long after a period ends its sheet is closed and kept, for late feedback
     (e.g. `3wd`); none: at once."""
+    consequences: dict[Name, Consequence] = {}
+    """Rules over each subject's sheets in the year, by key."""
 
 
 def _plugin(value: Any) -> Any:
