@@ -9,9 +9,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, delete, insert, select
+from support import quick_hash
 
 from gridwork.config import Deployment
-from gridwork.storage.passwords import hash_password
 from gridwork.storage import Schema
 
 SCORED = Path(__file__).resolve().parents[1] / "fixtures" / "assessment"
@@ -21,7 +21,7 @@ PLACES = (*GRIDS, "S1C1", "S2C1", "S1")
 """Where records are: grids, and a few above them."""
 DEPARTMENT_OF = {"city": "cg", "water": "sw"}
 PASSWORD = "demo"
-PASSWORD_HASH = hash_password(PASSWORD)
+PASSWORD_HASH = quick_hash(PASSWORD)
 
 
 @dataclass

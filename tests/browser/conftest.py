@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 from sqlalchemy import Engine
-from support import CONFIGS, ROOT, runtime_of
+from support import CONFIGS, ROOT, quick_passwords, runtime_of
 
 from gridwork.config import Deployment, load_deployment
 from gridwork.storage import make_engine, migrate
@@ -66,7 +66,8 @@ def browser() -> Iterator[object]:
 @pytest.fixture
 def serve(tmp_path: Path) -> Iterator[Callable[..., str]]:
     """Serve a shipped deployment or a folder (migrated, seeded with ``records`` demo
-    records, then ``prepare``d) on a free port; return its base URL."""
+    records, the demo users' password quick to check, then ``prepare``d) on a free port;
+    return its base URL."""
     servers: list[tuple[uvicorn.Server, threading.Thread]] = []
 
     def start(name: str, records: int = 60,
@@ -77,6 +78,7 @@ def serve(tmp_path: Path) -> Iterator[Callable[..., str]]:
         migrate(url, deployment, echo=lambda _: None)
         engine = make_engine(url)
         seed_demo(engine, deployment, records=records, echo=lambda _: None)
+        quick_passwords(engine, deployment)
         if prepare is not None:
             prepare(engine, deployment, tmp_path)
         app = create_app(runtime_of(deployment), engine=engine, secret="browser-" + "x" * 24,

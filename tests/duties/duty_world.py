@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, Integer, func, insert, literal, select
+from support import sqlite_from_template
 
 from gridwork.config import Deployment, load_deployment
 from gridwork.config.models import Schedule
@@ -143,14 +145,23 @@ class DutyWorld:
 
 
 def make_world(url: str, folder: Path) -> DutyWorld:
-    """Migrate the deployment onto ``url`` and add the users."""
+    """Migrate the deployment onto ``url`` and add the users (on SQLite, by copying a file
+    made so once per process)."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "deployment.yaml").write_text(DEPLOYMENT, encoding="utf-8")
     deployment = load_deployment(folder)
+    users = (sqlite_from_template("duties", url, partial(_populate, deployment))
+             if url.startswith("sqlite:") else _populate(deployment, url))
+    return DutyWorld(url, make_engine(url), deployment, build_schema(deployment),
+                     Runtime.build(deployment), dict(users))
+
+
+def _populate(deployment: Deployment, url: str) -> dict[str, int]:
+    """Migrate ``deployment`` onto ``url`` and add the users; return their ids by name."""
     migrate(url, deployment, echo=lambda _line: None)
     engine = make_engine(url)
     schema = build_schema(deployment)
-    world = DutyWorld(url, engine, deployment, schema, Runtime.build(deployment))
+    made: dict[str, int] = {}
     users, grants, nodes = (schema.system(n) for n in ("users", "grants", "nodes"))
     with engine.begin() as conn:
         for name, role, node in USERS:
@@ -160,8 +171,9 @@ def make_world(url: str, folder: Path) -> DutyWorld:
                 created_at=START).returning(users.c.id)).scalar_one()
             conn.execute(insert(grants).values(user=user, role=role, node=node_id,
                                                scope="subtree"))
-            world.users[name] = int(user)
-    return world
+            made[name] = int(user)
+    engine.dispose()
+    return made
 
 
 def world_on(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> DutyWorld:

@@ -4,22 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, insert, select
-from support import FIXTURES, runtime_of
+from support import FIXTURES, quick_hash, runtime_of, sqlite_from_template
 
 from gridwork.config import Deployment, load_deployment
 from gridwork.runtime import Runtime
 from gridwork.storage import Schema, build_schema, make_engine, migrate
-from gridwork.storage.passwords import hash_password
 from gridwork.workflow import Record, create_record, load_user, take_action, timeline
 
 WORLD = FIXTURES / "plugin_world"
 NOW = dt.datetime(2026, 6, 1, 1, 0, tzinfo=dt.UTC)
 PASSWORD = "workshop-pass"
-_HASH = hash_password(PASSWORD)
+_HASH = quick_hash(PASSWORD)
 
 
 @dataclass
@@ -61,15 +61,25 @@ class World:
 
 def make_world(url: str, root: Path = WORLD) -> World:
     """Migrate the plugin world (or a variant of it at ``root``) at ``url`` and add its
-    users (password PASSWORD)."""
+    users (password PASSWORD); the world itself on SQLite by copying a file made so once per
+    process."""
     deployment = load_deployment(root)
+    if root == WORLD and url.startswith("sqlite:"):
+        sqlite_from_template("plugin world", url, partial(_populate, deployment))
+    else:
+        _populate(deployment, url)
+    return World(make_engine(url), deployment, build_schema(deployment))
+
+
+def _populate(deployment: Deployment, url: str) -> None:
+    """Migrate ``deployment`` onto ``url`` and add the users."""
     migrate(url, deployment, echo=lambda _: None)
     engine = make_engine(url)
     schema = build_schema(deployment)
     _user(engine, schema, "worker1", "grid_worker", node="S1C1G1")
     _user(engine, schema, "worker2", "grid_worker", node="S1C1G2")
     _user(engine, schema, "leader", "grid_leader", node="S1C1")
-    return World(engine, deployment, schema)
+    engine.dispose()
 
 
 def _user(engine: Engine, schema: Schema, name: str, role: str, *, node: str | None = None,

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, Integer, func, insert, literal, select
-from support import runtime_of
+from support import runtime_of, sqlite_from_template
 
 from gridwork.config import Deployment, load_deployment
 from gridwork.runtime import Runtime
@@ -200,12 +201,20 @@ def world_on(backend: str, request: pytest.FixtureRequest, tmp_path: Path,
 
 
 def make_world(url: str, folder: Path, interval: str = "30s") -> SweepWorld:
-    """Migrate the deployment onto ``url`` and add one user per role."""
+    """Migrate the deployment onto ``url`` and add one user per role (on SQLite, by copying
+    a file made so once per process)."""
     deployment = write_deployment(folder, interval)
+    users = (sqlite_from_template(("sweep", interval), url, partial(_populate, deployment))
+             if url.startswith("sqlite:") else _populate(deployment, url))
+    return SweepWorld(url, make_engine(url), deployment, build_schema(deployment), dict(users))
+
+
+def _populate(deployment: Deployment, url: str) -> dict[str, int]:
+    """Migrate ``deployment`` onto ``url`` and add the users; return their ids by name."""
     migrate(url, deployment, echo=lambda _line: None)
     engine = make_engine(url)
     schema = build_schema(deployment)
-    world = SweepWorld(url, engine, deployment, schema)
+    made: dict[str, int] = {}
     users, grants, nodes = (schema.system(n) for n in ("users", "grants", "nodes"))
     with engine.begin() as conn:
         for name, node in USERS:
@@ -215,5 +224,6 @@ def make_world(url: str, folder: Path, interval: str = "30s") -> SweepWorld:
                 active=True, created_at=START).returning(users.c.id)).scalar_one()
             conn.execute(insert(grants).values(user=user, role=name, node=node_id,
                                                scope="subtree"))
-            world.users[name] = int(user)
-    return world
+            made[name] = int(user)
+    engine.dispose()
+    return made

@@ -11,13 +11,12 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy import Engine, insert, select
 from starlette.testclient import TestClient
-from support import CONFIGS, run_cli, runtime_of
+from support import CONFIGS, quick_hash, run_cli, runtime_of
 from timers_support import at, calendar, dur
 
 from gridwork.config import Deployment, load_deployment
 from gridwork.config.models import Calendar
 from gridwork.storage import build_schema, make_engine, migrate
-from gridwork.storage.passwords import hash_password
 from gridwork.web import create_app
 from gridwork.workflow import create_record, load_user
 
@@ -139,7 +138,7 @@ def _report(tmp_path: Path, years: dict[int, dict[str, list[str]]],
                                          schema.system("nodes").c.id)).all())
         for name, node in (("worker", "S1G1"), ("admin", "S1")):
             user = conn.execute(insert(schema.system("users")).values(
-                username=name, display_name=name, password_hash=hash_password("demo"),
+                username=name, display_name=name, password_hash=quick_hash("demo"),
                 active=True, created_at=NEW_YEARS_EVE).returning(schema.system("users").c.id)
             ).scalar_one()
             conn.execute(insert(schema.system("grants")).values(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
-from support import CONFIGS, SHIPPED, runtime_of
+from support import CONFIGS, SHIPPED, quick_passwords, runtime_of
 from web_support import Clock, sign_in
 
 from gridwork.config import Deployment, load_deployment
@@ -38,6 +38,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory,
             migrate(f"sqlite:///{path}", deployments[name], echo=lambda _: None)
             engine = make_engine(f"sqlite:///{path}")
             seed_demo(engine, deployments[name], records=SEED_RECORDS, echo=lambda _: None)
+            quick_passwords(engine, deployments[name])
             engine.dispose()
             made[name] = path
         return made[name]

@@ -12,12 +12,11 @@ from typing import Any
 import pytest
 from sqlalchemy import insert, select
 from starlette.testclient import TestClient
-from support import CONFIGS, runtime_of
+from support import CONFIGS, quick_hash, runtime_of
 from web_support import Clock, sign_in, token
 
 from gridwork.config import Deployment, load_deployment
 from gridwork.storage import make_engine
-from gridwork.storage.passwords import hash_password
 from gridwork.web import create_app
 from gridwork.web.site import Site
 
@@ -82,7 +81,7 @@ def add_person(client: TestClient, username: str, role: str, *, node: str | None
         dept_id = conn.execute(select(departments.c.id).where(
             departments.c.code == department)).scalar() if department else None
         user_id = conn.execute(insert(users).values(
-            username=username, display_name=username, password_hash=hash_password("demo"),
+            username=username, display_name=username, password_hash=quick_hash("demo"),
             active=True, created_at=site.clock(), department=dept_id,
         ).returning(users.c.id)).scalar_one()
         conn.execute(insert(grants).values(user=user_id, role=role, node=node_id,
