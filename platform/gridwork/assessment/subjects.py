@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Select, String, and_, func, select
+from sqlalchemy import Connection, Select, String, func, select
 
 from ..config.models.outputs import Subject
 from ..storage import Schema
@@ -79,10 +79,17 @@ def subjects(conn: Connection, schema: Schema, subject: Subject) -> list[Who]:
 
 
 def node_owner(schema: Schema, level: str) -> Select[Any]:
-    """(node, subject): every node with the node of ``level`` whose subtree holds it."""
+    """(node, subject): every node with the node of ``level`` whose subtree holds it.
+
+    Each node looks up the nearest ``level`` path at or before its own (one backward
+    step along the path index) and keeps it when its path lies in that subtree's range;
+    a join of every node with every node of the level would compare them all."""
     nodes = schema.system("nodes")
     top = nodes.alias("top")
-    end = func.substr(top.c.path, 1, func.length(top.c.path) - 1, type_=String).concat("0")
-    return (select(nodes.c.id.label("node"), top.c.id.label("subject"))
-            .join(top, and_(top.c.level == level, nodes.c.path >= top.c.path,
-                            nodes.c.path < end)))
+    owner = nodes.alias("owner")
+    nearest = (select(top.c.path).where(top.c.level == level, top.c.path <= nodes.c.path)
+               .order_by(top.c.path.desc()).limit(1).correlate(nodes).scalar_subquery())
+    end = func.substr(owner.c.path, 1, func.length(owner.c.path) - 1, type_=String).concat("0")
+    return (select(nodes.c.id.label("node"), owner.c.id.label("subject"))
+            .select_from(nodes).join(owner, owner.c.path == nearest)
+            .where(nodes.c.path < end))
