@@ -98,3 +98,20 @@ def test_sub_day_intervals_fall_in_the_daily_window(world: DutyWorld) -> None:
                     calendar="natural")
     assert generate(world.engine, natural, now=saturday + dt.timedelta(days=1),
                     names=["rounds"])[0].created == 6
+
+
+def test_a_record_made_for_another_duty_does_not_meet_an_expected_one(
+        world: DutyWorld) -> None:
+    run_duties(world.engine, world.runtime, now=START)
+    node = world.node_id("C1G2")
+    made = world.duties(schedule="natural", node=node, period="2026-06-01")[0]
+    with world.engine.connect() as conn:
+        worker = load_user(conn, world.schema, "w3")
+    take_action(world.engine, world.runtime, worker, "patrol", made["record"], "finish",
+                version=1, values={"findings": "无异常"},
+                clock=lambda: START + dt.timedelta(hours=1))
+    assert run_duties(world.engine, world.runtime,
+                      now=START + dt.timedelta(hours=2)).settled == 1
+    assert world.duties(id=made["id"])[0]["state"] == "done"
+    # The grid's daily patrol still waits for a patrol reported as one.
+    assert [d["state"] for d in world.duties(schedule="patrol", node=node)] == ["open"]

@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, Connection, Row, Table, exists, func, or_,
 from ..config.models import Schedule
 from ..runtime import Runtime
 from ..storage import Schema
-from ..storage.system import DutyState
+from ..storage.system import DUTY_LINK, DutyState
 from ..workflow.records import link_duty
 
 OPEN_STATES = (DutyState.OPEN, DutyState.OVERDUE)
@@ -96,7 +96,7 @@ def settle(conn: Connection, runtime: Runtime, now: dt.datetime, *,
             execution_options={"preserve_rowcount": True}).rowcount
     for schedule in deployment.schedules:
         if schedule.mode == "expect" and schedule.creates in registers:
-            done += _met(conn, runtime, schedule)
+            done += _met(conn, runtime, schedule, records)
     return done
 
 
@@ -111,10 +111,13 @@ def _finished(runtime: Runtime, register: str, table: Table) -> ColumnElement[bo
     return table.c.state.in_([key for key, state in workflow.states.items() if state.final])
 
 
-def _met(conn: Connection, runtime: Runtime, schedule: Schedule) -> int:
+def _met(conn: Connection, runtime: Runtime, schedule: Schedule,
+         records: list[int] | None) -> int:
     """Settle the open duties of an expecting schedule that a done record reported at the
     entry (its node; for a register's entries, naming the entry in a reference field)
-    between the duty's start and due time meets. Overdue duties stay missed."""
+    between the duty's start and due time meets; with ``records``, only those records
+    count. A record made for another duty (linked to it) meets no other. Overdue duties
+    stay missed."""
     schema = runtime.schema
     duties = schema.system("duties")
     refs = [f.name for f in runtime.deployment.registers[schedule.creates].fields
@@ -124,8 +127,10 @@ def _met(conn: Connection, runtime: Runtime, schedule: Schedule) -> int:
 
     def match(table: Table) -> list[ColumnElement[bool]]:
         found = [table.c.node == duties.c.node, table.c.created_at >= duties.c.starts_at,
-                 table.c.created_at < duties.c.due_at,
+                 table.c.created_at < duties.c.due_at, table.c[DUTY_LINK].is_(None),
                  _finished(runtime, schedule.creates, table)]
+        if records is not None:
+            found.append(table.c.id.in_(records))
         return found + [table.c[refs[0]] == duties.c.entry] if refs else found
 
     table, inner = schema.table(schedule.creates), schema.table(schedule.creates).alias("met")

@@ -57,7 +57,8 @@ def mark_overdue(conn: Connection, runtime: Runtime, now: dt.datetime) -> int:
 def climb(conn: Connection, runtime: Runtime, now: dt.datetime) -> int:
     """Move every overdue duty up the rungs of its ladder whose time has come, telling each
     rung's `notify`; return how many rungs were climbed. One UPDATE per ladder and rung,
-    from the step before it, so a second sweeper finds nothing left to climb."""
+    from any lower step (a rung timed as a share of a limit is not one a duty can reach),
+    so a second sweeper finds nothing left to climb."""
     duties = runtime.schema.system("duties")
     by_ladder: dict[str, list[str]] = defaultdict(list)
     for schedule in runtime.deployment.schedules:
@@ -71,7 +72,7 @@ def climb(conn: Connection, runtime: Runtime, now: dt.datetime) -> int:
             reached = runtime.calendar.before(now, step.after.duration)
             moved = conn.execute(update(duties).where(
                 duties.c.schedule.in_(schedules), duties.c.state == DutyState.OVERDUE,
-                duties.c.step == rung - 1, duties.c.due_at <= reached).values(step=rung)
+                duties.c.step < rung, duties.c.due_at <= reached).values(step=rung)
                 .returning(duties.c.id, duties.c.schedule, duties.c.node,
                            duties.c.assignee)).all()
             if moved:

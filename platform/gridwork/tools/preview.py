@@ -34,7 +34,7 @@ from ..assessment.subjects import spec_key
 from ..config import Deployment, load_deployment
 from ..duties.generate import preview as planned_duties
 from ..duties.periods import period_at
-from ..duties.where import Unsupported
+from ..config.sql import NotInSQL
 from ..hierarchy import ancestor_codes
 from ..runtime import Runtime
 from ..storage import Schema, build_schema
@@ -266,12 +266,12 @@ def _duties(engine: Engine, old: Runtime, new: Runtime, now: dt.datetime,
             if schedule is None:
                 counts.append(0)
                 continue
-            current = period_at(schedule.every, now, runtime.calendar)
+            current = period_at(schedule.period, now, runtime.calendar)
             period = current.key
             try:
                 with engine.connect() as conn:
                     counts.append(planned_duties(conn, runtime, schedule, current, now).duties)
-            except (SQLAlchemyError, Unsupported) as err:
+            except (SQLAlchemyError, NotInSQL) as err:
                 result.notes.append(f"duties of {name}: not counted ({_first_line(err)}); "
                                     "migrate first")
                 break
