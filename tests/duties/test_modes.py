@@ -25,7 +25,10 @@ def test_created_records_carry_their_fill_and_are_done_when_saved(world: DutyWor
         records = {row.id: row for row in conn.execute(select(table))}
         created = conn.execute(select(history.c.record).where(
             history.c.register == "visit", history.c.kind == "created")).scalars().all()
+        versions = conn.execute(select(history.c.config).distinct().where(
+            history.c.register == "visit")).scalars().all()
     assert sorted(created) == sorted(records)
+    assert versions == [world.deployment.source_hash[:12]]   # the version that made them
     assert {(records[d["record"]].household, records[d["record"]].duty) for d in visits} \
         == {(d["entry"], d["id"]) for d in visits}
     # The weekly report's records start in the workflow's first state.

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Connection,
     Insert,
     Select,
+    String,
     Table,
     bindparam,
     func,
@@ -125,8 +126,10 @@ def overdue_rows(dialect: str, timer: Any, now: dt.datetime) -> Select[Any]:
 
 def insert_selected(schema: Schema, rows: Select[Any]) -> Insert:
     """The INSERT of the history rows ``rows`` selects (see `overdue_rows`), for a
-    statement that writes them along with other changes."""
-    return insert(schema.system("history")).from_select(list(SELECTED_COLUMNS), rows)
+    statement that writes them along with other changes; each names the config version."""
+    version = literal(_version(schema)["config"], String)
+    return insert(schema.system("history")).from_select(
+        [*SELECTED_COLUMNS, "config"], rows.add_columns(version))
 
 
 def write_selected(conn: Connection, schema: Schema, rows: Select[Any]) -> int:
