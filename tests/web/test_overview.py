@@ -181,7 +181,7 @@ def test_stats_refuse_a_bad_parameter_and_export_excel(
     assert found is not None
     total = int(found.group(1))
     assert sum(int(r[1]) for r in cells[1:]) == total > 0
-    assert cells[0][-1] == "Median working hours"
+    assert cells[0][-1] == "中位办理时长（工作小时）"   # the header as the page shows it
     rows = client.get("/api/v1/stats", headers=_api(client, "admin"),
                       params={"register": "event", "by": "category"}).json()["rows"]
     assert [r[-1] if r[-1] != "" else None for r in cells[1:]] == [
