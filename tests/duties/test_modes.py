@@ -118,3 +118,25 @@ def test_a_record_made_for_another_duty_does_not_meet_an_expected_one(
     assert world.duties(id=made["id"])[0]["state"] == "done"
     # The grid's daily patrol still waits for a patrol reported as one.
     assert [d["state"] for d in world.duties(schedule="patrol", node=node)] == ["open"]
+
+
+def test_intervals_on_a_day_the_clocks_change_keep_their_length_and_window() -> None:
+    """Where the zone changes its clocks (a deployment outside China), each interval is
+    still two hours long and the day's window is read on that day's wall clock."""
+    from zoneinfo import ZoneInfo
+
+    from gridwork.config.models import Schedule
+    from gridwork.config.models.organisation import Calendar
+    from gridwork.duties.periods import period_at, slots
+    from gridwork.time.calendar import BusinessCalendar
+
+    berlin = ZoneInfo("Europe/Berlin")
+    calendar = BusinessCalendar.from_config(Calendar(holidays="none"), berlin)
+    schedule = Schedule.model_validate({
+        "name": "rounds", "label": "巡更", "each": "grid", "creates": "patrol", "assign": "w",
+        "every": "2h", "during": "00:00-08:00", "calendar": "natural"})
+    day = period_at("day", dt.datetime(2026, 3, 29, 12, tzinfo=berlin), calendar)  # CET→CEST
+    found = slots(schedule, day, calendar)
+    assert [(s.starts_at.astimezone(berlin).hour, s.due_at - s.starts_at) for s in found] == [
+        (0, dt.timedelta(hours=2)), (3, dt.timedelta(hours=2)), (5, dt.timedelta(hours=2))]
+    assert found[-1].due_at.astimezone(berlin).hour == 7   # 8:00 local is 6h after midnight

@@ -119,13 +119,18 @@ def _intervals(schedule: Schedule, interval: dt.timedelta, period: Period,
     if not natural and not calendar.is_working_day(day):
         return []
     first, last = (schedule.during or "00:00-24:00").split("-")
-    start = period.start + _clock(first)
-    end = period.start + _clock(last)
+    start, end = _local(day, first, calendar), _local(day, last, calendar)
     found = []
-    while start + interval <= end:
+    while start + interval <= end:   # in UTC: a day with a clock change keeps its intervals
         found.append(Slot(len(found) + 1, start, start + interval))
         start += interval
     return found
+
+
+def _local(day: dt.date, clock: str, calendar: BusinessCalendar) -> dt.datetime:
+    """The instant (UTC) of a wall-clock time of ``day`` ('24:00': the next midnight)."""
+    wall = dt.datetime.combine(day, dt.time()) + _clock(clock)
+    return wall.replace(tzinfo=calendar.tz).astimezone(dt.UTC)
 
 
 def _clock(text: str) -> dt.timedelta:

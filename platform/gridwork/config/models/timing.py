@@ -194,7 +194,7 @@ Every = Annotated[str, BeforeValidator(_every), WithJsonSchema({"anyOf": [
 
 def _window(value: Any) -> str:
     text = str(value).strip()
-    match = re.match(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$", text)
+    match = re.match(r"^([01]\d|2[0-3]):([0-5]\d)-(([01]\d|2[0-3]):[0-5]\d|24:00)$", text)
     if not match or text[:5] >= text[6:]:
         raise ValueError(f"'{text}' is not a daily window; write e.g. '07:00-19:00'")
     return text
