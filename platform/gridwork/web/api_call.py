@@ -179,7 +179,7 @@ def _answer(handler: Handler, request: Request, body: Any) -> Response:
 def _answer_in_transaction(handler: Handler, request: Request, body: Any) -> Response:
     site = site_of(request)
     secret = _secret(request)
-    writes = request.method != "GET"
+    writes = request.method not in ("GET", "HEAD", "OPTIONS")
     stale: Bearer | None = None
     try:
         with site.engine.begin() if writes else site.engine.connect() as conn:
