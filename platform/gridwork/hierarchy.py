@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy import (
+    CTE,
     ColumnElement,
     Connection,
     Row,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     Table,
     and_,
     bindparam,
+    case,
     false,
     or_,
     select,
@@ -42,6 +44,16 @@ def in_subtree(path_column: Any, path: str) -> ColumnElement[bool]:
 def subtree_ids(nodes: Table, path: str) -> Select[Any]:
     """SELECT the ids of the nodes in the subtree at ``path``."""
     return select(nodes.c.id).where(in_subtree(nodes.c.path, path))
+
+
+def child_owner(nodes: Table, paths: Sequence[str]) -> CTE:
+    """(id, child) for every node: the index of the subtree among ``paths`` that holds it
+    (-1: none). Worked out once per node, so a count over many rows joins a few thousand
+    nodes and groups by child instead of testing each row against each subtree."""
+    return (select(nodes.c.id, case(*((in_subtree(nodes.c.path, path), i)
+                                      for i, path in enumerate(paths)), else_=-1)
+                   .label("child"))
+            .cte("owner").prefix_with("MATERIALIZED"))
 
 
 def ancestor_codes(path: str) -> list[str]:

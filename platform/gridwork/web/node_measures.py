@@ -8,11 +8,11 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, case, func, select
+from sqlalchemy import Connection, func, select
 
 from ..assessment.subjects import spec_key
 from ..auth import User
-from ..hierarchy import scope_filter
+from ..hierarchy import child_owner, scope_filter
 from ..storage.system import DutyState
 from .pages_assessment import may_assess
 from .site import NodeInfo, Site
@@ -48,24 +48,17 @@ def node_measures(conn: Connection, site: Site, user: User, children: list[NodeI
 def _duties(conn: Connection, site: Site, user: User, children: list[NodeInfo],
             since: dt.datetime) -> dict[str, tuple[int, int]]:
     """(done, due) per child: duties in the user's scope due from ``since`` until now
-    (not dropped), grouped by duty node in SQL and summed up to each child by path."""
+    (not dropped), grouped by child in SQL."""
     duties = site.schema.system("duties")
-    groups = conn.execute(
-        select(duties.c.node, func.sum(case((duties.c.state == DutyState.DONE, 1), else_=0)),
+    owner = child_owner(site.schema.system("nodes"), [c.path for c in children])
+    counts = {child: (int(done), int(due)) for child, done, due in conn.execute(
+        select(owner.c.child, func.count().filter(duties.c.state == DutyState.DONE),
                func.count())
+        .select_from(duties.join(owner, owner.c.id == duties.c.node))
         .where(scope_filter(user, duties), duties.c.due_at >= since,
                duties.c.due_at < site.clock(), duties.c.state != DutyState.DROPPED)
-        .group_by(duties.c.node)).all()
-    nodes = site.nodes()
-    sums = {c.code: [0, 0] for c in children}
-    for node_id, done, due in groups:
-        at = nodes.get(node_id)
-        owner = next((c for c in children if at is not None and at.path.startswith(c.path)),
-                     None)
-        if owner is not None:
-            sums[owner.code][0] += int(done or 0)
-            sums[owner.code][1] += int(due)
-    return {code: (done, due) for code, (done, due) in sums.items()}
+        .group_by(owner.c.child))}
+    return {c.code: counts.get(i, (0, 0)) for i, c in enumerate(children)}
 
 
 def _scores(conn: Connection, site: Site, level: str,

@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 
 from ..auth import User
-from ..hierarchy import in_subtree, subtree_ids
+from ..hierarchy import child_owner, subtree_ids
 from ..workflow import open_clause, overdue_clause
 from ..workflow.actors import with_verb
 from . import handling
@@ -159,11 +159,7 @@ def register_counts(conn: Connection, site: Site, user: User, register: str,
         # Each node's child once (a few thousand rows), not each record's; kept apart from
         # the records' query, so the database hashes a few hundred groups instead of
         # sorting a million rows to group them.
-        nodes = site.schema.system("nodes")
-        owner = select(nodes.c.id, case(*((in_subtree(nodes.c.path, c.path), i)
-                                          for i, c in enumerate(children)), else_=-1
-                                        ).label("child")).cte("owner").prefix_with(
-            "MATERIALIZED")
+        owner = child_owner(site.schema.system("nodes"), [c.path for c in children])
         source = sub.join(owner, owner.c.id == sub.c.node)
         keys.append(owner.c.child)
     if by_state:
