@@ -83,13 +83,15 @@ def climb(conn: Connection, runtime: Runtime, now: dt.datetime) -> int:
 
 def _tell(conn: Connection, runtime: Runtime, missed: list, now: dt.datetime,
           rung: int) -> None:
-    """One notice per recipient of a rung, counting their missed duties."""
+    """One notice per recipient of a rung (and the rung's `channels`, when it names
+    them), counting their missed duties."""
     schema, deployment = runtime.schema, runtime.deployment
     schedules: dict[str, Schedule] = {s.name: s for s in deployment.schedules}
     nodes = schema.system("nodes")
     paths = {row.id: row.path for row in conn.execute(select(nodes.c.id, nodes.c.path).where(
         nodes.c.id.in_({row.node for row in missed})))}
-    counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    counts: dict[tuple[int, tuple[str, ...]], dict[str, int]] = defaultdict(
+        lambda: defaultdict(int))
     groups: dict[tuple[str, int, int | None], int] = defaultdict(int)
     for row in missed:
         groups[(row.schedule, row.node, row.assignee)] += 1
@@ -100,11 +102,14 @@ def _tell(conn: Connection, runtime: Runtime, missed: list, now: dt.datetime,
         if len(ladder) <= rung or not ladder[rung].notify:
             continue
         about = About(DUTY_SUBJECT, 0, paths.get(node, "/"), None, assignee, None)
+        channels = tuple(ladder[rung].channels)
         for user in recipients(conn, schema, about, ladder[rung].notify):
-            counts[user][schedule.label.text(runtime.locale) if schedule else name] += count
-    for user, named in counts.items():
+            counts[(user, channels)][
+                schedule.label.text(runtime.locale) if schedule else name] += count
+    for (user, channels), named in counts.items():
         total = sum(named.values())
         enqueue(conn, runtime, recipients=[user], template=TEMPLATE, cause="duty_missed",
+                channels=channels,
                 clock=lambda: now, occasion=f"duties@{now.isoformat()}#{rung}",
                 context={"count": total, "duties": json.loads(json.dumps(named)),
                          "link": "/duties?state=overdue"})

@@ -262,8 +262,9 @@ class Schedule(Model):
     escalation: Name | None = None
     """The escalation ladder a missed duty climbs (default: the `default` ladder): its first
     rung's `notify` is told when the duty is missed, each later rung's when its `after` (a
-    duration past the due time) has passed; rungs given as a share of a limit, and their
-    other effects, are for records only."""
+    duration past the due time) has passed, by the rung's `channels` when it names them;
+    rungs given as a share of a limit, and the other effects of a rung, are for records
+    only."""
     calendar: Literal["business", "natural"] = "business"
     """`business`: a duty due on a day off is due at the end of the next working day;
     `natural`: due when the period (or `due`) says, working day or not."""
