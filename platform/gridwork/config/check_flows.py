@@ -433,8 +433,15 @@ def _assessment(ctx: Context) -> None:
         ctx.name_in((*path, "deductions", i, "per"), "metric", deduction.per, metrics)
     for i, veto in enumerate(a.vetoes):
         ctx.expression((*path, "vetoes", i, "when"), veto.when, metrics, "metric")
-    for name, rule in a.consequences.items():
+    for index, (name, rule) in enumerate(a.consequences.items()):
         cpath = (*path, "consequences", name)
+        same = next((other for other, earlier in list(a.consequences.items())[:index]
+                     if earlier.label == rule.label), None)
+        if same is not None:
+            # A sheet shows a consequence by its label: two rules with one label could
+            # not be told apart there, nor their notices.
+            ctx.error((*cpath, "label"), f"consequence '{same}' has this label already; "
+                      "give each consequence a label of its own")
         ctx.expression((*cpath, "when"), rule.when, [*metrics, "score"], "metric or 'score'")
         ctx.name_in((*cpath, "period"), "assessed period", rule.period, a.periods)
         for i, target in enumerate(rule.notify):
