@@ -8,9 +8,12 @@ import threading
 from collections import Counter
 
 from duty_world import START, ZONE, DutyWorld
+from sqlalchemy import select
 
 from gridwork.duties.generate import generate, generate_period
 from gridwork.duties.periods import period_at
+from gridwork.duties.records import precreate
+from gridwork.storage.writes import writing
 
 
 def _local(moment: dt.datetime) -> dt.datetime:
@@ -157,3 +160,38 @@ def test_an_entry_added_mid_period_gets_the_duties_still_ahead(world: DutyWorld)
     assert len(world.duties(schedule="visit_twice")) == 6
     assert generate(world.engine, world.runtime, now=later + dt.timedelta(hours=1),
                     names=["visit_twice"]) == []
+
+
+def test_two_generators_make_one_record_per_duty_that_has_none(world: DutyWorld) -> None:
+    """A schedule changed from expecting to creating: its duties of the period have no
+    records yet, and two generators at once make one record for each."""
+    expecting = world.with_schedule(every="day", mode="expect")
+    generate(world.engine, expecting, now=START, names=["rounds"])
+    creating = world.with_schedule(every="day")
+    schedule = next(s for s in creating.deployment.schedules if s.name == "rounds")
+    period = period_at(schedule.every, START, creating.calendar).key
+    barrier = threading.Barrier(2)
+    made: list[int] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            barrier.wait()
+            with writing(world.engine) as conn:
+                made.append(precreate(conn, creating, schedule, period, START))
+        except BaseException as err:  # noqa: BLE001 - reported below
+            errors.append(err)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    rounds = world.duties(schedule="rounds")
+    assert sorted(made) == [0, len(rounds)] and len(rounds) == 3
+    patrols = world.schema.table("patrol")
+    with world.engine.connect() as conn:
+        linked = conn.execute(select(patrols.c.id, patrols.c.duty).where(
+            patrols.c.duty.in_([d["id"] for d in rounds]))).all()
+    assert {d["record"]: d["id"] for d in rounds} == dict(linked)

@@ -52,6 +52,10 @@ def precreate(conn: Connection, runtime: Runtime, schedule: Schedule, period: st
                            "columns; fill it on the form")
         columns[field] = value(expression, entries, names)
     unlinked = ~exists().where(table.c[DUTY_LINK] == duties.c.id)
+    if conn.dialect.name == "postgresql":
+        # A second generator waits here until the first commits, then finds the records
+        # made (its INSERT reads anew); SQLite's writers already take turns.
+        conn.execute(select(duties.c.id).where(*waiting).with_for_update())
     made = conn.execute(insert(table).from_select(
         list(columns), source.add_columns(*columns.values()).where(*waiting, unlinked)),
         execution_options={"preserve_rowcount": True}).rowcount
