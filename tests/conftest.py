@@ -72,3 +72,13 @@ def pg_schema(pg_database: str) -> Iterator[Callable[[], str]]:
         for name in made:
             conn.exec_driver_sql(f'DROP SCHEMA "{name}" CASCADE')
     admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest) -> str | None:
+    """Each test on both databases: None for a temporary SQLite file, else a fresh
+    PostgreSQL schema's URL."""
+    if request.param == "sqlite":
+        return None
+    make: Callable[[], str] = request.getfixturevalue("pg_schema")
+    return make()

@@ -5,7 +5,7 @@ engine's locked read), and the answer is built from what the engine wrote."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,15 +18,6 @@ from gridwork.tools.lifecycle_bench import counting, world
 from gridwork.web.app import create_app
 
 RECORDS = "/api/v1/registers/event/records"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request: pytest.FixtureRequest) -> str | None:
-    """None for a temporary SQLite file, else a fresh PostgreSQL schema's URL."""
-    if request.param == "sqlite":
-        return None
-    make: Callable[[], str] = request.getfixturevalue("pg_schema")
-    return make()
 
 
 @pytest.fixture

@@ -3,20 +3,9 @@ that could be known to change nothing, so a step stays within a handful of state
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 
 from gridwork.tools.lifecycle_bench import STATEMENTS_GOAL, counting, statements_per_step, world
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request: pytest.FixtureRequest) -> str | None:
-    """None for a temporary SQLite file, else a fresh PostgreSQL schema's URL."""
-    if request.param == "sqlite":
-        return None
-    make: Callable[[], str] = request.getfixturevalue("pg_schema")
-    return make()
 
 
 def test_statements_per_action_within_the_bound(database: str | None) -> None:
