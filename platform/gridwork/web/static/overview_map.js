@@ -122,8 +122,9 @@
       (filters(field("register")) ? "&" + filters(field("register")) : "");
     return json(url).then(function (data) { values = data || {values: {}}; drawAreas(); });
   }
+  var pointsAsked = 0;  // an older answer (the map moved since) must not replace a newer one
   function loadPoints() {
-    var layer = field("layer");
+    var layer = field("layer"), asked = ++pointsAsked;
     pointLayer.clearLayers();
     if (!layer) { return Promise.resolve(); }
     var b = map.getBounds();
@@ -132,6 +133,7 @@
         return Math.max(-180, Math.min(180, x)).toFixed(5);
       }).join(",") + (filters(layer) ? "&" + filters(layer) : "");
     return json(url).then(function (data) {
+      if (asked !== pointsAsked) { return; }
       pointLayer.clearLayers();
       if (!data) { return; }
       data.features.forEach(function (f) {
