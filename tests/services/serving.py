@@ -5,6 +5,7 @@ or killed with SIGKILL), and HTTP clients that keep what each request answered."
 from __future__ import annotations
 
 import datetime as dt
+import http.client
 import http.cookiejar
 import json
 import os
@@ -174,7 +175,9 @@ def create(base: str, token: str, title: str) -> Answer:
     except urllib.error.HTTPError as err:
         text = err.read().decode("utf-8", "replace")
         return Answer(title, err.code, text, err.headers.get("Retry-After"))
-    except (urllib.error.URLError, ConnectionError, TimeoutError, OSError) as err:
+    except (urllib.error.URLError, ConnectionError, TimeoutError, OSError,
+            http.client.HTTPException) as err:
+        # No answer, or one cut short (the server killed mid-body): not acknowledged.
         return Answer(title, 0, repr(err))
 
 
